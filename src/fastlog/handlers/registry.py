@@ -1,0 +1,72 @@
+"""The one list of APIs fastlog serves.
+
+Each handler module registers its API key and version range once with `@api(...)`. Dispatch and
+the ApiVersions answer are both built from `REGISTRY`, so there is no second list to keep in step.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+from typing import TYPE_CHECKING, Awaitable, Callable, Optional
+
+if TYPE_CHECKING:
+    from fastlog.server.broker import Broker
+
+
+@dataclasses.dataclass
+class RequestContext:
+    """What a handler may know about the request besides its body."""
+
+    broker: "Broker"
+    api_key: int
+    api_version: int
+    correlation_id: int
+    client_id: Optional[str]
+    client_host: str
+
+
+# A handler takes the context and the decoded request dict and returns the response dict,
+# or None when no response is sent (Produce with acks=0).
+Handler = Callable[[RequestContext, dict], Awaitable[Optional[dict]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiSpec:
+    key: int
+    name: str
+    min_version: int
+    max_version: int
+    handler: Handler
+
+
+REGISTRY: dict[int, ApiSpec] = {}
+
+
+def api(key: int, name: str, min_version: int, max_version: int) -> Callable[[Handler], Handler]:
+    """Register `handler` as the implementation of API `key` for versions min..max inclusive."""
+
+    def register(handler: Handler) -> Handler:
+        if key in REGISTRY:
+            raise RuntimeError(f"API key {key} registered twice")
+        REGISTRY[key] = ApiSpec(key, name, min_version, max_version, handler)
+        return handler
+
+    return register
+
+
+def load_all() -> dict[int, ApiSpec]:
+    """Import every module of fastlog.handlers so each registers itself."""
+    import fastlog.handlers as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name != "registry" and not info.name.startswith("_"):
+            importlib.import_module(f"fastlog.handlers.{info.name}")
+    return REGISTRY
+
+
+def supported(key: int, version: int) -> bool:
+    spec = REGISTRY.get(key)
+    return spec is not None and spec.min_version <= version <= spec.max_version
+
+
