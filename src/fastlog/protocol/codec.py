@@ -1,0 +1,32 @@
+"""The Kafka wire codec: the compiled `fastlog._codec`, or the pure-Python twin.
+
+The twin is used when FASTLOG_PURE_PYTHON=1 or when the extension is not built. Both raise the
+same `CodecError` (defined in schema.py so that neither imports the other) and give
+byte-identical results. See docs/architecture.md "Codec contract".
+"""
+from __future__ import annotations
+
+import os
+
+from .schema import API_NAMES, CodecError, is_flexible, request_versions
+
+if os.environ.get("FASTLOG_PURE_PYTHON") == "1":
+    from . import _codec_py as _impl
+else:
+    try:
+        from fastlog import _codec as _impl  # type: ignore[no-redef]
+    except ImportError:
+        from . import _codec_py as _impl
+
+IMPLEMENTATION: str = "pure-python" if _impl.__name__.endswith("_codec_py") else "compiled"
+
+decode_request_header = _impl.decode_request_header
+decode_request = _impl.decode_request
+encode_response = _impl.encode_response
+encode_request = _impl.encode_request
+decode_response = _impl.decode_response
+
+__all__ = [
+    "API_NAMES", "CodecError", "IMPLEMENTATION", "decode_request", "decode_request_header",
+    "decode_response", "encode_request", "encode_response", "is_flexible", "request_versions",
+]
