@@ -1,0 +1,5 @@
+import sys
+
+from fastlog.cli import main
+
+sys.exit(main())

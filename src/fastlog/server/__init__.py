@@ -1,0 +1,1 @@
+"""Networking: the asyncio listener, connections with in-order responses, and the broker object."""

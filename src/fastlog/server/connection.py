@@ -1,0 +1,276 @@
+"""One client connection: framing, dispatch in request order, responses with sendfile.
+
+Requests on a connection are handled one at a time, in the order they arrived, and each response
+is written before the next request is handled (Kafka mutes a connection the same way), so
+responses can never overtake each other. Clients may still pipeline: frames that arrive while a
+request is being handled are queued.
+
+Reading: frames of up to SCRATCH bytes are cut out of one reused buffer; a larger frame gets a
+buffer of its exact size which the socket then fills directly (BufferedProtocol), so a 1 MiB
+produce request is copied once, from the kernel into the buffer the storage engine appends from.
+
+Writing: a response is a list of pieces from the codec; bytes go through the transport, a file
+region (a FileSlice of a segment) goes from the segment file to the socket with sendfile once the
+transport's buffer is empty, so fetched records never become Python objects.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from typing import Optional
+
+from fastlog import _native
+from fastlog.handlers import api_versions
+from fastlog.handlers.registry import REGISTRY, RequestContext
+from fastlog.protocol import codec
+from fastlog.protocol.codec import CodecError
+
+log = logging.getLogger("fastlog.connection")
+
+SCRATCH = 1 << 16
+# Stop reading from a client that has this many request bytes queued but not yet handled.
+MAX_QUEUED_BYTES = 64 << 20
+# Handle no further request while this many response bytes wait in the transport buffer.
+MAX_BUFFERED_RESPONSE = 8 << 20
+API_VERSIONS_KEY = 18
+
+
+class ConnectionClosed(Exception):
+    pass
+
+
+class Connection(asyncio.BufferedProtocol):
+    def __init__(self, broker) -> None:
+        self.broker = broker
+        self.max_frame: int = broker.config.get_int("socket.request.max.bytes")
+        self.scratch = bytearray(SCRATCH)
+        self.start = 0          # first unconsumed byte in scratch
+        self.end = 0            # end of received bytes in scratch
+        self.big: Optional[bytearray] = None   # a frame larger than scratch, being filled
+        self.big_filled = 0
+        self.queue: collections.deque = collections.deque()
+        self.queued_bytes = 0
+        self.reading_paused = False
+        self.worker: Optional[asyncio.Task] = None
+        self.transport: Optional[asyncio.Transport] = None
+        self.peer = "?"
+        self.closed = False
+        self._drain_waiter: Optional[asyncio.Future] = None
+        self._writing_paused = False
+
+    # -- asyncio callbacks -------------------------------------------------------------------
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        # high=0: pause_writing fires whenever anything is buffered, resume_writing when the
+        # buffer is empty again; that is the signal sendfile needs before it may write.
+        transport.set_write_buffer_limits(high=0)
+        self.broker.connections.add(self)
+
+    def connection_lost(self, exc) -> None:
+        self.closed = True
+        self.broker.connections.discard(self)
+        self._wake_drain()
+        if self.worker is not None and not self.worker.done():
+            self.worker.cancel()
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._wake_drain()
+
+    def get_buffer(self, sizehint: int):
+        if self.big is not None:
+            return memoryview(self.big)[self.big_filled:]
+        if self.end == SCRATCH:
+            self._compact()
+        return memoryview(self.scratch)[self.end:]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if self.big is not None:
+            self.big_filled += nbytes
+            if self.big_filled == len(self.big):
+                frame, self.big = self.big, None
+                self._enqueue(frame)
+            return
+        self.end += nbytes
+        self._cut_frames()
+
+    def eof_received(self) -> bool:
+        return False  # close our side too
+
+    # -- framing -----------------------------------------------------------------------------
+    def _cut_frames(self) -> None:
+        scratch = self.scratch
+        while self.end - self.start >= 4 and not self.closed:
+            size = int.from_bytes(scratch[self.start:self.start + 4], "big", signed=True)
+            if size < 0 or size > self.max_frame:
+                self.abort(f"request size {size} is outside 0..socket.request.max.bytes ({self.max_frame})")
+                return
+            total = 4 + size
+            available = self.end - self.start
+            if available >= total:
+                self._enqueue(bytes(scratch[self.start + 4:self.start + total]))
+                self.start += total
+            elif total > SCRATCH:
+                # Too big for the scratch buffer: give it its own and let the socket fill it.
+                self.big = bytearray(size)
+                have = available - 4
+                self.big[:have] = scratch[self.start + 4:self.end]
+                self.big_filled = have
+                self.start = self.end = 0
+                if have == size:  # pragma: no cover - only when size == 0 is excluded above
+                    frame, self.big = self.big, None
+                    self._enqueue(frame)
+                return
+            else:
+                break
+        if self.start == self.end:
+            self.start = self.end = 0
+
+    def _compact(self) -> None:
+        remaining = self.end - self.start
+        self.scratch[:remaining] = self.scratch[self.start:self.end]
+        self.start, self.end = 0, remaining
+
+    def _enqueue(self, frame) -> None:
+        self.queue.append(frame)
+        self.queued_bytes += len(frame)
+        if self.queued_bytes > MAX_QUEUED_BYTES and not self.reading_paused:
+            self.reading_paused = True
+            self.transport.pause_reading()
+        if self.worker is None:
+            self.worker = asyncio.get_running_loop().create_task(self._work())
+
+    # -- handling ----------------------------------------------------------------------------
+    async def _work(self) -> None:
+        try:
+            while self.queue and not self.closed:
+                frame = self.queue.popleft()
+                self.queued_bytes -= len(frame)
+                if self.reading_paused and self.queued_bytes < MAX_QUEUED_BYTES // 2:
+                    self.reading_paused = False
+                    self.transport.resume_reading()
+                await self._handle(frame)
+                if self.transport.get_write_buffer_size() > MAX_BUFFERED_RESPONSE:
+                    await self._drained()
+        except (ConnectionClosed, asyncio.CancelledError):
+            pass
+        except Exception:
+            log.exception("connection %s: unexpected error; closing it", self.peer)
+            self.abort("internal error")
+        finally:
+            self.worker = None
+
+    async def _handle(self, frame) -> None:
+        try:
+            api_key, version, correlation_id, client_id, offset = codec.decode_request_header(frame)
+        except CodecError as e:
+            self.abort(f"malformed request header: {e}")
+            return
+        spec = REGISTRY.get(api_key)
+        if spec is None or not spec.min_version <= version <= spec.max_version:
+            if api_key == API_VERSIONS_KEY:
+                # Kafka's rule: answer a too-new ApiVersions at v0 with UNSUPPORTED_VERSION and
+                # the full list, so the client can retry at a version we serve.
+                self._write_bytes(codec.encode_response(
+                    API_VERSIONS_KEY, 0, correlation_id, api_versions.unsupported_version_response()))
+                return
+            self.abort(f"unsupported request: api_key={api_key} version={version}")
+            return
+        try:
+            request = codec.decode_request(api_key, version, frame, offset)
+        except CodecError as e:
+            self.abort(f"malformed {spec.name} v{version} request: {e}")
+            return
+        ctx = RequestContext(self.broker, api_key, version, correlation_id, client_id, self.peer)
+        response = await spec.handler(ctx, request)
+        if response is None or self.closed:
+            return
+        pieces = codec.encode_response(api_key, version, correlation_id, response)
+        if len(pieces) == 1:
+            self.transport.write(pieces[0])
+        else:
+            await self._write_pieces(pieces)
+
+    def _write_bytes(self, pieces: list) -> None:
+        for piece in pieces:
+            self.transport.write(piece)
+
+    async def _write_pieces(self, pieces: list) -> None:
+        for piece in pieces:
+            if isinstance(piece, (bytes, bytearray, memoryview)):
+                if len(piece):
+                    self.transport.write(piece)
+            else:
+                await self._sendfile(piece)
+
+    async def _sendfile(self, region) -> None:
+        """Send a FileSlice from its segment file straight to the socket (zero copy)."""
+        if region.length == 0:
+            return
+        await self._drained()
+        sock_fd = self.transport.get_extra_info("socket").fileno()
+        position, remaining = region.position, region.length
+        loop = asyncio.get_running_loop()
+        while remaining > 0:
+            if self.closed:
+                raise ConnectionClosed()
+            try:
+                sent = _native.sendfile(sock_fd, region.fd, position, remaining)
+            except BlockingIOError:
+                await _writable(loop, sock_fd)
+                continue
+            except OSError as e:
+                self.abort(f"sendfile failed: {e}")
+                raise ConnectionClosed() from None
+            if sent == 0:
+                # The file is shorter than the size already promised in the frame: the
+                # stream cannot be kept in sync, so the connection has to go.
+                self.abort("segment file ended before the fetched region")
+                raise ConnectionClosed()
+            position += sent
+            remaining -= sent
+
+    async def _drained(self) -> None:
+        while self._writing_paused and not self.closed:
+            if self._drain_waiter is None or self._drain_waiter.done():
+                self._drain_waiter = asyncio.get_running_loop().create_future()
+            await self._drain_waiter
+        if self.closed:
+            raise ConnectionClosed()
+
+    def _wake_drain(self) -> None:
+        if self._drain_waiter is not None and not self._drain_waiter.done():
+            self._drain_waiter.set_result(None)
+
+    def abort(self, reason: str) -> None:
+        """Close this connection, with a log line saying why; the broker goes on serving."""
+        if not self.closed:
+            log.warning("closing connection from %s: %s", self.peer, reason)
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+
+async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
+    """Wait until the socket can take more bytes.
+
+    The transport owns this fd, so the public add_writer refuses it; while its buffer is empty
+    the transport has no writer registered and we may use the loop's private registration.
+    """
+    fut = loop.create_future()
+    loop._add_writer(fd, _set_done, fut)  # type: ignore[attr-defined]
+    try:
+        await fut
+    finally:
+        loop._remove_writer(fd)  # type: ignore[attr-defined]
+
+
+def _set_done(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_result(None)

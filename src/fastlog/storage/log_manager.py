@@ -1,0 +1,304 @@
+"""The broker's topics and their partition logs.
+
+Data folder layout (one folder, the first of log.dirs):
+
+    meta.properties            cluster.id and node.id, written once (Kafka's file name and keys)
+    fastlog-topics.json        topic catalogue: name -> {topic_id (hex), partitions, configs,
+                               internal}; replaced atomically (write temp, fsync, rename)
+    <topic>-<partition>/       one partition log each, format in docs/storage-format.md
+
+The catalogue is written before partition folders are created and before they are removed, so
+after a crash a folder without a catalogue entry is a leftover of a deletion and is removed.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+import re
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Optional
+
+from fastlog import _native
+from fastlog.config import Config, TOPIC_CONFIG_DEFAULTS
+
+log = logging.getLogger("fastlog.storage")
+
+CATALOGUE = "fastlog-topics.json"
+LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
+MAX_TOPIC_LENGTH = 249
+
+
+class TopicError(Exception):
+    """A topic operation that cannot be done; `code` is the Kafka error code to answer with."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+
+# Kafka error codes this module raises (storage does not import the protocol package).
+INVALID_TOPIC_EXCEPTION = 17
+TOPIC_ALREADY_EXISTS = 36
+INVALID_PARTITIONS = 37
+INVALID_CONFIG = 40
+UNKNOWN_TOPIC_OR_PARTITION = 3
+
+
+def validate_topic_name(name: str) -> None:
+    if not name or name in (".", "..") or len(name) > MAX_TOPIC_LENGTH or not LEGAL_TOPIC.match(name):
+        raise TopicError(INVALID_TOPIC_EXCEPTION, f"Topic name {name!r} is illegal")
+
+
+@dataclass
+class Topic:
+    name: str
+    topic_id: bytes
+    configs: dict[str, str]
+    internal: bool = False
+    partition_count: int = 0  # as in the catalogue; partitions are opened up to this count
+    partitions: list[_native.PartitionLog] = field(default_factory=list)
+    # Futures of long-polling fetches waiting for data on partition i.
+    waiters: list[list[asyncio.Future]] = field(default_factory=list)
+
+    def config(self, key: str, broker: Config) -> Optional[str]:
+        return self.configs.get(key, broker.topic_default(key))
+
+
+class LogManager:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.data_dir = config.data_dir
+        self.topics: dict[str, Topic] = {}
+        self.by_id: dict[bytes, Topic] = {}
+        self.cluster_id = ""
+
+    # -- start and stop -------------------------------------------------------------------
+    def open(self) -> None:
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.cluster_id = self._load_meta()
+        catalogue = self._read_catalogue()
+        for name, entry in catalogue.items():
+            topic = Topic(name, bytes.fromhex(entry["topic_id"]), dict(entry.get("configs", {})),
+                          bool(entry.get("internal", False)), int(entry["partitions"]))
+            self._open_partitions(topic)
+            self._index(topic)
+        self._remove_orphans()
+
+    def close(self) -> None:
+        for topic in self.topics.values():
+            for plog in topic.partitions:
+                try:
+                    plog.close()
+                except Exception:  # keep closing the others; the next start recovers this one
+                    log.exception("closing %s failed", topic.name)
+
+    # -- topics -----------------------------------------------------------------------------
+    def get(self, name: str) -> Optional[Topic]:
+        return self.topics.get(name)
+
+    def get_by_id(self, topic_id: bytes) -> Optional[Topic]:
+        return self.by_id.get(topic_id)
+
+    def partition(self, name: str, index: int) -> Optional[_native.PartitionLog]:
+        topic = self.topics.get(name)
+        if topic is None or not 0 <= index < len(topic.partitions):
+            return None
+        return topic.partitions[index]
+
+    def check_new_topic(self, name: str, num_partitions: int, configs: Optional[dict[str, str]] = None) -> None:
+        """Raise TopicError if create_topic would refuse these arguments."""
+        validate_topic_name(name)
+        if name in self.topics:
+            raise TopicError(TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+        if num_partitions <= 0:
+            raise TopicError(INVALID_PARTITIONS, "Number of partitions must be larger than 0.")
+        for key, value in (configs or {}).items():
+            if key not in TOPIC_CONFIG_DEFAULTS:
+                raise TopicError(INVALID_CONFIG, f"Unknown topic config name: {key}")
+            if value is None:
+                raise TopicError(INVALID_CONFIG, f"Null value not supported for topic config {key}")
+
+    def create_topic(self, name: str, num_partitions: int, configs: Optional[dict[str, str]] = None,
+                     internal: bool = False) -> Topic:
+        self.check_new_topic(name, num_partitions, configs)
+        topic = Topic(name, uuid.uuid4().bytes, dict(configs or {}), internal, num_partitions)
+        self._index(topic)
+        self._write_catalogue()
+        try:
+            self._open_partitions(topic)
+        except Exception:
+            self._unindex(topic)
+            self._write_catalogue()
+            raise
+        log.info("created topic %s with %d partitions", name, num_partitions)
+        return topic
+
+    def add_partitions(self, name: str, total: int) -> Topic:
+        topic = self.topics[name]
+        if total <= len(topic.partitions):
+            raise TopicError(INVALID_PARTITIONS,
+                             f"Topic currently has {len(topic.partitions)} partitions, {total} would not be an increase.")
+        topic.partition_count = total
+        self._write_catalogue()
+        self._open_partitions(topic)
+        return topic
+
+    def delete_topic(self, name: str) -> None:
+        topic = self.topics.get(name)
+        if topic is None:
+            raise TopicError(UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.")
+        self._unindex(topic)
+        self._write_catalogue()
+        for plog in topic.partitions:
+            plog.delete()
+        for waiting in topic.waiters:
+            _wake(waiting)
+        log.info("deleted topic %s", name)
+
+    # -- data -------------------------------------------------------------------------------
+    def append(self, topic: Topic, index: int, records, now_ms: Optional[int] = None) -> _native.AppendResult:
+        """Append a produce request's records to one partition and wake fetches waiting on it."""
+        result = topic.partitions[index].append(records, now_ms if now_ms is not None else int(time.time() * 1000))
+        waiting = topic.waiters[index]
+        if waiting:
+            _wake(waiting)
+        return result
+
+    def wait_for_data(self, topic: Topic, index: int, fut: asyncio.Future) -> None:
+        topic.waiters[index].append(fut)
+
+    # -- maintenance --------------------------------------------------------------------------
+    async def run_maintenance(self) -> None:
+        """Time-based flush (log.flush.interval.ms) and retention (log.retention.check.interval.ms)."""
+        flush_ms = self.config.flush_interval_ms
+        retention_check_ms = self.config.get_int("log.retention.check.interval.ms") or 300000
+        tick = min(flush_ms, retention_check_ms, 1000) / 1000
+        last_flush = last_retention = time.monotonic()
+        while True:
+            await asyncio.sleep(max(tick, 0.01))
+            now = time.monotonic()
+            if flush_ms < 2**62 and (now - last_flush) * 1000 >= flush_ms:
+                last_flush = now
+                self.flush_all(only_dirty=True)
+            if (now - last_retention) * 1000 >= retention_check_ms:
+                last_retention = now
+                self.enforce_retention()
+
+    def flush_all(self, only_dirty: bool = False) -> None:
+        for topic in list(self.topics.values()):
+            for plog in topic.partitions:
+                if not only_dirty or plog.unflushed_messages:
+                    plog.flush()
+
+    def enforce_retention(self) -> int:
+        deleted = 0
+        now_ms = int(time.time() * 1000)
+        for topic in list(self.topics.values()):
+            if "delete" not in (topic.config("cleanup.policy", self.config) or "delete"):
+                continue
+            retention_ms = int(topic.config("retention.ms", self.config) or -1)
+            retention_bytes = int(topic.config("retention.bytes", self.config) or -1)
+            if retention_ms < 0 and retention_bytes < 0:
+                continue
+            for plog in topic.partitions:
+                deleted += plog.enforce_retention(now_ms, retention_ms, retention_bytes)
+        if deleted:
+            log.info("retention deleted %d segments", deleted)
+        return deleted
+
+    # -- internals ----------------------------------------------------------------------------
+    def _log_options(self, topic: Topic) -> dict:
+        def conf_int(key: str, default: int) -> int:
+            value = topic.config(key, self.config)
+            return int(value) if value not in (None, "") else default
+
+        return dict(
+            segment_bytes=conf_int("segment.bytes", 1073741824),
+            index_interval_bytes=conf_int("index.interval.bytes", 4096),
+            max_message_bytes=conf_int("max.message.bytes", 1048588),
+            flush_interval_messages=conf_int("flush.messages", 2**63 - 1),
+            log_append_time=topic.config("message.timestamp.type", self.config) == "LogAppendTime",
+            timestamp_before_max_ms=conf_int("message.timestamp.before.max.ms", 2**63 - 1),
+            timestamp_after_max_ms=conf_int("message.timestamp.after.max.ms", 3600000),
+        )
+
+    def _open_partitions(self, topic: Topic) -> None:
+        options = self._log_options(topic)
+        for index in range(len(topic.partitions), topic.partition_count):
+            path = os.path.join(self.data_dir, f"{topic.name}-{index}")
+            topic.partitions.append(_native.PartitionLog(path, **options))
+            topic.waiters.append([])
+
+    def _index(self, topic: Topic) -> None:
+        self.topics[topic.name] = topic
+        self.by_id[topic.topic_id] = topic
+
+    def _unindex(self, topic: Topic) -> None:
+        self.topics.pop(topic.name, None)
+        self.by_id.pop(topic.topic_id, None)
+
+    def _read_catalogue(self) -> dict:
+        path = os.path.join(self.data_dir, CATALOGUE)
+        if not os.path.exists(path):
+            return {}
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+
+    def _write_catalogue(self) -> None:
+        catalogue = {
+            t.name: {"topic_id": t.topic_id.hex(), "partitions": t.partition_count,
+                     "configs": t.configs, "internal": t.internal}
+            for t in self.topics.values()
+        }
+        _atomic_write(os.path.join(self.data_dir, CATALOGUE), json.dumps(catalogue, indent=1, sort_keys=True))
+
+    def _remove_orphans(self) -> None:
+        expected = {f"{t.name}-{i}" for t in self.topics.values() for i in range(t.partition_count)}
+        for entry in os.listdir(self.data_dir):
+            full = os.path.join(self.data_dir, entry)
+            if os.path.isdir(full) and re.match(r"^.+-\d+$", entry) and entry not in expected:
+                log.warning("removing %s: no topic in the catalogue owns it (interrupted deletion)", full)
+                shutil.rmtree(full, ignore_errors=True)
+
+    def _load_meta(self) -> str:
+        path = os.path.join(self.data_dir, "meta.properties")
+        values: dict[str, str] = {}
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    if "=" in line and not line.startswith("#"):
+                        k, v = line.strip().split("=", 1)
+                        values[k] = v
+        cluster_id = values.get("cluster.id") or self.config.get_str("cluster.id") or \
+            base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not values:
+            _atomic_write(path, f"version=1\ncluster.id={cluster_id}\nnode.id={self.config.node_id}\n")
+        return cluster_id
+
+
+def _wake(waiting: list[asyncio.Future]) -> None:
+    for fut in waiting:
+        if not fut.done():
+            fut.set_result(None)
+    waiting.clear()
+
+
+def _atomic_write(path: str, text: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
