@@ -172,7 +172,13 @@ class LogManager:
         return result
 
     def wait_for_data(self, topic: Topic, index: int, fut: asyncio.Future) -> None:
+        """Resolve `fut` at the next append to this partition (or its topic's deletion)."""
         topic.waiters[index].append(fut)
+
+    def stop_waiting(self, topic: Topic, index: int, fut: asyncio.Future) -> None:
+        waiting = topic.waiters[index]
+        if fut in waiting:
+            waiting.remove(fut)
 
     # -- maintenance --------------------------------------------------------------------------
     async def run_maintenance(self) -> None:

@@ -1,0 +1,23 @@
+"""ApiVersions (18): the version range of every API in the registry.
+
+v0-v4. A request newer than we serve is answered (by the connection) at v0 with
+UNSUPPORTED_VERSION and the full list, as Kafka does, so the client retries at our maximum.
+"""
+from fastlog.handlers.registry import REGISTRY, RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+
+
+def _api_keys() -> list[dict]:
+    return [
+        {"api_key": spec.key, "min_version": spec.min_version, "max_version": spec.max_version}
+        for spec in sorted(REGISTRY.values(), key=lambda s: s.key)
+    ]
+
+
+def unsupported_version_response() -> dict:
+    return {"error_code": ErrorCode.UNSUPPORTED_VERSION, "api_keys": _api_keys()}
+
+
+@api(key=18, name="ApiVersions", min_version=0, max_version=4)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    return {"error_code": ErrorCode.NONE, "api_keys": _api_keys(), "throttle_time_ms": 0}

@@ -1,0 +1,74 @@
+"""CreateTopics (19), v2-v7. One node: replication factor must be 1 (or -1 for the default) and
+manual assignments may only name this node. Unknown topic config names get INVALID_CONFIG.
+"""
+from fastlog.config import TOPIC_CONFIG_DEFAULTS
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+from fastlog.storage.log_manager import TopicError
+
+# DescribeConfigs config sources (Kafka's ConfigSource ids).
+SOURCE_TOPIC, SOURCE_DEFAULT_BROKER, SOURCE_DEFAULT = 1, 4, 5
+
+
+def _validate(broker, t: dict) -> tuple[int, dict]:
+    """Check one CreatableTopic; returns (partitions, configs) or raises TopicError."""
+    replication = t["replication_factor"]
+    assignments = t["assignments"]
+    if assignments:
+        if t["num_partitions"] != -1 or replication != -1:
+            raise TopicError(ErrorCode.INVALID_REQUEST,
+                             "Both numPartitions or replicationFactor and replicasAssignments were set.")
+        for a in assignments:
+            if a["broker_ids"] != [broker.node_id]:
+                raise TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+                                 f"Replica assignment {a['broker_ids']} names brokers other than node {broker.node_id}")
+        partitions = len(assignments)
+    else:
+        partitions = t["num_partitions"]
+        if partitions == -1:
+            partitions = broker.config.get_int("num.partitions")
+        if replication not in (-1, 1):
+            raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR,
+                             f"Unable to replicate the partition {replication} time(s): The target replication "
+                             "factor of %d cannot be reached because only 1 broker(s) are registered." % replication)
+    configs = {c["name"]: c["value"] for c in t["configs"]}
+    broker.logs.check_new_topic(t["name"], partitions, configs)
+    return partitions, configs
+
+
+def _config_entries(broker, topic) -> list[dict]:
+    out = []
+    for key in sorted(TOPIC_CONFIG_DEFAULTS):
+        explicit = key in topic.configs
+        out.append({"name": key, "value": topic.config(key, broker.config), "read_only": False,
+                    "config_source": SOURCE_TOPIC if explicit else SOURCE_DEFAULT_BROKER,
+                    "is_sensitive": False})
+    return out
+
+
+@api(key=19, name="CreateTopics", min_version=2, max_version=7)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    broker = ctx.broker
+    results = []
+    seen: set[str] = set()
+    for t in request["topics"]:
+        name = t["name"]
+        result = {"name": name, "topic_id": bytes(16), "error_code": 0, "error_message": None,
+                  "num_partitions": -1, "replication_factor": -1, "configs": None}
+        if name in seen:
+            result.update(error_code=ErrorCode.INVALID_REQUEST, error_message="Duplicate topic name.")
+            results.append(result)
+            continue
+        seen.add(name)
+        try:
+            partitions, configs = _validate(broker, t)
+            if request["validate_only"]:
+                result.update(num_partitions=partitions, replication_factor=1)
+            else:
+                topic = broker.logs.create_topic(name, partitions, configs)
+                result.update(topic_id=topic.topic_id, num_partitions=partitions, replication_factor=1,
+                              configs=_config_entries(broker, topic))
+        except TopicError as e:
+            result.update(error_code=e.code, error_message=e.message)
+        results.append(result)
+    return {"throttle_time_ms": 0, "topics": results}

@@ -1,0 +1,33 @@
+"""DeleteTopics (20), v1-v6 (by name, and by id from v6). Internal topics cannot be deleted."""
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+
+ZERO_UUID = bytes(16)
+
+
+@api(key=20, name="DeleteTopics", min_version=1, max_version=6)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    broker = ctx.broker
+    if ctx.api_version >= 6:
+        wanted = [(t["name"], t["topic_id"]) for t in request["topics"]]
+    else:
+        wanted = [(name, ZERO_UUID) for name in request["topic_names"]]
+    results = []
+    for name, topic_id in wanted:
+        topic = broker.logs.get(name) if name is not None else broker.logs.get_by_id(topic_id)
+        error, message = ErrorCode.NONE, None
+        if not broker.config.get_bool("delete.topic.enable"):
+            error, message = ErrorCode.TOPIC_DELETION_DISABLED, "Topic deletion is disabled."
+        elif topic is None:
+            error = ErrorCode.UNKNOWN_TOPIC_ID if name is None else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            message = "This server does not host this topic ID." if name is None else \
+                "This server does not host this topic-partition."
+        elif topic.internal:
+            error, message = ErrorCode.INVALID_TOPIC_EXCEPTION, f"Cannot delete internal topic {topic.name}"
+        else:
+            broker.logs.delete_topic(topic.name)
+            if broker.groups is not None and hasattr(broker.groups, "on_topic_deleted"):
+                broker.groups.on_topic_deleted(topic.name)
+        results.append({"name": topic.name if topic else name, "topic_id": topic.topic_id if topic else topic_id,
+                        "error_code": error, "error_message": message})
+    return {"throttle_time_ms": 0, "responses": results}

@@ -1,0 +1,109 @@
+"""Fetch (1), v4-v18: records straight from segment files (sendfile), with long polling.
+
+Fetch sessions (KIP-227) are declined the way Kafka declines them when its cache is full: every
+response carries session_id 0, so clients keep sending full fetches. A request naming a session
+we never created gets FETCH_SESSION_ID_NOT_FOUND.
+
+Sizes: each partition returns at most partition_max_bytes and the response at most max_bytes
+(capped by fetch.max.bytes), except that a partition always returns at least its first whole
+batch so a batch larger than the limits can still be consumed (KIP-74).
+Long poll: when less than min_bytes is ready, wait up to max_wait_ms for an append to one of
+the requested partitions, then build the answer again.
+"""
+import asyncio
+
+from fastlog import _native
+from fastlog.handlers._topics import find_by_id
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+
+FINAL_EPOCH = -1
+
+
+def _partition_error(index: int, code: int) -> dict:
+    return {"partition_index": index, "error_code": code, "high_watermark": -1,
+            "last_stable_offset": -1, "log_start_offset": -1, "aborted_transactions": None,
+            "preferred_read_replica": -1, "records": b""}
+
+
+def _build(broker, wanted, max_bytes: int) -> tuple[list, int, list]:
+    """One pass over the requested partitions -> (responses, bytes of records, logs read)."""
+    remaining = max_bytes
+    total = 0
+    errors = False
+    responses = []
+    logs = []
+    for key, topic, error, partitions in wanted:
+        parts_out = []
+        for part in partitions:
+            index = part["partition"]
+            if topic is None:
+                parts_out.append(_partition_error(index, error))
+                errors = True
+                continue
+            if not 0 <= index < len(topic.partitions):
+                parts_out.append(_partition_error(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                errors = True
+                continue
+            plog = topic.partitions[index]
+            logs.append((topic, index))
+            records = b""
+            if remaining > 0:
+                try:
+                    region = plog.read(part["fetch_offset"], min(part["partition_max_bytes"], remaining))
+                except _native.StorageError as e:
+                    parts_out.append(_partition_error(index, e.code))
+                    errors = True
+                    continue
+                if region.length:
+                    records = region
+                    remaining -= region.length
+                    total += region.length
+            end = plog.log_end_offset
+            parts_out.append({
+                "partition_index": index, "error_code": 0, "high_watermark": end,
+                "last_stable_offset": end, "log_start_offset": plog.log_start_offset,
+                "aborted_transactions": None, "preferred_read_replica": -1, "records": records})
+        responses.append({key[0]: key[1], "partitions": parts_out})
+    # An error is an answer worth sending at once, as in Kafka.
+    return responses, (max_bytes + 1 if errors else total), logs
+
+
+@api(key=1, name="Fetch", min_version=4, max_version=18)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    broker = ctx.broker
+    if request["session_id"] != 0:
+        return {"throttle_time_ms": 0, "error_code": ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+                "session_id": 0, "responses": []}
+    if request["session_epoch"] not in (FINAL_EPOCH, 0):
+        return {"throttle_time_ms": 0, "error_code": ErrorCode.INVALID_FETCH_SESSION_EPOCH,
+                "session_id": 0, "responses": []}
+    by_id = ctx.api_version >= 13
+    wanted = []
+    for t in request["topics"]:
+        if by_id:
+            topic = find_by_id(broker, t["topic_id"])
+            wanted.append((("topic_id", t["topic_id"]), topic, ErrorCode.UNKNOWN_TOPIC_ID, t["partitions"]))
+        else:
+            topic = broker.logs.get(t["topic"])
+            wanted.append((("topic", t["topic"]), topic, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, t["partitions"]))
+    max_bytes = min(request["max_bytes"], broker.config.get_int("fetch.max.bytes"))
+    min_bytes = request["min_bytes"]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max(request["max_wait_ms"], 0) / 1000
+    while True:
+        responses, total, logs = _build(broker, wanted, max_bytes)
+        timeout = deadline - loop.time()
+        if total >= min_bytes or timeout <= 0 or not logs:
+            break
+        fut = loop.create_future()
+        for topic, index in logs:
+            broker.logs.wait_for_data(topic, index, fut)
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            for topic, index in logs:
+                broker.logs.stop_waiting(topic, index, fut)
+    return {"throttle_time_ms": 0, "error_code": 0, "session_id": 0, "responses": responses}

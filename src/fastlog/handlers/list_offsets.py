@@ -1,0 +1,43 @@
+"""ListOffsets (2), v1-v10: earliest (-2), latest (-1), max timestamp (-3, v7+), earliest local
+(-4, v8+: the same as earliest, there is no tiered storage), earliest pending upload (-5, v9+:
+nothing is ever pending, so no offset), or the first offset whose timestamp is >= the one asked.
+"""
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+
+LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, EARLIEST_PENDING_UPLOAD = -1, -2, -3, -4, -5
+
+
+def _lookup(plog, timestamp: int) -> tuple[int, int]:
+    """(timestamp, offset) as ListOffsets answers them; (-1, -1) when there is no such record."""
+    if timestamp in (EARLIEST, EARLIEST_LOCAL):
+        return -1, plog.log_start_offset
+    if timestamp == LATEST:
+        return -1, plog.log_end_offset
+    if timestamp == MAX_TIMESTAMP:
+        found = plog.max_timestamp()
+        return (found[1], found[0]) if found else (-1, -1)
+    if timestamp < 0:
+        return -1, -1
+    found = plog.offset_for_timestamp(timestamp)
+    return (found[1], found[0]) if found else (-1, -1)
+
+
+@api(key=2, name="ListOffsets", min_version=1, max_version=10)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    logs = ctx.broker.logs
+    topics = []
+    for t in request["topics"]:
+        topic = logs.get(t["name"])
+        parts = []
+        for p in t["partitions"]:
+            index = p["partition_index"]
+            if topic is None or not 0 <= index < len(topic.partitions):
+                parts.append({"partition_index": index, "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                              "timestamp": -1, "offset": -1, "leader_epoch": -1})
+                continue
+            timestamp, offset = _lookup(topic.partitions[index], p["timestamp"])
+            parts.append({"partition_index": index, "error_code": 0, "timestamp": timestamp,
+                          "offset": offset, "leader_epoch": 0})
+        topics.append({"name": t["name"], "partitions": parts})
+    return {"throttle_time_ms": 0, "topics": topics}

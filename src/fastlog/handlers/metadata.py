@@ -1,0 +1,68 @@
+"""Metadata (3), v0-v13: this node is every partition's leader, only replica and whole ISR.
+
+Topics named in the request are auto-created when auto.create.topics.enable and the request
+(v4+ allow_auto_topic_creation) allow it; topics looked up by id (v10+) never are. Leader epochs
+are always 0: there is one node and leadership never moves.
+"""
+from fastlog.handlers._topics import find_by_id, find_or_create
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+
+ZERO_UUID = bytes(16)
+# AclOperation codes a topic allows with no authorizer: READ WRITE CREATE DELETE ALTER DESCRIBE
+# DESCRIBE_CONFIGS ALTER_CONFIGS.
+TOPIC_OPERATIONS = sum(1 << op for op in (3, 4, 5, 6, 7, 8, 10, 11))
+CLUSTER_OPERATIONS = sum(1 << op for op in (4, 5, 7, 8, 9, 10, 11, 12))
+NOT_REQUESTED = -2147483648
+
+
+def topic_entry(broker, topic, include_operations: bool) -> dict:
+    node = broker.node_id
+    return {
+        "error_code": ErrorCode.NONE,
+        "name": topic.name,
+        "topic_id": topic.topic_id,
+        "is_internal": topic.internal,
+        "partitions": [
+            {"error_code": 0, "partition_index": i, "leader_id": node, "leader_epoch": 0,
+             "replica_nodes": [node], "isr_nodes": [node], "offline_replicas": []}
+            for i in range(len(topic.partitions))
+        ],
+        "topic_authorized_operations": TOPIC_OPERATIONS if include_operations else NOT_REQUESTED,
+    }
+
+
+@api(key=3, name="Metadata", min_version=0, max_version=13)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    broker = ctx.broker
+    include_ops = bool(request.get("include_topic_authorized_operations"))
+    requested = request["topics"]
+    topics = []
+    if requested is None or (ctx.api_version == 0 and not requested):
+        topics = [topic_entry(broker, t, include_ops) for t in list(broker.logs.topics.values())]
+    else:
+        allow_create = request.get("allow_auto_topic_creation", True)
+        for item in requested:
+            name, topic_id = item.get("name"), item.get("topic_id") or ZERO_UUID
+            if name is None:
+                topic = find_by_id(broker, topic_id)
+                if topic is None:
+                    topics.append({"error_code": ErrorCode.UNKNOWN_TOPIC_ID, "name": None,
+                                   "topic_id": topic_id, "partitions": []})
+                    continue
+            else:
+                topic, error = find_or_create(broker, name, allow_create)
+                if topic is None:
+                    topics.append({"error_code": error, "name": name, "topic_id": ZERO_UUID,
+                                   "partitions": []})
+                    continue
+            topics.append(topic_entry(broker, topic, include_ops))
+    return {
+        "throttle_time_ms": 0,
+        "brokers": [{"node_id": broker.node_id, "host": broker.host, "port": broker.port, "rack": None}],
+        "cluster_id": broker.cluster_id,
+        "controller_id": broker.node_id,
+        "topics": topics,
+        "cluster_authorized_operations": (
+            CLUSTER_OPERATIONS if request.get("include_cluster_authorized_operations") else NOT_REQUESTED),
+    }

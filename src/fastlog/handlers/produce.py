@@ -1,0 +1,75 @@
+"""Produce (0): append each partition's record batches to its log.
+
+Advertised v0-v13 like Kafka 4 (librdkafka before 2.11.1 needs v0 listed, KAFKA-18659), but
+v0-v2 carry old message formats and are answered UNSUPPORTED_VERSION per partition.
+acks 0, 1 and -1 are the same on one node (the append is done when it returns); acks=0 gets no
+response. Transactions are not supported yet: a transactional produce is refused.
+"""
+import time
+
+from fastlog import _native
+from fastlog.handlers._topics import find_by_id, find_or_create
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+
+MIN_REAL_VERSION = 3
+
+
+def _error(index: int, code: int, message=None) -> dict:
+    return {"index": index, "error_code": code, "base_offset": -1, "log_append_time_ms": -1,
+            "log_start_offset": -1, "record_errors": [], "error_message": message}
+
+
+@api(key=0, name="Produce", min_version=0, max_version=13)
+async def handle(ctx: RequestContext, request: dict):
+    broker = ctx.broker
+    acks = request["acks"]
+    refuse = ErrorCode.NONE
+    if ctx.api_version < MIN_REAL_VERSION:
+        refuse = ErrorCode.UNSUPPORTED_VERSION
+    elif acks not in (0, 1, -1):
+        refuse = ErrorCode.INVALID_REQUIRED_ACKS
+    elif request.get("transactional_id") is not None:
+        refuse = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    now_ms = int(time.time() * 1000)
+    by_id = ctx.api_version >= 13
+    responses = []
+    for topic_data in request["topic_data"]:
+        partitions_out = []
+        if by_id:
+            topic = find_by_id(broker, topic_data["topic_id"])
+            topic_error = ErrorCode.UNKNOWN_TOPIC_ID if topic is None else ErrorCode.NONE
+        else:
+            topic, topic_error = find_or_create(broker, topic_data["name"])
+        if topic is not None and topic.internal:
+            topic, topic_error = None, ErrorCode.INVALID_TOPIC_EXCEPTION
+        for part in topic_data["partition_data"]:
+            index = part["index"]
+            if refuse:
+                partitions_out.append(_error(index, refuse))
+            elif topic is None:
+                partitions_out.append(_error(index, topic_error))
+            elif not 0 <= index < len(topic.partitions):
+                partitions_out.append(_error(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+            elif not part["records"]:
+                partitions_out.append(_error(index, ErrorCode.INVALID_RECORD, "empty record set"))
+            else:
+                try:
+                    result = broker.logs.append(topic, index, part["records"], now_ms)
+                except _native.StorageError as e:
+                    partitions_out.append(_error(index, e.code, e.message))
+                else:
+                    partitions_out.append({
+                        "index": index, "error_code": 0, "base_offset": result.base_offset,
+                        "log_append_time_ms": result.log_append_time,
+                        "log_start_offset": result.log_start_offset, "record_errors": [],
+                        "error_message": None})
+        out = {"partition_responses": partitions_out}
+        if by_id:
+            out["topic_id"] = topic_data["topic_id"]
+        else:
+            out["name"] = topic_data["name"]
+        responses.append(out)
+    if acks == 0:
+        return None
+    return {"responses": responses, "throttle_time_ms": 0}
