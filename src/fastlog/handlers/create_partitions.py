@@ -1,0 +1,28 @@
+"""CreatePartitions (37), v0-v3: grow a topic's partition count (never shrink)."""
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+from fastlog.storage.log_manager import TopicError
+
+
+@api(key=37, name="CreatePartitions", min_version=0, max_version=3)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    logs = ctx.broker.logs
+    results = []
+    for t in request["topics"]:
+        name, count = t["name"], t["count"]
+        topic = logs.get(name)
+        error, message = ErrorCode.NONE, None
+        if topic is None:
+            error, message = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist."
+        elif count <= len(topic.partitions):
+            error = ErrorCode.INVALID_PARTITIONS
+            message = f"Topic currently has {len(topic.partitions)} partitions, which is higher than the requested {count}."
+        elif t["assignments"] and any(a["broker_ids"] != [ctx.broker.node_id] for a in t["assignments"]):
+            error, message = ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Assignments may only name this node."
+        elif not request["validate_only"]:
+            try:
+                logs.add_partitions(name, count)
+            except TopicError as e:
+                error, message = ErrorCode(e.code), e.message
+        results.append({"name": name, "error_code": error, "error_message": message})
+    return {"throttle_time_ms": 0, "results": results}

@@ -1,0 +1,22 @@
+"""DescribeCluster (60), v0-v2: one broker, which is also the controller."""
+from fastlog.handlers.metadata import CLUSTER_OPERATIONS, NOT_REQUESTED
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+
+BROKERS_ENDPOINT = 1
+
+
+@api(key=60, name="DescribeCluster", min_version=0, max_version=2)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    broker = ctx.broker
+    endpoint_type = request.get("endpoint_type", BROKERS_ENDPOINT)
+    if endpoint_type != BROKERS_ENDPOINT:
+        return {"throttle_time_ms": 0, "error_code": ErrorCode.UNSUPPORTED_ENDPOINT_TYPE,
+                "error_message": "fastlog serves broker endpoints only", "endpoint_type": endpoint_type,
+                "cluster_id": broker.cluster_id, "brokers": []}
+    ops = CLUSTER_OPERATIONS if request.get("include_cluster_authorized_operations") else NOT_REQUESTED
+    return {"throttle_time_ms": 0, "error_code": 0, "error_message": None, "endpoint_type": endpoint_type,
+            "cluster_id": broker.cluster_id, "controller_id": broker.node_id,
+            "brokers": [{"broker_id": broker.node_id, "host": broker.host, "port": broker.port,
+                         "rack": None, "is_fenced": False}],
+            "cluster_authorized_operations": ops}
