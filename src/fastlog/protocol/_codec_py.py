@@ -28,6 +28,8 @@ _S_F64 = struct.Struct(">d")
 _FIXED = {INT8: _S_I8, INT16: _S_I16, UINT16: _S_U16, INT32: _S_I32, INT64: _S_I64, FLOAT64: _S_F64}
 _MISSING = object()
 _MAX_STRING = 0x7FFF  # Kafka refuses longer strings on both sides
+# Bad values from a handler (wrong type, out of range) become CodecError, as in the compiled codec.
+_ENCODE_ERRORS = (OverflowError, TypeError, UnicodeError, BufferError, struct.error)
 
 
 # --------------------------------------------------------------------------------------------
@@ -388,7 +390,10 @@ def encode_response(api_key: int, api_version: int, correlation_id: int, body: d
     w.buf += _pack(_S_I32, correlation_id, "correlation_id")
     if p.flexible and api_key != 18:  # ApiVersions always answers with header v0
         w.buf.append(0)
-    _write_struct(w, p.body, body, p.flexible)
+    try:
+        _write_struct(w, p.body, body, p.flexible)
+    except _ENCODE_ERRORS as e:
+        raise CodecError(f"cannot encode response: {e}") from e
     return _frame(w)
 
 
@@ -404,13 +409,19 @@ def encode_request(api_key: int, api_version: int, correlation_id: int, client_i
     if client_id is None:
         w.buf += b"\xff\xff"
     else:
-        data = client_id.encode("utf-8")
+        try:
+            data = client_id.encode("utf-8")
+        except (AttributeError, UnicodeError) as e:
+            raise CodecError("client_id must be a str") from e
         if len(data) > _MAX_STRING:
             raise CodecError("client_id too long")
         w.buf += _S_I16.pack(len(data)) + data
     if p.flexible:
         w.buf.append(0)
-    _write_struct(w, p.body, body, p.flexible)
+    try:
+        _write_struct(w, p.body, body, p.flexible)
+    except _ENCODE_ERRORS as e:
+        raise CodecError(f"cannot encode request: {e}") from e
     if w.cuts:
         raise CodecError("requests carry records as bytes")
     return b"".join(_frame(w))
