@@ -1,0 +1,3 @@
+from fastlog.bench.runner import main
+
+raise SystemExit(main())

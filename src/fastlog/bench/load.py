@@ -1,0 +1,266 @@
+"""The load: librdkafka through confluent-kafka, each client in a process of its own.
+
+Every worker is a top-level function taking plain keyword arguments and returning a plain dict,
+so that it can run in a spawned process (run_workers) and its result be pickled back.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import random
+import struct
+import time
+import traceback
+import uuid
+from typing import Any, Callable, Optional
+
+RECORD_SIZE = 1024
+
+# Client settings, printed by the runner with each workload. Values equal to librdkafka's
+# defaults are still pinned so that a client upgrade does not silently change the workload.
+PRODUCER_SETTINGS: dict[str, Any] = {
+    "linger.ms": 5,
+    "batch.size": 1000000,
+    "batch.num.messages": 10000,
+    "queue.buffering.max.messages": 100000,
+    "queue.buffering.max.kbytes": 1048576,
+    "enable.idempotence": False,
+    "max.in.flight.requests.per.connection": 5,
+}
+CONSUMER_SETTINGS: dict[str, Any] = {
+    "enable.auto.commit": False,
+    "fetch.max.bytes": 52428800,
+    "max.partition.fetch.bytes": 1048576,
+    "fetch.wait.max.ms": 500,
+    "fetch.min.bytes": 1,
+    "queued.max.messages.kbytes": 65536,
+}
+
+
+def payloads(size: int = RECORD_SIZE, count: int = 256, seed: int = 4) -> list[bytes]:
+    """Distinct records, half random capital letters (like ProducerPerformance's) and half
+    JSON-like text, so lz4 has something to do without the data being trivially compressible."""
+    rnd = random.Random(seed)
+    letters = bytes(range(65, 91))
+    table = bytes(letters[i % 26] for i in range(256))
+    out = []
+    for i in range(count):
+        rand_part = rnd.randbytes(size // 2).translate(table)
+        text = (b'{"event":"page_view","user":"user-%06d","path":"/products/%d","ok":true},' % (i, i * 7)) * 20
+        out.append((rand_part + text)[:size])
+    return out
+
+
+def _producer(bootstrap: str, settings: dict[str, Any], errors: list[str]):
+    from confluent_kafka import Producer
+
+    conf = {"bootstrap.servers": bootstrap, **PRODUCER_SETTINGS, **settings}
+    conf["error_cb"] = lambda err: errors.append(str(err))
+    return Producer(conf)
+
+
+def _produce(producer, topic: str, value: bytes, **kw: Any) -> None:
+    while True:
+        try:
+            producer.produce(topic, value, **kw)
+            return
+        except BufferError:    # local queue full: let librdkafka drain it
+            producer.poll(0.001)
+
+
+def produce_throughput(bootstrap: str, topic: str, total_bytes: int, settings: dict[str, Any],
+                       record_size: int = RECORD_SIZE) -> dict:
+    """Send total_bytes of record_size records as fast as possible; time until all are acked."""
+    errors: list[str] = []
+    failed = [0]
+
+    def on_delivery(err, msg):
+        if err is not None:
+            failed[0] += 1
+            if len(errors) < 5:
+                errors.append(str(err))
+
+    producer = _producer(bootstrap, {**settings, "delivery.report.only.error": True, "on_delivery": on_delivery}, errors)
+    # warm-up (not timed): metadata and connection
+    _produce(producer, topic, b"warm-up")
+    if producer.flush(30) != 0:
+        return {"error": f"warm-up record not delivered: {errors[:3]}"}
+    values = payloads(record_size)
+    mask = len(values) - 1
+    count = total_bytes // record_size
+    start = time.perf_counter()
+    for i in range(count):
+        _produce(producer, topic, values[i & mask])
+        if i & 1023 == 0:
+            producer.poll(0)
+    unflushed = producer.flush(300)
+    seconds = time.perf_counter() - start
+    return {"records": count, "bytes": count * record_size, "seconds": seconds,
+            "mb_s": count * record_size / seconds / 1e6, "failed": failed[0] + unflushed,
+            "errors": errors[:5]}
+
+
+def consume_all(bootstrap: str, topic: str, settings: dict[str, Any], timeout: float = 600.0) -> dict:
+    """Read a topic from the start of every partition up to its current end (assign, no group)."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    errors: list[str] = []
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"fastlog-bench-{uuid.uuid4().hex[:8]}",
+                         **CONSUMER_SETTINGS, **settings, "error_cb": lambda err: errors.append(str(err))})
+    try:
+        meta = consumer.list_topics(topic, timeout=30)
+        partitions = sorted(meta.topics[topic].partitions)
+        expected = 0
+        for p in partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
+            expected += high - low
+        start = time.perf_counter()
+        deadline = start + timeout
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        count = nbytes = failed = 0
+        while count < expected and time.perf_counter() < deadline:
+            for msg in _next_messages(consumer):
+                if msg.error() is not None:
+                    failed += 1
+                    if len(errors) < 5:
+                        errors.append(str(msg.error()))
+                    continue
+                count += 1
+                nbytes += len(msg.value() or b"")
+        seconds = time.perf_counter() - start
+    finally:
+        consumer.close()
+    return {"records": count, "expected": expected, "bytes": nbytes, "seconds": seconds,
+            "mb_s": nbytes / seconds / 1e6, "failed": failed + (expected - count), "errors": errors[:5]}
+
+
+def _next_messages(consumer) -> list:
+    """What is there now, else wait for the first one. consume(n, timeout) alone would wait
+    until n messages arrived or the timeout passed, adding that wait to latency and time."""
+    msgs = consumer.consume(10000, 0)
+    if msgs:
+        return msgs
+    msg = consumer.poll(0.2)
+    return [msg] if msg is not None else []
+
+
+def percentiles(values: list[float], points=(50, 99, 99.9)) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+    out = {}
+    for p in points:
+        index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+        out[f"p{p:g}"] = ordered[index]
+    out["max"] = ordered[-1]
+    return out
+
+
+def produce_at_rate(bootstrap: str, topic: str, rate_bytes: float, duration: float,
+                    settings: dict[str, Any], ready=None, record_size: int = RECORD_SIZE) -> dict:
+    """Produce at a fixed rate; each record starts with its send time (ns since the epoch) so the
+    consumer can measure end to end. Produce latency is librdkafka's own (produce() to ack)."""
+    errors: list[str] = []
+    latencies: list[float] = []
+    failed = [0]
+
+    def on_delivery(err, msg):
+        if err is not None:
+            failed[0] += 1
+        else:
+            lat = msg.latency()
+            if lat is not None:
+                latencies.append(lat)
+
+    producer = _producer(bootstrap, {**settings, "on_delivery": on_delivery}, errors)
+    if ready is not None and not ready.wait(60):
+        return {"error": "the end-to-end consumer did not get ready"}
+    bodies = [v[8:] for v in payloads(record_size)]
+    mask = len(bodies) - 1
+    count = int(rate_bytes * duration / record_size)
+    interval = record_size / rate_bytes
+    pack, now_ns = struct.Struct(">q").pack, time.time_ns
+    start = time.perf_counter()
+    i = 0
+    while i < count:
+        due = min(count, int((time.perf_counter() - start) / interval) + 1)
+        while i < due:
+            _produce(producer, topic, pack(now_ns()) + bodies[i & mask])
+            i += 1
+        producer.poll(0)
+        if i < count:
+            pause = start + i * interval - time.perf_counter()
+            if pause > 0:
+                time.sleep(min(pause, 0.001))
+    send_seconds = time.perf_counter() - start
+    unflushed = producer.flush(120)
+    ms = [x * 1000 for x in latencies]
+    return {"records": count, "bytes": count * record_size, "seconds": send_seconds,
+            "mb_s": count * record_size / send_seconds / 1e6, "failed": failed[0] + unflushed,
+            "latency_ms": percentiles(ms), "errors": errors[:5]}
+
+
+def e2e_consumer(bootstrap: str, topic: str, expected: int, settings: dict[str, Any], ready=None,
+                 timeout: float = 120.0) -> dict:
+    """Read the rate-limited records as they arrive; end-to-end latency = receive time - send time."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    errors: list[str] = []
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"fastlog-bench-{uuid.uuid4().hex[:8]}",
+                         **CONSUMER_SETTINGS, **settings, "error_cb": lambda err: errors.append(str(err))})
+    unpack = struct.Struct(">q").unpack_from
+    latencies: list[float] = []
+    try:
+        meta = consumer.list_topics(topic, timeout=30)
+        partitions = sorted(meta.topics[topic].partitions)
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        consumer.consume(1, 0.5)    # first fetches under way before the producer starts
+        if ready is not None:
+            ready.set()
+        deadline = time.perf_counter() + timeout
+        while len(latencies) < expected and time.perf_counter() < deadline:
+            msgs = _next_messages(consumer)
+            now = time.time_ns()
+            for msg in msgs:
+                value = msg.value()
+                if msg.error() is None and value is not None and len(value) >= 8:
+                    latencies.append((now - unpack(value)[0]) / 1e6)
+    finally:
+        consumer.close()
+    return {"records": len(latencies), "expected": expected, "e2e_latency_ms": percentiles(latencies),
+            "failed": expected - len(latencies), "errors": errors[:5]}
+
+
+def _entry(queue, index: int, fn: Callable[..., dict], kwargs: dict) -> None:
+    try:
+        result = fn(**kwargs)
+    except BaseException:
+        result = {"error": traceback.format_exc(limit=5)}
+    queue.put((index, result))
+
+
+def run_workers(jobs: list[tuple[Callable[..., dict], dict]], timeout: float) -> list[dict]:
+    """Run each (function, kwargs) in a spawned process of its own; results in job order."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_entry, args=(queue, i, fn, kw), daemon=True) for i, (fn, kw) in enumerate(jobs)]
+    for proc in procs:
+        proc.start()
+    results: list[Optional[dict]] = [None] * len(jobs)
+    deadline = time.monotonic() + timeout
+    try:
+        for _ in jobs:
+            index, result = queue.get(timeout=max(1.0, deadline - time.monotonic()))
+            results[index] = result
+    except Exception:
+        pass    # a worker died or hung: reported as an error below
+    finally:
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+    return [r if r is not None else {"error": "worker did not answer in time"} for r in results]
+
+
+def new_event():
+    return mp.get_context("spawn").Event()

@@ -1,0 +1,485 @@
+"""Orchestration of `python -m fastlog.bench`: brokers, workloads, repetitions, results.
+
+Every measurement is repeated (3 times by default) and the brokers alternate within a
+measurement (fastlog, kafka, then kafka, fastlog, ...) so that drift on the machine (page cache,
+thermal, other load) does not favour one of them. Both brokers run during the whole bench.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from fastlog import kafka_dist as kd
+from fastlog.bench import baseline, javaperf, load, procstats, report
+
+PARTITIONS = 6
+ALL_WORKLOADS = ("startup", "baseline", "produce", "consume", "latency", "java")
+
+
+@dataclass
+class Profile:
+    name: str
+    reps: int
+    produce_mb: int          # per produce-throughput run
+    consume_mb: int          # size of the topic read back from the start
+    latency_rates_mb: list[float]
+    latency_seconds: float
+    java_records: int
+    baseline_mb: int
+
+
+PROFILES = {
+    # seconds, for tests: every code path, tiny sizes, one repetition
+    "smoke": Profile("smoke", 1, 4, 8, [2.0], 1.0, 2000, 16),
+    # under five minutes on a 2-core machine
+    "quick": Profile("quick", 3, 200, 400, [20.0, 100.0], 3.0, 100_000, 200),
+    # the published run
+    "full": Profile("full", 3, 1000, 3000, [20.0, 100.0], 15.0, 1_000_000, 1000),
+}
+
+PRODUCE_CASES = [("acks=1", "none"), ("acks=1", "lz4"), ("acks=all", "none"), ("acks=all", "lz4")]
+
+
+@dataclass
+class Target:
+    """One broker under test."""
+    name: str
+    bootstrap: str
+    pid: Optional[int] = None
+    handle: Any = None
+    startup_s: list[float] = field(default_factory=list)
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    bytes_moved: dict[str, int] = field(default_factory=dict)
+    peak_rss_bytes: int = 0
+
+    def account(self, kind: str, cpu: float, nbytes: int) -> None:
+        self.cpu_s[kind] = self.cpu_s.get(kind, 0.0) + cpu
+        self.bytes_moved[kind] = self.bytes_moved.get(kind, 0) + nbytes
+
+    def cpu_snapshot(self) -> float:
+        return procstats.snapshot(self.pid).cpu_s if self.pid else 0.0
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, profile: Profile) -> None:
+        self.args = args
+        self.profile = profile
+        self.reps = args.reps or profile.reps
+        self.t0 = time.monotonic()
+        self.results: dict[tuple[str, str, str, str], list[float]] = {}
+        self.raw: list[dict] = []
+        self.errors: list[str] = []
+        self.targets: list[Target] = []
+        self.baseline_samples: list[float] = []
+
+    # --- output -------------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.t0:7.1f}s] {text}", flush=True)
+
+    def record(self, workload: str, case: str, metric: str, broker: str, value: Optional[float]) -> None:
+        samples = self.results.setdefault((workload, case, metric, broker), [])
+        if value is not None:
+            samples.append(value)
+
+    def failed(self, what: str, target: str, result: dict) -> bool:
+        problem = result.get("error") or (f"{result['failed']} records failed {result.get('errors', '')}"
+                                          if result.get("failed") else None)
+        if problem:
+            message = f"{what} on {target}: {str(problem)[:600]}"
+            self.errors.append(message)
+            self.say("ERROR " + message)
+        return bool(problem)
+
+    # --- brokers ------------------------------------------------------------------------------
+    def start_fastlog(self) -> Target:
+        from fastlog.testing import BrokerProcess
+
+        started = time.monotonic()
+        proc = BrokerProcess(startup_timeout=60)
+        proc.start()
+        if not kd.wait_for_metadata(proc.host, proc.port, time.monotonic() + 30, alive=proc.alive):
+            proc.cleanup()
+            raise RuntimeError(f"fastlog never answered Metadata; log: {proc.log_tail()}")
+        ready = time.monotonic() - started
+        assert proc.proc is not None
+        return Target("fastlog", proc.bootstrap, proc.proc.pid, proc, [ready])
+
+    def start_kafka(self) -> Target:
+        kafka = kd.KafkaBroker(startup_timeout=180)
+        kafka.start()
+        assert kafka.ready_seconds is not None
+        return Target("kafka", kafka.bootstrap, kafka.pid, kafka, [kafka.ready_seconds])
+
+    def stop(self, target: Target) -> None:
+        if target.handle is None:
+            return
+        try:
+            target.handle.stop()
+        finally:
+            target.handle.cleanup()
+
+    def start_targets(self) -> None:
+        if self.args.against:
+            self.targets = [Target(self.args.name, self.args.against, self.args.pid)]
+            if not kd.wait_for_metadata(*split_hostport(self.args.against), time.monotonic() + 10):
+                raise RuntimeError(f"{self.args.against} does not answer Metadata")
+            return
+        starters = {"fastlog": self.start_fastlog, "kafka": self.start_kafka}
+        names = [b for b in self.args.brokers.split(",") if b]
+        measure_startup = "startup" in self.workloads
+        for name in names:
+            if name not in starters:
+                raise SystemExit(f"unknown broker {name!r} (fastlog, kafka)")
+            samples: list[float] = []
+            # extra starts only to measure start-to-ready; the last one stays up for the workloads
+            for _ in range(self.reps - 1 if measure_startup else 0):
+                t = starters[name]()
+                samples += t.startup_s
+                self.say(f"startup  {name:8} start to first Metadata answer: {t.startup_s[0]:.3f} s")
+                self.stop(t)
+            target = starters[name]()
+            self.say(f"startup  {name:8} start to first Metadata answer: {target.startup_s[0]:.3f} s "
+                     f"(serving on {target.bootstrap}, pid {target.pid})")
+            target.startup_s = samples + target.startup_s
+            self.targets.append(target)
+            if measure_startup:
+                for value in target.startup_s:
+                    self.record("startup", "process start to Metadata", "s", name, value)
+
+    # --- helpers ------------------------------------------------------------------------------
+    def order(self, rep: int) -> list[Target]:
+        return self.targets if rep % 2 == 0 else self.targets[::-1]
+
+    def measured(self, target: Target, kind: str, fn: Callable[[], dict], nbytes_key: str = "bytes") -> dict:
+        before = target.cpu_snapshot()
+        result = fn()
+        target.account(kind, target.cpu_snapshot() - before, int(result.get(nbytes_key) or 0))
+        return result
+
+    def create_topic(self, target: Target, prefix: str, partitions: int = PARTITIONS) -> str:
+        from confluent_kafka.admin import AdminClient, NewTopic
+
+        name = f"bench-{prefix}-{uuid.uuid4().hex[:8]}"
+        admin = AdminClient({"bootstrap.servers": target.bootstrap})
+        admin.create_topics([NewTopic(name, partitions, 1)])[name].result(30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:   # wait until every partition has a leader
+            meta = admin.list_topics(name, timeout=10).topics.get(name)
+            if meta is not None and meta.error is None and len(meta.partitions) == partitions \
+                    and all(p.leader >= 0 for p in meta.partitions.values()):
+                return name
+            time.sleep(0.05)
+        raise RuntimeError(f"topic {name} not ready on {target.name}")
+
+    def delete_topic(self, target: Target, name: str) -> None:
+        """Best effort: keeps the disk from filling up over a full run."""
+        from confluent_kafka.admin import AdminClient
+
+        try:
+            AdminClient({"bootstrap.servers": target.bootstrap}).delete_topics([name])[name].result(30)
+        except Exception:
+            pass
+
+    # --- workloads ----------------------------------------------------------------------------
+    def run_baseline(self) -> None:
+        total = self.profile.baseline_mb * 1_000_000
+        self.say(f"baseline: {self.profile.baseline_mb} MB over loopback TCP into a file, no protocol (baseline.c)")
+        try:
+            self.baseline_samples = baseline.measure(total, self.reps)
+        except Exception as exc:   # no gcc or similar: the bench still runs
+            self.errors.append(f"baseline: {exc}")
+            self.say(f"ERROR baseline: {exc}")
+            return
+        for value in self.baseline_samples:
+            self.record("baseline", "loopback to file", "MB/s", "machine", value)
+        self.say("baseline: " + ", ".join(f"{v:.0f}" for v in self.baseline_samples) + " MB/s")
+
+    def run_produce(self) -> None:
+        total = self.profile.produce_mb * 1_000_000
+        producers = self.args.producers
+        for acks, compression in PRODUCE_CASES:
+            settings = {"acks": acks.split("=")[1], "compression.type": compression}
+            case = f"{acks} {compression}"
+            self.say(f"produce  {case}: {self.profile.produce_mb} MB of 1 KiB records, {PARTITIONS} partitions, "
+                     f"{producers} producer process(es), settings {settings_text({**load.PRODUCER_SETTINGS, **settings})}")
+            for rep in range(self.reps):
+                for target in self.order(rep):
+                    topic = self.create_topic(target, "produce")
+                    jobs = [(load.produce_throughput, {"bootstrap": target.bootstrap, "topic": topic,
+                                                       "total_bytes": total // producers, "settings": settings})
+                            for _ in range(producers)]
+                    outs = self.measured(target, "produce", lambda: merge_throughput(load.run_workers(jobs, 900)))
+                    self.raw.append({"workload": "produce", "case": case, "broker": target.name, **outs})
+                    ok = not self.failed(f"produce {case}", target.name, outs)
+                    self.record("produce", case, "MB/s", target.name, outs["mb_s"] if ok else None)
+                    if ok:
+                        self.say(f"produce  {case:14} {target.name:8} rep {rep + 1}/{self.reps}: {outs['mb_s']:8.1f} MB/s")
+                    self.delete_topic(target, topic)
+
+    def run_consume(self) -> None:
+        total = self.profile.consume_mb * 1_000_000
+        self.say(f"consume: read {self.profile.consume_mb} MB back from the start of {PARTITIONS} partitions "
+                 f"(assign, no group), settings {settings_text(load.CONSUMER_SETTINGS)}")
+        topics = {}
+        for target in self.targets:
+            topic = self.create_topic(target, "consume")
+            jobs = [(load.produce_throughput, {"bootstrap": target.bootstrap, "topic": topic,
+                                               "total_bytes": total // 2, "settings": {"acks": "1"}})] * 2
+            outs = self.measured(target, "produce", lambda: merge_throughput(load.run_workers(jobs, 1800)))
+            if self.failed("consume (filling the topic)", target.name, outs):
+                continue
+            self.say(f"consume  filled {topic} on {target.name} ({outs['mb_s']:.0f} MB/s)")
+            topics[target.name] = topic
+        for rep in range(self.reps):
+            for target in self.order(rep):
+                if target.name not in topics:
+                    continue
+                outs = self.measured(target, "consume", lambda: load.run_workers(
+                    [(load.consume_all, {"bootstrap": target.bootstrap, "topic": topics[target.name],
+                                         "settings": {}})], 1800)[0])
+                self.raw.append({"workload": "consume", "case": "from start", "broker": target.name, **outs})
+                ok = not self.failed("consume", target.name, outs)
+                self.record("consume", "from start", "MB/s", target.name, outs["mb_s"] if ok else None)
+                if ok:
+                    self.say(f"consume  {'from start':14} {target.name:8} rep {rep + 1}/{self.reps}: {outs['mb_s']:8.1f} MB/s")
+        for target in self.targets:
+            if target.name in topics:
+                self.delete_topic(target, topics[target.name])
+
+    def run_latency(self) -> None:
+        settings = {"acks": "1", "compression.type": "none"}
+        for rate in self.profile.latency_rates_mb:
+            case = f"{rate:g} MB/s"
+            self.say(f"latency  {case} for {self.profile.latency_seconds:g} s, 1 KiB records with a send timestamp; "
+                     f"producer {settings_text({**load.PRODUCER_SETTINGS, **settings})}; "
+                     f"consumer {settings_text(load.CONSUMER_SETTINGS)}")
+            for rep in range(self.reps):
+                for target in self.order(rep):
+                    topic = self.create_topic(target, "latency")
+                    expected = int(rate * 1e6 * self.profile.latency_seconds / load.RECORD_SIZE)
+                    ready = load.new_event()
+                    jobs = [(load.e2e_consumer, {"bootstrap": target.bootstrap, "topic": topic, "expected": expected,
+                                                 "settings": {}, "ready": ready,
+                                                 "timeout": self.profile.latency_seconds + 60}),
+                            (load.produce_at_rate, {"bootstrap": target.bootstrap, "topic": topic,
+                                                    "rate_bytes": rate * 1e6, "settings": settings, "ready": ready,
+                                                    "duration": self.profile.latency_seconds})]
+                    outs = self.measured(target, "produce", lambda: pair_with_bytes(
+                        load.run_workers(jobs, self.profile.latency_seconds + 120)))
+                    cons, prod = outs["consumer"], outs["producer"]
+                    self.raw.append({"workload": "latency", "case": case, "broker": target.name,
+                                     "producer": prod, "consumer": cons})
+                    bad = self.failed(f"latency {case} producer", target.name, prod)
+                    bad = self.failed(f"latency {case} consumer", target.name, cons) or bad
+                    lat, e2e = prod.get("latency_ms", {}), cons.get("e2e_latency_ms", {})
+                    if not bad:
+                        for metric, value in (("produce p50 ms", lat.get("p50")), ("produce p99 ms", lat.get("p99")),
+                                              ("produce p99.9 ms", lat.get("p99.9")), ("end-to-end p99 ms", e2e.get("p99"))):
+                            self.record("latency", case, metric, target.name, value)
+                        self.record("latency", case, "achieved MB/s", target.name, prod.get("mb_s"))
+                        self.say(f"latency  {case:14} {target.name:8} rep {rep + 1}/{self.reps}: produce p50 "
+                                 f"{lat.get('p50', 0):.2f} p99 {lat.get('p99', 0):.2f} p99.9 {lat.get('p99.9', 0):.2f} ms, "
+                                 f"end-to-end p99 {e2e.get('p99', 0):.2f} ms, sent {prod['mb_s']:.1f} MB/s")
+                    self.delete_topic(target, topic)
+
+    def run_java(self) -> None:
+        records = self.profile.java_records
+        self.say(f"java     ProducerPerformance {records} x 1 KiB records, {PARTITIONS} partitions, producer props "
+                 f"{settings_text(javaperf.PRODUCER_PROPS)}; then ConsumerPerformance reads them (group)")
+        try:
+            kd.classpath()
+        except Exception as exc:
+            self.errors.append(f"java tools unavailable: {exc}")
+            self.say(f"ERROR java tools unavailable: {exc}")
+            return
+        for rep in range(self.reps):
+            for target in self.order(rep):
+                topic = self.create_topic(target, "java")
+                prod = self.measured(target, "produce", lambda: with_bytes(
+                    javaperf.producer_performance(target.bootstrap, topic, records), records * load.RECORD_SIZE))
+                self.raw.append({"workload": "java-produce", "broker": target.name, **prod})
+                if not self.failed("ProducerPerformance", target.name, prod):
+                    self.record("java-produce", "ProducerPerformance", "MB/s", target.name, prod["mb_s"])
+                    self.record("java-produce", "ProducerPerformance", "p99 ms", target.name, prod["p99_ms"])
+                    self.say(f"java     ProducerPerformance {target.name:8} rep {rep + 1}/{self.reps}: "
+                             f"{prod['mb_s']:.1f} MB/s, p50 {prod['p50_ms']:.0f} p99 {prod['p99_ms']:.0f} ms")
+                    cons = self.measured(target, "consume", lambda: with_bytes(
+                        javaperf.consumer_performance(target.bootstrap, topic, records), records * load.RECORD_SIZE))
+                    self.raw.append({"workload": "java-consume", "broker": target.name, **cons})
+                    if not self.failed("ConsumerPerformance", target.name, cons):
+                        self.record("java-consume", "ConsumerPerformance", "MB/s", target.name, cons["mb_s"])
+                        self.say(f"java     ConsumerPerformance {target.name:8} rep {rep + 1}/{self.reps}: "
+                                 f"{cons['mb_s']:.1f} MB/s")
+                self.delete_topic(target, topic)
+
+    # --- the run ------------------------------------------------------------------------------
+    @property
+    def workloads(self) -> list[str]:
+        chosen = [w for w in self.args.workloads.split(",") if w]
+        unknown = set(chosen) - set(ALL_WORKLOADS)
+        if unknown:
+            raise SystemExit(f"unknown workloads {sorted(unknown)}; choose from {ALL_WORKLOADS}")
+        return chosen
+
+    def run(self) -> dict:
+        started = dt.datetime.now(dt.timezone.utc)
+        self.say(f"fastlog bench, {self.profile.name} profile, {self.reps} repetitions, workloads {','.join(self.workloads)}")
+        try:
+            self.start_targets()
+            steps = {"baseline": self.run_baseline, "produce": self.run_produce, "consume": self.run_consume,
+                     "latency": self.run_latency, "java": self.run_java}
+            for name in self.workloads:
+                if name in steps:
+                    steps[name]()
+            for target in self.targets:
+                if target.pid:
+                    target.peak_rss_bytes = procstats.snapshot(target.pid).peak_rss_bytes
+        finally:
+            for target in self.targets:
+                self.stop(target)
+        return self.result(started)
+
+    def result(self, started: dt.datetime) -> dict:
+        brokers = {}
+        for t in self.targets:
+            per_gb = {kind: t.cpu_s[kind] / (t.bytes_moved[kind] / 1e9)
+                      for kind in t.cpu_s if t.bytes_moved.get(kind)} if t.pid else {}
+            total_bytes = sum(t.bytes_moved.values())
+            if t.pid and total_bytes:
+                per_gb["all"] = sum(t.cpu_s.values()) / (total_bytes / 1e9)
+            brokers[t.name] = {"bootstrap": t.bootstrap, "startup_s": t.startup_s, "peak_rss_bytes": t.peak_rss_bytes,
+                               "cpu_s": t.cpu_s, "bytes_moved": t.bytes_moved, "cpu_s_per_gb": per_gb}
+        results = [{"workload": w, "case": c, "metric": m, "broker": b, "samples": s, "median": report.median(s)}
+                   for (w, c, m, b), s in self.results.items()]
+        return {
+            "profile": self.profile.name,
+            "started": started.strftime("%Y-%m-%d %H:%M UTC"),
+            "duration_s": time.monotonic() - self.t0,
+            "reps": self.reps,
+            "workloads": self.workloads,
+            "partitions": PARTITIONS,
+            "record_size": load.RECORD_SIZE,
+            "profile_settings": self.profile.__dict__,
+            "broker_names": [t.name for t in self.targets],
+            "brokers": brokers,
+            "baseline_mb_s": report.median(self.baseline_samples),
+            "machine": machine_info(),
+            "settings": {"librdkafka producer": load.PRODUCER_SETTINGS, "librdkafka consumer": load.CONSUMER_SETTINGS,
+                         "ProducerPerformance": javaperf.PRODUCER_PROPS,
+                         "Kafka broker JVM": [*kd.BROKER_HEAP_OPTS, *kd.KAFKA_JVM_PERFORMANCE_OPTS]},
+            "results": results,
+            "raw": self.raw,
+            "errors": self.errors,
+        }
+
+
+def settings_text(settings: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in settings.items())
+
+
+def split_hostport(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def merge_throughput(outs: list[dict]) -> dict:
+    """Several producer processes into one result: total bytes over the slowest one's time."""
+    errors = [o["error"] for o in outs if "error" in o]
+    if errors:
+        return {"error": "; ".join(errors)[:2000], "bytes": 0}
+    total = sum(o["bytes"] for o in outs)
+    seconds = max(o["seconds"] for o in outs)
+    return {"records": sum(o["records"] for o in outs), "bytes": total, "seconds": seconds,
+            "mb_s": total / seconds / 1e6, "failed": sum(o.get("failed", 0) for o in outs),
+            "errors": [e for o in outs for e in o.get("errors", [])][:5]}
+
+
+def pair_with_bytes(outs: list[dict]) -> dict:
+    """The (consumer, producer) results of a latency run, counted as the producer's bytes."""
+    consumer, producer = outs
+    return {"consumer": consumer, "producer": producer, "bytes": producer.get("bytes", 0)}
+
+
+def with_bytes(result: dict, nbytes: int) -> dict:
+    return {**result, "bytes": 0 if "error" in result else nbytes}
+
+
+def machine_info() -> dict:
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        memory_gb = None
+    try:
+        commit = subprocess.run(["git", "-C", str(kd.REPO_ROOT), "describe", "--always", "--dirty"],
+                                capture_output=True, text=True, timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    try:
+        import confluent_kafka
+        ck, rdk = confluent_kafka.version()[0], confluent_kafka.libversion()[0]
+    except ImportError:
+        ck = rdk = "missing"
+    try:
+        kafka_version = kd.kafka_version()
+    except Exception:
+        kafka_version = "unknown"
+    return {"cpu_model": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb, "kernel": platform.release(),
+            "python": platform.python_version(), "kafka_version": kafka_version, "git_commit": commit,
+            "confluent_kafka": ck, "librdkafka": rdk}
+
+
+def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m fastlog.bench", description=__doc__)
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="smaller sizes: finishes in under five minutes")
+    mode.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition: checks that it works")
+    p.add_argument("--against", metavar="HOST:PORT", help="run the workloads against this running broker only")
+    p.add_argument("--name", default="target", help="label of the --against broker in the results")
+    p.add_argument("--pid", type=int, help="pid of the --against broker, for its CPU and memory")
+    p.add_argument("--brokers", default="fastlog,kafka", help="brokers to start (default fastlog,kafka)")
+    p.add_argument("--workloads", default=",".join(ALL_WORKLOADS), help=f"subset of {','.join(ALL_WORKLOADS)}")
+    p.add_argument("--reps", type=int, help="repetitions of each measurement (default 3)")
+    p.add_argument("--producers", type=int, default=1, help="producer processes in the produce workload")
+    p.add_argument("--out-dir", default=str(kd.REPO_ROOT / "bench-results"), help="where results are written")
+    p.add_argument("--label", help="file name stem of the results (default: UTC time and profile)")
+    return p.parse_args(argv)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    profile = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
+    if args.against:
+        args.workloads = ",".join(w for w in args.workloads.split(",") if w != "startup")
+    bench = Bench(args, profile)
+    result = bench.run()
+    print()
+    print(report.render_plain(report.text_table(result)))
+    print()
+    print(report.render_plain(report.resources_table(result)))
+    if result["baseline_mb_s"]:
+        print(f"machine limit (loopback TCP into a file, no protocol): {result['baseline_mb_s']:.0f} MB/s")
+    label = args.label or f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{profile.name}"
+    paths = report.write(result, args.out_dir, label)
+    print()
+    print(f"bench took {result['duration_s']:.0f} s; results: " + ", ".join(paths.values()), flush=True)
+    if result["errors"]:
+        print(f"{len(result['errors'])} error(s) during the run (listed in the results)", file=sys.stderr)
+        return 1
+    return 0
