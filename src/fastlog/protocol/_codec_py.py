@@ -293,20 +293,19 @@ def _write_value(w: _Writer, fp: FieldPlan, kind: int, value: Any, flex: bool, n
                 return
             value = b""
         try:
-            data = memoryview(value)
+            mv = memoryview(value)
         except TypeError:
             if kind == BYTES:
                 raise CodecError(f"{fp.name}: bytes expected") from None
             # A file region: its length prefix here, the object as its own piece.
             n = getattr(value, "length", None)
-            if type(n) is not int or n < 0:
+            if type(n) is not int or n < 0 or n > 0x7FFFFFFF:
                 raise CodecError(f"{fp.name}: records must be bytes-like or have an int length")
             w.length(n, flex, True)
             w.cuts.append((len(w.buf), value))
             return
-        n = data.nbytes
-        w.length(n, flex, True)
-        w.buf += data
+        w.length(mv.nbytes, flex, True)
+        w.buf += mv
     else:
         raise CodecError(f"unknown kind {kind}")
 

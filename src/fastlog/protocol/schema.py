@@ -205,9 +205,9 @@ def _struct_plan(fields: tuple[Field, ...], v: int) -> StructPlan:
     present, tagged, absent = [], [], []
     for f in fields:
         child = _struct_plan(f.fields, v) if f.kind == STRUCT else None
-        tagged_here = f.tag is not None and _in(f.tag_versions, v)
-        plan = FieldPlan(f.name, f.kind, f.is_array, _in(f.nullable, v), _field_default(f), child,
-                         f.tag if tagged_here else -1)
+        tag = f.tag if f.tag is not None and _in(f.tag_versions, v) else -1
+        tagged_here = tag >= 0
+        plan = FieldPlan(f.name, f.kind, f.is_array, _in(f.nullable, v), _field_default(f), child, tag)
         if not _in(f.versions, v):
             absent.append(plan)
         elif tagged_here:
