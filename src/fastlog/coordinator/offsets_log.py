@@ -1,0 +1,423 @@
+"""Durable group state: the internal `__consumer_offsets` topic (format: docs/groups.md).
+
+Committed offsets and group metadata are key/value records in ordinary record batches v2,
+appended through the storage engine like any produce. On start the whole log is replayed (last
+record per key wins, a null value deletes the key). To keep it from growing without bound the
+log is rewritten per partition: when a partition holds many more records than live keys, the live
+state is appended again as a snapshot and everything before the snapshot is dropped with
+`delete_records_before` (whole segments are freed once they are below the log start).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import struct
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
+
+from fastlog.coordinator.group_state import CommittedOffset
+
+if TYPE_CHECKING:
+    from fastlog.storage.log_manager import LogManager, Topic
+
+log = logging.getLogger("fastlog.groups")
+
+TOPIC = "__consumer_offsets"
+
+# Key versions (the first int16 of every key).
+OFFSET_KEY_V0 = 0          # group, topic, partition (same layout as v1)
+OFFSET_KEY_V1 = 1
+GROUP_KEY_V2 = 2           # group
+# Value versions.
+OFFSET_VALUE_V1 = 1        # offset, metadata, commit timestamp, expire timestamp
+OFFSET_VALUE_V3 = 3        # offset, leader epoch, metadata, commit timestamp
+GROUP_VALUE_V3 = 3
+
+# Split appended records into batches of at most this many bytes (below message.max.bytes).
+BATCH_TARGET_BYTES = 512 * 1024
+READ_CHUNK = 4 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------------------------
+# Key and value encoding (big-endian; strings int16 length, -1 = null; bytes int32 length)
+# ---------------------------------------------------------------------------------------------
+def _str(value: Optional[str]) -> bytes:
+    if value is None:
+        return b"\xff\xff"
+    data = value.encode("utf-8")
+    if len(data) > 0x7FFF:
+        raise ValueError("string too long for the offsets log")
+    return struct.pack(">h", len(data)) + data
+
+
+def _bytes(value: Optional[bytes]) -> bytes:
+    if value is None:
+        return b"\xff\xff\xff\xff"
+    return struct.pack(">i", len(value)) + bytes(value)
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise ValueError("truncated record")
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def int16(self) -> int:
+        return struct.unpack(">h", self.take(2))[0]
+
+    def int32(self) -> int:
+        return struct.unpack(">i", self.take(4))[0]
+
+    def int64(self) -> int:
+        return struct.unpack(">q", self.take(8))[0]
+
+    def string(self) -> Optional[str]:
+        n = self.int16()
+        return None if n == -1 else self.take(n).decode("utf-8")
+
+    def bytes_(self) -> Optional[bytes]:
+        n = self.int32()
+        return None if n == -1 else self.take(n)
+
+
+def offset_key(group_id: str, topic: str, partition: int) -> bytes:
+    return struct.pack(">h", OFFSET_KEY_V1) + _str(group_id) + _str(topic) + struct.pack(">i", partition)
+
+
+def group_key(group_id: str) -> bytes:
+    return struct.pack(">h", GROUP_KEY_V2) + _str(group_id)
+
+
+def offset_value(o: CommittedOffset) -> bytes:
+    if o.expire_timestamp >= 0:  # an explicit retention (OffsetCommit v2-v4) needs the v1 layout
+        return (struct.pack(">hq", OFFSET_VALUE_V1, o.offset) + _str(o.metadata or "")
+                + struct.pack(">qq", o.commit_timestamp, o.expire_timestamp))
+    return (struct.pack(">hqi", OFFSET_VALUE_V3, o.offset, o.leader_epoch) + _str(o.metadata or "")
+            + struct.pack(">q", o.commit_timestamp))
+
+
+@dataclass
+class StoredMember:
+    member_id: str
+    group_instance_id: Optional[str]
+    client_id: str
+    client_host: str
+    rebalance_timeout_ms: int
+    session_timeout_ms: int
+    subscription: bytes
+    assignment: bytes
+
+
+@dataclass
+class StoredGroup:
+    protocol_type: str
+    generation_id: int
+    protocol_name: Optional[str]
+    leader_id: Optional[str]
+    state_timestamp: int
+    members: list[StoredMember]
+
+
+def group_value(g: StoredGroup) -> bytes:
+    out = [struct.pack(">h", GROUP_VALUE_V3), _str(g.protocol_type), struct.pack(">i", g.generation_id),
+           _str(g.protocol_name), _str(g.leader_id), struct.pack(">q", g.state_timestamp),
+           struct.pack(">i", len(g.members))]
+    for m in g.members:
+        out += [_str(m.member_id), _str(m.group_instance_id), _str(m.client_id), _str(m.client_host),
+                struct.pack(">ii", m.rebalance_timeout_ms, m.session_timeout_ms),
+                _bytes(m.subscription), _bytes(m.assignment)]
+    return b"".join(out)
+
+
+OffsetKey = tuple[str, str, str, int]    # ("offset", group, topic, partition)
+GroupKey = tuple[str, str]               # ("group", group)
+
+
+def decode_key(data: bytes) -> Union[OffsetKey, GroupKey]:
+    r = _Reader(data)
+    version = r.int16()
+    if version in (OFFSET_KEY_V0, OFFSET_KEY_V1):
+        group, topic = r.string(), r.string()
+        partition = r.int32()
+        if group is None or topic is None:
+            raise ValueError("null in offset key")
+        return ("offset", group, topic, partition)
+    if version == GROUP_KEY_V2:
+        group = r.string()
+        if group is None:
+            raise ValueError("null group id")
+        return ("group", group)
+    raise ValueError(f"unknown key version {version}")
+
+
+def decode_offset_value(data: bytes) -> CommittedOffset:
+    r = _Reader(data)
+    version = r.int16()
+    if version == OFFSET_VALUE_V1:
+        offset = r.int64()
+        metadata = r.string()
+        commit_ts, expire_ts = r.int64(), r.int64()
+        return CommittedOffset(offset, -1, metadata, commit_ts, expire_ts)
+    if version == OFFSET_VALUE_V3:
+        offset, epoch = r.int64(), r.int32()
+        metadata = r.string()
+        return CommittedOffset(offset, epoch, metadata, r.int64(), -1)
+    raise ValueError(f"unknown offset value version {version}")
+
+
+def decode_group_value(data: bytes) -> StoredGroup:
+    r = _Reader(data)
+    version = r.int16()
+    if version != GROUP_VALUE_V3:
+        raise ValueError(f"unknown group value version {version}")
+    protocol_type = r.string() or ""
+    generation = r.int32()
+    protocol, leader = r.string(), r.string()
+    state_ts = r.int64()
+    count = r.int32()
+    if count < 0 or count > len(data):
+        raise ValueError("bad member count")
+    members = []
+    for _ in range(count):
+        member_id, instance_id, client_id, client_host = r.string(), r.string(), r.string(), r.string()
+        rebalance_timeout, session_timeout = r.int32(), r.int32()
+        subscription, assignment = r.bytes_(), r.bytes_()
+        if member_id is None:
+            raise ValueError("null member id")
+        members.append(StoredMember(member_id, instance_id, client_id or "", client_host or "",
+                                    rebalance_timeout, session_timeout, subscription or b"", assignment or b""))
+    return StoredGroup(protocol_type, generation, protocol, leader, state_ts, members)
+
+
+# ---------------------------------------------------------------------------------------------
+# Record batch v2 (layout: /work/shared/design/kafka-facts.md)
+# ---------------------------------------------------------------------------------------------
+def _varint(n: int) -> bytes:
+    z = (n << 1) ^ (n >> 63)  # zigzag
+    out = bytearray()
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    shift = 0
+    z = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("bad varint")
+        b = data[pos]
+        pos += 1
+        z |= (b & 0x7F) << shift
+        if b < 0x80:
+            break
+        shift += 7
+    return (z >> 1) ^ -(z & 1), pos
+
+
+def _crc32c(data: bytes) -> int:
+    from fastlog import _native
+    return _native.crc32c(data)
+
+
+def encode_record(offset_delta: int, key: bytes, value: Optional[bytes]) -> bytes:
+    body = (b"\x00" + _varint(0) + _varint(offset_delta) + _varint(len(key)) + key
+            + (_varint(-1) if value is None else _varint(len(value)) + value) + _varint(0))
+    return _varint(len(body)) + body
+
+
+def build_batch(records: list[tuple[bytes, Optional[bytes]]], now_ms: int) -> bytes:
+    """One uncompressed batch v2 (no producer id); the log assigns the base offset."""
+    body = b"".join(encode_record(i, k, v) for i, (k, v) in enumerate(records))
+    after_crc = struct.pack(">hiqqqhii", 0, len(records) - 1, now_ms, now_ms, -1, -1, -1, len(records)) + body
+    crc = _crc32c(after_crc)
+    # batchLength counts from partitionLeaderEpoch (offset 12) to the end.
+    batch_length = 4 + 1 + 4 + len(after_crc)
+    return struct.pack(">qiibI", 0, batch_length, 0, 2, crc) + after_crc
+
+
+def build_batches(records: list[tuple[bytes, Optional[bytes]]], now_ms: int) -> bytes:
+    """Records split into batches of about BATCH_TARGET_BYTES, concatenated."""
+    out: list[bytes] = []
+    chunk: list[tuple[bytes, Optional[bytes]]] = []
+    size = 0
+    for key, value in records:
+        chunk.append((key, value))
+        size += len(key) + (len(value) if value else 0) + 16
+        if size >= BATCH_TARGET_BYTES:
+            out.append(build_batch(chunk, now_ms))
+            chunk, size = [], 0
+    if chunk:
+        out.append(build_batch(chunk, now_ms))
+    return b"".join(out)
+
+
+def parse_batches(data: bytes) -> Iterator[tuple[int, int, list[tuple[bytes, Optional[bytes]]]]]:
+    """(base offset, next offset, records) of each whole batch in `data`; stops at a partial one.
+    Compressed or control batches yield no records (we never write them)."""
+    pos = 0
+    while pos + 61 <= len(data):
+        base_offset, batch_length = struct.unpack_from(">qi", data, pos)
+        end = pos + 12 + batch_length
+        if batch_length < 49 or end > len(data):
+            return
+        magic = data[pos + 16]
+        attributes, last_delta = struct.unpack_from(">hi", data, pos + 21)
+        count = struct.unpack_from(">i", data, pos + 57)[0]
+        records: list[tuple[bytes, Optional[bytes]]] = []
+        if magic == 2 and attributes & 0x07 == 0 and not attributes & 0x20:
+            rpos = pos + 61
+            for _ in range(max(count, 0)):
+                length, rpos = _read_varint(data, rpos)
+                rend = rpos + length
+                if length < 0 or rend > end:
+                    raise ValueError("record overruns its batch")
+                p = rpos + 1
+                _, p = _read_varint(data, p)        # timestamp delta
+                _, p = _read_varint(data, p)        # offset delta
+                klen, p = _read_varint(data, p)
+                key = data[p:p + klen] if klen >= 0 else b""
+                p += max(klen, 0)
+                vlen, p = _read_varint(data, p)
+                value = data[p:p + vlen] if vlen >= 0 else None
+                if p + max(vlen, 0) > rend:
+                    raise ValueError("record fields overrun the record")
+                records.append((bytes(key), None if value is None else bytes(value)))
+                rpos = rend
+        elif magic == 2:
+            log.warning("%s: skipping a batch with attributes %#x at offset %d", TOPIC, attributes, base_offset)
+        yield base_offset, base_offset + last_delta + 1, records
+        pos = end
+
+
+def java_string_hash(s: str) -> int:
+    """Java's String.hashCode over UTF-16 code units, as a signed int32."""
+    h = 0
+    data = s.encode("utf-16-be")
+    for i in range(0, len(data), 2):
+        h = (31 * h + ((data[i] << 8) | data[i + 1])) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+# ---------------------------------------------------------------------------------------------
+# The log itself
+# ---------------------------------------------------------------------------------------------
+class OffsetsLog:
+    """Appends and replays the internal topic. Not thread-safe; used from the event loop only."""
+
+    def __init__(self, logs: "LogManager", num_partitions: int, segment_bytes: int,
+                 compact_min_records: int = 10000) -> None:
+        self.logs = logs
+        self.wanted_partitions = max(1, num_partitions)
+        self.segment_bytes = segment_bytes
+        self.compact_min_records = compact_min_records
+        # Records from log start to end, per partition (drives the rewrite decision).
+        self.records_in_log: dict[int, int] = {}
+        self.next_check: dict[int, int] = {}
+
+    @property
+    def topic(self) -> Optional["Topic"]:
+        return self.logs.get(TOPIC)
+
+    @property
+    def num_partitions(self) -> int:
+        topic = self.topic
+        # An existing topic keeps its partition count: groups must stay where their records are.
+        return len(topic.partitions) if topic is not None else self.wanted_partitions
+
+    def partition_for(self, group_id: str) -> int:
+        # Kafka's mapping (Utils.abs(groupId.hashCode) % partitions): the same group lands on the
+        # same partition number as on a Kafka broker with the same partition count.
+        return (java_string_hash(group_id) & 0x7FFFFFFF) % self.num_partitions
+
+    def ensure_topic(self) -> "Topic":
+        topic = self.topic
+        if topic is None:
+            # cleanup.policy=compact keeps time/size retention away from live offsets; our own
+            # rewrite (maybe_compact) bounds the size instead.
+            topic = self.logs.create_topic(
+                TOPIC, self.wanted_partitions,
+                configs={"cleanup.policy": "compact", "segment.bytes": str(self.segment_bytes)},
+                internal=True)
+        return topic
+
+    def replay(self) -> Iterator[tuple[int, bytes, Optional[bytes]]]:
+        """(partition, key, value) of every record, partition by partition, in log order."""
+        topic = self.topic
+        if topic is None:
+            return
+        for index, plog in enumerate(topic.partitions):
+            count = 0
+            pos = plog.log_start_offset
+            end = plog.log_end_offset
+            while pos < end:
+                try:
+                    region = plog.read(pos, READ_CHUNK)
+                    data = os.pread(region.fd, region.length, region.position)
+                except Exception:
+                    log.exception("%s-%d: read at offset %d failed; stopping replay of it", TOPIC, index, pos)
+                    break
+                advanced = False
+                try:
+                    for base, nxt, records in parse_batches(data):
+                        if nxt <= pos:
+                            continue
+                        for key, value in records:
+                            count += 1
+                            yield index, key, value
+                        pos = nxt
+                        advanced = True
+                except ValueError as e:
+                    log.error("%s-%d: corrupt batch after offset %d (%s); stopping replay of it", TOPIC, index, pos, e)
+                    break
+                if not advanced:
+                    log.error("%s-%d: no whole batch at offset %d; stopping replay of it", TOPIC, index, pos)
+                    break
+            self.records_in_log[index] = count
+
+    def append(self, partition: int, records: list[tuple[bytes, Optional[bytes]]]) -> None:
+        """Write records durably (to the OS; a process crash keeps them). Raises on failure."""
+        if not records:
+            return
+        topic = self.ensure_topic()
+        now_ms = int(time.time() * 1000)
+        self.logs.append(topic, partition, build_batches(records, now_ms), now_ms)
+        self.records_in_log[partition] = self.records_in_log.get(partition, 0) + len(records)
+
+    def maybe_compact(self, partition: int, live: Callable[[], Iterable[tuple[bytes, Optional[bytes]]]]) -> bool:
+        """Rewrite `partition` as a snapshot of `live()` when superseded records dominate it.
+        `live` must return every live key/value of the groups of this partition."""
+        total = self.records_in_log.get(partition, 0)
+        if total < max(self.compact_min_records, self.next_check.get(partition, 0)):
+            return False
+        snapshot = list(live())
+        threshold = 2 * len(snapshot) + self.compact_min_records
+        if total < threshold:
+            # Not worth it yet; look again only when the log has grown to the threshold, so a
+            # busy partition does not rebuild its snapshot list on every commit.
+            self.next_check[partition] = threshold
+            return False
+        self.compact(partition, snapshot)
+        return True
+
+    def compact(self, partition: int, snapshot: list[tuple[bytes, Optional[bytes]]]) -> None:
+        topic = self.ensure_topic()
+        plog = topic.partitions[partition]
+        start = plog.log_end_offset
+        if snapshot:
+            now_ms = int(time.time() * 1000)
+            # One append: the snapshot is in the log whole or not at all.
+            self.logs.append(topic, partition, build_batches(snapshot, now_ms), now_ms)
+        # Replay starts at the snapshot from now on; a crash before this line just replays both.
+        plog.delete_records_before(start)
+        self.records_in_log[partition] = len(snapshot)
+        log.info("%s-%d rewritten: %d live records, log start now %d", TOPIC, partition, len(snapshot), start)

@@ -1,0 +1,11 @@
+"""DeleteGroups (42): remove Empty groups and their committed offsets."""
+from __future__ import annotations
+
+from fastlog.handlers.registry import RequestContext, api
+
+
+@api(key=42, name="DeleteGroups", min_version=0, max_version=2)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    names = list(request.get("groups_names") or [])
+    results = await ctx.broker.groups.delete_groups(names)
+    return {"results": [{"group_id": name, "error_code": results[name]} for name in dict.fromkeys(names)]}

@@ -1,0 +1,39 @@
+"""DescribeGroups (15): state, protocol and members of each group."""
+from __future__ import annotations
+
+from fastlog.coordinator.group_state import GroupState
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+
+
+@api(key=15, name="DescribeGroups", min_version=0, max_version=6)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    out = []
+    for group_id in request.get("groups") or []:
+        error, group = ctx.broker.groups.describe_group(group_id)
+        entry = {"group_id": group_id, "error_code": error, "group_state": "", "protocol_type": "",
+                 "protocol_data": "", "members": []}
+        if error == ErrorCode.NONE and group is None:
+            # Kafka reports an unknown group as Dead; v6+ also says GROUP_ID_NOT_FOUND (KIP-1043).
+            entry["group_state"] = GroupState.DEAD.value
+            if ctx.api_version >= 6:
+                entry["error_code"] = ErrorCode.GROUP_ID_NOT_FOUND
+                entry["error_message"] = f"Group {group_id} not found."
+        elif group is not None:
+            stable = group.state is GroupState.STABLE
+            entry.update({
+                "group_state": group.state.value,
+                "protocol_type": group.protocol_type or "",
+                # Kafka shows the protocol and member metadata/assignment only when Stable.
+                "protocol_data": (group.protocol_name or "") if stable else "",
+                "members": [{
+                    "member_id": m.member_id,
+                    "group_instance_id": m.group_instance_id,
+                    "client_id": m.client_id,
+                    "client_host": m.client_host,
+                    "member_metadata": m.metadata(group.protocol_name) if stable else b"",
+                    "member_assignment": m.assignment if stable else b"",
+                } for m in group.members.values()],
+            })
+        out.append(entry)
+    return {"groups": out}

@@ -1,0 +1,35 @@
+"""FindCoordinator (10): fastlog is a single node, so it coordinates every group and transaction.
+
+v0-v3 ask for one key; v4+ carry a batch of keys (`coordinator_keys`) and get one entry each.
+"""
+from __future__ import annotations
+
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+
+GROUP, TRANSACTION = 0, 1
+
+
+def _answer(ctx: RequestContext, key_type: int) -> tuple[int, str | None]:
+    if key_type not in (GROUP, TRANSACTION):
+        return ErrorCode.INVALID_REQUEST, f"Unsupported key type {key_type}"
+    groups = getattr(ctx.broker, "groups", None)
+    if key_type == GROUP and (groups is None or not groups.active):
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE, None
+    return ErrorCode.NONE, None
+
+
+@api(key=10, name="FindCoordinator", min_version=0, max_version=6)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    broker = ctx.broker
+    key_type = request.get("key_type", GROUP)
+    error, message = _answer(ctx, key_type)
+    ok = error == ErrorCode.NONE
+    node = (broker.node_id, broker.host, broker.port) if ok else (-1, "", -1)
+    if ctx.api_version >= 4:
+        return {"coordinators": [
+            {"key": key, "node_id": node[0], "host": node[1], "port": node[2],
+             "error_code": error, "error_message": message}
+            for key in request.get("coordinator_keys", [])]}
+    return {"error_code": error, "error_message": message,
+            "node_id": node[0], "host": node[1], "port": node[2]}

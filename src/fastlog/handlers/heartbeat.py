@@ -1,0 +1,15 @@
+"""Heartbeat (12): keeps a member's session alive and tells it when a rebalance started."""
+from __future__ import annotations
+
+from fastlog.handlers.registry import RequestContext, api
+
+
+@api(key=12, name="Heartbeat", min_version=0, max_version=4)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    error = await ctx.broker.groups.heartbeat(
+        group_id=request["group_id"],
+        generation_id=request["generation_id"],
+        member_id=request["member_id"],
+        group_instance_id=request.get("group_instance_id"),
+    )
+    return {"error_code": error}

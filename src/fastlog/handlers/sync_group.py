@@ -1,0 +1,24 @@
+"""SyncGroup (14): the leader hands in the assignment; every member waits for its own part."""
+from __future__ import annotations
+
+from fastlog.handlers.registry import RequestContext, api
+
+
+@api(key=14, name="SyncGroup", min_version=0, max_version=5)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    assignments = {a["member_id"]: bytes(a["assignment"] or b"") for a in request.get("assignments") or []}
+    result = await ctx.broker.groups.sync_group(
+        group_id=request["group_id"],
+        generation_id=request["generation_id"],
+        member_id=request["member_id"],
+        group_instance_id=request.get("group_instance_id"),
+        protocol_type=request.get("protocol_type"),
+        protocol_name=request.get("protocol_name"),
+        assignments=assignments,
+    )
+    return {
+        "error_code": result.error,
+        "protocol_type": result.protocol_type,
+        "protocol_name": result.protocol_name,
+        "assignment": result.assignment,
+    }
