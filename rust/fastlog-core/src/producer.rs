@@ -1,0 +1,241 @@
+//! Idempotent producer state: per producer id the epoch and the last 5 appended batches, with
+//! Kafka's ProducerStateManager/ProducerAppendInfo rules for duplicates, gaps and epochs.
+use std::collections::{HashMap, VecDeque};
+
+use crate::batch::BatchHeader;
+use crate::error::{code, Result, StorageError};
+
+pub const NO_PRODUCER_EPOCH: i16 = -1;
+/// How many batches per producer Kafka remembers for duplicate detection.
+pub const NUM_BATCHES_TO_RETAIN: usize = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchMeta {
+    pub first_seq: i32,
+    pub last_seq: i32,
+    pub first_offset: i64,
+    pub last_offset: i64,
+    pub timestamp: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProducerEntry {
+    pub epoch: i16,
+    pub batches: VecDeque<BatchMeta>,
+}
+
+impl ProducerEntry {
+    fn empty() -> Self {
+        ProducerEntry { epoch: NO_PRODUCER_EPOCH, batches: VecDeque::new() }
+    }
+    pub fn last_seq(&self) -> Option<i32> {
+        self.batches.back().map(|b| b.last_seq)
+    }
+    fn add(&mut self, epoch: i16, meta: BatchMeta) {
+        if epoch != self.epoch {
+            // A new epoch starts a new sequence history.
+            self.batches.clear();
+            self.epoch = epoch;
+        }
+        self.batches.push_back(meta);
+        while self.batches.len() > NUM_BATCHES_TO_RETAIN {
+            self.batches.pop_front();
+        }
+    }
+}
+
+#[inline]
+fn in_sequence(last_seq: i32, next_seq: i32) -> bool {
+    next_seq as i64 == last_seq as i64 + 1 || (next_seq == 0 && last_seq == i32::MAX)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ProducerState {
+    pub producers: HashMap<i64, ProducerEntry>,
+}
+
+/// Checks and updates for the batches of one append; committed only if the whole append succeeds.
+pub struct ProducerAppend<'a> {
+    state: &'a ProducerState,
+    updated: HashMap<i64, ProducerEntry>,
+}
+
+impl ProducerState {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The original batch if `h` is a retry of one of the last 5 batches of its producer.
+    pub fn find_duplicate(&self, h: &BatchHeader) -> Option<BatchMeta> {
+        let e = self.producers.get(&h.producer_id)?;
+        if e.epoch != h.producer_epoch {
+            return None;
+        }
+        let last = h.last_sequence();
+        e.batches.iter().find(|b| b.first_seq == h.base_sequence && b.last_seq == last).copied()
+    }
+
+    pub fn begin(&self) -> ProducerAppend<'_> {
+        ProducerAppend { state: self, updated: HashMap::new() }
+    }
+
+    pub fn commit(&mut self, updated: HashMap<i64, ProducerEntry>) {
+        self.producers.extend(updated);
+    }
+
+    /// Replay a batch read back from the log (recovery): no checks, like Kafka's replication origin.
+    pub fn replay(&mut self, h: &BatchHeader, last_offset: i64) {
+        if !h.has_producer_id() || h.is_control() {
+            return;
+        }
+        let e = self.producers.entry(h.producer_id).or_insert_with(ProducerEntry::empty);
+        e.add(
+            h.producer_epoch,
+            BatchMeta {
+                first_seq: h.base_sequence,
+                last_seq: h.last_sequence(),
+                first_offset: h.base_offset,
+                last_offset,
+                timestamp: h.max_timestamp,
+            },
+        );
+    }
+}
+
+impl ProducerAppend<'_> {
+    /// Validate epoch and sequence of a batch about to be appended at `first_offset`.
+    pub fn append(&mut self, h: &BatchHeader, first_offset: i64, timestamp: i64) -> Result<()> {
+        let pid = h.producer_id;
+        let current = self.state.producers.get(&pid);
+        let current_epoch = current.map_or(NO_PRODUCER_EPOCH, |e| e.epoch);
+        let entry = self
+            .updated
+            .entry(pid)
+            .or_insert_with(|| current.cloned().unwrap_or_else(ProducerEntry::empty));
+        let epoch = h.producer_epoch;
+        if epoch < entry.epoch {
+            return Err(StorageError::new(
+                code::INVALID_PRODUCER_EPOCH,
+                format!("Epoch of producer {pid} at offset {first_offset} is {epoch}, which is smaller than the last seen epoch {}", entry.epoch),
+            ));
+        }
+        let first_seq = h.base_sequence;
+        if epoch != entry.epoch {
+            // A bumped epoch must start over at sequence 0 (unless the producer is unknown).
+            if first_seq != 0 && entry.epoch != NO_PRODUCER_EPOCH {
+                return Err(StorageError::new(
+                    code::OUT_OF_ORDER_SEQUENCE_NUMBER,
+                    format!("Invalid sequence number for new epoch of producer {pid}: {epoch} (request epoch), {first_seq} (seq. number), {} (current producer epoch)", entry.epoch),
+                ));
+            }
+        } else {
+            // Unknown state (e.g. its batches were deleted): accept any sequence, as Kafka does.
+            let known = current_epoch != NO_PRODUCER_EPOCH;
+            let last = entry.last_seq().unwrap_or(-1);
+            {
+                if known && !in_sequence(last, first_seq) {
+                    return Err(StorageError::new(
+                        code::OUT_OF_ORDER_SEQUENCE_NUMBER,
+                        format!("Out of order sequence number for producer {pid} at offset {first_offset}: {first_seq} (incoming seq. number), {last} (current end sequence number)"),
+                    ));
+                }
+            }
+        }
+        entry.add(
+            epoch,
+            BatchMeta {
+                first_seq,
+                last_seq: h.last_sequence(),
+                first_offset,
+                last_offset: first_offset + h.last_offset_delta as i64,
+                timestamp,
+            },
+        );
+        Ok(())
+    }
+
+    pub fn into_updates(self) -> HashMap<i64, ProducerEntry> {
+        self.updated
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot file: written on clean shutdown so that a clean open need not scan the log.
+
+const SNAPSHOT_MAGIC: &[u8; 4] = b"FLPS";
+const SNAPSHOT_VERSION: u16 = 1;
+
+impl ProducerState {
+    /// Serialise the state valid at log end offset `end_offset` (format in docs/storage-format.md).
+    pub fn encode_snapshot(&self, end_offset: i64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32 + self.producers.len() * 64);
+        out.extend_from_slice(SNAPSHOT_MAGIC);
+        out.extend_from_slice(&SNAPSHOT_VERSION.to_be_bytes());
+        out.extend_from_slice(&end_offset.to_be_bytes());
+        out.extend_from_slice(&(self.producers.len() as u32).to_be_bytes());
+        let mut pids: Vec<&i64> = self.producers.keys().collect();
+        pids.sort();
+        for pid in pids {
+            let e = &self.producers[pid];
+            out.extend_from_slice(&pid.to_be_bytes());
+            out.extend_from_slice(&e.epoch.to_be_bytes());
+            out.push(e.batches.len() as u8);
+            for b in &e.batches {
+                out.extend_from_slice(&b.first_seq.to_be_bytes());
+                out.extend_from_slice(&b.last_seq.to_be_bytes());
+                out.extend_from_slice(&b.first_offset.to_be_bytes());
+                out.extend_from_slice(&b.last_offset.to_be_bytes());
+                out.extend_from_slice(&b.timestamp.to_be_bytes());
+            }
+        }
+        let crc = crate::crc::crc32c(&out);
+        out.extend_from_slice(&crc.to_be_bytes());
+        out
+    }
+
+    /// Parse a snapshot; None if it is damaged in any way (the caller then rebuilds from the log).
+    pub fn decode_snapshot(data: &[u8]) -> Option<(i64, ProducerState)> {
+        if data.len() < 22 || &data[..4] != SNAPSHOT_MAGIC {
+            return None;
+        }
+        let (body, crc) = data.split_at(data.len() - 4);
+        if crate::crc::crc32c(body) != u32::from_be_bytes(crc.try_into().ok()?) {
+            return None;
+        }
+        let mut r = body;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            if r.len() < n {
+                return None;
+            }
+            let (a, b) = r.split_at(n);
+            r = b;
+            Some(a)
+        };
+        take(4)?;
+        if u16::from_be_bytes(take(2)?.try_into().ok()?) != SNAPSHOT_VERSION {
+            return None;
+        }
+        let end_offset = i64::from_be_bytes(take(8)?.try_into().ok()?);
+        let n = u32::from_be_bytes(take(4)?.try_into().ok()?);
+        let mut state = ProducerState::new();
+        for _ in 0..n {
+            let pid = i64::from_be_bytes(take(8)?.try_into().ok()?);
+            let epoch = i16::from_be_bytes(take(2)?.try_into().ok()?);
+            let nb = take(1)?[0] as usize;
+            let mut batches = VecDeque::with_capacity(nb);
+            for _ in 0..nb {
+                let first_seq = i32::from_be_bytes(take(4)?.try_into().ok()?);
+                let last_seq = i32::from_be_bytes(take(4)?.try_into().ok()?);
+                let first_offset = i64::from_be_bytes(take(8)?.try_into().ok()?);
+                let last_offset = i64::from_be_bytes(take(8)?.try_into().ok()?);
+                let timestamp = i64::from_be_bytes(take(8)?.try_into().ok()?);
+                batches.push_back(BatchMeta { first_seq, last_seq, first_offset, last_offset, timestamp });
+            }
+            state.producers.insert(pid, ProducerEntry { epoch, batches });
+        }
+        if !r.is_empty() {
+            return None;
+        }
+        Some((end_offset, state))
+    }
+}
