@@ -6,9 +6,16 @@ objects (CPlan / CField) whose fields are plain C ints, so decoding and encoding
 a C switch over raw pointers. Every read is bounds-checked against the frame: malformed input
 raises CodecError and never reads past the buffer.
 """
-from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+cimport cython
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_CheckBuffer, PyObject_GetBuffer
+from cpython.dict cimport PyDict_GetItem
+from cpython.object cimport PyObject
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_DecodeUTF8
+
+
+cdef extern from "Python.h":
+    const char* PyUnicode_AsUTF8AndSize(object unicode, Py_ssize_t* size) except NULL
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
@@ -51,6 +58,7 @@ cdef object _MISSING = object()
 # ------------------------------------------------------------------------------------------
 # Compiled plans
 
+@cython.final
 cdef class CField:
     cdef object name
     cdef int kind
@@ -63,6 +71,7 @@ cdef class CField:
     cdef bint mutable       # default must be made fresh (list / struct dict)
 
 
+@cython.final
 cdef class CPlan:
     cdef tuple fields
     cdef Py_ssize_t nfields
@@ -72,6 +81,7 @@ cdef class CPlan:
     cdef Py_ssize_t nabsent
 
 
+@cython.final
 cdef class CMessage:
     cdef bint flexible
     cdef CPlan body
@@ -157,6 +167,7 @@ cdef struct Reader:
     Py_ssize_t end
 
 
+@cython.final
 cdef class _Src:
     """The decoded buffer, and a memoryview of it made on the first records field."""
     cdef object buf
@@ -454,6 +465,7 @@ def decode_response(int api_key, int api_version, buf):
 # ------------------------------------------------------------------------------------------
 # Encoding
 
+@cython.final
 cdef class Writer:
     cdef uint8_t* buf
     cdef Py_ssize_t n
@@ -537,9 +549,7 @@ cdef class Writer:
 cdef int _write_bytes_like(Writer w, CField f, object value, bint flex) except -1:
     """Bytes or records: inline when bytes-like, else (records only) a file region piece."""
     cdef Py_buffer view
-    try:
-        PyObject_GetBuffer(value, &view, PyBUF_SIMPLE)
-    except (TypeError, BufferError):
+    if not PyObject_CheckBuffer(value):
         if f.kind == K_BYTES:
             raise CodecError(f"{f.name}: bytes expected") from None
         n = getattr(value, "length", None)
@@ -548,6 +558,10 @@ cdef int _write_bytes_like(Writer w, CField f, object value, bint flex) except -
         w.length(<int64_t>n, flex, True)
         w.cuts.append((w.n, value))
         return 0
+    try:
+        PyObject_GetBuffer(value, &view, PyBUF_SIMPLE)
+    except BufferError:
+        raise CodecError(f"{f.name}: contiguous buffer expected") from None
     try:
         w.length(view.len, flex, True)
         w.raw(<const uint8_t*>view.buf, view.len)
@@ -559,7 +573,8 @@ cdef int _write_bytes_like(Writer w, CField f, object value, bint flex) except -
 cdef int _write_value(Writer w, CField f, int kind, object value, bint flex, bint nullable) except -1:
     cdef double d
     cdef uint64_t u
-    cdef bytes data
+    cdef const char* utf8
+    cdef Py_ssize_t size
     if kind == K_INT32:
         w.i32(value)
     elif kind == K_INT64:
@@ -571,13 +586,14 @@ cdef int _write_value(Writer w, CField f, int kind, object value, bint flex, bin
             if nullable:
                 return w.length(-1, flex, False)
             value = ""
-        if type(value) is not str and not isinstance(value, str):
+        if not isinstance(value, str):
             raise CodecError(f"{f.name}: str expected, got {type(value).__name__}")
-        data = PyUnicode_AsUTF8String(value)
-        if len(data) > MAX_STRING:
+        # The str caches its UTF-8 form: topic names encoded again and again cost no allocation.
+        utf8 = PyUnicode_AsUTF8AndSize(value, &size)
+        if size > MAX_STRING:
             raise CodecError(f"{f.name}: string too long")
-        w.length(len(data), flex, False)
-        w.raw(<const uint8_t*><char*>data, len(data))
+        w.length(size, flex, False)
+        w.raw(<const uint8_t*>utf8, size)
     elif kind == K_STRUCT:
         if value is None:
             value = _default_struct(f.fp.child)
@@ -651,15 +667,18 @@ cdef int _write_struct(Writer w, CPlan sp, object body, bint flex) except -1:
     cdef dict d
     cdef list present
     cdef Writer sub
+    cdef PyObject* item
     if type(body) is not dict:
         if not isinstance(body, dict):
             raise CodecError(f"dict expected, got {type(body).__name__}")
     d = <dict>body
     for i in range(sp.nfields):
         f = <CField>sp.fields[i]
-        value = d.get(f.name, _MISSING)
-        if value is _MISSING:
+        item = PyDict_GetItem(d, f.name)  # borrowed; NULL when missing
+        if item == NULL:
             value = _default_of(f)
+        else:
+            value = <object>item
         _write_field(w, f, value, flex)
     if not flex:
         return 0

@@ -21,6 +21,7 @@ Field names are Kafka's names in snake_case (`snake_case("ThrottleTimeMs") == "t
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, NamedTuple, Optional
 
 
@@ -122,7 +123,8 @@ def _parse_field(line: str) -> tuple[int, Field]:
             default = _parse_default(opt[1:])
         else:
             raise ValueError(f"bad schema option {opt!r} in {line!r}")
-    return indent, Field(name, ftype, parse_versions(versions), nullable, tag, tag_versions, default, ())
+    # Interned: handlers' literal keys then match by identity in dict lookups.
+    return indent, Field(sys.intern(name), ftype, parse_versions(versions), nullable, tag, tag_versions, default, ())
 
 
 def _parse_tables(text: str) -> tuple[dict[int, Message], dict[int, Message]]:
