@@ -162,7 +162,7 @@ impl PartitionLog {
     #[new]
     #[pyo3(signature = (
         path, *, segment_bytes = 1073741824, index_interval_bytes = 4096, max_message_bytes = 1048588,
-        flush_interval_messages = i64::MAX, log_append_time = false, timestamp_before_max_ms = i64::MAX,
+        flush_interval_messages = 9223372036854775807, log_append_time = false, timestamp_before_max_ms = 9223372036854775807,
         timestamp_after_max_ms = 3600000
     ))]
     #[allow(clippy::too_many_arguments)]

@@ -1,0 +1,100 @@
+"""Type stubs of `fastlog._native`, the Rust storage engine (rust/fastlog-py over rust/fastlog-core).
+
+On-disk format: docs/storage-format.md. Every call that touches files, checksums or decompression
+releases the GIL; a PartitionLog may be shared by threads (it has an internal lock).
+"""
+from typing import final
+
+from typing_extensions import Buffer, Self
+
+__all__ = ["StorageError", "crc32c", "sendfile", "FileSlice", "AppendResult", "PartitionLog"]
+
+class StorageError(Exception):
+    """A storage failure; `code` is the Kafka error code to put in the response
+    (1 OFFSET_OUT_OF_RANGE, 2 CORRUPT_MESSAGE, 10 MESSAGE_TOO_LARGE, 32 INVALID_TIMESTAMP,
+    45 OUT_OF_ORDER_SEQUENCE_NUMBER, 47 INVALID_PRODUCER_EPOCH, 56 KAFKA_STORAGE_ERROR,
+    76 UNSUPPORTED_COMPRESSION_TYPE, 87 INVALID_RECORD)."""
+
+    code: int
+    message: str
+    def __init__(self, code: int, message: str) -> None: ...
+
+def crc32c(data: Buffer, value: int = 0) -> int:
+    """CRC-32C (Castagnoli) of `data`, continuing from `value` (crc32c(b, crc32c(a)) == crc32c(a + b))."""
+
+def sendfile(out_fd: int, in_fd: int, offset: int, count: int) -> int:
+    """One sendfile(2) call: returns bytes sent (may be < count); raises BlockingIOError on EAGAIN."""
+
+@final
+class FileSlice:
+    """A region of a segment file, sent with sendfile. Keeps the file open while it lives, so
+    retention deleting the segment cannot invalidate an in-flight send."""
+
+    @property
+    def fd(self) -> int: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def length(self) -> int: ...
+    def tobytes(self) -> bytes:
+        """The region's bytes (tests, TLS and other paths without sendfile)."""
+
+@final
+class AppendResult:
+    @property
+    def base_offset(self) -> int: ...
+    @property
+    def last_offset(self) -> int: ...
+    @property
+    def log_append_time(self) -> int:
+        """The append time for LogAppendTime topics, else -1."""
+    @property
+    def log_start_offset(self) -> int: ...
+    @property
+    def record_count(self) -> int: ...
+    @property
+    def duplicate(self) -> bool:
+        """True: an idempotent retry already in the log; the offsets are the original ones."""
+
+@final
+class PartitionLog:
+    """One partition directory: segments `<base>.log/.index/.timeindex`, recovered on open."""
+
+    def __new__(
+        cls,
+        path: str,
+        *,
+        segment_bytes: int = 1073741824,
+        index_interval_bytes: int = 4096,
+        max_message_bytes: int = 1048588,
+        flush_interval_messages: int = 9223372036854775807,
+        log_append_time: bool = False,
+        timestamp_before_max_ms: int = 9223372036854775807,
+        timestamp_after_max_ms: int = 3600000,
+    ) -> Self: ...
+    def append(self, records: Buffer, now_ms: int) -> AppendResult:
+        """Validate a produce record set (v2 batches), assign offsets and append it, all or nothing."""
+    def read(self, offset: int, max_bytes: int) -> FileSlice:
+        """Region from the batch holding `offset`, up to max_bytes within one segment but at least
+        that whole batch; empty at the log end; StorageError(1) outside [log start, log end]."""
+    @property
+    def log_start_offset(self) -> int: ...
+    @property
+    def log_end_offset(self) -> int: ...
+    @property
+    def size_bytes(self) -> int: ...
+    @property
+    def unflushed_messages(self) -> int: ...
+    def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
+        """(offset, timestamp) of the first record with timestamp >= `timestamp`, or None."""
+    def max_timestamp(self) -> tuple[int, int] | None:
+        """(offset, timestamp) of the record with the largest timestamp, or None if empty."""
+    def delete_records_before(self, offset: int) -> int:
+        """Raise the log start offset (DeleteRecords); returns the new log start offset."""
+    def enforce_retention(self, now_ms: int, retention_ms: int, retention_bytes: int) -> int:
+        """Delete closed segments past retention (-1: unlimited); returns how many."""
+    def flush(self) -> None: ...
+    def close(self) -> None:
+        """Flush, write the clean-shutdown marker and release the files."""
+    def delete(self) -> None:
+        """Close and remove the partition directory."""
