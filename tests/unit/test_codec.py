@@ -457,3 +457,18 @@ def test_fuzzed_frames_agree_between_implementations():
             except CodecError:
                 results.append(("error", None))
         assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("flag,expected_impl", [("1", "pure-python"), ("0", "compiled")])
+def test_implementation_switch(flag, expected_impl):
+    import os
+    import subprocess
+    import sys
+
+    code = "from fastlog.protocol import codec; print(codec.IMPLEMENTATION, codec.decode_request.__module__)"
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "FASTLOG_PURE_PYTHON": flag},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    impl_name, module = out.stdout.split()
+    assert impl_name == expected_impl
+    assert module == ("fastlog.protocol._codec_py" if flag == "1" else "fastlog._codec")
