@@ -684,13 +684,17 @@ cdef int _write_struct(Writer w, CPlan sp, object body, bint flex) except -1:
         return 0
     if sp.ntagged == 0:
         return w.u8(0)
-    present = []
+    present = None  # made only when some tagged field is set (rare on the hot path)
     for i in range(sp.ntagged):
         f = <CField>sp.tagged[i]
-        value = d.get(f.name, _MISSING)
-        if value is _MISSING or value == _default_of(f):
+        item = PyDict_GetItem(d, f.name)
+        if item == NULL or <object>item == _default_of(f):
             continue  # Kafka writes a tagged field only when it differs from its default
-        present.append((f, value))
+        if present is None:
+            present = []
+        present.append((f, <object>item))
+    if present is None:
+        return w.u8(0)
     w.uvarint(len(present))
     for f, value in present:
         sub = Writer()
