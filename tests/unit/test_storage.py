@@ -1,0 +1,562 @@
+"""fastlog._native through Python: append/read, restart, crash recovery, validation errors, codecs."""
+from __future__ import annotations
+
+import os
+import random
+import struct
+import threading
+from pathlib import Path
+
+import pytest
+
+from fastlog._native import PartitionLog, StorageError, crc32c
+from storage_batches import BASE_TS, GZIP, LZ4, NONE, SNAPPY, ZSTD, batch, crc32c_ref, parse_batches
+
+NOW = BASE_TS + 1000
+
+
+def err_code(excinfo: pytest.ExceptionInfo[StorageError]) -> int:
+    return excinfo.value.code
+
+
+def read_all(log: PartitionLog, offset: int = 0) -> list[dict]:
+    """Every batch from `offset` to the log end, following segments."""
+    out: list[dict] = []
+    while offset < log.log_end_offset:
+        s = log.read(offset, 1 << 30)
+        batches = parse_batches(s.tobytes())
+        assert batches, "read returned no whole batch"
+        out.extend(batches)
+        offset = batches[-1]["base_offset"] + batches[-1]["last_offset_delta"] + 1
+    return out
+
+
+# --- CRC-32C ----------------------------------------------------------------------------------
+
+
+def test_crc32c_check_value_and_reference():
+    assert crc32c(b"123456789") == 0xE3069283
+    assert crc32c(b"") == 0
+    rnd = random.Random(1)
+    for n in (1, 7, 64, 1000, 5000):
+        data = rnd.randbytes(n)
+        assert crc32c(data) == crc32c_ref(data)
+
+
+def test_crc32c_continues_and_accepts_buffers():
+    data = random.Random(2).randbytes(200_000)  # above the GIL-release threshold
+    assert crc32c(data[1000:], crc32c(data[:1000])) == crc32c(data)
+    assert crc32c(bytearray(data)) == crc32c(memoryview(data)) == crc32c(data)
+    with pytest.raises(TypeError):
+        crc32c("text")  # type: ignore[arg-type]
+
+
+# --- append and read ----------------------------------------------------------------------------
+
+
+def test_append_assigns_offsets_and_read_returns_the_batch(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"))
+    b1 = batch([b"a", b"b", b"c"])
+    r = log.append(b1, NOW)
+    assert (r.base_offset, r.last_offset, r.record_count, r.duplicate) == (0, 2, 3, False)
+    assert r.log_append_time == -1 and r.log_start_offset == 0
+    r2 = log.append(memoryview(batch([b"d", b"e"])), NOW)
+    assert (r2.base_offset, r2.last_offset) == (3, 4)
+    assert log.log_end_offset == 5
+
+    s = log.read(0, 1 << 20)
+    data = s.tobytes()
+    assert s.length == len(data) == log.size_bytes
+    got = parse_batches(data)
+    assert [g["base_offset"] for g in got] == [0, 3]
+    assert all(g["crc_ok"] and g["partition_leader_epoch"] == 0 for g in got)
+    # Only baseOffset and partitionLeaderEpoch were rewritten: the rest is the client's bytes.
+    assert data[16 : len(b1)] == b1[16:]
+    assert os.pread(s.fd, s.length, s.position) == data
+
+
+def test_read_rules(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"), index_interval_bytes=0)
+    sizes = []
+    for i in range(20):
+        b = batch([b"x" * 100] * 5)
+        sizes.append(len(b))
+        log.append(b, NOW)
+    # An offset inside a batch starts at that batch.
+    s = log.read(37, 1 << 20)
+    assert parse_batches(s.tobytes())[0]["base_offset"] == 35
+    # KIP-74: at least one whole batch even if max_bytes is smaller.
+    s = log.read(10, 1)
+    assert s.length == sizes[2]
+    # max_bytes may end in a partial batch.
+    s = log.read(0, sizes[0] + 10)
+    assert s.length == sizes[0] + 10 and len(parse_batches(s.tobytes())) == 1
+    # At the log end: empty; outside the log: OFFSET_OUT_OF_RANGE.
+    assert log.read(100, 1000).length == 0
+    for bad in (101, -1):
+        with pytest.raises(StorageError) as e:
+            log.read(bad, 1000)
+        assert err_code(e) == 1
+
+
+def test_index_lookup_at_every_offset(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"), index_interval_bytes=256, segment_bytes=20_000)
+    rnd = random.Random(3)
+    for _ in range(300):
+        log.append(batch([b"y" * rnd.randrange(1, 200)] * rnd.randrange(1, 6)), NOW)
+    leo = log.log_end_offset
+    for off in range(leo):
+        first = parse_batches(log.read(off, 0).tobytes())[0]
+        assert first["base_offset"] <= off <= first["base_offset"] + first["last_offset_delta"]
+
+
+def test_segments_roll_and_read_stays_in_one_segment(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d), segment_bytes=4000)
+    for i in range(50):
+        log.append(batch([b"z" * 200]), NOW)
+    logs = sorted(p.name for p in d.glob("*.log"))
+    assert len(logs) > 3 and logs[0] == "00000000000000000000.log"
+    second_base = int(logs[1].split(".")[0])
+    s = log.read(0, 1 << 30)
+    assert s.length == (d / logs[0]).stat().st_size
+    assert parse_batches(s.tobytes())[-1]["base_offset"] == second_base - 1
+    assert [b["base_offset"] for b in read_all(log)] == list(range(50))
+
+
+def test_empty_and_partial_record_sets_are_rejected(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"))
+    with pytest.raises(StorageError) as e:
+        log.append(b"", NOW)
+    assert err_code(e) == 87
+    b = batch([b"a"])
+    for cut in (5, 30, len(b) - 1):
+        with pytest.raises(StorageError) as e:
+            log.append(b[:cut], NOW)
+        assert err_code(e) == 2
+    assert log.log_end_offset == 0 and log.size_bytes == 0
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def corrupt_crc(b: bytes) -> bytes:
+    return b[:-1] + bytes([b[-1] ^ 1])
+
+
+@pytest.mark.parametrize(
+    "make,code",
+    [
+        (lambda: corrupt_crc(batch([b"a"])), 2),
+        (lambda: batch([b"a"], magic=1), 87),
+        (lambda: batch([b"a"], magic=7), 2),
+        (lambda: batch([b"a"], attributes_extra=0x20), 87),  # control batch from a client
+        (lambda: batch([b"a"], attributes_extra=5), 76),  # codec 5
+        (lambda: batch([b"a", b"b"], last_offset_delta=0), 87),
+        (lambda: batch([b"a", b"b"], records_count=3, last_offset_delta=2), 87),
+        (lambda: batch([b"a"], records_count=0, last_offset_delta=-1), 87),
+        (lambda: batch([b"a", b"b"], offset_deltas=[0, 2]), 87),
+        (lambda: batch([b"a"], base_offset=5), 87),
+        (lambda: batch([b"a"], producer_id=7, producer_epoch=0, base_sequence=-1), 87),
+        (lambda: batch([b"a"], records_blob=b"\x02\x00\x00"), 87),  # truncated record
+        (lambda: batch([b"a"], records_blob=batch([b"a"])[61:] + b"\x00"), 87),  # bytes left over
+        (lambda: batch([b"a"], base_timestamp=NOW + 3_600_001), 32),
+        (lambda: batch([b"a"], codec=GZIP, records_blob=b"not gzip at all"), 2),
+        (lambda: batch([b"a"], codec=ZSTD, records_blob=b"\x28\xb5\x2f\xfd garbage"), 2),
+        (lambda: batch([b"a", b"b"], codec=LZ4, offset_deltas=[0, 0]), 87),
+    ],
+)
+def test_validation_errors(tmp_path, make, code):
+    log = PartitionLog(str(tmp_path / "p"))
+    with pytest.raises(StorageError) as e:
+        log.append(make(), NOW)
+    assert err_code(e) == code, e.value.message
+    assert e.value.args == (code, e.value.message)
+    assert log.log_end_offset == 0 and log.size_bytes == 0
+
+
+def test_message_too_large_and_all_or_nothing(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"), max_message_bytes=1000)
+    with pytest.raises(StorageError) as e:
+        log.append(batch([b"q" * 1000]), NOW)
+    assert err_code(e) == 10
+    # A good batch followed by a bad one: nothing is appended.
+    with pytest.raises(StorageError):
+        log.append(batch([b"ok"]) + corrupt_crc(batch([b"bad"])), NOW)
+    assert log.log_end_offset == 0
+    r = log.append(batch([b"ok"]) + batch([b"ok2", b"ok3"]), NOW)
+    assert (r.base_offset, r.last_offset) == (0, 2)
+
+
+def test_timestamp_bounds(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"), timestamp_before_max_ms=1000, timestamp_after_max_ms=10)
+    log.append(batch([b"a"], base_timestamp=NOW - 1000), NOW)
+    with pytest.raises(StorageError) as e:
+        log.append(batch([b"a"], base_timestamp=NOW - 1001), NOW)
+    assert err_code(e) == 32
+    with pytest.raises(StorageError) as e:
+        log.append(batch([b"a", b"b"], base_timestamp=NOW, ts_deltas=[0, 11]), NOW)
+    assert err_code(e) == 32
+
+
+@pytest.mark.parametrize("codec,framing", [(GZIP, "x"), (SNAPPY, "xerial"), (SNAPPY, "raw"), (LZ4, "x"), (ZSTD, "x")])
+def test_compressed_batches_are_validated_and_stored_as_sent(tmp_path, codec, framing):
+    log = PartitionLog(str(tmp_path / "p"))
+    values = [bytes([i % 251]) * (i * 37 % 3000) for i in range(200)]
+    b = batch(values, codec=codec, snappy_framing=framing, keys=[b"k%d" % i for i in range(200)],
+              headers=[(b"h", b"v"), (b"n", None)])
+    r = log.append(b, NOW)
+    assert (r.base_offset, r.last_offset) == (0, 199)
+    got = parse_batches(log.read(0, 1 << 30).tobytes())[0]
+    assert got["crc_ok"] and got["attributes"] & 7 == codec
+    assert got["payload"] == b[61:]
+
+
+def test_inconsistent_max_timestamp_is_fixed_with_a_new_crc(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"))
+    log.append(batch([b"a", b"b"], ts_deltas=[0, 50], max_timestamp=BASE_TS), NOW)
+    got = parse_batches(log.read(0, 1000).tobytes())[0]
+    assert got["max_timestamp"] == BASE_TS + 50 and got["crc_ok"]
+
+
+def test_log_append_time(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"), log_append_time=True, timestamp_before_max_ms=0)
+    r = log.append(batch([b"a", b"b"], base_timestamp=1, codec=LZ4), NOW)  # old timestamps are fine here
+    assert r.log_append_time == NOW
+    got = parse_batches(log.read(0, 1000).tobytes())[0]
+    assert got["attributes"] & 0x08 and got["max_timestamp"] == NOW and got["crc_ok"]
+    assert log.offset_for_timestamp(NOW) == (0, NOW)
+    assert log.max_timestamp() == (0, NOW)
+
+
+# --- restart and recovery ------------------------------------------------------------------------
+
+
+def fill(log: PartitionLog, n: int, size: int = 100) -> None:
+    for i in range(n):
+        log.append(batch([b"%06d" % i + b"r" * size], base_timestamp=BASE_TS + i), NOW)
+
+
+def test_clean_restart_keeps_everything(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d), segment_bytes=3000, index_interval_bytes=200)
+    fill(log, 100)
+    before = [b["payload"] for b in read_all(log)]
+    log.close()
+    assert (d / ".clean-shutdown").exists()
+    log.close()  # idempotent
+    with pytest.raises(StorageError) as e:
+        log.read(0, 10)
+    assert err_code(e) == 56
+    log = PartitionLog(str(d), segment_bytes=3000, index_interval_bytes=200)
+    assert not (d / ".clean-shutdown").exists()
+    assert log.log_end_offset == 100
+    assert [b["payload"] for b in read_all(log)] == before
+    assert log.append(batch([b"more"]), NOW).base_offset == 100
+
+
+def test_crash_truncates_torn_tail(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d))
+    fill(log, 10)
+    size = log.size_bytes
+    del log  # no close: like kill -9, the page cache has everything appended so far
+    seg = d / "00000000000000000000.log"
+    torn = batch([b"half written"])
+    with open(seg, "ab") as f:
+        f.write(torn[: len(torn) // 2])
+    log = PartitionLog(str(d))
+    assert log.log_end_offset == 10 and log.size_bytes == size == seg.stat().st_size
+    assert log.append(batch([b"next"]), NOW).base_offset == 10
+    assert len(read_all(log)) == 11
+
+
+def test_crash_with_corrupt_last_batch_and_garbage(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d))
+    fill(log, 5)
+    del log
+    seg = d / "00000000000000000000.log"
+    data = bytearray(seg.read_bytes())
+    last = parse_batches(bytes(data))[-1]
+    data[-3] ^= 0xFF  # flip a byte inside the last batch: CRC mismatch
+    seg.write_bytes(bytes(data) + os.urandom(100))
+    log = PartitionLog(str(d))
+    assert log.log_end_offset == 4
+    assert seg.stat().st_size == len(data) - (last["length"] + 12)
+
+
+def test_corrupt_index_is_rebuilt(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d), segment_bytes=5000, index_interval_bytes=100)
+    fill(log, 200)
+    log.close()
+    for idx in d.glob("*.index"):
+        idx.write_bytes(b"\xff" * 13)  # wrong size and nonsense
+    for tidx in d.glob("*.timeindex"):
+        tidx.write_bytes(b"")
+    log = PartitionLog(str(d), segment_bytes=5000, index_interval_bytes=100)
+    assert log.log_end_offset == 200
+    for off in (0, 57, 123, 199):
+        assert parse_batches(log.read(off, 0).tobytes())[0]["base_offset"] == off
+    assert log.offset_for_timestamp(BASE_TS + 150) == (150, BASE_TS + 150)
+    assert all((p.stat().st_size % 8) == 0 for p in d.glob("*.index"))
+
+
+def test_index_pointing_elsewhere_is_rebuilt(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d), index_interval_bytes=100)
+    fill(log, 50)
+    log.close()
+    idx = d / "00000000000000000000.index"
+    entries = idx.read_bytes()
+    assert len(entries) >= 16
+    rel, pos = struct.unpack(">II", entries[-8:])
+    idx.write_bytes(entries[:-8] + struct.pack(">II", rel + 1, pos))  # wrong offset for that position
+    log = PartitionLog(str(d), index_interval_bytes=100)
+    for off in range(50):
+        assert parse_batches(log.read(off, 0).tobytes())[0]["base_offset"] == off
+
+
+def test_missing_segment_files_and_stray_files(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d))
+    fill(log, 3)
+    log.close()
+    (d / "00000000000000000000.index").unlink()
+    (d / "00000000000000000099.index").write_bytes(b"junk")  # index without a segment
+    (d / "whatever.tmp").write_bytes(b"junk")
+    log = PartitionLog(str(d))
+    assert log.log_end_offset == 3
+    assert not (d / "00000000000000000099.index").exists() and not (d / "whatever.tmp").exists()
+
+
+# --- idempotent producers -------------------------------------------------------------------------
+
+
+def pbatch(seq: int, n: int = 1, pid: int = 1000, epoch: int = 0, **kw) -> bytes:
+    return batch([b"m"] * n, producer_id=pid, producer_epoch=epoch, base_sequence=seq, **kw)
+
+
+def test_idempotent_duplicates_gaps_and_epochs(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"))
+    assert log.append(pbatch(0, 3), NOW).base_offset == 0
+    assert log.append(pbatch(3, 2), NOW).base_offset == 3
+    dup = log.append(pbatch(0, 3), NOW)
+    assert dup.duplicate and (dup.base_offset, dup.last_offset) == (0, 2)
+    assert log.log_end_offset == 5
+    with pytest.raises(StorageError) as e:
+        log.append(pbatch(7), NOW)  # gap
+    assert err_code(e) == 45
+    with pytest.raises(StorageError) as e:
+        log.append(pbatch(6, epoch=1), NOW)  # a new epoch starts at 0
+    assert err_code(e) == 45
+    assert log.append(pbatch(0, epoch=1), NOW).base_offset == 5
+    with pytest.raises(StorageError) as e:
+        log.append(pbatch(5, epoch=0), NOW)  # fenced epoch
+    assert err_code(e) == 47
+    # An unknown producer may start at any sequence; other producers are independent.
+    assert log.append(pbatch(42, pid=2000), NOW).base_offset == 6
+    assert log.append(pbatch(43, pid=2000), NOW).base_offset == 7
+
+
+def test_idempotent_window_is_five_batches(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"))
+    for s in range(7):
+        log.append(pbatch(s), NOW)
+    assert log.append(pbatch(2), NOW).duplicate
+    with pytest.raises(StorageError) as e:
+        log.append(pbatch(1), NOW)  # too old to be recognised: out of order
+    assert err_code(e) == 45
+
+
+def test_sequence_wraps_at_int32_max(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"))
+    log.append(pbatch(2**31 - 2, 1), NOW)
+    log.append(pbatch(2**31 - 1, 2), NOW)  # covers MAX and 0
+    assert log.append(pbatch(1), NOW).base_offset == 3
+    assert log.append(pbatch(2**31 - 1, 2), NOW).duplicate
+
+
+@pytest.mark.parametrize("clean", [True, False])
+def test_producer_state_survives_restart(tmp_path, clean):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d), segment_bytes=2000)
+    for s in range(0, 60, 3):
+        log.append(pbatch(s, 3, codec=ZSTD), NOW)
+    if clean:
+        log.close()
+    else:
+        del log
+    log = PartitionLog(str(d), segment_bytes=2000)
+    dup = log.append(pbatch(57, 3, codec=ZSTD), NOW)
+    assert dup.duplicate and (dup.base_offset, dup.last_offset) == (57, 59)
+    with pytest.raises(StorageError) as e:
+        log.append(pbatch(61), NOW)
+    assert err_code(e) == 45
+    assert log.append(pbatch(60), NOW).base_offset == 60
+
+
+# --- timestamps --------------------------------------------------------------------------------
+
+
+def test_offset_for_timestamp_and_max_timestamp(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"), segment_bytes=3000, index_interval_bytes=100)
+    assert log.offset_for_timestamp(0) is None and log.max_timestamp() is None
+    # Batches of 10 records with timestamps BASE + 10*i + j, one compressed batch out of order.
+    for i in range(30):
+        codec = ZSTD if i % 3 == 0 else NONE
+        log.append(batch([b"t"] * 10, base_timestamp=BASE_TS + 10 * i, codec=codec), NOW)
+    assert log.offset_for_timestamp(0) == (0, BASE_TS)
+    assert log.offset_for_timestamp(BASE_TS + 123) == (123, BASE_TS + 123)
+    assert log.offset_for_timestamp(BASE_TS + 299) == (299, BASE_TS + 299)
+    assert log.offset_for_timestamp(BASE_TS + 300) is None
+    assert log.max_timestamp() == (299, BASE_TS + 299)
+    # A later batch whose largest timestamp sits in the middle of a compressed batch.
+    log.append(batch([b"t"] * 5, base_timestamp=BASE_TS + 500, ts_deltas=[0, 7, 3, 7, 1], codec=GZIP), NOW)
+    assert log.max_timestamp() == (301, BASE_TS + 507)
+    assert log.offset_for_timestamp(BASE_TS + 505) == (301, BASE_TS + 507)
+    log.close()
+    log = PartitionLog(str(tmp_path / "p"), segment_bytes=3000, index_interval_bytes=100)
+    assert log.max_timestamp() == (301, BASE_TS + 507)
+    assert log.offset_for_timestamp(BASE_TS + 123) == (123, BASE_TS + 123)
+
+
+# --- deletion and retention ------------------------------------------------------------------------
+
+
+def test_delete_records_before(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d), segment_bytes=2000)
+    fill(log, 60)
+    segs = len(list(d.glob("*.log")))
+    keep = log.read(0, 100)  # an in-flight fetch of a segment that is about to go
+    assert log.delete_records_before(35) == 35
+    assert log.log_start_offset == 35 and len(list(d.glob("*.log"))) < segs
+    assert parse_batches(keep.tobytes())[0]["base_offset"] == 0  # still readable
+    with pytest.raises(StorageError) as e:
+        log.read(34, 100)
+    assert err_code(e) == 1
+    assert parse_batches(log.read(35, 0).tobytes())[0]["base_offset"] == 35
+    assert log.offset_for_timestamp(0) == (35, BASE_TS + 35)
+    assert log.delete_records_before(10) == 35  # never goes back
+    with pytest.raises(StorageError) as e:
+        log.delete_records_before(61)
+    assert err_code(e) == 1
+    log.close()
+    log = PartitionLog(str(d), segment_bytes=2000)
+    assert log.log_start_offset == 35 and log.log_end_offset == 60
+    assert log.delete_records_before(60) == 60
+    assert log.read(60, 100).length == 0
+    assert log.append(batch([b"x"]), NOW).base_offset == 60
+    assert len(list(d.glob("*.log"))) == 1
+
+
+def test_retention_by_time_and_size(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d), segment_bytes=1500)
+    fill(log, 40)  # timestamps BASE_TS + i
+    n_segs = len(list(d.glob("*.log")))
+    assert n_segs > 4
+    assert log.enforce_retention(BASE_TS + 1000, -1, -1) == 0
+    # Segments whose largest timestamp is older than now - retention go; the active one never.
+    deleted = log.enforce_retention(BASE_TS + 20 + 1000, 1000, -1)
+    assert deleted > 0
+    assert log.log_start_offset > 0
+    first = parse_batches(log.read(log.log_start_offset, 0).tobytes())[0]
+    assert first["base_timestamp"] >= BASE_TS + 20 - 12
+    size = log.size_bytes
+    deleted = log.enforce_retention(0, -1, 1500)
+    assert deleted > 0 and log.size_bytes <= max(1500, size)
+    assert len(list(d.glob("*.log"))) >= 1
+    assert log.enforce_retention(BASE_TS + 10**9, 0, 0) >= 0
+    assert len(list(d.glob("*.log"))) == 1 and log.log_end_offset == 40
+
+
+# --- flush, threads, delete, sendfile ----------------------------------------------------------------
+
+
+def test_flush_interval(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"), flush_interval_messages=5)
+    log.append(batch([b"a"] * 3), NOW)
+    assert log.unflushed_messages == 3
+    log.append(batch([b"a"] * 3), NOW)
+    assert log.unflushed_messages == 0
+    log.append(batch([b"a"]), NOW)
+    log.flush()
+    assert log.unflushed_messages == 0
+
+
+def test_two_threads_append_and_read(tmp_path):
+    log = PartitionLog(str(tmp_path / "p"), segment_bytes=50_000)
+    results: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def worker(tag: bytes) -> None:
+        for i in range(200):
+            r = log.append(batch([tag] * 3), NOW)
+            with lock:
+                results.append((r.base_offset, r.last_offset))
+            log.read(r.base_offset, 1000)
+
+    ts = [threading.Thread(target=worker, args=(t,)) for t in (b"a", b"b")]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    results.sort()
+    assert results == [(3 * i, 3 * i + 2) for i in range(400)]
+    assert [b["base_offset"] for b in read_all(log)] == [3 * i for i in range(400)]
+
+
+def test_delete_removes_directory(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d))
+    fill(log, 3)
+    log.delete()
+    assert not d.exists()
+    with pytest.raises(StorageError):
+        log.append(batch([b"x"]), NOW)
+
+
+def test_sendfile_sends_a_slice(tmp_path):
+    import socket
+
+    from fastlog._native import sendfile
+
+    log = PartitionLog(str(tmp_path / "p"))
+    fill(log, 20, size=1000)
+    s = log.read(3, 10_000)
+    a, b = socket.socketpair()
+    try:
+        a.setblocking(False)
+        sent = 0
+        while sent < s.length:
+            sent += sendfile(a.fileno(), s.fd, s.position + sent, s.length - sent)
+        got = b""
+        while len(got) < s.length:
+            got += b.recv(65536)
+        assert got == s.tobytes()
+        # Fill the socket buffer: a non-blocking sendfile then raises BlockingIOError.
+        big = log.read(0, 1 << 30)
+        with pytest.raises(BlockingIOError):
+            for _ in range(10_000):
+                sendfile(a.fileno(), big.fd, big.position, big.length)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_bad_arguments_do_not_crash(tmp_path):
+    with pytest.raises(ValueError):
+        PartitionLog(str(tmp_path / "p"), segment_bytes=-1)
+    f = tmp_path / "file"
+    f.write_bytes(b"")
+    with pytest.raises(StorageError) as e:
+        PartitionLog(str(f))  # a file, not a directory
+    assert err_code(e) == 56
+    log = PartitionLog(str(tmp_path / "q"))
+    for junk in (b"\x00" * 61, b"\xff" * 100, os.urandom(5000)):
+        with pytest.raises(StorageError):
+            log.append(junk, NOW)
+    assert Path(tmp_path / "q").is_dir()
