@@ -129,11 +129,16 @@ def run_class(
     check: bool = False,
 ) -> subprocess.CompletedProcess:
     """Run a Kafka main class to completion; stdout and stderr are captured as text."""
-    proc = subprocess.run(
-        java_command(main_class, args, jvm_opts),
-        input=input, capture_output=True, text=True, timeout=timeout,
-        stdin=None if input is not None else subprocess.DEVNULL,
-    )
+    cmd = java_command(main_class, args, jvm_opts)
+    try:
+        proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout,
+                              stdin=None if input is not None else subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        # The command line holds the whole classpath: report the tool's output instead of it.
+        def text(data: object) -> str:
+            return data.decode(errors="replace") if isinstance(data, bytes) else str(data or "")
+        return subprocess.CompletedProcess(cmd, -9, text(exc.stdout),
+                                           text(exc.stderr) + f"\n[killed after {timeout:g} s]")
     if check and proc.returncode != 0:
         raise KafkaDistError(f"{main_class} {' '.join(map(str, args))} exited {proc.returncode}:\n"
                              f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
