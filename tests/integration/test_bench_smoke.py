@@ -1,0 +1,61 @@
+"""`python -m fastlog.bench` works end to end against fastlog (how fast is not checked here).
+
+--smoke runs every workload once with tiny sizes: librdkafka load processes, the baseline
+compiled with gcc, Kafka's ProducerPerformance/ConsumerPerformance, and the JSON, markdown and PNG
+outputs. It runs against the `broker` fixture through --against, the load-testing use.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from fastlog import kafka_dist as kd
+
+
+@pytest.fixture
+def fastlog_broker(request, tmp_path):
+    # BrokerProcess does not create a data_dir it is given (conftest passes tmp_path/broker0)
+    (tmp_path / "broker0").mkdir(exist_ok=True)
+    return request.getfixturevalue("broker")
+
+
+def test_bench_smoke_against_fastlog(fastlog_broker, tmp_path):
+    broker = fastlog_broker
+    kd.classpath()   # resolve the Kafka jars first, so the run's time is the bench's own
+    out_dir = tmp_path / "results"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(kd.REPO_ROOT / "src"), os.environ.get("PYTHONPATH")) if p)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "fastlog.bench", "--smoke", "--against", broker.bootstrap, "--name", "fastlog",
+         "--pid", str(broker.proc.pid), "--out-dir", str(out_dir), "--label", "smoke"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
+    assert "produce  acks=1 none" in proc.stdout          # progress lines with the settings
+    assert "linger.ms=5" in proc.stdout
+    assert "results:" in proc.stdout
+
+    result = json.loads((out_dir / "smoke.json").read_text())
+    assert result["errors"] == []
+    assert result["broker_names"] == ["fastlog"]
+    assert result["machine"]["cores"] == os.cpu_count()
+    assert result["machine"]["kafka_version"] == kd.kafka_version()
+    medians = {(r["workload"], r["case"], r["metric"]): r["median"] for r in result["results"]
+               if r["broker"] == "fastlog"}
+    for key in [("produce", "acks=1 none", "MB/s"), ("produce", "acks=all lz4", "MB/s"),
+                ("consume", "from start", "MB/s"), ("latency", "2 MB/s", "end-to-end p99 ms"),
+                ("java-produce", "ProducerPerformance", "MB/s"), ("java-consume", "ConsumerPerformance", "MB/s")]:
+        assert medians.get(key) and medians[key] > 0, (key, medians)
+    assert result["baseline_mb_s"] > 0
+    # every record the bench sent was read back by the consume workload
+    consume = [r for r in result["raw"] if r["workload"] == "consume"][0]
+    assert consume["records"] == consume["expected"] > 0
+    assert result["brokers"]["fastlog"]["peak_rss_bytes"] > 0
+
+    markdown = (out_dir / "smoke.md").read_text()
+    assert "| produce | acks=1 none | MB/s |" in markdown
+    png = (out_dir / "smoke.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
