@@ -87,7 +87,7 @@ def markdown(result: dict, png_name: Optional[str]) -> str:
     out = [f"# fastlog bench: {result['profile']} run, {result['started']}", ""]
     out.append(f"Machine: {m['cpu_model']}, {m['cores']} cores, {m['memory_gb']} GB RAM, Linux {m['kernel']}, "
                f"Python {m['python']}, Apache Kafka {m['kafka_version']}, confluent-kafka {m['confluent_kafka']} "
-               f"(librdkafka {m['librdkafka']}), fastlog commit {m['git_commit']}. "
+               f"(librdkafka {m['librdkafka']}), fastlog commit {m['git_commit']} ({m.get('fastlog_build')}). "
                f"Run took {result['duration_s']:.0f} s; every number is the median of {result['reps']} runs "
                "(brokers alternated). MB = 10^6 bytes.")
     out += ["", render_markdown_table(text_table(result)), ""]

@@ -433,14 +433,20 @@ def machine_info() -> dict:
         commit = "unknown"
     try:
         import confluent_kafka
-        ck, rdk = confluent_kafka.version()[0], confluent_kafka.libversion()[0]
+        ck, rdk = confluent_kafka.__version__, confluent_kafka.libversion()[0]
     except ImportError:
         ck = rdk = "missing"
     try:
         kafka_version = kd.kafka_version()
     except Exception:
         kafka_version = "unknown"
-    return {"cpu_model": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb, "kernel": platform.release(),
+    try:   # which build of fastlog ran: compiled extensions or pure-Python stand-ins
+        import fastlog._native as native
+        from fastlog.protocol import codec
+        build = f"storage {os.path.basename(native.__file__ or '?')}, codec {codec.IMPLEMENTATION}"
+    except Exception as exc:
+        build = f"unknown ({exc.__class__.__name__})"
+    return {"cpu_model": cpu, "fastlog_build": build, "cores": os.cpu_count(), "memory_gb": memory_gb, "kernel": platform.release(),
             "python": platform.python_version(), "kafka_version": kafka_version, "git_commit": commit,
             "confluent_kafka": ck, "librdkafka": rdk}
 
