@@ -472,3 +472,22 @@ def test_implementation_switch(flag, expected_impl):
     impl_name, module = out.stdout.split()
     assert impl_name == expected_impl
     assert module == ("fastlog.protocol._codec_py" if flag == "1" else "fastlog._codec")
+
+
+@pytest.mark.parametrize("version,length", [
+    (0, struct.pack(">i", 0x7FFFFFFF)), (1, struct.pack(">i", -7)),
+    (2, b"\xff\xff\xff\xff\x0f"),  # compact length 2**32 - 2
+])
+def test_absurd_bytes_lengths(impl, version, length):
+    frame = _header(36, version, version >= 2) + length + b"abc"
+    off = impl.decode_request_header(frame)[4]
+    with pytest.raises(CodecError):
+        impl.decode_request(36, version, frame, off)
+
+
+@pytest.mark.parametrize("length", [0x7FFF, 0x7FFE, -2, -0x8000])
+def test_absurd_string_lengths(impl, length):
+    # FindCoordinator v0: key is a non-nullable int16-length string.
+    frame = _header(10, 0, False) + struct.pack(">h", length) + b"abc"
+    with pytest.raises(CodecError):
+        impl.decode_request(10, 0, frame, 10)
