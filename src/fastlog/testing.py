@@ -59,6 +59,7 @@ class BrokerProcess:
 
     def start(self) -> "BrokerProcess":
         assert self.proc is None or self.proc.poll() is not None, "already running"
+        os.makedirs(self.data_dir, exist_ok=True)
         self._log = open(self.log_file, "a", encoding="utf-8")
         self.proc = subprocess.Popen(
             self.command(),
@@ -71,10 +72,15 @@ class BrokerProcess:
         assert self.proc.stdout is not None
         ready: list[str] = []
 
+        proc, log = self.proc, self._log
+
         def read_ready_line() -> None:
-            assert self.proc is not None and self.proc.stdout is not None
-            for line in self.proc.stdout:
-                self._log.write(line) if self._log else None
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                try:
+                    log.write(line)
+                except ValueError:  # the log was closed after the process ended
+                    pass
                 match = READY_LINE.search(line)
                 if match and not ready:
                     ready.append(line)
