@@ -68,6 +68,24 @@ fn sendfile(py: Python<'_>, out_fd: i32, in_fd: i32, offset: i64, count: i64) ->
     Ok(r?)
 }
 
+/// Validate a produce record set as append() would, without appending; returns the record count.
+#[pyfunction]
+#[pyo3(signature = (records, now_ms, *, max_message_bytes = 1048588, log_append_time = false))]
+fn validate_records(py: Python<'_>, records: PyBuffer<u8>, now_ms: i64, max_message_bytes: i64, log_append_time: bool) -> PyResult<i64> {
+    let b = view(&records)?;
+    let cfg = ValidationConfig { max_message_bytes, log_append_time, ..ValidationConfig::default() };
+    let r = py.detach(|| core::batch::validate_record_set(b.0, &cfg, now_ms));
+    r.map(|v| v.iter().map(|b| b.record_count()).sum()).map_err(|e| storage_error(py, e))
+}
+
+/// Decompress a batch payload (the bytes after the 61-byte header) of codec 0..4.
+#[pyfunction]
+fn decompress<'py>(py: Python<'py>, data: PyBuffer<u8>, codec: u8) -> PyResult<Bound<'py, PyBytes>> {
+    let b = view(&data)?;
+    let r = py.detach(|| core::batch::decompress(b.0, codec)).map_err(|e| storage_error(py, e))?;
+    Ok(PyBytes::new(py, &r))
+}
+
 /// A region of a segment file; keeps the file open while the object lives.
 #[pyclass(module = "fastlog._native", frozen)]
 struct FileSlice {
@@ -294,6 +312,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("StorageError", errors.getattr("StorageError")?)?;
     m.add_function(wrap_pyfunction!(crc32c, m)?)?;
     m.add_function(wrap_pyfunction!(sendfile, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_records, m)?)?;
+    m.add_function(wrap_pyfunction!(decompress, m)?)?;
     m.add_class::<FileSlice>()?;
     m.add_class::<AppendResult>()?;
     m.add_class::<PartitionLog>()?;
