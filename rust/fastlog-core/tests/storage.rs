@@ -1,0 +1,376 @@
+//! Engine tests: validation errors, codecs, roll, index lookup, read, recovery, idempotence.
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use fastlog_core::batch::{self, BatchHeader};
+use fastlog_core::crc::crc32c;
+use fastlog_core::{LogConfig, PartitionLog};
+
+const BASE_TS: i64 = 1_700_000_000_000;
+const NOW: i64 = BASE_TS + 1000;
+
+fn uvarint(mut n: u64, out: &mut Vec<u8>) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn varint(n: i64, out: &mut Vec<u8>) {
+    uvarint(((n << 1) ^ (n >> 63)) as u64, out)
+}
+
+fn records(values: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        let mut body = vec![0u8];
+        varint(i as i64, &mut body); // timestamp delta
+        varint(i as i64, &mut body); // offset delta
+        varint(-1, &mut body); // null key
+        varint(v.len() as i64, &mut body);
+        body.extend_from_slice(v);
+        varint(1, &mut body); // one header
+        varint(1, &mut body);
+        body.push(b'h');
+        varint(-1, &mut body);
+        varint(body.len() as i64, &mut out);
+        out.extend_from_slice(&body);
+    }
+    out
+}
+
+fn compress(codec: u8, raw: &[u8]) -> Vec<u8> {
+    match codec {
+        0 => raw.to_vec(),
+        1 => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(raw).unwrap();
+            e.finish().unwrap()
+        }
+        2 => {
+            // xerial framing, as the Java client and librdkafka send it.
+            let mut out = b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01".to_vec();
+            for chunk in raw.chunks(32 * 1024) {
+                let c = snap::raw::Encoder::new().compress_vec(chunk).unwrap();
+                out.extend_from_slice(&(c.len() as u32).to_be_bytes());
+                out.extend_from_slice(&c);
+            }
+            out
+        }
+        3 => {
+            let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+            e.write_all(raw).unwrap();
+            e.finish().unwrap()
+        }
+        4 => zstd::encode_all(raw, 3).unwrap(),
+        _ => unreachable!(),
+    }
+}
+
+struct B {
+    values: Vec<Vec<u8>>,
+    codec: u8,
+    pid: i64,
+    epoch: i16,
+    seq: i32,
+    base_ts: i64,
+}
+
+impl B {
+    fn new(n: usize) -> B {
+        B { values: (0..n).map(|i| format!("value-{i}").into_bytes()).collect(), codec: 0, pid: -1, epoch: -1, seq: -1, base_ts: BASE_TS }
+    }
+    fn codec(mut self, c: u8) -> B {
+        self.codec = c;
+        self
+    }
+    fn producer(mut self, pid: i64, epoch: i16, seq: i32) -> B {
+        self.pid = pid;
+        self.epoch = epoch;
+        self.seq = seq;
+        self
+    }
+    fn build(&self) -> Vec<u8> {
+        let vals: Vec<&[u8]> = self.values.iter().map(|v| v.as_slice()).collect();
+        let payload = compress(self.codec, &records(&vals));
+        let n = self.values.len() as i32;
+        let mut after = Vec::new();
+        after.extend_from_slice(&(self.codec as i16).to_be_bytes());
+        after.extend_from_slice(&(n - 1).to_be_bytes());
+        after.extend_from_slice(&self.base_ts.to_be_bytes());
+        after.extend_from_slice(&(self.base_ts + n as i64 - 1).to_be_bytes());
+        after.extend_from_slice(&self.pid.to_be_bytes());
+        after.extend_from_slice(&self.epoch.to_be_bytes());
+        after.extend_from_slice(&self.seq.to_be_bytes());
+        after.extend_from_slice(&n.to_be_bytes());
+        after.extend_from_slice(&payload);
+        let mut out = Vec::new();
+        out.extend_from_slice(&0i64.to_be_bytes());
+        out.extend_from_slice(&((9 + after.len()) as i32).to_be_bytes());
+        out.extend_from_slice(&(-1i32).to_be_bytes());
+        out.push(2);
+        out.extend_from_slice(&crc32c(&after).to_be_bytes());
+        out.extend_from_slice(&after);
+        out
+    }
+}
+
+fn refresh_crc(b: &mut [u8]) {
+    let c = crc32c(&b[21..]);
+    b[17..21].copy_from_slice(&c.to_be_bytes());
+}
+
+fn cfg() -> LogConfig {
+    LogConfig::default()
+}
+
+fn offsets_in(data: &[u8]) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos + 61 <= data.len() {
+        let h = BatchHeader::parse(&data[pos..]);
+        if pos + h.size() > data.len() {
+            break;
+        }
+        out.push(h.base_offset);
+        pos += h.size();
+    }
+    out
+}
+
+fn read_first(log: &PartitionLog, offset: i64) -> i64 {
+    let s = log.read(offset, 0).unwrap();
+    offsets_in(&s.to_vec().unwrap())[0]
+}
+
+#[test]
+fn validation_error_codes() {
+    let good = B::new(3).build();
+    let cfgv = batch::ValidationConfig::default();
+    assert_eq!(batch::validate_record_set(&good, &cfgv, NOW).unwrap().len(), 1);
+    let check = |b: &[u8], code: i16| {
+        let e = batch::validate_record_set(b, &cfgv, NOW).unwrap_err();
+        assert_eq!(e.code, code, "{}", e.message);
+    };
+    let mut bad_crc = good.clone();
+    *bad_crc.last_mut().unwrap() ^= 1;
+    check(&bad_crc, 2);
+    check(&good[..good.len() - 1], 2);
+    check(&[], 87);
+    let mut magic1 = good.clone();
+    magic1[16] = 1;
+    check(&magic1, 87);
+    let mut control = good.clone();
+    control[22] |= 0x20;
+    refresh_crc(&mut control);
+    check(&control, 87);
+    let mut codec7 = good.clone();
+    codec7[22] |= 7;
+    refresh_crc(&mut codec7);
+    check(&codec7, 76);
+    let mut count = good.clone();
+    count[60] = 4;
+    refresh_crc(&mut count);
+    check(&count, 87);
+    let mut base = good.clone();
+    base[7] = 1;
+    check(&base, 87);
+    let mut future = B::new(1);
+    future.base_ts = NOW + 3_600_001;
+    check(&future.build(), 32);
+    let big = batch::ValidationConfig { max_message_bytes: 50, ..cfgv };
+    assert_eq!(batch::validate_record_set(&good, &big, NOW).unwrap_err().code, 10);
+    // Compressed payload that is not what it claims to be.
+    for codec in 1..=4u8 {
+        let mut b = B::new(2).codec(codec).build();
+        let n = b.len();
+        for x in &mut b[61..n] {
+            *x ^= 0x5a;
+        }
+        refresh_crc(&mut b);
+        let e = batch::validate_record_set(&b, &cfgv, NOW).unwrap_err();
+        assert!(e.code == 2 || e.code == 87, "codec {codec}: {e}");
+    }
+}
+
+#[test]
+fn every_codec_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = PartitionLog::open(dir.path(), cfg()).unwrap();
+    for codec in 0..=4u8 {
+        let mut b = B::new(500).codec(codec);
+        b.values = (0..500).map(|i| vec![i as u8; i * 7 % 900]).collect();
+        let data = b.build();
+        let r = log.append(&data, NOW).unwrap();
+        assert_eq!(r.record_count, 500);
+        let payload = &data[61..];
+        let raw = batch::decompress(payload, codec).unwrap();
+        let vals: Vec<&[u8]> = b.values.iter().map(|v| v.as_slice()).collect();
+        assert_eq!(raw, records(&vals));
+        let stored = log.read(r.base_offset, 0).unwrap().to_vec().unwrap();
+        assert_eq!(&stored[61..data.len()], payload);
+    }
+    assert_eq!(log.log_end_offset(), 2500);
+}
+
+#[test]
+fn raw_snappy_is_accepted() {
+    let vals: Vec<&[u8]> = vec![b"a", b"bb"];
+    let raw = records(&vals);
+    let c = snap::raw::Encoder::new().compress_vec(&raw).unwrap();
+    assert_eq!(batch::decompress(&c, 2).unwrap(), raw);
+}
+
+#[test]
+fn roll_index_lookup_and_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = LogConfig { segment_bytes: 3000, index_interval_bytes: 300, ..cfg() };
+    let mut log = PartitionLog::open(dir.path(), c).unwrap();
+    for i in 0..200 {
+        log.append(&B::new(1 + i % 4).build(), NOW).unwrap();
+    }
+    assert!(log.segment_count() > 5);
+    let leo = log.log_end_offset();
+    let mut sizes = 0;
+    for off in 0..leo {
+        let s = log.read(off, 0).unwrap();
+        let first = BatchHeader::parse(&s.to_vec().unwrap());
+        assert!(first.base_offset <= off && off <= first.last_offset());
+        assert_eq!(s.length as usize, first.size());
+        sizes += 1;
+    }
+    assert_eq!(sizes, leo);
+    // A big read stops at the segment end.
+    let s = log.read(0, 1 << 30).unwrap();
+    assert!(s.length <= 3000 + 200);
+    assert_eq!(log.read(leo, 100).unwrap().length, 0);
+    assert_eq!(log.read(leo + 1, 100).unwrap_err().code, 1);
+}
+
+#[test]
+fn recovery_truncates_torn_tail_and_rebuilds_bad_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = LogConfig { index_interval_bytes: 100, ..cfg() };
+    {
+        let mut log = PartitionLog::open(dir.path(), c.clone()).unwrap();
+        for _ in 0..50 {
+            log.append(&B::new(2).build(), NOW).unwrap();
+        }
+        // dropped without close(): a crash
+    }
+    let seg = dir.path().join("00000000000000000000.log");
+    let good_size = fs::metadata(&seg).unwrap().len();
+    let mut f = fs::OpenOptions::new().append(true).open(&seg).unwrap();
+    f.write_all(&B::new(3).build()[..40]).unwrap();
+    drop(f);
+    fs::write(dir.path().join("00000000000000000000.index"), b"garbage!!").unwrap();
+    let mut log = PartitionLog::open(dir.path(), c.clone()).unwrap();
+    assert_eq!(log.log_end_offset(), 100);
+    assert_eq!(fs::metadata(&seg).unwrap().len(), good_size);
+    for off in [0, 33, 99] {
+        assert_eq!(read_first(&log, off), off - off % 2);
+    }
+    log.append(&B::new(1).build(), NOW).unwrap();
+    log.close().unwrap();
+    assert!(dir.path().join(".clean-shutdown").exists());
+    let log = PartitionLog::open(dir.path(), c).unwrap();
+    assert_eq!(log.log_end_offset(), 101);
+    assert!(!dir.path().join(".clean-shutdown").exists());
+}
+
+#[test]
+fn idempotence_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = PartitionLog::open(dir.path(), cfg()).unwrap();
+    let p = |seq, n, epoch| B::new(n).producer(7, epoch, seq).build();
+    assert_eq!(log.append(&p(0, 2, 0), NOW).unwrap().base_offset, 0);
+    assert_eq!(log.append(&p(2, 2, 0), NOW).unwrap().base_offset, 2);
+    let d = log.append(&p(0, 2, 0), NOW).unwrap();
+    assert!(d.duplicate && d.base_offset == 0 && d.last_offset == 1);
+    assert_eq!(log.append(&p(5, 1, 0), NOW).unwrap_err().code, 45);
+    assert_eq!(log.append(&p(3, 1, 1), NOW).unwrap_err().code, 45);
+    assert_eq!(log.append(&p(0, 1, 1), NOW).unwrap().base_offset, 4);
+    assert_eq!(log.append(&p(1, 1, 0), NOW).unwrap_err().code, 47);
+    // Wrap-around at i32::MAX.
+    assert_eq!(log.append(&p(i32::MAX, 2, 2), NOW).unwrap_err().code, 45);
+    let q = |seq, n| B::new(n).producer(8, 0, seq).build();
+    log.append(&q(i32::MAX - 1, 3), NOW).unwrap(); // MAX-1, MAX, 0
+    log.append(&q(1, 1), NOW).unwrap();
+    // Rebuilt from the log after a crash.
+    drop(log);
+    let mut log = PartitionLog::open(dir.path(), cfg()).unwrap();
+    assert!(log.append(&q(1, 1), NOW).unwrap().duplicate);
+    assert_eq!(log.append(&p(2, 1, 1), NOW).unwrap_err().code, 45);
+    assert_eq!(log.append(&p(1, 1, 1), NOW).unwrap().base_offset, 9);
+}
+
+#[test]
+fn producer_snapshot_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = PartitionLog::open(dir.path(), cfg()).unwrap();
+    for s in 0..10 {
+        log.append(&B::new(1).producer(3, 1, s).build(), NOW).unwrap();
+    }
+    let before = log.producer_state().producers.clone();
+    log.close().unwrap();
+    let snap = fs::read(dir.path().join("producer-state.snapshot")).unwrap();
+    let (end, state) = fastlog_core::producer::ProducerState::decode_snapshot(&snap).unwrap();
+    assert_eq!(end, 10);
+    assert_eq!(state.producers, before);
+    let mut damaged = snap.clone();
+    damaged[10] ^= 1;
+    assert!(fastlog_core::producer::ProducerState::decode_snapshot(&damaged).is_none());
+    let log = PartitionLog::open(dir.path(), cfg()).unwrap();
+    assert_eq!(log.producer_state().producers, before);
+}
+
+#[test]
+fn retention_and_delete_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = LogConfig { segment_bytes: 1000, ..cfg() };
+    let mut log = PartitionLog::open(dir.path(), c).unwrap();
+    for i in 0..40 {
+        let mut b = B::new(1);
+        b.base_ts = BASE_TS + i;
+        log.append(&b.build(), NOW).unwrap();
+    }
+    let segs = log.segment_count();
+    assert_eq!(log.enforce_retention(BASE_TS + 100, 1000, -1).unwrap(), 0);
+    let n = log.enforce_retention(BASE_TS + 1020, 1000, -1).unwrap();
+    assert!(n > 0 && log.segment_count() == segs - n as usize);
+    assert!(log.log_start_offset() > 0);
+    assert_eq!(log.delete_records_before(30).unwrap(), 30);
+    assert_eq!(read_first(&log, 30), 30);
+    assert_eq!(log.read(29, 10).unwrap_err().code, 1);
+    assert_eq!(log.offset_for_timestamp(0).unwrap(), Some((30, BASE_TS + 30)));
+    assert_eq!(log.max_timestamp().unwrap(), Some((39, BASE_TS + 39)));
+}
+
+#[test]
+fn log_append_time_rewrites_header_with_valid_crc() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cfg();
+    c.validation.log_append_time = true;
+    let mut log = PartitionLog::open(dir.path(), c).unwrap();
+    let r = log.append(&B::new(3).codec(4).build(), NOW).unwrap();
+    assert_eq!(r.log_append_time, NOW);
+    let data = log.read(0, 0).unwrap().to_vec().unwrap();
+    let (h, _) = batch::check_batch_frame(&data, None).unwrap();
+    assert!(h.is_log_append_time());
+    assert_eq!(h.max_timestamp, NOW);
+}
+
+#[test]
+fn open_rejects_a_file_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("f");
+    fs::write(&f, b"").unwrap();
+    assert_eq!(PartitionLog::open(&f, cfg()).unwrap_err().code, 56);
+    let _ = Path::new("/");
+}
