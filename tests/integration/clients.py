@@ -101,6 +101,14 @@ def create_topic(bootstrap: str, topic: str, partitions: int, timeout: float = 3
     wait_for_partitions(bootstrap, topic, partitions, timeout)
 
 
+def wait_until_fetchable(bootstrap: str, topic: str, partitions: int, timeout: float = 15.0) -> None:
+    """Wait until every partition answers a raw Fetch without error: in Kafka a new topic's
+    partitions come online asynchronously (NOT_LEADER_OR_FOLLOWER until then)."""
+    with RawConnection(bootstrap) as conn:
+        for p in range(partitions):
+            assert wait_until(lambda: conn.fetch(topic, p, 0).error == NONE, timeout), f"{topic}-{p} not online"
+
+
 def wait_for_partitions(bootstrap: str, topic: str, partitions: int, timeout: float = 30.0) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     deadline = time.monotonic() + timeout
@@ -209,7 +217,6 @@ def produce_kafka_python(bootstrap: str, topic: str, count: int, partitions: int
         compression_type=_kp_codec(codec),
         linger_ms=20,
         batch_size=256 * 1024,
-        buffer_memory=64 * 1024 * 1024,
         max_request_size=8 * 1024 * 1024,
         acks="all",
         enable_idempotence=False,

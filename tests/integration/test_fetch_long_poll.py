@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from clients import NONE, RawConnection, RawRecord, build_batch, create_topic, parse_batches, unique_topic
+from clients import NONE, RawConnection, RawRecord, build_batch, create_topic, parse_batches, unique_topic, wait_until_fetchable
 
 
 def one_record(value: bytes) -> bytes:
@@ -22,6 +22,7 @@ def timed_fetch(conn: RawConnection, topic: str, offset: int, **kw):
 def test_max_wait_honoured_without_data(broker):
     topic = unique_topic("lp")
     create_topic(broker.bootstrap, topic, 1)
+    wait_until_fetchable(broker.bootstrap, topic, 1)
     with RawConnection(broker.bootstrap) as conn:
         res, elapsed = timed_fetch(conn, topic, 0, max_wait_ms=800, min_bytes=1)
         assert res.error == NONE and res.high_watermark == 0 and res.records == b""
@@ -34,6 +35,7 @@ def test_max_wait_honoured_without_data(broker):
 def test_returns_early_when_data_arrives(broker):
     topic = unique_topic("lp-early")
     create_topic(broker.bootstrap, topic, 1)
+    wait_until_fetchable(broker.bootstrap, topic, 1)
 
     def produce_later() -> None:
         time.sleep(0.5)
@@ -54,6 +56,7 @@ def test_returns_early_when_data_arrives(broker):
 def test_data_already_there_answers_at_once(broker):
     topic = unique_topic("lp-now")
     create_topic(broker.bootstrap, topic, 1)
+    wait_until_fetchable(broker.bootstrap, topic, 1)
     with RawConnection(broker.bootstrap) as conn:
         assert conn.produce(topic, 0, one_record(b"x")) == (NONE, 0)
         res, elapsed = timed_fetch(conn, topic, 0, max_wait_ms=5000, min_bytes=1)
@@ -65,6 +68,7 @@ def test_min_bytes_waits_for_enough_data(broker):
     """Less than min_bytes available: the broker waits out max_wait_ms, then returns what it has."""
     topic = unique_topic("lp-min")
     create_topic(broker.bootstrap, topic, 1)
+    wait_until_fetchable(broker.bootstrap, topic, 1)
     with RawConnection(broker.bootstrap) as conn:
         assert conn.produce(topic, 0, one_record(b"small")) == (NONE, 0)
         res, elapsed = timed_fetch(conn, topic, 0, max_wait_ms=700, min_bytes=100_000)
@@ -75,6 +79,7 @@ def test_min_bytes_waits_for_enough_data(broker):
 def test_long_poll_does_not_block_other_connections(broker):
     topic = unique_topic("lp-other")
     create_topic(broker.bootstrap, topic, 1)
+    wait_until_fetchable(broker.bootstrap, topic, 1)
     with RawConnection(broker.bootstrap, timeout=15) as waiting, RawConnection(broker.bootstrap) as other:
         corr = waiting.send_request(1, 11, _fetch_body(topic, max_wait_ms=3000))
         t0 = time.monotonic()
