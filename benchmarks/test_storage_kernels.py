@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -97,6 +98,21 @@ def test_append_1mib_batches(benchmark):
         gbps(benchmark, len(BATCH_1M))
     finally:
         log.delete()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_write_baseline_1mib(benchmark):
+    """os.write of the same bytes to a file in the same place: the page cache's own speed."""
+    d = scratch_dir()
+    fd = os.open(os.path.join(d, "raw"), os.O_WRONLY | os.O_CREAT)
+    try:
+        benchmark.pedantic(os.write, args=(fd, BATCH_1M), rounds=400, iterations=1, warmup_rounds=10)
+        assert os.fstat(fd).st_size == 410 * len(BATCH_1M)
+        gbps(benchmark, len(BATCH_1M))
+    finally:
+        os.close(fd)
+        os.unlink(os.path.join(d, "raw"))
+        os.rmdir(d)
 
 
 def test_append_small_batch(benchmark):
@@ -108,6 +124,7 @@ def test_append_small_batch(benchmark):
         gbps(benchmark, len(SMALL_BATCH))
     finally:
         log.delete()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 # --- index lookup ----------------------------------------------------------------------------------
@@ -122,6 +139,7 @@ def big_log():
         log.append(b, NOW)
     yield log
     log.delete()
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def test_read_random_offsets(benchmark, big_log):
