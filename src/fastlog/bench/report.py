@@ -34,7 +34,16 @@ def rows(results: list[dict], brokers: list[str]) -> list[dict]:
     return list(table.values())
 
 
-def text_table(result: dict) -> list[list[str]]:
+def cell(row: dict, broker: str, spread: bool) -> str:
+    samples = row["samples"].get(broker) or []
+    text = fmt(row["median"].get(broker))
+    if spread and len(samples) > 1:
+        text += f" ({fmt(min(samples))}–{fmt(max(samples))})"
+    return text
+
+
+def text_table(result: dict, spread: bool = False) -> list[list[str]]:
+    """Medians; with spread, each cell also shows the (min–max) of its runs."""
     brokers = result["broker_names"]
     header = ["workload", "case", "metric", *brokers]
     if "fastlog" in brokers and "kafka" in brokers:
@@ -45,7 +54,7 @@ def text_table(result: dict) -> list[list[str]]:
     for row in rows(result["results"], brokers):
         if row["workload"] == "baseline":   # not a broker: shown on its own line
             continue
-        cells = [row["workload"], row["case"], row["metric"]] + [fmt(row["median"].get(b)) for b in brokers]
+        cells = [row["workload"], row["case"], row["metric"]] + [cell(row, b, spread) for b in brokers]
         if "fastlog/kafka" in header:
             f, k = row["median"].get("fastlog"), row["median"].get("kafka")
             cells.append(f"{f / k:.2f}x" if f is not None and k else "-")
@@ -90,7 +99,11 @@ def markdown(result: dict, png_name: Optional[str]) -> str:
                f"(librdkafka {m['librdkafka']}), fastlog commit {m['git_commit']} ({m.get('fastlog_build')}). "
                f"Run took {result['duration_s']:.0f} s; every number is the median of {result['reps']} runs "
                "(brokers alternated). MB = 10^6 bytes.")
-    out += ["", render_markdown_table(text_table(result)), ""]
+    load = m.get("loadavg_start")
+    if load:
+        out += ["", f"Load average (1/5/15 min) at the start: {load}; at the end: {m.get('loadavg_end')}. "
+                    "The table shows medians and, in brackets, the range of the runs."]
+    out += ["", render_markdown_table(text_table(result, spread=True)), ""]
     out += ["Broker resources (peak RSS over the whole run; CPU of the broker process per GB moved):", "",
             render_markdown_table(resources_table(result)), ""]
     if result.get("baseline_mb_s"):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import subprocess
 import sys
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -64,6 +66,9 @@ class Target:
         self.cpu_s[kind] = self.cpu_s.get(kind, 0.0) + cpu
         self.bytes_moved[kind] = self.bytes_moved.get(kind, 0) + nbytes
 
+    def alive(self) -> bool:
+        return self.handle is None or self.handle.alive()
+
     def cpu_snapshot(self) -> float:
         return procstats.snapshot(self.pid).cpu_s if self.pid else 0.0
 
@@ -79,6 +84,8 @@ class Bench:
         self.errors: list[str] = []
         self.targets: list[Target] = []
         self.baseline_samples: list[float] = []
+        self.dead: set[str] = set()
+        self.loadavg_start = loadavg()   # the machine may be shared: say how busy it was
 
     # --- output -------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -156,7 +163,15 @@ class Bench:
 
     # --- helpers ------------------------------------------------------------------------------
     def order(self, rep: int) -> list[Target]:
-        return self.targets if rep % 2 == 0 else self.targets[::-1]
+        """The live targets, in alternating order; a broker that died is reported once, with its log."""
+        for target in self.targets:
+            if not target.alive() and target.name not in self.dead:
+                self.dead.add(target.name)
+                tail = target.handle.log_tail(3000) if target.handle else ""
+                self.errors.append(f"{target.name} exited during the run; log tail:\n{tail}")
+                self.say(f"ERROR {target.name} exited during the run; log tail:\n{tail}")
+        live = [t for t in self.targets if t.name not in self.dead]
+        return live if rep % 2 == 0 else live[::-1]
 
     def measured(self, target: Target, kind: str, fn: Callable[[], dict], nbytes_key: str = "bytes") -> dict:
         before = target.cpu_snapshot()
@@ -183,6 +198,8 @@ class Bench:
         """Best effort: keeps the disk from filling up over a full run."""
         from confluent_kafka.admin import AdminClient
 
+        if not target.alive():
+            return
         try:
             AdminClient({"bootstrap.servers": target.bootstrap}).delete_topics([name])[name].result(30)
         except Exception:
@@ -229,7 +246,7 @@ class Bench:
         self.say(f"consume: read {self.profile.consume_mb} MB back from the start of {PARTITIONS} partitions "
                  f"(assign, no group), settings {settings_text(load.CONSUMER_SETTINGS)}")
         topics = {}
-        for target in self.targets:
+        for target in self.order(0):
             topic = self.create_topic(target, "consume")
             jobs = [(load.produce_throughput, {"bootstrap": target.bootstrap, "topic": topic,
                                                "total_bytes": total // 2, "settings": {"acks": "1"}})] * 2
@@ -338,7 +355,12 @@ class Bench:
                      "latency": self.run_latency, "java": self.run_java}
             for name in self.workloads:
                 if name in steps:
-                    steps[name]()
+                    try:
+                        steps[name]()
+                    except Exception as exc:   # keep going: the other workloads still say something
+                        self.errors.append(f"{name}: {exc.__class__.__name__}: {exc}")
+                        self.say(f"ERROR {name}: {traceback.format_exc(limit=3)}")
+            self.order(0)   # reports a broker that died during the last workload
             for target in self.targets:
                 if target.pid:
                     target.peak_rss_bytes = procstats.snapshot(target.pid).peak_rss_bytes
@@ -348,6 +370,7 @@ class Bench:
         return self.result(started)
 
     def result(self, started: dt.datetime) -> dict:
+        machine = {**machine_info(), "loadavg_start": self.loadavg_start, "loadavg_end": loadavg()}
         brokers = {}
         for t in self.targets:
             per_gb = {kind: t.cpu_s[kind] / (t.bytes_moved[kind] / 1e9)
@@ -371,7 +394,7 @@ class Bench:
             "broker_names": [t.name for t in self.targets],
             "brokers": brokers,
             "baseline_mb_s": report.median(self.baseline_samples),
-            "machine": machine_info(),
+            "machine": machine,
             "settings": {"librdkafka producer": load.PRODUCER_SETTINGS, "librdkafka consumer": load.CONSUMER_SETTINGS,
                          "ProducerPerformance": javaperf.PRODUCER_PROPS,
                          "Kafka broker JVM": [*kd.BROKER_HEAP_OPTS, *kd.KAFKA_JVM_PERFORMANCE_OPTS]},
@@ -410,6 +433,14 @@ def pair_with_bytes(outs: list[dict]) -> dict:
 
 def with_bytes(result: dict, nbytes: int) -> dict:
     return {**result, "bytes": 0 if "error" in result else nbytes}
+
+
+def loadavg() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return ""
 
 
 def machine_info() -> dict:
@@ -465,11 +496,18 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--producers", type=int, default=1, help="producer processes in the produce workload")
     p.add_argument("--out-dir", default=str(kd.REPO_ROOT / "bench-results"), help="where results are written")
     p.add_argument("--label", help="file name stem of the results (default: UTC time and profile)")
+    p.add_argument("--render", metavar="JSON", help="only rewrite the markdown and PNG of a results JSON file")
     return p.parse_args(argv)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
+    if args.render:
+        with open(args.render, encoding="utf-8") as f:
+            saved = json.load(f)
+        label = os.path.splitext(os.path.basename(args.render))[0]
+        print(", ".join(report.write(saved, os.path.dirname(os.path.abspath(args.render)), label).values()))
+        return 0
     profile = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
     if args.against:
         args.workloads = ",".join(w for w in args.workloads.split(",") if w != "startup")
