@@ -560,3 +560,23 @@ def test_bad_arguments_do_not_crash(tmp_path):
         with pytest.raises(StorageError):
             log.append(junk, NOW)
     assert Path(tmp_path / "q").is_dir()
+
+
+def test_stale_producer_snapshot_is_not_trusted(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d))
+    for s in range(10):
+        log.append(pbatch(s), NOW)
+    log.close()  # snapshot valid for log end 10
+    seg = d / "00000000000000000000.log"
+    sizes = [12 + b["length"] for b in parse_batches(seg.read_bytes())]
+    os.truncate(seg, sum(sizes[:7]))  # lose 3 batches behind the engine's back
+    (d / ".clean-shutdown").unlink()
+    log = PartitionLog(str(d))
+    assert log.log_end_offset == 7
+    # The state comes from the log (last seq 6), not from the snapshot (last seq 9).
+    r = log.append(pbatch(7), NOW)
+    assert not r.duplicate and r.base_offset == 7
+    with pytest.raises(StorageError) as e:
+        log.append(pbatch(9), NOW)
+    assert err_code(e) == 45

@@ -496,17 +496,16 @@ impl PartitionLog {
         let leo = log.log_end_offset();
         log.log_start = checkpoint.unwrap_or(first_base).max(first_base).min(leo);
 
-        // Producer state: the snapshot is trusted only after a clean shutdown at the same log end.
-        let snap_path = dir.join(PRODUCER_SNAPSHOT_FILE);
-        let snapshot = if clean {
-            fs::read(&snap_path).ok().and_then(|d| ProducerState::decode_snapshot(&d))
-        } else {
-            None
-        };
-        let _ = fs::remove_file(&snap_path);
+        // Producer state: the snapshot (written at close and at each roll) covers every batch
+        // below its end offset; batches from there on are replayed. Batches below the end never
+        // change, so a snapshot beyond the (possibly truncated) log end is the only bad case.
+        let snapshot = fs::read(dir.join(PRODUCER_SNAPSHOT_FILE)).ok().and_then(|d| ProducerState::decode_snapshot(&d));
         match snapshot {
-            Some((end, state)) if end == leo => log.producers = state,
-            _ => log.rebuild_producer_state()?,
+            Some((end, state)) if end <= leo => {
+                log.producers = state;
+                log.replay_producers_from(end)?;
+            }
+            _ => log.replay_producers_from(i64::MIN)?,
         }
         Ok(log)
     }
@@ -644,19 +643,39 @@ impl PartitionLog {
         Ok(damaged)
     }
 
-    fn rebuild_producer_state(&mut self) -> Result<()> {
-        let mut state = ProducerState::new();
+    /// Replay the producer id of every batch whose base offset is >= `from` (and that is not
+    /// entirely below the log start) into the producer state.
+    fn replay_producers_from(&mut self, from: i64) -> Result<()> {
+        if from == i64::MIN {
+            self.producers = ProducerState::new();
+        }
         let log_start = self.log_start;
         for seg in &self.segments {
-            let mut sc = Scanner::new(&seg.log, 0, seg.size, i64::MIN, 1 << 20);
+            if seg.next_offset <= from || seg.size == 0 {
+                continue;
+            }
+            let start = if from > seg.base { seg.lookup(from) } else { 0 };
+            let mut sc = Scanner::new(&seg.log, start, seg.size, i64::MIN, 1 << 20);
             while let Step::Batch { header, .. } = sc.next(false).map_err(io_err("read segment"))? {
                 let last = header.last_offset();
-                if last >= log_start {
-                    state.replay(&header, last);
+                if header.base_offset >= from && last >= log_start {
+                    self.producers.replay(&header, last);
                 }
             }
         }
-        self.producers = state;
+        Ok(())
+    }
+
+    /// Write the producer snapshot valid for everything below `end` (tmp file + rename).
+    fn write_producer_snapshot(&self, end: i64, sync: bool) -> Result<()> {
+        let snap = self.producers.encode_snapshot(end);
+        let tmp = self.dir.join(format!("{PRODUCER_SNAPSHOT_FILE}.tmp"));
+        let mut f = File::create(&tmp).map_err(io_err("write producer snapshot"))?;
+        f.write_all(&snap).map_err(io_err("write producer snapshot"))?;
+        if sync {
+            f.sync_all().map_err(io_err("sync producer snapshot"))?;
+        }
+        fs::rename(&tmp, self.dir.join(PRODUCER_SNAPSHOT_FILE)).map_err(io_err("rename producer snapshot"))?;
         Ok(())
     }
 
@@ -803,6 +822,9 @@ impl PartitionLog {
         let seg = Segment::create(&self.dir, base)?;
         self.segments.push(seg);
         self.dir_dirty = true;
+        // Bounds the replay after a crash to the active segment. Only an optimisation: a failed
+        // write leaves the older snapshot, which is still correct.
+        let _ = self.write_producer_snapshot(base, false);
         Ok(())
     }
 
@@ -1037,11 +1059,7 @@ impl PartitionLog {
             seg.dirty = true;
         }
         self.flush()?;
-        let snap = self.producers.encode_snapshot(leo);
-        let tmp = self.dir.join(format!("{PRODUCER_SNAPSHOT_FILE}.tmp"));
-        fs::write(&tmp, &snap).map_err(io_err("write producer snapshot"))?;
-        File::open(&tmp).and_then(|f| f.sync_all()).map_err(io_err("sync producer snapshot"))?;
-        fs::rename(&tmp, self.dir.join(PRODUCER_SNAPSHOT_FILE)).map_err(io_err("rename producer snapshot"))?;
+        self.write_producer_snapshot(leo, true)?;
         let marker = self.dir.join(CLEAN_SHUTDOWN_FILE);
         File::create(&marker).and_then(|f| f.sync_all()).map_err(io_err("write clean shutdown marker"))?;
         File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io_err("sync directory"))?;
