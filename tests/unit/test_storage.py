@@ -164,6 +164,10 @@ def corrupt_crc(b: bytes) -> bytes:
         (lambda: batch([b"a"], codec=GZIP, records_blob=b"not gzip at all"), 2),
         (lambda: batch([b"a"], codec=ZSTD, records_blob=b"\x28\xb5\x2f\xfd garbage"), 2),
         (lambda: batch([b"a", b"b"], codec=LZ4, offset_deltas=[0, 0]), 87),
+        # Snappy blocks that claim 4 GiB of output: refused before allocating anything.
+        (lambda: batch([b"a"], codec=SNAPPY, records_blob=b"\xff\xff\xff\xff\x0f" + bytes(10)), 2),
+        (lambda: batch([b"a"], codec=SNAPPY,
+                       records_blob=b"\x82SNAPPY\x00" + bytes(8) + struct.pack(">i", 6) + b"\xff\xff\xff\xff\x0f\x00"), 2),
     ],
 )
 def test_validation_errors(tmp_path, make, code):

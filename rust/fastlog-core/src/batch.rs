@@ -504,11 +504,23 @@ fn snappy_reader(payload: &[u8]) -> Result<Box<dyn Read + '_>> {
     } else if payload.starts_with(FRAMED_MAGIC) {
         Ok(Box::new(snap::read::FrameDecoder::new(payload)))
     } else {
+        snappy_len_check(payload)
+            .map_err(|m| StorageError::corrupt(format!("Failed to decompress snappy record batch: {m}")))?;
         let out = snap::raw::Decoder::new()
             .decompress_vec(payload)
             .map_err(|e| StorageError::corrupt(format!("Failed to decompress snappy record batch: {e}")))?;
         Ok(Box::new(std::io::Cursor::new(out)))
     }
+}
+
+/// The uncompressed length a snappy block declares, refused when no real snappy block of this
+/// size could expand to it (snappy expands at most ~21x), so junk cannot make us allocate GiBs.
+fn snappy_len_check(block: &[u8]) -> std::result::Result<usize, String> {
+    let len = snap::raw::decompress_len(block).map_err(|e| e.to_string())?;
+    if len > block.len().saturating_mul(32).saturating_add(1024) {
+        return Err(format!("snappy block of {} bytes claims {len} uncompressed bytes", block.len()));
+    }
+    Ok(len)
 }
 
 /// xerial snappy-java stream: 16-byte header, then blocks of (int32 BE length, raw snappy block).
@@ -535,7 +547,7 @@ impl Read for XerialReader<'_> {
             }
             let compressed = &self.input[4..4 + n];
             self.input = &self.input[4 + n..];
-            let len = snap::raw::decompress_len(compressed).map_err(|e| bad(e.to_string()))?;
+            let len = snappy_len_check(compressed).map_err(bad)?;
             self.block.resize(len, 0);
             self.dec.decompress(compressed, &mut self.block).map_err(|e| bad(e.to_string()))?;
             self.at = 0;
