@@ -11,29 +11,22 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from fastlog import kafka_dist as kd
 
 
-@pytest.fixture
-def fastlog_broker(request, tmp_path):
-    # BrokerProcess does not create a data_dir it is given (conftest passes tmp_path/broker0)
-    (tmp_path / "broker0").mkdir(exist_ok=True)
-    return request.getfixturevalue("broker")
-
-
-def test_bench_smoke_against_fastlog(fastlog_broker, tmp_path):
-    broker = fastlog_broker
+def test_bench_smoke_against_fastlog(broker, tmp_path):
     kd.classpath()   # resolve the Kafka jars first, so the run's time is the bench's own
     out_dir = tmp_path / "results"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(kd.REPO_ROOT / "src"), os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "fastlog.bench", "--smoke", "--against", broker.bootstrap, "--name", "fastlog",
-         "--pid", str(broker.proc.pid), "--out-dir", str(out_dir), "--label", "smoke"],
-        capture_output=True, text=True, timeout=120, env=env,
-    )
-    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
+    cmd = [sys.executable, "-m", "fastlog.bench", "--smoke", "--against", broker.bootstrap, "--name", "fastlog",
+           "--pid", str(broker.proc.pid), "--out-dir", str(out_dir), "--label", "smoke"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=150, env=env)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"bench still running after 150 s; its output:\n{exc.stdout}\n{exc.stderr}\n"
+                             f"broker log:\n{broker.log_tail()}") from None
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}\n" \
+                                 f"broker log:\n{broker.log_tail()}"
     assert "produce  acks=1 none" in proc.stdout          # progress lines with the settings
     assert "linger.ms=5" in proc.stdout
     assert "results:" in proc.stdout

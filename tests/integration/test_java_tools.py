@@ -34,8 +34,6 @@ def target(request, kafka_classpath):
         kafka.stop()
         kafka.cleanup()
     else:
-        # BrokerProcess does not create a data_dir it is given (conftest passes tmp_path/broker0)
-        (request.getfixturevalue("tmp_path") / "broker0").mkdir(exist_ok=True)
         yield request.getfixturevalue("broker").bootstrap
 
 

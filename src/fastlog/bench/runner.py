@@ -36,15 +36,16 @@ class Profile:
     latency_seconds: float
     java_records: int
     baseline_mb: int
+    step_timeout: float      # seconds before one client run is given up (reported as an error)
 
 
 PROFILES = {
     # seconds, for tests: every code path, tiny sizes, one repetition
-    "smoke": Profile("smoke", 1, 4, 8, [2.0], 1.0, 2000, 16),
+    "smoke": Profile("smoke", 1, 4, 8, [2.0], 1.0, 2000, 16, 30),
     # under five minutes on a 2-core machine
-    "quick": Profile("quick", 3, 200, 400, [20.0, 100.0], 3.0, 100_000, 200),
+    "quick": Profile("quick", 3, 200, 400, [20.0, 100.0], 3.0, 100_000, 200, 300),
     # the published run
-    "full": Profile("full", 3, 1000, 3000, [20.0, 100.0], 15.0, 1_000_000, 1000),
+    "full": Profile("full", 3, 1000, 3000, [20.0, 100.0], 15.0, 1_000_000, 1000, 1200),
 }
 
 PRODUCE_CASES = [("acks=1", "none"), ("acks=1", "lz4"), ("acks=all", "none"), ("acks=all", "lz4")]
@@ -233,7 +234,7 @@ class Bench:
                     jobs = [(load.produce_throughput, {"bootstrap": target.bootstrap, "topic": topic,
                                                        "total_bytes": total // producers, "settings": settings})
                             for _ in range(producers)]
-                    outs = self.measured(target, "produce", lambda: merge_throughput(load.run_workers(jobs, 900)))
+                    outs = self.measured(target, "produce", lambda: merge_throughput(load.run_workers(jobs, self.profile.step_timeout)))
                     self.raw.append({"workload": "produce", "case": case, "broker": target.name, **outs})
                     ok = not self.failed(f"produce {case}", target.name, outs)
                     self.record("produce", case, "MB/s", target.name, outs["mb_s"] if ok else None)
@@ -250,7 +251,7 @@ class Bench:
             topic = self.create_topic(target, "consume")
             jobs = [(load.produce_throughput, {"bootstrap": target.bootstrap, "topic": topic,
                                                "total_bytes": total // 2, "settings": {"acks": "1"}})] * 2
-            outs = self.measured(target, "produce", lambda: merge_throughput(load.run_workers(jobs, 1800)))
+            outs = self.measured(target, "produce", lambda: merge_throughput(load.run_workers(jobs, self.profile.step_timeout)))
             if self.failed("consume (filling the topic)", target.name, outs):
                 continue
             self.say(f"consume  filled {topic} on {target.name} ({outs['mb_s']:.0f} MB/s)")
@@ -261,7 +262,8 @@ class Bench:
                     continue
                 outs = self.measured(target, "consume", lambda: load.run_workers(
                     [(load.consume_all, {"bootstrap": target.bootstrap, "topic": topics[target.name],
-                                         "settings": {}})], 1800)[0])
+                                         "settings": {}, "timeout": self.profile.step_timeout})],
+                    self.profile.step_timeout + 30)[0])
                 self.raw.append({"workload": "consume", "case": "from start", "broker": target.name, **outs})
                 ok = not self.failed("consume", target.name, outs)
                 self.record("consume", "from start", "MB/s", target.name, outs["mb_s"] if ok else None)
@@ -321,7 +323,7 @@ class Bench:
             for target in self.order(rep):
                 topic = self.create_topic(target, "java")
                 prod = self.measured(target, "produce", lambda: with_bytes(
-                    javaperf.producer_performance(target.bootstrap, topic, records), records * load.RECORD_SIZE))
+                    javaperf.producer_performance(target.bootstrap, topic, records, timeout=self.profile.step_timeout), records * load.RECORD_SIZE))
                 self.raw.append({"workload": "java-produce", "broker": target.name, **prod})
                 if not self.failed("ProducerPerformance", target.name, prod):
                     self.record("java-produce", "ProducerPerformance", "MB/s", target.name, prod["mb_s"])
@@ -329,7 +331,7 @@ class Bench:
                     self.say(f"java     ProducerPerformance {target.name:8} rep {rep + 1}/{self.reps}: "
                              f"{prod['mb_s']:.1f} MB/s, p50 {prod['p50_ms']:.0f} p99 {prod['p99_ms']:.0f} ms")
                     cons = self.measured(target, "consume", lambda: with_bytes(
-                        javaperf.consumer_performance(target.bootstrap, topic, records), records * load.RECORD_SIZE))
+                        javaperf.consumer_performance(target.bootstrap, topic, records, timeout=self.profile.step_timeout), records * load.RECORD_SIZE))
                     self.raw.append({"workload": "java-consume", "broker": target.name, **cons})
                     if not self.failed("ConsumerPerformance", target.name, cons):
                         self.record("java-consume", "ConsumerPerformance", "MB/s", target.name, cons["mb_s"])
