@@ -98,7 +98,8 @@ class PartitionLog:
     def delete_records_before(self, offset: int) -> int:
         """Raise the log start offset (DeleteRecords); returns the new log start offset."""
     def enforce_retention(self, now_ms: int, retention_ms: int, retention_bytes: int) -> int:
-        """Delete closed segments past retention (-1: unlimited); returns how many."""
+        """Delete the oldest segments past retention (-1: unlimited), by largest timestamp / total
+        size; as in Kafka the active segment goes too (after rolling an empty one). Returns how many."""
     def flush(self) -> None: ...
     def close(self) -> None:
         """Flush, write the clean-shutdown marker and release the files."""

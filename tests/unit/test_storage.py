@@ -473,8 +473,26 @@ def test_retention_by_time_and_size(tmp_path):
     deleted = log.enforce_retention(0, -1, 1500)
     assert deleted > 0 and log.size_bytes <= max(1500, size)
     assert len(list(d.glob("*.log"))) >= 1
-    assert log.enforce_retention(BASE_TS + 10**9, 0, 0) >= 0
-    assert len(list(d.glob("*.log"))) == 1 and log.log_end_offset == 40
+    # Everything breaches: like Kafka, the active segment goes too, after rolling an empty one.
+    assert log.enforce_retention(BASE_TS + 10**9, 0, 0) >= 1
+    assert [p.name for p in d.glob("*.log")] == ["00000000000000000040.log"]
+    assert (log.log_start_offset, log.log_end_offset, log.size_bytes) == (40, 40, 0)
+    assert log.read(40, 100).length == 0
+    assert log.append(batch([b"x"]), NOW).base_offset == 40
+    assert log.enforce_retention(BASE_TS + 10**9, -1, -1) == 0
+
+
+def test_retention_of_a_single_active_segment(tmp_path):
+    d = tmp_path / "p"
+    log = PartitionLog(str(d))
+    fill(log, 5)
+    assert log.enforce_retention(BASE_TS + 5 + 60_000, 3_600_000, -1) == 0  # young enough
+    assert log.enforce_retention(BASE_TS + 5 + 60_000, 1000, -1) == 1
+    assert (log.log_start_offset, log.log_end_offset) == (5, 5)
+    log.close()
+    log = PartitionLog(str(d))
+    assert (log.log_start_offset, log.log_end_offset) == (5, 5)
+    assert log.enforce_retention(BASE_TS * 2, 0, 0) == 0  # an empty log has nothing to delete
 
 
 # --- flush, threads, delete, sendfile ----------------------------------------------------------------

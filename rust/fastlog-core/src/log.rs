@@ -984,14 +984,16 @@ impl PartitionLog {
         Ok(self.log_start)
     }
 
-    /// Delete closed segments older than `retention_ms` (by largest timestamp, file mtime when
+    /// Delete the oldest segments older than `retention_ms` (by largest timestamp, file mtime when
     /// the segment has none) or beyond `retention_bytes` (-1: unlimited). Returns how many.
+    /// Like Kafka, a non-empty active segment that breaches retention goes too: a new empty one is
+    /// rolled first, so the log keeps its end offset.
     pub fn enforce_retention(&mut self, now_ms: i64, retention_ms: i64, retention_bytes: i64) -> Result<u32> {
         self.check_open()?;
-        let closed = self.segments.len() - 1;
+        let count = self.segments.len();
         let mut n = 0;
         if retention_ms >= 0 {
-            while n < closed {
+            while n < count && self.segments[n].size > 0 {
                 let seg = &self.segments[n];
                 let ts = if seg.max_ts >= 0 {
                     seg.max_ts
@@ -1013,13 +1015,16 @@ impl PartitionLog {
         if retention_bytes >= 0 {
             let mut excess = self.size_bytes() as i64 - self.segments[..n].iter().map(|s| s.size as i64).sum::<i64>()
                 - retention_bytes;
-            while n < closed && excess - self.segments[n].size as i64 >= 0 {
+            while n < count && self.segments[n].size > 0 && excess - self.segments[n].size as i64 >= 0 {
                 excess -= self.segments[n].size as i64;
                 n += 1;
             }
         }
         if n == 0 {
             return Ok(0);
+        }
+        if n == count {
+            self.roll()?;
         }
         self.delete_first_segments(n);
         let first = self.segments[0].base;
