@@ -581,9 +581,13 @@ impl PartitionLog {
             }
         }
         if let Some(&(_, rel)) = seg.time_index.last() {
-            if seg.base + rel as i64 >= seg.next_offset && seg.size > 0 {
+            // Also catches entries left over for a segment that is empty.
+            if seg.base + rel as i64 >= seg.next_offset {
                 return Ok(false);
             }
+        }
+        if seg.size == 0 && !seg.index.is_empty() {
+            return Ok(false);
         }
         seg.bytes_since_index = seg.size - start;
         Ok(true)
