@@ -15,12 +15,6 @@ from fastlog import kafka_dist as kd
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture
-def broker(broker_factory, tmp_path):
-    # BrokerProcess opens its log inside data_dir before creating it (reported to the lead).
-    (tmp_path / "broker0").mkdir(exist_ok=True)
-    return broker_factory()
-
 
 def groups_tool(bootstrap: str, *args: str, ok: bool = True) -> str:
     proc = kd.run_class(kd.CONSUMER_GROUP_COMMAND, ["--bootstrap-server", bootstrap, *args], timeout=90)

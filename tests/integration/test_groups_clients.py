@@ -184,12 +184,6 @@ from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 SESSION_MS = 6000  # the broker's default group.min.session.timeout.ms
 
 
-@pytest.fixture
-def broker(broker_factory, tmp_path):
-    # BrokerProcess opens its log inside data_dir before creating it (reported to the lead).
-    (tmp_path / "broker0").mkdir(exist_ok=True)
-    return broker_factory()
-
 
 class Member:
     def __init__(self, name: str, lib: str, bootstrap: str, topic: str, group: str, tmp_path,

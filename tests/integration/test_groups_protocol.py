@@ -30,12 +30,6 @@ FENCED_INSTANCE_ID = 82
 GROUP_SUBSCRIBED_TO_TOPIC = 86
 
 
-@pytest.fixture
-def broker(broker_factory, tmp_path):
-    # BrokerProcess opens its log inside data_dir before creating it (reported to the lead).
-    (tmp_path / "broker0").mkdir(exist_ok=True)
-    return broker_factory()
-
 
 class Conn:
     def __init__(self, bootstrap: str) -> None:

@@ -14,12 +14,6 @@ PARTITIONS = 6
 PER_PARTITION = 100
 
 
-@pytest.fixture
-def broker(broker_factory, tmp_path):
-    # BrokerProcess opens its log inside data_dir before creating it (reported to the lead).
-    (tmp_path / "broker0").mkdir(exist_ok=True)
-    return broker_factory()
-
 
 def setup_topic(bootstrap: str) -> str:
     topic = f"rs-{uuid.uuid4().hex[:8]}"
