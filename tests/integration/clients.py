@@ -99,6 +99,9 @@ def create_topic(bootstrap: str, topic: str, partitions: int, timeout: float = 3
     futures = admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
     futures[topic].result(timeout)
     wait_for_partitions(bootstrap, topic, partitions, timeout)
+    # A producer that is not idempotent reorders records when its first batches are retried, so
+    # wait until the partitions really take requests (Kafka brings them online asynchronously).
+    wait_until_fetchable(bootstrap, topic, partitions, timeout)
 
 
 def wait_until_fetchable(bootstrap: str, topic: str, partitions: int, timeout: float = 15.0) -> None:
