@@ -681,7 +681,7 @@ class RawConnection:
     def api_versions(self, version: int = 0) -> tuple[int, dict[int, tuple[int, int]]]:
         """ApiVersions v0..v2 (v3 needs the flexible header: see api_versions_flexible)."""
         r = self.request(18, version, b"")
-        return _parse_api_versions(r, flexible=False)
+        return parse_api_versions(r, flexible=False)
 
     def metadata(self, topics: Optional[list[str]], allow_auto_create: bool = True) -> dict:
         """Metadata v5 -> {"brokers": [...], "topics": {name: (error, {partition: (error, leader)})}}."""
@@ -795,7 +795,7 @@ class FetchResult:
     records: bytes
 
 
-def _parse_api_versions(r: Reader, flexible: bool) -> tuple[int, dict[int, tuple[int, int]]]:
+def parse_api_versions(r: Reader, flexible: bool) -> tuple[int, dict[int, tuple[int, int]]]:
     err = r.i16()
     keys: dict[int, tuple[int, int]] = {}
     n = r.uvarint() - 1 if flexible else r.i32()

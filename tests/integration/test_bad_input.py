@@ -27,9 +27,11 @@ from clients import (
     UNSUPPORTED_VERSION,
     RawConnection,
     RawRecord,
+    Reader,
     api_versions_request_v3,
     build_batch,
     consume_confluent,
+    parse_api_versions,
     create_topic,
     i16,
     i32,
@@ -127,11 +129,9 @@ def test_api_versions_too_new_gets_unsupported_version_with_list(broker, bystand
     with RawConnection(broker.bootstrap) as conn:
         # A future ApiVersions version, sent the way a new client would (header v2, v3+ body).
         corr = conn.send_request(18, 127, api_versions_request_v3(), flexible=True)
-        from clients import Reader, _parse_api_versions
-
         r = Reader(conn.recv_frame())
         assert r.i32() == corr  # response header v0 whatever the version
-        err, keys = _parse_api_versions(r, flexible=False)  # answered in the v0 layout
+        err, keys = parse_api_versions(r, flexible=False)  # answered in the v0 layout
         assert err == UNSUPPORTED_VERSION
         # Kafka lists at least its ApiVersions range (Apache Kafka 4.1 lists only that key), which
         # is all the client needs to retry at the highest version both sides know.
