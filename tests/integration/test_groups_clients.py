@@ -9,9 +9,12 @@ event, flushed at once (so it survives SIGKILL):
     K <partition> <next>       a synchronous commit of <next> for the partition succeeded
     F <partition>              a synchronous commit for the partition failed (e.g. a rebalance)
     R <partition>              the partition was revoked or lost (rebalance callback)
+    A <partition>              the partition was assigned (rebalance callback)
 
 Exact accounting: a processing of a record is *covered* when the same journal later shows a
-successful commit beyond it for that partition before the partition is revoked. Then every record
+successful commit beyond it for that partition before the partition is assigned to this member
+again (a commit right after a revocation, still in the old generation, does count: Kafka accepts
+commits while the group prepares a rebalance, and the next owner starts there). Then every record
 produced must have exactly one covered processing; any other processing of it (a duplicate) is
 by construction one whose commit failed or never happened before the partition moved (or the
 member was killed), i.e. inside a rebalance window. Nothing is skipped, nothing committed is read
@@ -46,6 +49,10 @@ class Journal:
         self.f.write("".join(f"R {p}\n" for p in partitions))
         self.f.flush()
 
+    def assigned(self, partitions) -> None:
+        self.f.write("".join(f"A {p}\n" for p in partitions))
+        self.f.flush()
+
     def committed(self, positions: dict[int, int], ok: bool) -> None:
         self.f.write("".join(f"K {p} {n}\n" if ok else f"F {p}\n" for p, n in positions.items()))
         self.f.flush()
@@ -72,7 +79,8 @@ def member_main(lib: str, bootstrap: str, topic: str, group: str, journal_path: 
             "heartbeat.interval.ms": heartbeat_ms, "partition.assignment.strategy": strategy,
             "client.id": f"confluent-{os.getpid()}",
         })
-        consumer.subscribe([topic], on_revoke=lambda c, tps: journal.revoked(tp.partition for tp in tps),
+        consumer.subscribe([topic], on_assign=lambda c, tps: journal.assigned(tp.partition for tp in tps),
+                            on_revoke=lambda c, tps: journal.revoked(tp.partition for tp in tps),
                             on_lost=lambda c, tps: journal.revoked(tp.partition for tp in tps))
         while not stop.is_set():
             msgs = consumer.consume(num_messages=500, timeout=0.2)
@@ -103,7 +111,7 @@ def member_main(lib: str, bootstrap: str, topic: str, group: str, journal_path: 
                 journal.revoked(tp.partition for tp in revoked)
 
             def on_partitions_assigned(self, assigned):
-                pass
+                journal.assigned(tp.partition for tp in assigned)
 
         consumer = KafkaConsumer(
             bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
@@ -138,7 +146,7 @@ def member_main(lib: str, bootstrap: str, topic: str, group: str, journal_path: 
                     journal.revoked(tp.partition for tp in revoked)
 
                 def on_partitions_assigned(self, assigned):
-                    pass
+                    journal.assigned(tp.partition for tp in assigned)
 
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
@@ -286,13 +294,13 @@ def check_accounting(members: list[Member], acked: set[tuple[int, int]]) -> dict
     for m in members:
         lines = m.lines()
         # Walk backwards: for each partition, the highest offset committed later in this journal
-        # before the partition is next revoked (-1 after a revocation).
+        # before the partition is next assigned to this member (-1 across an assignment).
         best_later: dict[int, int] = {}
         for line in reversed(lines):
             kind, p = line[0], int(line[1])
             if kind == "K":
                 best_later[p] = max(best_later.get(p, -1), int(line[2]))
-            elif kind == "R":
+            elif kind == "A":
                 best_later[p] = -1
             elif kind == "C":
                 o = int(line[2])
