@@ -66,7 +66,7 @@ def _positions(batch: list[tuple[int, int]]) -> dict[int, int]:
 
 
 def member_main(lib: str, bootstrap: str, topic: str, group: str, journal_path: str, strategy: str,
-                session_ms: int) -> None:
+                session_ms: int, instance_id: str = "") -> None:
     journal = Journal(journal_path)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -78,6 +78,7 @@ def member_main(lib: str, bootstrap: str, topic: str, group: str, journal_path: 
             "auto.offset.reset": "earliest", "session.timeout.ms": session_ms,
             "heartbeat.interval.ms": heartbeat_ms, "partition.assignment.strategy": strategy,
             "client.id": f"confluent-{os.getpid()}",
+            **({"group.instance.id": instance_id} if instance_id else {}),
         })
         consumer.subscribe([topic], on_assign=lambda c, tps: journal.assigned(tp.partition for tp in tps),
                             on_revoke=lambda c, tps: journal.revoked(tp.partition for tp in tps),
@@ -178,7 +179,7 @@ def member_main(lib: str, bootstrap: str, topic: str, group: str, journal_path: 
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "member":
     a = sys.argv[2:]
-    member_main(a[0], a[1], a[2], a[3], a[4], a[5], int(a[6]))
+    member_main(a[0], a[1], a[2], a[3], a[4], a[5], int(a[6]), *a[7:8])
     sys.exit(0)
 
 
@@ -195,14 +196,14 @@ SESSION_MS = 6000  # the broker's default group.min.session.timeout.ms
 
 class Member:
     def __init__(self, name: str, lib: str, bootstrap: str, topic: str, group: str, tmp_path,
-                 strategy: str = "roundrobin", session_ms: int = SESSION_MS) -> None:
+                 strategy: str = "roundrobin", session_ms: int = SESSION_MS, instance_id: str = "") -> None:
         self.name, self.lib = name, lib
         self.killed = False
         self.journal = str(tmp_path / f"{name}.journal")
         self.stderr = open(tmp_path / f"{name}.stderr", "w")
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "member", lib, bootstrap, topic, group, self.journal, strategy,
-             str(session_ms)], stdout=subprocess.DEVNULL, stderr=self.stderr)
+             str(session_ms), instance_id], stdout=subprocess.DEVNULL, stderr=self.stderr)
 
     def lines(self) -> list[list[str]]:
         try:
@@ -491,6 +492,54 @@ def test_assignors_split_partitions(broker, tmp_path, lib, strategy):
         wait_until(lambda: committed_offsets(broker.bootstrap, topic, group) == dict(ends), 60,
                    "the group to commit every record")
         for m in members:
+            m.leave()
+        check_accounting(members, acked)
+    finally:
+        producer.stop_event.set()
+        for m in members:
+            m.cleanup()
+
+
+@pytest.mark.timeout(120)
+def test_static_member_restart_without_rebalance(broker, tmp_path):
+    """group.instance.id (KIP-345): a static member that restarts within its session comes back
+    to the same partitions, and the other member is never revoked (no rebalance)."""
+    topic, group = f"st-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    create_topic(broker.bootstrap, topic)
+    producer = Producer(broker.bootstrap, topic, rate=200)
+    producer.start()
+
+    def static(name, instance):
+        return Member(name, "confluent", broker.bootstrap, topic, group, tmp_path, "range",
+                      session_ms=30000, instance_id=instance)
+
+    members = [static("s1", "inst-1"), static("s2", "inst-2")]
+    try:
+        s1, s2 = members
+        seen: dict[str, set[int]] = {}
+
+        def split() -> bool:
+            seen.clear()
+            seen.update(_assignments(broker.bootstrap, group))
+            return len(seen) == 2 and sum(len(v) for v in seen.values()) == 6
+        wait_until(split, 60, "two static members sharing the partitions")
+        first_parts = seen[f"confluent-{s1.proc.pid}"]
+        s2_lines_before = len(s2.lines())
+        s1.leave()  # librdkafka does not send LeaveGroup for a static member: it stays in the group
+        again = static("s1-again", "inst-1")
+        members.append(again)
+        wait_until(lambda: {p for p, _ in again.consumed()} == first_parts, 60,
+                   "the restarted static member consuming its old partitions")
+        later = s2.lines()[s2_lines_before:]
+        assert not [x for x in later if x[0] in "RA"], "the other member went through a rebalance"
+        producer.finish()
+        acked = set(producer.acked)
+        ends = defaultdict(int)
+        for p, o in acked:
+            ends[p] = max(ends[p], o + 1)
+        wait_until(lambda: committed_offsets(broker.bootstrap, topic, group) == dict(ends), 60,
+                   "the group to commit every record")
+        for m in (s2, again):
             m.leave()
         check_accounting(members, acked)
     finally:

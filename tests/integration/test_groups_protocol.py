@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 import uuid
 
 import pytest
@@ -243,7 +244,6 @@ def test_rebalance_in_progress_for_the_old_member(broker, conn):
             "group_id": group, "session_timeout_ms": 10000, "rebalance_timeout_ms": 10000,
             "member_id": first["member_id"], "protocol_type": "consumer",
             "protocols": [{"name": "range", "metadata": subscription("t")}]}))
-        import time
         deadline = time.monotonic() + 10
         while True:
             err = conn.call(12, 4, {"group_id": group, "generation_id": m["generation_id"],
@@ -260,3 +260,25 @@ def test_rebalance_in_progress_for_the_old_member(broker, conn):
         assert r2["error_code"] == 0 and r2["generation_id"] == rejoin["generation_id"] and r2["members"] == []
     finally:
         other.close()
+
+
+def test_offsets_of_a_deleted_topic_are_removed(broker, conn, topic):
+    """DeleteTopics drops the group offsets of the topic; a simple group left with no offsets
+    goes away."""
+    group = f"del-{uuid.uuid4().hex[:8]}"
+    r = conn.call(8, 9, {"group_id": group, "generation_id_or_member_epoch": -1, "member_id": "",
+                         "topics": [{"name": topic, "partitions": [{"partition_index": 1, "committed_offset": 3}]}]})
+    assert r["topics"][0]["partitions"][0]["error_code"] == 0
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    for f in admin.delete_topics([topic]).values():
+        f.result(30)
+
+    def fetch_all():
+        return conn.call(9, 8, {"groups": [{"group_id": group, "topics": None}]})["groups"][0]["topics"]
+
+    deadline = time.monotonic() + 10
+    while fetch_all() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert fetch_all() == []
+    listed = conn.call(16, 4, {"states_filter": []})["groups"]
+    assert group not in {g["group_id"] for g in listed}

@@ -292,6 +292,7 @@ class GroupCoordinator:
         """A static member restarted (new member id, same group.instance.id): it takes over the old
         member's place and assignment; the old id is fenced."""
         old_id = group.static_members[instance_id]
+        log.info("static member %s of group %s rejoined: %s replaces %s", instance_id, group.group_id, new_id, old_id)
         old = group.members.pop(old_id)
         _resolve(old.join_future, JoinResult(FENCED_INSTANCE_ID, old_id))
         _resolve(old.sync_future, SyncResult(FENCED_INSTANCE_ID))
