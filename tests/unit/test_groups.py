@@ -367,3 +367,45 @@ def test_log_is_rewritten_and_replays_the_same(tmp_path):
         await gc.stop()
         node.close()
     run(go())
+
+
+def test_rebalance_timeout_drops_members_that_did_not_rejoin(tmp_path):
+    node = Node(tmp_path, **{"group.initial.rebalance.delay.ms": 300})
+
+    async def go():
+        gc = await started(node)
+        # Three members with long sessions (heartbeats keep them alive) but a short rebalance timeout.
+        ids = []
+        for _ in range(3):
+            task = await join_new(gc, session=10000, rebalance=400)
+            await asyncio.sleep(0.02)
+            ids.append(task)
+        results = [await t for t in ids]
+        gen = max(r.generation_id for r in results)
+        members = list(gc.groups["g"].members)
+        assert len(members) == 3 and gc.groups["g"].state is GroupState.COMPLETING_REBALANCE
+        leader = gc.groups["g"].leader_id
+        await gc.sync_group("g", gen, leader, None, None, None, {})
+        for mid in members:
+            if mid != leader:
+                await gc.sync_group("g", gen, mid, None, None, None, {})
+        # A fourth member joins; only it and the leader rejoin; the two others keep heartbeating
+        # the old generation (REBALANCE_IN_PROGRESS) but never rejoin.
+        newcomer = await join_new(gc, session=10000, rebalance=400)
+        leader_rejoin = asyncio.create_task(join(gc, member=leader, session=10000, rebalance=400))
+        others = [m for m in members if m != leader]
+        await asyncio.sleep(0.02)
+        for _ in range(6):
+            for mid in others:
+                assert await gc.heartbeat("g", gen, mid, None) in (E.REBALANCE_IN_PROGRESS, E.UNKNOWN_MEMBER_ID)
+            await asyncio.sleep(0.1)
+        a, b = await newcomer, await leader_rejoin
+        assert a.error == b.error == E.NONE and a.generation_id == b.generation_id == gen + 1
+        group = gc.groups["g"]
+        assert sorted(group.members) == sorted([a.member_id, leader])
+        assert group.state is GroupState.COMPLETING_REBALANCE and group.generation_id == gen + 1
+        for mid in others:
+            assert await gc.heartbeat("g", gen, mid, None) == E.UNKNOWN_MEMBER_ID
+        await gc.stop()
+    run(go())
+    node.close()

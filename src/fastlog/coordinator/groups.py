@@ -414,7 +414,8 @@ class GroupCoordinator:
         # Dynamic members that did not rejoin in time are dropped; static ones keep their place
         # (their session timeout decides) and get an assignment from the leader.
         for member in [m for m in group.members.values() if not m.awaiting_join and m.group_instance_id is None]:
-            self._remove_member(group, member)
+            # Quietly: the group must not react (complete the join again) while we complete it.
+            self._remove_member(group, member, react=False)
         if group.is_(DEAD):
             return
         if group.members and not self._elect_joined_leader(group):
@@ -468,12 +469,14 @@ class GroupCoordinator:
                 member.sync_future = None
                 member.last_heartbeat = now
 
-    def _remove_member(self, group: Group, member: Member) -> None:
+    def _remove_member(self, group: Group, member: Member, react: bool = True) -> None:
         """Take a member out (left, expired, fenced) and let the group react."""
         _resolve(member.join_future, JoinResult(E.UNKNOWN_MEMBER_ID, ""))
         _resolve(member.sync_future, SyncResult(E.UNKNOWN_MEMBER_ID))
         member.join_future = member.sync_future = None
         group.remove(member.member_id)
+        if not react:
+            return
         if group.state in (STABLE, COMPLETING):
             self._maybe_prepare_rebalance(group, f"member {member.member_id} removed")
         elif group.is_(PREPARING):
