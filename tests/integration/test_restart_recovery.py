@@ -9,14 +9,18 @@
 """
 from __future__ import annotations
 
+import glob
+import os
 import time
 
 import confluent_kafka
 import pytest
 
 from clients import (
-    PRODUCERS,
     CONSUMERS,
+    PRODUCERS,
+    RawRecord,
+    build_batch,
     check_roundtrip,
     confluent_consumer,
     confluent_producer_config,
@@ -159,3 +163,39 @@ def test_kill9_without_traffic_then_restart(broker):
                      on_delivery=lambda err, msg: reports.append((err, msg.offset())))
     assert producer.flush(30) == 0
     assert reports == [(None, 2500)]
+
+
+@pytest.mark.parametrize("tail", ["partial-header", "bad-crc-batch", "zeros"])
+def test_torn_tail_after_crash_is_truncated(broker, tail):
+    """A crash can leave a half-written batch at the end of the active segment. Recovery (like
+    Kafka's) keeps every whole valid batch, drops the torn tail, and appends after the last good one."""
+    topic = unique_topic("torn")
+    create_topic(broker.bootstrap, topic, 1)
+    produce_confluent(broker.bootstrap, topic, 1000, 1)
+    broker.kill()
+
+    partition_dir = os.path.join(broker.data_dir, "logs", f"{topic}-0")
+    active = max(glob.glob(os.path.join(partition_dir, "*.log")))
+    junk = {
+        "partial-header": build_batch([RawRecord(b"k", b"torn")], base_offset=1000)[:40],
+        "bad-crc-batch": build_batch([RawRecord(b"k", b"torn")], base_offset=1000, bad_crc=True),
+        "zeros": bytes(4096),  # preallocated-looking tail
+    }[tail]
+    with open(active, "ab") as f:
+        f.write(junk)
+
+    broker.start()
+    check_roundtrip(consume_confluent(broker.bootstrap, topic, 1000, [0]), 1000, 1, source="confluent")
+    consumer = confluent_consumer(broker.bootstrap)
+    try:
+        assert consumer.get_watermark_offsets(confluent_kafka.TopicPartition(topic, 0), timeout=10) == (0, 1000)
+    finally:
+        consumer.close()
+    producer = confluent_kafka.Producer(confluent_producer_config(broker.bootstrap))
+    reports = []
+    producer.produce(topic, key=b"after", value=b"after-crash", partition=0,
+                     on_delivery=lambda err, msg: reports.append((err, msg.offset())))
+    assert producer.flush(30) == 0
+    assert reports == [(None, 1000)]
+    records = consume_confluent(broker.bootstrap, topic, 1001, [0])
+    assert [(r.offset, r.value) for r in records[1000:]] == [(1000, b"after-crash")]
