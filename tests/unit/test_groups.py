@@ -9,7 +9,7 @@ import pytest
 
 from fastlog.config import Config
 from fastlog.coordinator.group_state import GroupState
-from fastlog.coordinator.groups import FENCED_INSTANCE_ID, GROUP_SUBSCRIBED_TO_TOPIC, GroupCoordinator
+from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.offsets_log import TOPIC
 from fastlog.protocol.errors import ErrorCode as E
 from fastlog.storage.log_manager import LogManager
@@ -217,7 +217,7 @@ def test_static_member_rejoin_keeps_assignment_and_fences_old_id(node):
         assert again.generation_id == 1 and again.skip_assignment  # no rebalance, leader skips
         assert gc.groups["g"].state is GroupState.STABLE
         assert (await gc.sync_group("g", 1, again.member_id, "i-1", None, None, {})).assignment == b"P"
-        assert await gc.heartbeat("g", 1, a.member_id, "i-1") == FENCED_INSTANCE_ID
+        assert await gc.heartbeat("g", 1, a.member_id, "i-1") == E.FENCED_INSTANCE_ID
         errs = await gc.commit_offsets("g", 1, a.member_id, "i-1", -1, {}, 9)
         assert errs == {}
         err, per = await gc.leave_group("g", [("", "i-1")])
@@ -286,7 +286,7 @@ def test_offset_delete_rules(node):
         await gc.sync_group("g", 1, a.member_id, None, None, None, {})
         await gc.commit_offsets("g", 1, a.member_id, None, -1, {("t", 0): (1, -1, ""), ("u", 0): (2, -1, "")}, 9)
         err, per = await gc.delete_offsets("g", [("t", 0), ("u", 0)])
-        assert err == E.NONE and per == {("t", 0): GROUP_SUBSCRIBED_TO_TOPIC, ("u", 0): E.NONE}
+        assert err == E.NONE and per == {("t", 0): E.GROUP_SUBSCRIBED_TO_TOPIC, ("u", 0): E.NONE}
         assert gc.fetch_offsets("g", [("u", 0)])[1][0][2] is None
         assert (await gc.delete_offsets("nosuch", [("t", 0)]))[0] == E.GROUP_ID_NOT_FOUND
         await gc.stop()

@@ -38,11 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("fastlog.groups")
 
 E = ErrorCode
-# Kafka's codes 81, 82 and 86 (librdkafka's KafkaError agrees). protocol/errors.py numbers 81-86
-# differently at the time of writing; these stay here until it is corrected.
-GROUP_MAX_SIZE_REACHED = 81
-FENCED_INSTANCE_ID = 82
-GROUP_SUBSCRIBED_TO_TOPIC = 86
 EMPTY, PREPARING, COMPLETING, STABLE, DEAD = (
     GroupState.EMPTY, GroupState.PREPARING_REBALANCE, GroupState.COMPLETING_REBALANCE,
     GroupState.STABLE, GroupState.DEAD)
@@ -221,7 +216,7 @@ class GroupCoordinator:
                 protocol_type, protocols)
         async with group.lock:
             if unknown and len(group.members) >= self.max_group_size:
-                _resolve(fut, JoinResult(GROUP_MAX_SIZE_REACHED, ""))
+                _resolve(fut, JoinResult(E.GROUP_MAX_SIZE_REACHED, ""))
             elif unknown:
                 # v4+: a dynamic member must come back with the id we hand out (KIP-394).
                 require_known = api_version >= 4 and group_instance_id is None
@@ -263,7 +258,7 @@ class GroupCoordinator:
             return self._add_member_and_rebalance(group, fut, member_id, None, client_id, client_host,
                                                   session_ms, rebalance_ms, protocol_type, protocols)
         if group.is_static_member_fenced(member_id, instance_id):
-            return _resolve(fut, JoinResult(FENCED_INSTANCE_ID, member_id))
+            return _resolve(fut, JoinResult(E.FENCED_INSTANCE_ID, member_id))
         member = group.members.get(member_id)
         if member is None or (instance_id is not None and instance_id not in group.static_members):
             return _resolve(fut, JoinResult(E.UNKNOWN_MEMBER_ID, member_id))
@@ -294,8 +289,8 @@ class GroupCoordinator:
         old_id = group.static_members[instance_id]
         log.info("static member %s of group %s rejoined: %s replaces %s", instance_id, group.group_id, new_id, old_id)
         old = group.members.pop(old_id)
-        _resolve(old.join_future, JoinResult(FENCED_INSTANCE_ID, old_id))
-        _resolve(old.sync_future, SyncResult(FENCED_INSTANCE_ID))
+        _resolve(old.join_future, JoinResult(E.FENCED_INSTANCE_ID, old_id))
+        _resolve(old.sync_future, SyncResult(E.FENCED_INSTANCE_ID))
         old_protocols = old.protocols
         was_leader = group.leader_id == old_id
         old.member_id, old.client_id, old.client_host = new_id, client_id, client_host
@@ -566,7 +561,7 @@ class GroupCoordinator:
         if group.is_(DEAD):
             return SyncResult(E.COORDINATOR_NOT_AVAILABLE)
         if group.is_static_member_fenced(member_id, instance_id):
-            return SyncResult(FENCED_INSTANCE_ID)
+            return SyncResult(E.FENCED_INSTANCE_ID)
         member = group.members.get(member_id)
         if member is None:
             return SyncResult(E.UNKNOWN_MEMBER_ID)
@@ -624,7 +619,7 @@ class GroupCoordinator:
             if group.is_(DEAD):
                 return E.COORDINATOR_NOT_AVAILABLE
             if group.is_static_member_fenced(member_id, group_instance_id):
-                return FENCED_INSTANCE_ID
+                return E.FENCED_INSTANCE_ID
             member = group.members.get(member_id)
             if member is None:
                 return E.UNKNOWN_MEMBER_ID
@@ -652,7 +647,7 @@ class GroupCoordinator:
                 return E.COORDINATOR_NOT_AVAILABLE, []
             for member_id, instance_id in members:
                 if member_id != "" and group.is_static_member_fenced(member_id, instance_id):
-                    results.append(FENCED_INSTANCE_ID)
+                    results.append(E.FENCED_INSTANCE_ID)
                 elif member_id in group.pending_members:
                     del group.pending_members[member_id]
                     self._try_complete_join(group)
@@ -706,7 +701,7 @@ class GroupCoordinator:
             if group.is_(DEAD):
                 return fail(E.COORDINATOR_NOT_AVAILABLE)
             if group.is_static_member_fenced(member_id, group_instance_id):
-                return fail(FENCED_INSTANCE_ID)
+                return fail(E.FENCED_INSTANCE_ID)
             if not (generation_id < 0 and group.is_(EMPTY)):
                 member = group.members.get(member_id)
                 if member is None:
@@ -778,7 +773,7 @@ class GroupCoordinator:
                 if topic is None or not 0 <= tp[1] < len(topic.partitions):
                     results[tp] = E.UNKNOWN_TOPIC_OR_PARTITION
                 elif tp[0] in subscribed:
-                    results[tp] = GROUP_SUBSCRIBED_TO_TOPIC
+                    results[tp] = E.GROUP_SUBSCRIBED_TO_TOPIC
                 else:
                     deletable.append(tp)
             present = [tp for tp in deletable if tp in group.offsets]

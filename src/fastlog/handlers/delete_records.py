@@ -1,4 +1,5 @@
-"""DeleteRecords (21), v0-v2: move a partition's log start offset forward (-1 = to its end)."""
+"""DeleteRecords (21), v0-v2: move a partition's log start offset forward (-1 = to its end).
+Internal topics are refused with INVALID_TOPIC_EXCEPTION, as Kafka does."""
 from fastlog import _native
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
@@ -18,6 +19,10 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
             if topic is None or not 0 <= index < len(topic.partitions):
                 parts.append({"partition_index": index, "low_watermark": -1,
                               "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION})
+                continue
+            if topic.internal:
+                parts.append({"partition_index": index, "low_watermark": -1,
+                              "error_code": ErrorCode.INVALID_TOPIC_EXCEPTION})
                 continue
             plog = topic.partitions[index]
             if offset == HIGH_WATERMARK:
