@@ -1,7 +1,8 @@
 """ApiVersions (18): the version range of every API in the registry.
 
 v0-v4. A request newer than we serve is answered (by the connection) at v0 with
-UNSUPPORTED_VERSION and the full list, as Kafka does, so the client retries at our maximum.
+UNSUPPORTED_VERSION and, as Apache Kafka 4.1 does, only ApiVersions' own range, so the client
+retries at our maximum.
 """
 from fastlog.handlers.registry import REGISTRY, RequestContext, api
 from fastlog.protocol.errors import ErrorCode
@@ -15,9 +16,14 @@ def _api_keys() -> list[dict]:
 
 
 def unsupported_version_response() -> dict:
-    return {"error_code": ErrorCode.UNSUPPORTED_VERSION, "api_keys": _api_keys()}
+    spec = REGISTRY[API_VERSIONS]
+    return {"error_code": ErrorCode.UNSUPPORTED_VERSION,
+            "api_keys": [{"api_key": spec.key, "min_version": spec.min_version, "max_version": spec.max_version}]}
 
 
-@api(key=18, name="ApiVersions", min_version=0, max_version=4)
+API_VERSIONS = 18
+
+
+@api(key=API_VERSIONS, name="ApiVersions", min_version=0, max_version=4)
 async def handle(ctx: RequestContext, request: dict) -> dict:
     return {"error_code": ErrorCode.NONE, "api_keys": _api_keys(), "throttle_time_ms": 0}
