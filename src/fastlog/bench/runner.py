@@ -349,7 +349,7 @@ class Bench:
         return chosen
 
     def run(self) -> dict:
-        started = dt.datetime.now(dt.timezone.utc)
+        started = self.started = dt.datetime.now(dt.timezone.utc)
         self.say(f"fastlog bench, {self.profile.name} profile, {self.reps} repetitions, workloads {','.join(self.workloads)}")
         try:
             self.start_targets()
@@ -521,7 +521,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(report.render_plain(report.resources_table(result)))
     if result["baseline_mb_s"]:
         print(f"machine limit (loopback TCP into a file, no protocol): {result['baseline_mb_s']:.0f} MB/s")
-    label = args.label or f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{profile.name}"
+    label = args.label or f"{bench.started:%Y%m%dT%H%M%SZ}-{profile.name}"
     paths = report.write(result, args.out_dir, label)
     print()
     print(f"bench took {result['duration_s']:.0f} s; results: " + ", ".join(paths.values()), flush=True)
