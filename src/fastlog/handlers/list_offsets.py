@@ -28,15 +28,15 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
     logs = ctx.broker.logs
     topics = []
     for t in request["topics"]:
-        topic = logs.get(t["name"])
         parts = []
         for p in t["partitions"]:
             index = p["partition_index"]
-            if topic is None or not 0 <= index < len(topic.partitions):
+            plog = logs.partition(t["name"], index)
+            if plog is None:
                 parts.append({"partition_index": index, "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                               "timestamp": -1, "offset": -1, "leader_epoch": -1})
                 continue
-            timestamp, offset = _lookup(topic.partitions[index], p["timestamp"])
+            timestamp, offset = _lookup(plog, p["timestamp"])
             parts.append({"partition_index": index, "error_code": 0, "timestamp": timestamp,
                           "offset": offset, "leader_epoch": 0})
         topics.append({"name": t["name"], "partitions": parts})

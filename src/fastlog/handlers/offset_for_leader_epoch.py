@@ -13,19 +13,19 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
     logs = ctx.broker.logs
     topics = []
     for t in request["topics"]:
-        topic = logs.get(t["topic"])
         parts = []
         for p in t["partitions"]:
             index = p["partition"]
+            plog = logs.partition(t["topic"], index)
             out = {"partition": index, "error_code": 0, "leader_epoch": -1, "end_offset": -1}
-            if topic is None or not 0 <= index < len(topic.partitions):
+            if plog is None:
                 out["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif p["current_leader_epoch"] > LEADER_EPOCH:
                 out["error_code"] = ErrorCode.UNKNOWN_LEADER_EPOCH
             else:
                 # Epoch 0 is the only epoch: whatever epoch is asked, the answer is the largest
                 # epoch <= it (0) and where that epoch ends (the log end).
-                out.update(leader_epoch=LEADER_EPOCH, end_offset=topic.partitions[index].log_end_offset)
+                out.update(leader_epoch=LEADER_EPOCH, end_offset=plog.log_end_offset)
             parts.append(out)
         topics.append({"topic": t["topic"], "partitions": parts})
     return {"throttle_time_ms": 0, "topics": topics}
