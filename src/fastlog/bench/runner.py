@@ -239,7 +239,8 @@ class Bench:
                     ok = not self.failed(f"produce {case}", target.name, outs)
                     self.record("produce", case, "MB/s", target.name, outs["mb_s"] if ok else None)
                     if ok:
-                        self.say(f"produce  {case:14} {target.name:8} rep {rep + 1}/{self.reps}: {outs['mb_s']:8.1f} MB/s")
+                        self.say(f"produce  {case:14} {target.name:8} rep {rep + 1}/{self.reps}: {outs['mb_s']:8.1f} MB/s"
+                                 f" (client CPU {outs['client_cpu_s'] / outs['seconds']:.0%})")
                     self.delete_topic(target, topic)
 
     def run_consume(self) -> None:
@@ -268,7 +269,8 @@ class Bench:
                 ok = not self.failed("consume", target.name, outs)
                 self.record("consume", "from start", "MB/s", target.name, outs["mb_s"] if ok else None)
                 if ok:
-                    self.say(f"consume  {'from start':14} {target.name:8} rep {rep + 1}/{self.reps}: {outs['mb_s']:8.1f} MB/s")
+                    self.say(f"consume  {'from start':14} {target.name:8} rep {rep + 1}/{self.reps}: {outs['mb_s']:8.1f} MB/s"
+                             f" (client CPU {outs['client_cpu_s'] / outs['seconds']:.0%})")
         for target in self.targets:
             if target.name in topics:
                 self.delete_topic(target, topics[target.name])
@@ -423,6 +425,7 @@ def merge_throughput(outs: list[dict]) -> dict:
     total = sum(o["bytes"] for o in outs)
     seconds = max(o["seconds"] for o in outs)
     return {"records": sum(o["records"] for o in outs), "bytes": total, "seconds": seconds,
+            "client_cpu_s": sum(o.get("client_cpu_s", 0.0) for o in outs),
             "mb_s": total / seconds / 1e6, "failed": sum(o.get("failed", 0) for o in outs),
             "errors": [e for o in outs for e in o.get("errors", [])][:5]}
 
