@@ -287,7 +287,7 @@ class Bench:
                     topic = self.create_topic(target, "latency")
                     expected = int(rate * 1e6 * self.profile.latency_seconds / load.RECORD_SIZE)
                     ready = load.new_event()
-                    jobs = [(load.e2e_consumer, {"bootstrap": target.bootstrap, "topic": topic, "expected": expected,
+                    jobs: list[tuple[Callable[..., dict], dict]] = [(load.e2e_consumer, {"bootstrap": target.bootstrap, "topic": topic, "expected": expected,
                                                  "settings": {}, "ready": ready,
                                                  "timeout": self.profile.latency_seconds + 60}),
                             (load.produce_at_rate, {"bootstrap": target.bootstrap, "topic": topic,
@@ -469,7 +469,7 @@ def machine_info() -> dict:
         commit = "unknown"
     try:
         import confluent_kafka
-        ck, rdk = confluent_kafka.__version__, confluent_kafka.libversion()[0]
+        ck, rdk = str(confluent_kafka.__version__), str(confluent_kafka.libversion()[0])
     except ImportError:
         ck = rdk = "missing"
     try:
