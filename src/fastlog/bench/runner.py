@@ -499,7 +499,9 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--workloads", default=",".join(ALL_WORKLOADS), help=f"subset of {','.join(ALL_WORKLOADS)}")
     p.add_argument("--reps", type=int, help="repetitions of each measurement (default 3)")
     p.add_argument("--producers", type=int, default=1, help="producer processes in the produce workload")
-    p.add_argument("--out-dir", default=str(kd.REPO_ROOT / "bench-results"), help="where results are written")
+    # in a source checkout the results go next to the committed ones; otherwise into the current folder
+    default_out = kd.REPO_ROOT / "bench-results" if kd.DEFAULT_POM.exists() else os.path.join(os.getcwd(), "bench-results")
+    p.add_argument("--out-dir", default=str(default_out), help=f"where results are written (default {default_out})")
     p.add_argument("--label", help="file name stem of the results (default: UTC time and profile)")
     p.add_argument("--render", metavar="JSON", help="only rewrite the markdown and PNG of a results JSON file")
     return p.parse_args(argv)
