@@ -29,6 +29,8 @@ import uuid
 from pathlib import Path
 from typing import Optional, Sequence
 
+from fastlog.testing import ChildBroker
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_POM = REPO_ROOT / "tools" / "kafka" / "pom.xml"
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fastlog"
@@ -205,7 +207,7 @@ def random_cluster_id() -> str:
             return text
 
 
-class KafkaBroker:
+class KafkaBroker(ChildBroker):
     """A real Apache Kafka broker+controller (single-node KRaft) in a temp dir, on free ports.
 
     Started with Kafka's default broker JVM settings. `ready_seconds` is the time from launching
@@ -232,14 +234,6 @@ class KafkaBroker:
         self.ready_seconds: Optional[float] = None
         self.log_file = os.path.join(self.data_dir, "kafka.log")
         self._formatted = False
-
-    @property
-    def bootstrap(self) -> str:
-        return f"{self.host}:{self.port}"
-
-    @property
-    def pid(self) -> Optional[int]:
-        return self.proc.pid if self.proc else None
 
     @property
     def config_file(self) -> str:
@@ -302,9 +296,6 @@ class KafkaBroker:
         self.ready_seconds = time.monotonic() - started
         return self
 
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
     def stop(self, timeout: float = 60.0) -> int:
         """SIGTERM (Kafka's controlled shutdown); SIGKILL if it takes longer than timeout."""
         if self.proc is None:
@@ -323,23 +314,3 @@ class KafkaBroker:
             self.proc.kill()
             self.proc.wait()
 
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            with open(self.log_file, encoding="utf-8", errors="replace") as f:
-                return f.read()[-chars:]
-        except OSError:
-            return ""
-
-    def cleanup(self) -> None:
-        self.kill()
-        if self._own_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def __enter__(self) -> "KafkaBroker":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.stop()
-        finally:
-            self.cleanup()

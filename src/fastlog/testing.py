@@ -23,7 +23,64 @@ from typing import IO, Optional
 READY_LINE = re.compile(r"fastlog serving on (\S+):(\d+)")
 
 
-class BrokerProcess:
+class ChildBroker:
+    """What every broker run as a child process shares (fastlog here, Apache Kafka in
+    fastlog.kafka_dist): its address, liveness, log tail, clean-up and `with` support.
+    Subclasses set host, port, proc, data_dir, log_file and _own_dir, and define start/stop/kill."""
+
+    host: str
+    port: int
+    proc: Optional[subprocess.Popen]
+    data_dir: str
+    log_file: str
+    _own_dir: bool
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.proc.pid if self.proc else None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            with open(self.log_file, encoding="utf-8", errors="replace") as f:
+                return f.read()[-chars:]
+        except OSError:
+            return ""
+
+    def start(self):  # pragma: no cover - defined by subclasses
+        raise NotImplementedError
+
+    def stop(self, timeout: float = 30.0) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    def kill(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def cleanup(self) -> None:
+        """Kill it if still running and remove the data folder if we made it."""
+        self.kill()
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.stop()
+        finally:
+            self.cleanup()
+
+
+class BrokerProcess(ChildBroker):
+    """A fastlog broker (`python -m fastlog serve`) on a free port; see the module docstring."""
+
     def __init__(
         self,
         data_dir: Optional[str] = None,
@@ -41,10 +98,6 @@ class BrokerProcess:
         self.log_file = log_file or os.path.join(self.data_dir, "broker.log")
         self.proc: Optional[subprocess.Popen] = None
         self._log: Optional[IO[str]] = None
-
-    @property
-    def bootstrap(self) -> str:
-        return f"{self.host}:{self.port}"
 
     def command(self) -> list[str]:
         settings = {
@@ -124,31 +177,7 @@ class BrokerProcess:
         self.stop() if clean else self.kill()
         return self.start()
 
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            with open(self.log_file, encoding="utf-8", errors="replace") as f:
-                return f.read()[-chars:]
-        except OSError:
-            return ""
-
     def _close_log(self) -> None:
         if self._log is not None:
             self._log.close()
             self._log = None
-
-    def cleanup(self) -> None:
-        self.kill()
-        if self._own_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def __enter__(self) -> "BrokerProcess":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.stop()
-        finally:
-            self.cleanup()
