@@ -147,11 +147,20 @@ class Connection(asyncio.BufferedProtocol):
         for i, buf in enumerate(self.spare):
             if len(buf) >= size:
                 return self.spare.pop(i)
-        return bytearray(size)
+        # Round up to a power of two so that one buffer serves the varying sizes of a
+        # client's requests instead of each slightly larger request needing a new one.
+        capacity = 1 << (size - 1).bit_length()
+        return bytearray(capacity if capacity <= MAX_SPARE_SIZE else size)
 
     def _give_back(self, buf: bytearray) -> None:
-        if len(buf) <= MAX_SPARE_SIZE and len(self.spare) < SPARE_BUFFERS:
+        if len(buf) > MAX_SPARE_SIZE:
+            return
+        if len(self.spare) < SPARE_BUFFERS:
             self.spare.append(buf)
+        else:
+            smallest = min(range(len(self.spare)), key=lambda i: len(self.spare[i]))
+            if len(self.spare[smallest]) < len(buf):
+                self.spare[smallest] = buf
 
     def _enqueue(self, frame, owner: Optional[bytearray] = None) -> None:
         """Queue a request; `owner` is the reusable buffer the frame is a view of, if any."""
