@@ -35,6 +35,7 @@ from clients import (
     create_topic,
     i16,
     i32,
+    nbytes,
     parse_batches,
     produce_confluent,
     string,
@@ -259,4 +260,24 @@ def test_fetch_outside_the_log_is_offset_out_of_range(broker, bystander, topic):
         for offset in (4, 1000, -1):
             res = conn.fetch(topic, 0, offset)
             assert res.error == OFFSET_OUT_OF_RANGE, f"fetch at {offset}: error {res.error}"
+    assert_still_serving(broker, bystander)
+
+
+def _produce_acks0(conn, topic: str, records: bytes) -> None:
+    body = (string(None) + i16(0) + i32(10000)
+            + i32(1) + string(topic) + i32(1) + i32(0) + nbytes(records))
+    conn.send_request(0, 7, body)
+
+
+def test_failed_acks0_produce_closes_the_connection(broker, bystander, topic):
+    # acks=0 gets no response, so Kafka closes the connection on an error: the client notices.
+    with RawConnection(broker.bootstrap) as conn:
+        _produce_acks0(conn, topic, small_batch(3, bad_crc=True))
+        assert conn.closed_by_peer(), "a failed acks=0 produce must close the connection"
+    # a good acks=0 produce is appended and the connection stays open
+    with RawConnection(broker.bootstrap) as conn:
+        _produce_acks0(conn, topic, small_batch(2))
+        assert not conn.closed_by_peer(timeout=0.5)
+        res = conn.fetch(topic, 0, 0)
+        assert res.error == NONE and res.high_watermark == 2
     assert_still_serving(broker, bystander)

@@ -3,7 +3,7 @@
 Advertised v0-v13 like Kafka 4 (librdkafka before 2.11.1 needs v0 listed, KAFKA-18659), but
 v0-v2 carry old message formats and are answered UNSUPPORTED_VERSION per partition.
 acks 0, 1 and -1 are the same on one node (the append is done when it returns); acks=0 gets no
-response. Transactions are not supported yet: a transactional produce is refused.
+response, and when it failed the connection is closed, as Kafka does. Transactions are not supported yet: a transactional produce is refused.
 """
 import time
 
@@ -83,5 +83,9 @@ async def handle(ctx: RequestContext, request: dict):
             out["name"] = topic_data["name"]
         responses.append(out)
     if acks == 0:
+        # No response will tell the client; Kafka closes the connection instead, so the client
+        # reconnects and refreshes its metadata.
+        if any(p["error_code"] for t in responses for p in t["partition_responses"]):
+            ctx.close_reason = "acks=0 produce failed"
         return None
     return {"responses": responses, "throttle_time_ms": 0}

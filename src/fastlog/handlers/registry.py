@@ -24,6 +24,9 @@ class RequestContext:
     correlation_id: int
     client_id: Optional[str]
     client_host: str
+    # Set by a handler that wants the connection closed after this request (with this reason in
+    # the log), e.g. Produce with acks=0 that failed: the client gets no response to notice.
+    close_reason: Optional[str] = None
 
 
 # A handler takes the context and the decoded request dict and returns the response dict,

@@ -218,6 +218,8 @@ class Connection(asyncio.BufferedProtocol):
             return
         ctx = RequestContext(self.broker, api_key, version, correlation_id, client_id, self.peer)
         response = await spec.handler(ctx, request)
+        if ctx.close_reason is not None:
+            self.abort(ctx.close_reason)
         if response is None or self.closed:
             return
         pieces = codec.encode_response(api_key, version, correlation_id, response)
