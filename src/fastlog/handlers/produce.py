@@ -67,7 +67,7 @@ async def handle(ctx: RequestContext, request: dict):
                     f"Produce requests with version {ctx.api_version} are only allowed to contain exactly one record batch of magic 2"))
             else:
                 try:
-                    result = broker.logs.append(topic, index, part["records"], now_ms)
+                    result = await broker.logs.append_async(topic, index, part["records"], now_ms)
                 except _native.StorageError as e:
                     partitions_out.append(_error(index, e.code, e.message))
                 else:

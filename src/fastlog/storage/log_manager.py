@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import json
 import logging
 import os
@@ -30,6 +31,8 @@ from fastlog.config import Config, TOPIC_CONFIG_DEFAULTS
 log = logging.getLogger("fastlog.storage")
 
 CATALOGUE = "fastlog-topics.json"
+# Record sets at least this large are appended on a worker thread (see append_async).
+OFFLOAD_APPEND_BYTES = 64 * 1024
 LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
 MAX_TOPIC_LENGTH = 249
 
@@ -78,6 +81,7 @@ class LogManager:
         self.topics: dict[str, Topic] = {}
         self.by_id: dict[bytes, Topic] = {}
         self.cluster_id = ""
+        self._append_threads = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="append")
 
     # -- start and stop -------------------------------------------------------------------
     def open(self) -> None:
@@ -92,6 +96,7 @@ class LogManager:
         self._remove_orphans()
 
     def close(self) -> None:
+        self._append_threads.shutdown(wait=True)
         for topic in self.topics.values():
             for plog in topic.partitions:
                 try:
@@ -166,10 +171,27 @@ class LogManager:
     def append(self, topic: Topic, index: int, records, now_ms: Optional[int] = None) -> _native.AppendResult:
         """Append a produce request's records to one partition and wake fetches waiting on it."""
         result = topic.partitions[index].append(records, now_ms if now_ms is not None else int(time.time() * 1000))
-        waiting = topic.waiters[index]
-        if waiting:
-            _wake(waiting)
+        self._appended(topic, index)
         return result
+
+    async def append_async(self, topic: Topic, index: int, records, now_ms: int) -> _native.AppendResult:
+        """As append, but a large record set is appended on a worker thread: the engine releases
+        the GIL while it validates and writes, so the event loop goes on receiving and sending for
+        other connections meanwhile (and a write stalled by the kernel's dirty-page throttling
+        stalls only this request). Small ones stay inline, where a thread hop would cost more
+        than the append."""
+        plog = topic.partitions[index]
+        if len(records) < OFFLOAD_APPEND_BYTES:
+            result = plog.append(records, now_ms)
+        else:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self._append_threads, plog.append, records, now_ms)
+        self._appended(topic, index)
+        return result
+
+    def _appended(self, topic: Topic, index: int) -> None:
+        if index < len(topic.waiters) and topic.waiters[index]:
+            _wake(topic.waiters[index])
 
     def wait_for_data(self, topic: Topic, index: int, fut: asyncio.Future) -> None:
         """Resolve `fut` at the next append to this partition (or its topic's deletion)."""
