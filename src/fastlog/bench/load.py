@@ -5,6 +5,7 @@ so that it can run in a spawned process (run_workers) and its result be pickled 
 """
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import random
 import resource
@@ -160,8 +161,10 @@ def percentiles(values: list[float], points=(50, 99, 99.9)) -> dict[str, float]:
     ordered = sorted(values)
     out = {}
     for p in points:
-        index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
-        out[f"p{p:g}"] = ordered[index]
+        # Nearest rank: the smallest value with at least p% of the values at or below it.
+        # (The epsilon keeps 99.9% of 1000 at rank 999 despite float rounding.)
+        rank = math.ceil(p * len(ordered) / 100 - 1e-9)
+        out[f"p{p:g}"] = ordered[min(len(ordered), max(rank, 1)) - 1]
     out["max"] = ordered[-1]
     return out
 

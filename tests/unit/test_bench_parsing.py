@@ -1,0 +1,55 @@
+"""The bench's parsers and statistics, on the exact output formats of Kafka's perf tools and on
+this process's own /proc entries."""
+import os
+import time
+
+import pytest
+
+from fastlog.bench.javaperf import MIB, parse_consumer, parse_producer
+from fastlog.bench.load import percentiles
+from fastlog.bench.procstats import snapshot
+
+PRODUCER_OUTPUT = """\
+249851 records sent, 49960.2 records/sec (48.79 MB/sec), 5.4 ms avg latency, 301.0 ms max latency.
+1000000 records sent, 176803.394625 records/sec (172.66 MB/sec), 3.61 ms avg latency, 457.00 ms max latency, 4 ms 50th, 9 ms 95th, 167 ms 99th, 301 ms 99.9th.
+"""
+
+CONSUMER_OUTPUT = """\
+start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+2026-11-22 00:40:01:123, 2026-11-22 00:40:03:456, 976.5625, 418.5866, 1000000, 428632.6618, 312, 2021, 483.1828, 494804.5522
+"""
+
+
+def test_producer_performance_summary_line():
+    parsed = parse_producer(PRODUCER_OUTPUT)
+    assert parsed["records"] == 1000000
+    assert parsed["mb_s"] == pytest.approx(172.66 * MIB / 1e6)
+    assert (parsed["p50_ms"], parsed["p99_ms"], parsed["p999_ms"]) == (4, 167, 301)
+    assert parse_producer("249851 records sent, 49960.2 records/sec (48.79 MB/sec), 5.4 ms avg latency.") is None
+
+
+def test_consumer_performance_csv_row():
+    parsed = parse_consumer(CONSUMER_OUTPUT)
+    assert parsed["records"] == 1000000
+    assert parsed["mb"] == pytest.approx(976.5625 * MIB / 1e6)
+    assert parsed["mb_s"] == pytest.approx(418.5866 * MIB / 1e6)
+    assert parse_consumer("no header here\n1,2,3\n") is None
+    assert parse_consumer("start.time, end.time\n") is None
+
+
+def test_percentiles_nearest_rank():
+    values = [float(v) for v in range(1, 1001)]  # 1..1000
+    p = percentiles(values)
+    assert (p["p50"], p["p99"], p["p99.9"], p["max"]) == (500.0, 990.0, 999.0, 1000.0)
+    assert percentiles([7.0]) == {"p50": 7.0, "p99": 7.0, "p99.9": 7.0, "max": 7.0}
+    assert percentiles([]) == {}
+
+
+def test_process_snapshot_reads_this_process():
+    before = snapshot(os.getpid())
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:  # burn a little CPU
+        pass
+    after = snapshot(os.getpid())
+    assert after.cpu_s >= before.cpu_s + 0.1
+    assert 0 < after.rss_bytes <= after.peak_rss_bytes
