@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from fastlog.protocol.errors import ErrorCode
 from fastlog.storage.log_manager import Topic, TopicError
@@ -26,3 +26,22 @@ def find_or_create(broker, name: str, allow_auto_create: bool = True) -> tuple[O
 
 def find_by_id(broker, topic_id: bytes) -> Optional[Topic]:
     return broker.logs.get_by_id(topic_id)
+
+
+def answer_per_partition(broker, request_topics: list, name_key: str, index_key: str,
+                         answer: Callable[[Optional[Topic], Any, dict], dict]) -> list[dict]:
+    """Walk Kafka's usual topics -> partitions request shape and build the same-shaped response.
+
+    `answer(topic, plog, partition_request)` gets the topic (None if unknown) and the partition's
+    log (None if the topic or the partition index is unknown) and returns the partition's answer.
+    """
+    out = []
+    for t in request_topics:
+        topic = broker.logs.get(t[name_key])
+        parts = []
+        for p in t["partitions"]:
+            index = p[index_key]
+            known = topic is not None and 0 <= index < len(topic.partitions)
+            parts.append(answer(topic, topic.partitions[index] if known else None, p))
+        out.append({name_key: t[name_key], "partitions": parts})
+    return out

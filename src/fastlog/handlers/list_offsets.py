@@ -2,6 +2,7 @@
 (-4, v8+: the same as earliest, there is no tiered storage), earliest pending upload (-5, v9+:
 nothing is ever pending, so no offset), or the first offset whose timestamp is >= the one asked.
 """
+from fastlog.handlers._topics import answer_per_partition
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 
@@ -23,21 +24,16 @@ def _lookup(plog, timestamp: int) -> tuple[int, int]:
     return (found[1], found[0]) if found else (-1, -1)
 
 
+def _answer(topic, plog, p: dict) -> dict:
+    if plog is None:
+        return {"partition_index": p["partition_index"], "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                "timestamp": -1, "offset": -1, "leader_epoch": -1}
+    timestamp, offset = _lookup(plog, p["timestamp"])
+    return {"partition_index": p["partition_index"], "error_code": 0, "timestamp": timestamp,
+            "offset": offset, "leader_epoch": 0}
+
+
 @api(key=2, name="ListOffsets", min_version=1, max_version=10)
 async def handle(ctx: RequestContext, request: dict) -> dict:
-    logs = ctx.broker.logs
-    topics = []
-    for t in request["topics"]:
-        parts = []
-        for p in t["partitions"]:
-            index = p["partition_index"]
-            plog = logs.partition(t["name"], index)
-            if plog is None:
-                parts.append({"partition_index": index, "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                              "timestamp": -1, "offset": -1, "leader_epoch": -1})
-                continue
-            timestamp, offset = _lookup(plog, p["timestamp"])
-            parts.append({"partition_index": index, "error_code": 0, "timestamp": timestamp,
-                          "offset": offset, "leader_epoch": 0})
-        topics.append({"name": t["name"], "partitions": parts})
+    topics = answer_per_partition(ctx.broker, request["topics"], "name", "partition_index", _answer)
     return {"throttle_time_ms": 0, "topics": topics}

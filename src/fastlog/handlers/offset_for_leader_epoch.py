@@ -2,30 +2,27 @@
 leader epoch 0, which ends at the log end offset. A client that believes in a later leader epoch
 than ours gets UNKNOWN_LEADER_EPOCH, as Kafka answers it.
 """
+from fastlog.handlers._topics import answer_per_partition
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 
 LEADER_EPOCH = 0
 
 
+def _answer(topic, plog, p: dict) -> dict:
+    out = {"partition": p["partition"], "error_code": 0, "leader_epoch": -1, "end_offset": -1}
+    if plog is None:
+        out["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    elif p["current_leader_epoch"] > LEADER_EPOCH:
+        out["error_code"] = ErrorCode.UNKNOWN_LEADER_EPOCH
+    else:
+        # Epoch 0 is the only epoch: whatever epoch is asked, the answer is the largest
+        # epoch <= it (0) and where that epoch ends (the log end).
+        out.update(leader_epoch=LEADER_EPOCH, end_offset=plog.log_end_offset)
+    return out
+
+
 @api(key=23, name="OffsetForLeaderEpoch", min_version=2, max_version=4)
 async def handle(ctx: RequestContext, request: dict) -> dict:
-    logs = ctx.broker.logs
-    topics = []
-    for t in request["topics"]:
-        parts = []
-        for p in t["partitions"]:
-            index = p["partition"]
-            plog = logs.partition(t["topic"], index)
-            out = {"partition": index, "error_code": 0, "leader_epoch": -1, "end_offset": -1}
-            if plog is None:
-                out["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            elif p["current_leader_epoch"] > LEADER_EPOCH:
-                out["error_code"] = ErrorCode.UNKNOWN_LEADER_EPOCH
-            else:
-                # Epoch 0 is the only epoch: whatever epoch is asked, the answer is the largest
-                # epoch <= it (0) and where that epoch ends (the log end).
-                out.update(leader_epoch=LEADER_EPOCH, end_offset=plog.log_end_offset)
-            parts.append(out)
-        topics.append({"topic": t["topic"], "partitions": parts})
+    topics = answer_per_partition(ctx.broker, request["topics"], "topic", "partition", _answer)
     return {"throttle_time_ms": 0, "topics": topics}
