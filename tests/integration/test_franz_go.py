@@ -69,13 +69,17 @@ def test_franz_go_roundtrip(franzgo_bin, broker, codec):
     assert set(counts) <= {0, COMPRESSION_IDS[codec]}
 
 
-def test_franz_go_consumer_group_resumes_at_commit(franzgo_bin, broker):
+def test_franz_go_consumer_groups(franzgo_bin, broker):
     topic = unique_topic("franzgo-group")
     res = run_franzgo(franzgo_bin, broker.bootstrap, "-mode", "group", "-topic", topic, "-codec", "lz4",
                       "-count", str(COUNT), "-partitions", str(PARTITIONS))
     # run 1 reads COUNT and commits; COUNT/2 more are produced; run 2 reads only those
     assert res["produced"] == res["consumed"] == COUNT + COUNT // 2
-    assert res["steps"] == ["group_run1", "group_run2", "list_groups"]
+    # then two members of a fresh group split the partitions 3/3 (cooperative-sticky) and read all;
+    # OffsetDelete and DeleteGroups on the first group
+    assert res["steps"] == ["group_run1", "group_run2", "group_pair", "list_groups", "delete_offsets",
+                            "delete_group"]
+    assert res["extra"]["pair"] == f"state Stable, member partition counts [3 3], read {COUNT + COUNT // 2}"
     committed = {int(p): o for p, o in res["extra"]["committed_after_run1"].items()}
     assert sorted(committed) == list(range(PARTITIONS)) and sum(committed.values()) == COUNT
 
@@ -85,13 +89,13 @@ def test_franz_go_admin(franzgo_bin, broker):
     res = run_franzgo(franzgo_bin, broker.bootstrap, "-mode", "admin", "-topic", topic)
     assert res["steps"] == [
         "create_topic", "create_existing_topic", "list_brokers", "list_topics",
-        "describe_topic_configs", "produce", "list_start_offsets", "list_end_offsets",
+        "describe_broker_configs", "describe_topic_configs", "produce", "list_start_offsets", "list_end_offsets",
         "list_offsets_after_milli", "delete_records", "list_start_offsets_after_delete",
         "create_partitions", "delete_topic", "auto_create_topic",
     ]
     assert res["produced"] == 10 + 20 + 30 + 1
     assert res["extra"]["auto_created_partitions"] >= 1
-    assert res["extra"]["topic_configs"] > 1
+    assert res["extra"]["topic_configs"] > 1 and res["extra"]["broker_configs"] > 1
 
 
 def test_franz_go_reports_failures(franzgo_bin, broker):

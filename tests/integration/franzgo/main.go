@@ -8,8 +8,11 @@
 //	           check keys/values/headers/order/offsets per partition and the listed end offsets.
 //	group      a consumer group consumes and commits; after more records are produced, a second
 //	           run of the same group resumes exactly at the committed offsets (nothing re-read).
-//	admin      kadm: create (and create again), list, describe configs, list offsets (start, end,
-//	           by time), create partitions, delete records, list brokers, delete topic, auto-create.
+//	           Then two members of a fresh group settle on an even split and read everything;
+//	           OffsetDelete and DeleteGroups clean up the first group.
+//	admin      kadm: create (and create again), list, describe broker and topic configs, list
+//	           offsets (start, end, by time), delete records, create partitions, list brokers,
+//	           delete topic, auto-create on produce.
 package main
 
 import (
@@ -403,6 +406,109 @@ func groupRun(ctx context.Context, cfg config, res *result, adm *kadm.Client, wa
 	return first, nil
 }
 
+// groupPair runs two members of a fresh group at once: franz-go's default cooperative-sticky
+// balancer must settle on a Stable group with the partitions split evenly and disjointly, and
+// between them the members must read every one of the `total` records (a rebalance may hand a
+// partition over before its offsets are committed, so duplicates are allowed, losses are not).
+func groupPair(ctx context.Context, cfg config, res *result, adm *kadm.Client, total int) error {
+	group := cfg.group + "-pair"
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var mu sync.Mutex
+	seen := map[int]bool{}
+	var wg sync.WaitGroup
+	var clients []*kgo.Client
+	defer func() {
+		stop()
+		wg.Wait()
+		for _, cl := range clients {
+			cl.Close()
+		}
+	}()
+	for i := 0; i < 2; i++ {
+		cl, err := newClient(cfg,
+			kgo.ConsumerGroup(group),
+			kgo.ConsumeTopics(cfg.topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+			kgo.ClientID(fmt.Sprintf("franzgo-member-%d", i)),
+		)
+		if err != nil {
+			return err
+		}
+		clients = append(clients, cl)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pctx.Err() == nil {
+				fs := cl.PollFetches(pctx)
+				fs.EachError(func(t string, p int32, err error) {
+					if !errors.Is(err, context.Canceled) {
+						mu.Lock()
+						res.fail("pair: fetch %s[%d]: %v", t, p, err)
+						mu.Unlock()
+					}
+				})
+				mu.Lock()
+				fs.EachRecord(func(r *kgo.Record) {
+					seq, _ := strconv.Atoi(string(r.Headers[0].Value))
+					seen[seq] = true
+				})
+				mu.Unlock()
+			}
+		}()
+		// Let the first member join and start reading, so the second forces a real rebalance.
+		time.Sleep(300 * time.Millisecond)
+	}
+
+	var last string
+	for {
+		if pctx.Err() != nil {
+			mu.Lock()
+			n := len(seen)
+			mu.Unlock()
+			return fmt.Errorf("pair: group never settled (read %d of %d); last: %s", n, total, last)
+		}
+		time.Sleep(200 * time.Millisecond)
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		dg, err := adm.DescribeGroups(pctx, group)
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		g := dg[group]
+		owned := map[int32]int{}
+		var sizes []int
+		for _, m := range g.Members {
+			a, ok := m.Assigned.AsConsumer()
+			if !ok {
+				continue
+			}
+			size := 0
+			for _, t := range a.Topics {
+				for _, p := range t.Partitions {
+					owned[p]++
+					size++
+				}
+			}
+			sizes = append(sizes, size)
+		}
+		last = fmt.Sprintf("state %s, member partition counts %v, read %d", g.State, sizes, n)
+		even := len(sizes) == 2 && sizes[0] == cfg.partitions/2 && sizes[1] == cfg.partitions-cfg.partitions/2
+		disjoint := len(owned) == cfg.partitions
+		for _, c := range owned {
+			disjoint = disjoint && c == 1
+		}
+		if g.State == "Stable" && even && disjoint && n == total {
+			break
+		}
+	}
+	res.Extra["pair"] = last
+	res.step("group_pair")
+	return nil
+}
+
 // checkCommitted: the group's committed offsets equal the partitions' end offsets.
 func checkCommitted(ctx context.Context, cfg config, res *result, adm *kadm.Client, label string) map[int32]int64 {
 	committed := map[int32]int64{}
@@ -425,6 +531,17 @@ func checkCommitted(ctx context.Context, cfg config, res *result, adm *kadm.Clie
 		committed[p] = o.At
 	}
 	return committed
+}
+
+func hasGroup(lg kadm.ListedGroups, group string) bool { _, ok := lg[group]; return ok }
+
+// committedEnd is the end offset of one partition, -2 when it cannot be listed.
+func committedEnd(ctx context.Context, adm *kadm.Client, topic string, p int32) int64 {
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if o, ok := ends.Lookup(topic, p); err == nil && ok && o.Err == nil {
+		return o.Offset
+	}
+	return -2
 }
 
 func runGroup(ctx context.Context, cfg config, res *result) error {
@@ -462,6 +579,10 @@ func runGroup(ctx context.Context, cfg config, res *result) error {
 	}
 	checkCommitted(ctx, cfg, res, adm, "after run 2")
 
+	if err := groupPair(ctx, cfg, res, adm, first+more); err != nil {
+		return err
+	}
+
 	lg, err := adm.ListGroups(ctx)
 	if err != nil {
 		res.fail("list groups: %v", err)
@@ -470,6 +591,31 @@ func runGroup(ctx context.Context, cfg config, res *result) error {
 	}
 	res.step("list_groups")
 	res.Extra["committed_after_run1"] = committed1
+
+	// OffsetDelete of partition 0 on the (now empty) group drops just that commit; DeleteGroups
+	// then removes the group and the rest of its offsets.
+	ds, err := adm.DeleteOffsets(ctx, cfg.group, kadm.TopicsSet{cfg.topic: {0: {}}})
+	if err != nil || ds.Error() != nil {
+		res.fail("delete offsets: %v %v", err, ds.Error())
+	}
+	if ors, err := adm.FetchOffsets(ctx, cfg.group); err != nil {
+		res.fail("fetch offsets after delete offsets: %v", err)
+	} else {
+		if o, ok := ors.Lookup(cfg.topic, 0); ok && o.At >= 0 {
+			res.fail("partition 0 still committed at %d after delete offsets", o.At)
+		}
+		if o, ok := ors.Lookup(cfg.topic, 1); !ok || o.At != committedEnd(ctx, adm, cfg.topic, 1) {
+			res.fail("partition 1 commit lost by deleting partition 0's: %+v", o)
+		}
+	}
+	res.step("delete_offsets")
+	if dg, err := adm.DeleteGroup(ctx, cfg.group); err != nil || dg.Err != nil {
+		res.fail("delete group: %v %v", err, dg.Err)
+	}
+	if lg, err := adm.ListGroups(ctx); err != nil || hasGroup(lg, cfg.group) {
+		res.fail("group still listed after delete (err %v)", err)
+	}
+	res.step("delete_group")
 	return nil
 }
 
@@ -523,6 +669,14 @@ func runAdmin(ctx context.Context, cfg config, res *result) error {
 	res.step("list_topics")
 
 	// describe configs: the value we set, marked as a dynamic topic config
+	bcs, err := adm.DescribeBrokerConfigs(ctx)
+	if err != nil || len(bcs) != 1 || bcs[0].Err != nil || len(bcs[0].Configs) == 0 {
+		res.fail("describe broker configs: %+v %v", bcs, err)
+	} else {
+		res.Extra["broker_configs"] = len(bcs[0].Configs)
+	}
+	res.step("describe_broker_configs")
+
 	rcs, err := adm.DescribeTopicConfigs(ctx, topic)
 	if err != nil {
 		return fmt.Errorf("describe topic configs: %w", err)
