@@ -102,3 +102,84 @@ def _recv(sock: socket.socket, n: int) -> bytes:
         assert chunk, "connection closed"
         out += chunk
     return out
+
+
+def _incremental(admin, topic: str, *entries) -> None:
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry
+    ops = {"set": AlterConfigOpType.SET, "delete": AlterConfigOpType.DELETE,
+           "append": AlterConfigOpType.APPEND, "subtract": AlterConfigOpType.SUBTRACT}
+    resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=[
+        ConfigEntry(name, value, incremental_operation=ops[op]) for op, name, value in entries])
+    list(admin.incremental_alter_configs([resource]).values())[0].result(10)
+
+
+def _describe(admin, topic: str) -> dict:
+    return list(admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic)]).values())[0].result(10)
+
+
+def test_incremental_alter_configs(broker):
+    topic = unique_topic("alter")
+    create_topic(broker.bootstrap, topic, 1)
+    admin = _admin(broker)
+    _incremental(admin, topic, ("set", "retention.ms", "5000"), ("set", "retention.bytes", "123456"))
+    entries = _describe(admin, topic)
+    assert (entries["retention.ms"].value, entries["retention.bytes"].value) == ("5000", "123456")
+    _incremental(admin, topic, ("delete", "retention.ms", None), ("append", "cleanup.policy", "compact"))
+    entries = _describe(admin, topic)
+    assert entries["retention.ms"].is_default
+    assert entries["cleanup.policy"].value == "delete,compact"
+    # Configs fixed in the open logs cannot change: a clear INVALID_CONFIG, nothing changed.
+    try:
+        _incremental(admin, topic, ("set", "segment.bytes", "1000000"))
+    except Exception as e:
+        assert "INVALID_CONFIG" in str(e) or "cannot change" in str(e)
+    else:
+        raise AssertionError("changing segment.bytes of a live topic succeeded")
+    assert _describe(admin, topic)["segment.bytes"].is_default
+
+
+def test_topic_config_values_are_checked(broker):
+    from confluent_kafka.admin import NewTopic
+    admin = _admin(broker)
+    for config in ({"retention.ms": "soon"}, {"compression.type": "gzip"}, {"no.such.config": "1"}):
+        topic = unique_topic("badcfg")
+        try:
+            admin.create_topics([NewTopic(topic, 1, 1, config=config)])[topic].result(10)
+        except Exception as e:
+            assert "INVALID_CONFIG" in str(e) or "Invalid" in str(e) or "Unknown" in str(e), str(e)
+        else:
+            raise AssertionError(f"topic created with {config}")
+
+
+def test_altered_retention_deletes_old_segments(broker_factory):
+    broker = broker_factory({"log.retention.check.interval.ms": 200})
+    from confluent_kafka.admin import NewTopic
+    topic = unique_topic("retain")
+    admin = _admin(broker)
+    admin.create_topics([NewTopic(topic, 1, 1, config={"segment.bytes": "4096"})])[topic].result(10)
+    produce_confluent(broker.bootstrap, topic, 500, 1)
+    from clients import confluent_consumer, wait_until
+    consumer = confluent_consumer(broker.bootstrap)
+    try:
+        tp = TopicPartition(topic, 0)
+        assert consumer.get_watermark_offsets(tp, timeout=10) == (0, 500)
+        _incremental(admin, topic, ("set", "retention.ms", "1"))
+        assert wait_until(lambda: consumer.get_watermark_offsets(tp, timeout=10, cached=False)[0] > 0, 15), \
+            "retention.ms=1 set at runtime deleted no segment"
+        low, high = consumer.get_watermark_offsets(tp, timeout=10)
+        assert high == 500 and low > 0
+    finally:
+        consumer.close()
+
+
+def test_kafka_config_command_alters_and_describes(broker):
+    from fastlog import kafka_dist as kd
+    topic = unique_topic("cfgcmd")
+    create_topic(broker.bootstrap, topic, 1)
+    base = ["--bootstrap-server", broker.bootstrap, "--entity-type", "topics", "--entity-name", topic]
+    altered = kd.run_class(kd.CONFIG_COMMAND, [*base, "--alter", "--add-config", "retention.ms=86400000"],
+                           timeout=120, jvm_opts=kd.FAST_START_OPTS)
+    assert altered.returncode == 0, altered.stdout + altered.stderr
+    described = kd.run_class(kd.CONFIG_COMMAND, [*base, "--describe"], timeout=120, jvm_opts=kd.FAST_START_OPTS)
+    assert described.returncode == 0, described.stdout + described.stderr
+    assert "retention.ms=86400000" in described.stdout

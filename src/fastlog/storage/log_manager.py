@@ -54,6 +54,35 @@ INVALID_CONFIG = 40
 UNKNOWN_TOPIC_OR_PARTITION = 3
 
 
+# Topic configs the broker reads each time it uses them, so they may change on a live topic.
+DYNAMIC_TOPIC_CONFIGS = frozenset({"retention.ms", "retention.bytes", "cleanup.policy", "min.insync.replicas"})
+_INT_CONFIGS = frozenset({
+    "segment.bytes", "index.interval.bytes", "flush.messages", "flush.ms", "retention.ms", "retention.bytes",
+    "max.message.bytes", "message.timestamp.before.max.ms", "message.timestamp.after.max.ms", "min.insync.replicas"})
+_CHOICES = {
+    "cleanup.policy": {"delete", "compact", "compact,delete", "delete,compact"},
+    "message.timestamp.type": {"CreateTime", "LogAppendTime"},
+    # fastlog keeps every batch as the producer compressed it; it never recompresses.
+    "compression.type": {"producer"},
+}
+
+
+def validate_topic_config(key: str, value: Optional[str]) -> None:
+    """Raise TopicError(INVALID_CONFIG) for an unknown key or a value fastlog would not honour."""
+    if key not in TOPIC_CONFIG_DEFAULTS:
+        raise TopicError(INVALID_CONFIG, f"Unknown topic config name: {key}")
+    if value is None:
+        raise TopicError(INVALID_CONFIG, f"Null value not supported for topic config {key}")
+    if key in _INT_CONFIGS:
+        try:
+            int(value)
+        except ValueError:
+            raise TopicError(INVALID_CONFIG, f"Invalid value {value} for configuration {key}: Not a number") from None
+    elif key in _CHOICES and value not in _CHOICES[key]:
+        raise TopicError(INVALID_CONFIG, f"Invalid value {value} for configuration {key}: "
+                         f"fastlog accepts {', '.join(sorted(_CHOICES[key]))}")
+
+
 def validate_topic_name(name: str) -> None:
     if not name or name in (".", "..") or len(name) > MAX_TOPIC_LENGTH or not LEGAL_TOPIC.match(name):
         raise TopicError(INVALID_TOPIC_EXCEPTION, f"Topic name {name!r} is illegal")
@@ -125,10 +154,7 @@ class LogManager:
         if num_partitions <= 0:
             raise TopicError(INVALID_PARTITIONS, "Number of partitions must be larger than 0.")
         for key, value in (configs or {}).items():
-            if key not in TOPIC_CONFIG_DEFAULTS:
-                raise TopicError(INVALID_CONFIG, f"Unknown topic config name: {key}")
-            if value is None:
-                raise TopicError(INVALID_CONFIG, f"Null value not supported for topic config {key}")
+            validate_topic_config(key, value)
 
     def create_topic(self, name: str, num_partitions: int, configs: Optional[dict[str, str]] = None,
                      internal: bool = False) -> Topic:
@@ -154,6 +180,27 @@ class LogManager:
         self._write_catalogue()
         self._open_partitions(topic)
         return topic
+
+    def alter_topic_configs(self, name: str, configs: dict[str, str], validate_only: bool = False) -> None:
+        """Replace a topic's explicit configs (keys left out fall back to the broker defaults).
+
+        Only configs read at the time they are used can change while the topic exists: retention
+        and cleanup policy. The others are fixed in the open partition logs; changing them is
+        refused with INVALID_CONFIG (see the README)."""
+        topic = self.topics.get(name)
+        if topic is None:
+            raise TopicError(UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
+        for key, value in configs.items():
+            validate_topic_config(key, value)
+        for key in set(configs) | set(topic.configs):
+            if key not in DYNAMIC_TOPIC_CONFIGS and configs.get(key) != topic.configs.get(key):
+                raise TopicError(INVALID_CONFIG, f"fastlog cannot change {key} of an existing topic; "
+                                 f"it can change {', '.join(sorted(DYNAMIC_TOPIC_CONFIGS))}")
+        if validate_only:
+            return
+        topic.configs = dict(configs)
+        self._write_catalogue()
+        log.info("topic %s configs now %s", name, topic.configs)
 
     def delete_topic(self, name: str) -> None:
         topic = self.topics.get(name)

@@ -1,0 +1,14 @@
+"""AlterConfigs (33), v0-v2: replace a topic's explicit configs with the given set (configs not
+named return to their defaults). Only retention and cleanup policy can change on a live topic;
+broker configs are not changed at runtime (INVALID_CONFIG), as the README says."""
+from fastlog.handlers._configs import alter_resource
+from fastlog.handlers.registry import RequestContext, api
+
+
+@api(key=33, name="AlterConfigs", min_version=0, max_version=2)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    responses = []
+    for res in request["resources"]:
+        wanted = {c["name"]: c["value"] for c in res["configs"]}
+        responses.append(alter_resource(ctx.broker, res, lambda current: wanted, request["validate_only"]))
+    return {"throttle_time_ms": 0, "responses": responses}

@@ -1,0 +1,40 @@
+"""IncrementalAlterConfigs (44), v0-v1: SET, DELETE (back to the default), and APPEND/SUBTRACT
+for the list-typed cleanup.policy. What can change on a live topic: see AlterConfigs."""
+from fastlog.handlers._configs import alter_resource
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+from fastlog.storage.log_manager import TopicError
+
+SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
+LIST_CONFIGS = {"cleanup.policy"}
+
+
+def _apply(changes: list[dict], broker):
+    def new_configs(current: dict) -> dict:
+        for c in changes:
+            name, op, value = c["name"], c["config_operation"], c["value"]
+            if op == SET:
+                current[name] = value
+            elif op == DELETE:
+                current.pop(name, None)
+            elif op in (APPEND, SUBTRACT) and name in LIST_CONFIGS:
+                items = (current.get(name) or broker.config.topic_default(name) or "").split(",")
+                items = [i for i in items if i]
+                for item in (value or "").split(","):
+                    if op == APPEND and item and item not in items:
+                        items.append(item)
+                    elif op == SUBTRACT and item in items:
+                        items.remove(item)
+                current[name] = ",".join(items)
+            else:
+                raise TopicError(ErrorCode.INVALID_CONFIG,
+                                 f"Operation {op} is not valid for config {name}")
+        return current
+    return new_configs
+
+
+@api(key=44, name="IncrementalAlterConfigs", min_version=0, max_version=1)
+async def handle(ctx: RequestContext, request: dict) -> dict:
+    responses = [alter_resource(ctx.broker, res, _apply(res["configs"], ctx.broker), request["validate_only"])
+                 for res in request["resources"]]
+    return {"throttle_time_ms": 0, "responses": responses}
