@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader, Read};
 
 use crate::crc::{crc32c, crc32c_append};
 use crate::error::{code, Result, StorageError};
+use crate::lz4f::Lz4Frames;
 
 /// baseOffset + batchLength: the part of a batch that `batchLength` does not count.
 pub const LOG_OVERHEAD: usize = 12;
@@ -464,7 +465,8 @@ pub fn walk_records(
         0 => walk(payload, count, f),
         1 => walk(BufReader::with_capacity(STREAM_BUF, flate2::bufread::MultiGzDecoder::new(payload)), count, f),
         2 => walk(BufReader::with_capacity(STREAM_BUF, snappy_reader(payload)?), count, f),
-        3 => walk(BufReader::with_capacity(STREAM_BUF, lz4_flex::frame::FrameDecoder::new(payload)), count, f),
+        // Lz4Frames is a BufRead over its own output buffer: no BufReader (and no extra copy).
+        3 => walk(Lz4Frames::new(payload).map_err(decompress_error)?, count, f),
         4 => {
             let d = zstd::stream::read::Decoder::with_buffer(payload).map_err(decompress_error)?;
             walk(BufReader::with_capacity(STREAM_BUF, d), count, f)
@@ -483,7 +485,7 @@ pub fn decompress(payload: &[u8], codec: u8) -> Result<Vec<u8>> {
         }
         1 => flate2::bufread::MultiGzDecoder::new(payload).read_to_end(&mut out),
         2 => snappy_reader(payload)?.read_to_end(&mut out),
-        3 => lz4_flex::frame::FrameDecoder::new(payload).read_to_end(&mut out),
+        3 => Lz4Frames::new(payload).and_then(|mut d| d.read_to_end(&mut out)),
         4 => zstd::stream::read::Decoder::with_buffer(payload).and_then(|mut d| d.read_to_end(&mut out)),
         _ => return Err(StorageError::new(code::UNSUPPORTED_COMPRESSION_TYPE, format!("Unknown compression type id {codec}"))),
     };

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod crc;
 pub mod error;
 pub mod log;
+mod lz4f;
 pub mod producer;
 pub mod sendfile;
 
