@@ -32,8 +32,11 @@ from fastlog.protocol.codec import CodecError
 log = logging.getLogger("fastlog.connection")
 
 SCRATCH = 1 << 16
-# Big-frame buffers kept for reuse per connection, and the largest one worth keeping.
-SPARE_BUFFERS = 2
+# Big-frame buffers kept for reuse per connection, and the largest one worth keeping. Clients keep
+# up to 5 requests in flight (librdkafka's and Java's default), and while an append runs on a
+# worker thread the loop goes on reading them all, so 2 spares left most frames to allocate:
+# with 6, two lz4 producers gave the same throughput at 45 MB peak RSS instead of 55-58 MB.
+SPARE_BUFFERS = 6
 MAX_SPARE_SIZE = 8 << 20
 # Stop reading from a client that has this many request bytes queued but not yet handled.
 MAX_QUEUED_BYTES = 64 << 20
