@@ -206,23 +206,22 @@ class Connection(asyncio.BufferedProtocol):
             return
         spec = REGISTRY.get(api_key)
         if spec is None or not spec.min_version <= version <= spec.max_version:
-            if api_key == API_VERSIONS_KEY:
-                # Kafka's rule: answer a too-new ApiVersions at v0 with UNSUPPORTED_VERSION and
-                # the full list, so the client can retry at a version we serve.
-                self._write_bytes(codec.encode_response(
-                    API_VERSIONS_KEY, 0, correlation_id, api_versions.unsupported_version_response()))
+            if api_key != API_VERSIONS_KEY:
+                self.abort(f"unsupported request: api_key={api_key} version={version}")
                 return
-            self.abort(f"unsupported request: api_key={api_key} version={version}")
-            return
-        try:
-            request = codec.decode_request(api_key, version, frame, offset)
-        except CodecError as e:
-            self.abort(f"malformed {spec.name} v{version} request: {e}")
-            return
-        ctx = RequestContext(self.broker, api_key, version, correlation_id, client_id, self.peer)
-        response = await spec.handler(ctx, request)
-        if ctx.close_reason is not None:
-            self.abort(ctx.close_reason)
+            # Kafka's rule: answer a too-new ApiVersions at v0 with UNSUPPORTED_VERSION and
+            # ApiVersions' own range, so the client retries at a version we serve.
+            version, response = 0, api_versions.unsupported_version_response()
+        else:
+            try:
+                request = codec.decode_request(api_key, version, frame, offset)
+            except CodecError as e:
+                self.abort(f"malformed {spec.name} v{version} request: {e}")
+                return
+            ctx = RequestContext(self.broker, api_key, version, correlation_id, client_id, self.peer)
+            response = await spec.handler(ctx, request)
+            if ctx.close_reason is not None:
+                self.abort(ctx.close_reason)
         if response is None or self.closed:
             return
         pieces = codec.encode_response(api_key, version, correlation_id, response)
@@ -230,10 +229,6 @@ class Connection(asyncio.BufferedProtocol):
             self.transport.write(pieces[0])
         else:
             await self._write_pieces(pieces)
-
-    def _write_bytes(self, pieces: list) -> None:
-        for piece in pieces:
-            self.transport.write(piece)
 
     async def _write_pieces(self, pieces: list) -> None:
         for piece in pieces:

@@ -140,12 +140,6 @@ class LogManager:
     def get_by_id(self, topic_id: bytes) -> Optional[Topic]:
         return self.by_id.get(topic_id)
 
-    def partition(self, name: str, index: int) -> Optional[_native.PartitionLog]:
-        topic = self.topics.get(name)
-        if topic is None or not 0 <= index < len(topic.partitions):
-            return None
-        return topic.partitions[index]
-
     def check_new_topic(self, name: str, num_partitions: int, configs: Optional[dict[str, str]] = None) -> None:
         """Raise TopicError if create_topic would refuse these arguments."""
         validate_topic_name(name)
