@@ -26,8 +26,9 @@ def _partition_error(index: int, code: int) -> dict:
             "preferred_read_replica": -1, "records": b""}
 
 
-def _build(broker, wanted, max_bytes: int) -> tuple[list, int, list]:
-    """One pass over the requested partitions -> (responses, bytes of records, logs read)."""
+def _build(broker, wanted, max_bytes: int) -> tuple[list, int, list, bool]:
+    """One pass over the requested partitions -> (responses, bytes of records, logs read,
+    whether any partition has an error)."""
     remaining = max_bytes
     total = 0
     errors = False
@@ -65,8 +66,7 @@ def _build(broker, wanted, max_bytes: int) -> tuple[list, int, list]:
                 "last_stable_offset": end, "log_start_offset": plog.log_start_offset,
                 "aborted_transactions": None, "preferred_read_replica": -1, "records": records})
         responses.append({key[0]: key[1], "partitions": parts_out})
-    # An error is an answer worth sending at once, as in Kafka.
-    return responses, (max_bytes + 1 if errors else total), logs
+    return responses, total, logs, errors
 
 
 @api(key=1, name="Fetch", min_version=4, max_version=18)
@@ -92,9 +92,10 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(request["max_wait_ms"], 0) / 1000
     while True:
-        responses, total, logs = _build(broker, wanted, max_bytes)
+        responses, total, logs, errors = _build(broker, wanted, max_bytes)
         timeout = deadline - loop.time()
-        if total >= min_bytes or timeout <= 0 or not logs:
+        # An error is an answer worth sending at once, as in Kafka.
+        if errors or total >= min_bytes or timeout <= 0 or not logs:
             break
         fut = loop.create_future()
         for topic, index in logs:
