@@ -281,3 +281,15 @@ def test_failed_acks0_produce_closes_the_connection(broker, bystander, topic):
         res = conn.fetch(topic, 0, 0)
         assert res.error == NONE and res.high_watermark == 2
     assert_still_serving(broker, bystander)
+
+
+def test_refused_produce_creates_no_topic(broker, bystander):
+    # acks=2 is refused as a whole (INVALID_REQUIRED_ACKS = 21), so the unknown topic it names
+    # must not be auto-created either.
+    name = unique_topic("refused")
+    with RawConnection(broker.bootstrap) as conn:
+        err, _ = conn.produce(name, 0, small_batch(1), acks=2)
+        assert err == 21
+        meta = conn.metadata([name], allow_auto_create=False)
+        assert meta["topics"][name][0] == UNKNOWN_TOPIC_OR_PARTITION
+    assert_still_serving(broker, bystander)

@@ -46,7 +46,10 @@ async def handle(ctx: RequestContext, request: dict):
     responses = []
     for topic_data in request["topic_data"]:
         partitions_out = []
-        if by_id:
+        if refuse:
+            # A refused request must not auto-create the topics it names.
+            topic, topic_error = None, refuse
+        elif by_id:
             topic = find_by_id(broker, topic_data["topic_id"])
             topic_error = ErrorCode.UNKNOWN_TOPIC_ID if topic is None else ErrorCode.NONE
         else:
@@ -55,9 +58,7 @@ async def handle(ctx: RequestContext, request: dict):
             topic, topic_error = None, ErrorCode.INVALID_TOPIC_EXCEPTION
         for part in topic_data["partition_data"]:
             index = part["index"]
-            if refuse:
-                partitions_out.append(_error(index, refuse))
-            elif topic is None:
+            if topic is None:
                 partitions_out.append(_error(index, topic_error))
             elif not 0 <= index < len(topic.partitions):
                 partitions_out.append(_error(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
