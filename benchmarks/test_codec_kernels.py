@@ -10,20 +10,12 @@ import uuid
 
 import pytest
 
-from fastlog.protocol import _codec_py
-
-try:
-    from fastlog import _codec as _compiled
-except ImportError:
-    _compiled = None
+from fastlog.protocol import _codec_py, codec
 
 
-@pytest.fixture(params=["compiled", "pure"])
+@pytest.fixture(params=codec.IMPLEMENTATIONS)
 def impl(request):
-    if request.param == "pure":
-        return _codec_py
-    assert _compiled is not None, "fastlog._codec is not built"
-    return _compiled
+    return codec.implementation(request.param)
 
 
 class Region:

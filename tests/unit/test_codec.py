@@ -13,19 +13,8 @@ from fastlog.protocol.schema import (
     CodecError, FieldPlan, StructPlan,
 )
 
-try:
-    from fastlog import _codec as _compiled
-except ImportError:  # reported by test_compiled_codec_is_built, not skipped
-    _compiled = None
-
-IMPLS = ["compiled", "pure"]
-
-
-def _module(name: str):
-    if name == "pure":
-        return _codec_py
-    assert _compiled is not None, "fastlog._codec is not built (pip install -e . --no-build-isolation)"
-    return _compiled
+IMPLS = codec.IMPLEMENTATIONS
+_module = codec.implementation
 
 
 @pytest.fixture(params=IMPLS)
@@ -34,8 +23,8 @@ def impl(request):
 
 
 def test_compiled_codec_is_built():
-    assert _compiled is not None, "fastlog._codec is not built"
-    assert _compiled.CodecError is codec.CodecError is _codec_py.CodecError
+    compiled = codec.implementation("compiled")  # raises if fastlog._codec is not built
+    assert compiled.CodecError is codec.CodecError is _codec_py.CodecError
 
 
 def all_versions(kind: str):

@@ -6,23 +6,15 @@ import struct
 
 import pytest
 
-from fastlog.protocol import _codec_py
-
-try:
-    from fastlog import _codec as _compiled
-except ImportError:
-    _compiled = None
+from fastlog.protocol import codec
 
 FRAMES = pathlib.Path(__file__).parent / "frames"
 ZERO_UUID = bytes(16)
 
 
-@pytest.fixture(params=["compiled", "pure"])
+@pytest.fixture(params=codec.IMPLEMENTATIONS)
 def impl(request):
-    if request.param == "pure":
-        return _codec_py
-    assert _compiled is not None, "fastlog._codec is not built"
-    return _compiled
+    return codec.implementation(request.param)
 
 
 def _decode(impl, name):
