@@ -1,4 +1,5 @@
-"""Topic lookups the handlers share: by name or id, with Kafka's auto-creation rule."""
+"""Topic lookups the handlers share: Kafka's auto-creation rule, and the walk over a request's
+topics and partitions."""
 from __future__ import annotations
 
 import logging
@@ -22,10 +23,6 @@ def find_or_create(broker, name: str, allow_auto_create: bool = True) -> tuple[O
         return broker.logs.create_topic(name, broker.config.get_int("num.partitions")), ErrorCode.NONE
     except TopicError as e:
         return None, ErrorCode(e.code)
-
-
-def find_by_id(broker, topic_id: bytes) -> Optional[Topic]:
-    return broker.logs.get_by_id(topic_id)
 
 
 def answer_per_partition(broker, request_topics: list, name_key: str, index_key: str,

@@ -13,7 +13,6 @@ the requested partitions, then build the answer again.
 import asyncio
 
 from fastlog import _native
-from fastlog.handlers._topics import find_by_id
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 
@@ -82,7 +81,7 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
     wanted = []
     for t in request["topics"]:
         if by_id:
-            topic = find_by_id(broker, t["topic_id"])
+            topic = broker.logs.get_by_id(t["topic_id"])
             wanted.append((("topic_id", t["topic_id"]), topic, ErrorCode.UNKNOWN_TOPIC_ID, t["partitions"]))
         else:
             topic = broker.logs.get(t["topic"])

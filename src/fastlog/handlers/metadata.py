@@ -4,7 +4,7 @@ Topics named in the request are auto-created when auto.create.topics.enable and 
 (v4+ allow_auto_topic_creation) allow it; topics looked up by id (v10+) never are. Leader epochs
 are always 0: there is one node and leadership never moves.
 """
-from fastlog.handlers._topics import find_by_id, find_or_create
+from fastlog.handlers._topics import find_or_create
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 
@@ -45,7 +45,7 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
         for item in requested:
             name, topic_id = item.get("name"), item.get("topic_id") or ZERO_UUID
             if name is None:
-                topic = find_by_id(broker, topic_id)
+                topic = broker.logs.get_by_id(topic_id)
                 if topic is None:
                     topics.append({"error_code": ErrorCode.UNKNOWN_TOPIC_ID, "name": None,
                                    "topic_id": topic_id, "partitions": []})

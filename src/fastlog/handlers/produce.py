@@ -8,7 +8,7 @@ response, and when it failed the connection is closed, as Kafka does. Transactio
 import time
 
 from fastlog import _native
-from fastlog.handlers._topics import find_by_id, find_or_create
+from fastlog.handlers._topics import find_or_create
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 
@@ -50,7 +50,7 @@ async def handle(ctx: RequestContext, request: dict):
             # A refused request must not auto-create the topics it names.
             topic, topic_error = None, refuse
         elif by_id:
-            topic = find_by_id(broker, topic_data["topic_id"])
+            topic = broker.logs.get_by_id(topic_data["topic_id"])
             topic_error = ErrorCode.UNKNOWN_TOPIC_ID if topic is None else ErrorCode.NONE
         else:
             topic, topic_error = find_or_create(broker, topic_data["name"])
