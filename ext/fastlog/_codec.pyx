@@ -8,7 +8,7 @@ raises CodecError and never reads past the buffer.
 """
 cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_CheckBuffer, PyObject_GetBuffer
-from cpython.dict cimport PyDict_GetItem
+from cpython.dict cimport PyDict_GetItem, PyDict_Size
 from cpython.object cimport PyObject
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_DecodeUTF8
@@ -52,6 +52,7 @@ assert (_schema.INT8, _schema.INT16, _schema.INT32, _schema.INT64, _schema.UINT1
 
 cdef object _fresh_default = _schema.fresh_default
 cdef object _default_struct = _schema.default_struct
+cdef object _unknown_fields_error = _schema.unknown_fields_error
 cdef object _MISSING = object()
 
 
@@ -79,6 +80,7 @@ cdef class CPlan:
     cdef Py_ssize_t ntagged
     cdef tuple absent
     cdef Py_ssize_t nabsent
+    cdef object sp          # the schema StructPlan, for the error message
 
 
 @cython.final
@@ -109,6 +111,7 @@ cdef CPlan _compile_struct(object sp):
     p.ntagged = len(p.tagged)
     p.absent = tuple([_compile_field(x) for x in sp.absent])
     p.nabsent = len(p.absent)
+    p.sp = sp
     return p
 
 
@@ -661,6 +664,18 @@ cdef int _write_field(Writer w, CField f, object value, bint flex) except -1:
     return _write_value(w, f, kind, value, flex, f.nullable)
 
 
+cdef int _check_absent(CPlan sp, dict d, Py_ssize_t found) except -1:
+    """d has keys this version does not write: CodecError unless they all are fields of other
+    versions. Looking up the few absent fields is cheaper than walking d's keys."""
+    cdef Py_ssize_t i
+    for i in range(sp.nabsent):
+        if PyDict_GetItem(d, (<CField>sp.absent[i]).name) != NULL:
+            found += 1
+    if PyDict_Size(d) != found:
+        raise _unknown_fields_error(sp.sp, d)
+    return 0
+
+
 cdef int _write_struct(Writer w, CPlan sp, object body, bint flex) except -1:
     cdef Py_ssize_t i
     cdef CField f
@@ -668,6 +683,7 @@ cdef int _write_struct(Writer w, CPlan sp, object body, bint flex) except -1:
     cdef list present
     cdef Writer sub
     cdef PyObject* item
+    cdef Py_ssize_t found = 0  # keys of body that this version writes
     if type(body) is not dict:
         if not isinstance(body, dict):
             raise CodecError(f"dict expected, got {type(body).__name__}")
@@ -679,20 +695,26 @@ cdef int _write_struct(Writer w, CPlan sp, object body, bint flex) except -1:
             value = _default_of(f)
         else:
             value = <object>item
+            found += 1
         _write_field(w, f, value, flex)
+    present = None  # made only when some tagged field is set (rare on the hot path)
+    if flex:
+        for i in range(sp.ntagged):
+            f = <CField>sp.tagged[i]
+            item = PyDict_GetItem(d, f.name)
+            if item == NULL:
+                continue
+            found += 1
+            if <object>item == _default_of(f):
+                continue  # Kafka writes a tagged field only when it differs from its default
+            if present is None:
+                present = []
+            present.append((f, <object>item))
+    # Other keys must be fields of other versions; anything else is a misspelling.
+    if PyDict_Size(d) != found:
+        _check_absent(sp, d, found)
     if not flex:
         return 0
-    if sp.ntagged == 0:
-        return w.u8(0)
-    present = None  # made only when some tagged field is set (rare on the hot path)
-    for i in range(sp.ntagged):
-        f = <CField>sp.tagged[i]
-        item = PyDict_GetItem(d, f.name)
-        if item == NULL or <object>item == _default_of(f):
-            continue  # Kafka writes a tagged field only when it differs from its default
-        if present is None:
-            present = []
-        present.append((f, <object>item))
     if present is None:
         return w.u8(0)
     w.uvarint(len(present))

@@ -419,6 +419,36 @@ def test_unencodable_values_raise_codec_error(impl, body):
         impl.encode_response(3, 12, 1, body)
 
 
+def test_misspelled_field_raises_naming_it(impl):
+    # The issue's example: without the check this encoded error_code=0, a silent success.
+    with pytest.raises(CodecError, match=r"unknown field 'eror_code' in HeartbeatResponse v4 \(did you mean 'error_code'\?\)"):
+        impl.encode_response(12, 4, 1, {"eror_code": 27})
+    # In a nested struct, at a non-flexible version, and in a request.
+    with pytest.raises(CodecError, match=r"'partiton_index' in MetadataResponse v1\.topics\.partitions"):
+        impl.encode_response(3, 1, 1, {"topics": [{"name": "t", "partitions": [{"partiton_index": 0}]}]})
+    with pytest.raises(CodecError, match="'session_epch' in FetchRequest v12"):
+        impl.encode_request(1, 12, 1, "c", {"session_epch": 3})
+    # Next to a tagged field of this version, and where the key is a field of a newer version too.
+    with pytest.raises(CodecError, match="'zk_migration'"):
+        impl.encode_response(18, 3, 1, {"zk_migration_ready": True, "zk_migration": True})
+    with pytest.raises(CodecError, match="'typo'"):
+        impl.encode_response(0, 3, 1, {"responses": [{"name": "t", "partition_responses": [
+            {"index": 0, "error_message": "newer than v3", "typo": 1}]}]})
+
+
+def test_fields_of_other_versions_are_skipped(impl):
+    """One handler dict serves every version: a field this version lacks is left out silently."""
+    full = {"index": 0, "error_code": 3, "base_offset": -1, "log_append_time_ms": -1, "log_start_offset": -1,
+            "record_errors": [], "error_message": "only v8+", "current_leader": {"leader_id": 1, "leader_epoch": 0}}
+    for version in (3, 8, 9, 10):
+        p = schema.plan("response", 0, version)
+        part = p.body.fields[0].child.fields[1].child  # responses -> partition_responses
+        known_here = {fp.name for fp in part.fields + part.tagged}
+        only_here = {k: v for k, v in full.items() if k in known_here}
+        body = lambda part_dict: {"responses": [{"name": "t", "partition_responses": [part_dict]}]}
+        assert impl.encode_response(0, version, 1, body(full)) == impl.encode_response(0, version, 1, body(only_here))
+
+
 def test_bad_region_raises(impl):
     with pytest.raises(CodecError):
         impl.encode_response(1, 12, 1, {"responses": [{"partitions": [{"records": object()}]}]})

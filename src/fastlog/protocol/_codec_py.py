@@ -12,6 +12,7 @@ from uuid import UUID as _UUIDType
 from .schema import (
     API_NAMES, BOOL, BYTES, FLOAT64, INT8, INT16, INT32, INT64, RECORDS, STRING, STRUCT, UINT16, UUID,
     CodecError, FieldPlan, StructPlan, default_struct, fresh_default, is_flexible, plan, request_versions,
+    unknown_fields_error,
 )
 
 __all__ = [
@@ -338,19 +339,30 @@ def _write_struct(w: _Writer, sp: StructPlan, body: Any, flex: bool) -> None:
     if not isinstance(body, dict):
         raise CodecError(f"dict expected, got {type(body).__name__}")
     get = body.get
+    found = 0  # keys of body that this version writes
     for fp in sp.fields:
         value = get(fp.name, _MISSING)
         if value is _MISSING:
             value = fresh_default(fp)
+        else:
+            found += 1
         _write_field(w, fp, value, flex)
+    present = []
+    if flex:
+        for fp in sp.tagged:
+            value = get(fp.name, _MISSING)
+            if value is _MISSING:
+                continue
+            found += 1
+            if value == fresh_default(fp):
+                continue  # Kafka writes a tagged field only when it differs from its default
+            present.append((fp, value))
+    # Other keys must be fields of other versions (looking up the few absent fields is cheaper
+    # than walking the keys); anything else is a misspelling.
+    if len(body) != found and len(body) != found + sum(fp.name in body for fp in sp.absent):
+        raise unknown_fields_error(sp, body)
     if not flex:
         return
-    present = []
-    for fp in sp.tagged:
-        value = get(fp.name, _MISSING)
-        if value is _MISSING or value == fresh_default(fp):
-            continue  # Kafka writes a tagged field only when it differs from its default
-        present.append((fp, value))
     w.uvarint(len(present))
     for fp, value in present:
         sub = _Writer()

@@ -20,6 +20,7 @@ Field names are Kafka's names in snake_case (`snake_case("ThrottleTimeMs") == "t
 """
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from typing import Any, NamedTuple, Optional
@@ -183,6 +184,10 @@ class StructPlan(NamedTuple):
     fields: tuple[FieldPlan, ...]  # present and untagged at this version, in wire order
     tagged: tuple[FieldPlan, ...]  # tagged at this version, by tag
     absent: tuple[FieldPlan, ...]  # not in this version: decode fills in defaults
+    # Every name the struct has at any version: encode refuses a dict key outside it (a typo),
+    # while a known field that this version lacks is skipped (one handler dict serves all versions).
+    known: frozenset[str]
+    path: str  # where the struct is, for error messages: "ProduceResponse v9.responses"
 
 
 class MessagePlan(NamedTuple):
@@ -203,10 +208,10 @@ def _field_default(f: Field) -> Any:
             STRING: "", BYTES: b"", UUID: ZERO_UUID, RECORDS: None, STRUCT: {}}[f.kind]
 
 
-def _struct_plan(fields: tuple[Field, ...], v: int) -> StructPlan:
+def _struct_plan(fields: tuple[Field, ...], v: int, path: str) -> StructPlan:
     present, tagged, absent = [], [], []
     for f in fields:
-        child = _struct_plan(f.fields, v) if f.kind == STRUCT else None
+        child = _struct_plan(f.fields, v, f"{path}.{f.name}") if f.kind == STRUCT else None
         tag = f.tag if f.tag is not None and _in(f.tag_versions, v) else -1
         tagged_here = tag >= 0
         plan = FieldPlan(f.name, f.kind, f.is_array, _in(f.nullable, v), _field_default(f), child, tag)
@@ -217,7 +222,16 @@ def _struct_plan(fields: tuple[Field, ...], v: int) -> StructPlan:
         else:
             present.append(plan)
     tagged.sort(key=lambda p: p.tag)
-    return StructPlan(tuple(present), tuple(tagged), tuple(absent))
+    return StructPlan(tuple(present), tuple(tagged), tuple(absent), frozenset(f.name for f in fields), path)
+
+
+def unknown_fields_error(sp: StructPlan, body: dict) -> CodecError:
+    """The error for dict keys that `sp` has at no version (both codecs raise it on encode)."""
+    unknown = sorted(str(k) for k in body if k not in sp.known)
+    hints = [f"did you mean {close[0]!r}?" for k in unknown
+             for close in [difflib.get_close_matches(k, sp.known, n=1)] if close]
+    return CodecError(f"unknown field {', '.join(map(repr, unknown))} in {sp.path}"
+                      + (f" ({' '.join(hints)})" if hints else ""))
 
 
 def fresh_default(fp: FieldPlan) -> Any:
@@ -252,7 +266,8 @@ def plan(kind: str, api_key: int, version: int) -> MessagePlan:
         msg = table.get(api_key)
         if msg is None or not _in(msg.versions, version):
             raise CodecError(f"unsupported {kind} api_key={api_key} version={version}")
-        p = MessagePlan(api_key, version, _in(msg.flexible, version), _struct_plan(msg.fields, version))
+        p = MessagePlan(api_key, version, _in(msg.flexible, version),
+                        _struct_plan(msg.fields, version, f"{msg.name}{kind.capitalize()} v{version}"))
         _PLANS[key] = p
     return p
 
