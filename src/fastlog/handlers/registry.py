@@ -66,10 +66,3 @@ def load_all() -> dict[int, ApiSpec]:
         if info.name != "registry" and not info.name.startswith("_"):
             importlib.import_module(f"fastlog.handlers.{info.name}")
     return REGISTRY
-
-
-def supported(key: int, version: int) -> bool:
-    spec = REGISTRY.get(key)
-    return spec is not None and spec.min_version <= version <= spec.max_version
-
-

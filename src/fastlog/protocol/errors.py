@@ -144,11 +144,3 @@ class ErrorCode(enum.IntEnum):
     STREAMS_TOPOLOGY_FENCED = 132
     SHARE_SESSION_LIMIT_REACHED = 133
 
-
-class KafkaError(Exception):
-    """An error a handler answers with: carries the Kafka error code and a message for the log."""
-
-    def __init__(self, code: ErrorCode, message: str = "") -> None:
-        super().__init__(code, message)
-        self.code = ErrorCode(code)
-        self.message = message or code.name
