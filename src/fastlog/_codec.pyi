@@ -2,7 +2,7 @@
 
 See docs/architecture.md "Codec contract".
 """
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from fastlog.protocol.schema import API_NAMES as API_NAMES
 from fastlog.protocol.schema import CodecError as CodecError
@@ -24,9 +24,9 @@ def decode_request(api_key: int, api_version: int, buf: Any, offset: int = 0) ->
 def decode_response(api_key: int, api_version: int, buf: Any) -> tuple[int, dict[str, Any]]:
     """(correlation_id, body) of one response frame without its 4-byte size."""
 
-def encode_response(api_key: int, api_version: int, correlation_id: int, body: dict[str, Any]) -> list[Any]:
+def encode_response(api_key: int, api_version: int, correlation_id: int, body: Mapping[str, Any]) -> list[Any]:
     """Whole response frame as pieces: bytes, and file-region objects for non-bytes records."""
 
 def encode_request(api_key: int, api_version: int, correlation_id: int, client_id: Optional[str],
-                   body: dict[str, Any]) -> bytes:
+                   body: Mapping[str, Any]) -> bytes:
     """Whole request frame, size prefix included."""

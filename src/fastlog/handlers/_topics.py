@@ -26,11 +26,12 @@ def find_or_create(broker, name: str, allow_auto_create: bool = True) -> tuple[O
 
 
 def answer_per_partition(broker, request_topics: list, name_key: str, index_key: str,
-                         answer: Callable[[Optional[Topic], Any, dict], dict]) -> list[dict]:
+                         answer: Callable[[Optional[Topic], Any, dict], Any]) -> list[Any]:
     """Walk Kafka's usual topics -> partitions request shape and build the same-shaped response.
 
     `answer(topic, plog, partition_request)` gets the topic (None if unknown) and the partition's
     log (None if the topic or the partition index is unknown) and returns the partition's answer.
+    Typed Any: the topic's key is the caller's, so only `answer` can give a response shape.
     """
     out = []
     for t in request_topics:

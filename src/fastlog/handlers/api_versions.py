@@ -6,16 +6,17 @@ retries at our maximum.
 """
 from fastlog.handlers.registry import REGISTRY, RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import ApiVersion, ApiVersionsResponse
 
 
-def _api_keys() -> list[dict]:
+def _api_keys() -> list[ApiVersion]:
     return [
         {"api_key": spec.key, "min_version": spec.min_version, "max_version": spec.max_version}
         for spec in sorted(REGISTRY.values(), key=lambda s: s.key)
     ]
 
 
-def unsupported_version_response() -> dict:
+def unsupported_version_response() -> ApiVersionsResponse:
     spec = REGISTRY[API_VERSIONS]
     return {"error_code": ErrorCode.UNSUPPORTED_VERSION,
             "api_keys": [{"api_key": spec.key, "min_version": spec.min_version, "max_version": spec.max_version}]}
@@ -25,5 +26,5 @@ API_VERSIONS = 18
 
 
 @api(key=API_VERSIONS, name="ApiVersions", min_version=0, max_version=4)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> ApiVersionsResponse:
     return {"error_code": ErrorCode.NONE, "api_keys": _api_keys(), "throttle_time_ms": 0}

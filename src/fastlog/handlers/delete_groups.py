@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.responses import DeleteGroupsResponse
 
 
 @api(key=42, name="DeleteGroups", min_version=0, max_version=2)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> DeleteGroupsResponse:
     names = list(request.get("groups_names") or [])
     results = await ctx.broker.groups.delete_groups(names)
     return {"results": [{"group_id": name, "error_code": results[name]} for name in dict.fromkeys(names)]}

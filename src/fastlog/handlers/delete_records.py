@@ -4,12 +4,13 @@ from fastlog import _native
 from fastlog.handlers._topics import answer_per_partition
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import DeleteRecordsPartitionResult, DeleteRecordsResponse
 
 HIGH_WATERMARK = -1
 
 
-def _delete(topic, plog, p: dict) -> dict:
-    out = {"partition_index": p["partition_index"], "low_watermark": -1, "error_code": 0}
+def _delete(topic, plog, p: dict) -> DeleteRecordsPartitionResult:
+    out: DeleteRecordsPartitionResult = {"partition_index": p["partition_index"], "low_watermark": -1, "error_code": 0}
     offset = p["offset"]
     if plog is None:
         out["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -27,6 +28,6 @@ def _delete(topic, plog, p: dict) -> dict:
 
 
 @api(key=21, name="DeleteRecords", min_version=0, max_version=2)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> DeleteRecordsResponse:
     topics = answer_per_partition(ctx.broker, request["topics"], "name", "partition_index", _delete)
     return {"throttle_time_ms": 0, "topics": topics}

@@ -1,18 +1,19 @@
 """DeleteTopics (20), v1-v6 (by name, and by id from v6). Internal topics cannot be deleted."""
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import DeletableTopicResult, DeleteTopicsResponse
 
 ZERO_UUID = bytes(16)
 
 
 @api(key=20, name="DeleteTopics", min_version=1, max_version=6)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> DeleteTopicsResponse:
     broker = ctx.broker
     if ctx.api_version >= 6:
         wanted = [(t["name"], t["topic_id"]) for t in request["topics"]]
     else:
         wanted = [(name, ZERO_UUID) for name in request["topic_names"]]
-    results = []
+    results: list[DeletableTopicResult] = []
     for name, topic_id in wanted:
         topic = broker.logs.get(name) if name is not None else broker.logs.get_by_id(topic_id)
         error, message = ErrorCode.NONE, None

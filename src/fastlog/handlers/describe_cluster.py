@@ -2,12 +2,13 @@
 from fastlog.handlers.metadata import CLUSTER_OPERATIONS, NOT_REQUESTED
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import DescribeClusterResponse
 
 BROKERS_ENDPOINT = 1
 
 
 @api(key=60, name="DescribeCluster", min_version=0, max_version=2)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> DescribeClusterResponse:
     broker = ctx.broker
     endpoint_type = request.get("endpoint_type", BROKERS_ENDPOINT)
     if endpoint_type != BROKERS_ENDPOINT:

@@ -4,14 +4,15 @@ from __future__ import annotations
 from fastlog.coordinator.group_state import GroupState
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import DescribedGroup, DescribeGroupsResponse
 
 
 @api(key=15, name="DescribeGroups", min_version=0, max_version=6)
-async def handle(ctx: RequestContext, request: dict) -> dict:
-    out = []
+async def handle(ctx: RequestContext, request: dict) -> DescribeGroupsResponse:
+    out: list[DescribedGroup] = []
     for group_id in request.get("groups") or []:
         error, group = ctx.broker.groups.describe_group(group_id)
-        entry = {"group_id": group_id, "error_code": error, "group_state": "", "protocol_type": "",
+        entry: DescribedGroup = {"group_id": group_id, "error_code": error, "group_state": "", "protocol_type": "",
                  "protocol_data": "", "members": []}
         if error == ErrorCode.NONE and group is None:
             # Kafka reports an unknown group as Dead; v6+ also says GROUP_ID_NOT_FOUND (KIP-1043).

@@ -15,14 +15,14 @@ import asyncio
 from fastlog import _native
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import FetchResponse, PartitionData
 
 FINAL_EPOCH = -1
 
 
-def _partition_error(index: int, code: int) -> dict:
-    return {"partition_index": index, "error_code": code, "high_watermark": -1,
-            "last_stable_offset": -1, "log_start_offset": -1, "aborted_transactions": None,
-            "preferred_read_replica": -1, "records": b""}
+def _partition_error(index: int, code: int) -> PartitionData:
+    # As Kafka: high watermark -1 and empty (not null) records; the other defaults say "none".
+    return PartitionData(partition_index=index, error_code=code, high_watermark=-1, records=b"")
 
 
 def _build(broker, wanted, max_bytes: int) -> tuple[list, int, list, bool]:
@@ -34,7 +34,7 @@ def _build(broker, wanted, max_bytes: int) -> tuple[list, int, list, bool]:
     responses = []
     logs = []
     for key, topic, error, partitions in wanted:
-        parts_out = []
+        parts_out: list[PartitionData] = []
         for part in partitions:
             index = part["partition"]
             if topic is None:
@@ -60,16 +60,16 @@ def _build(broker, wanted, max_bytes: int) -> tuple[list, int, list, bool]:
                     remaining -= region.length
                     total += region.length
             end = plog.log_end_offset
+            # A literal, not a PartitionData(...) call: half the cost on this hot path, same check.
             parts_out.append({
                 "partition_index": index, "error_code": 0, "high_watermark": end,
-                "last_stable_offset": end, "log_start_offset": plog.log_start_offset,
-                "aborted_transactions": None, "preferred_read_replica": -1, "records": records})
+                "last_stable_offset": end, "log_start_offset": plog.log_start_offset, "records": records})
         responses.append({key[0]: key[1], "partitions": parts_out})
     return responses, total, logs, errors
 
 
 @api(key=1, name="Fetch", min_version=4, max_version=18)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> FetchResponse:
     broker = ctx.broker
     if request["session_id"] != 0:
         return {"throttle_time_ms": 0, "error_code": ErrorCode.FETCH_SESSION_ID_NOT_FOUND,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import FindCoordinatorResponse
 
 GROUP, TRANSACTION = 0, 1
 
@@ -20,7 +21,7 @@ def _answer(ctx: RequestContext, key_type: int) -> tuple[int, str | None]:
 
 
 @api(key=10, name="FindCoordinator", min_version=0, max_version=6)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> FindCoordinatorResponse:
     broker = ctx.broker
     key_type = request.get("key_type", GROUP)
     error, message = _answer(ctx, key_type)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.responses import HeartbeatResponse
 
 
 @api(key=12, name="Heartbeat", min_version=0, max_version=4)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> HeartbeatResponse:
     error = await ctx.broker.groups.heartbeat(
         group_id=request["group_id"],
         generation_id=request["generation_id"],

@@ -6,12 +6,14 @@ a transactional id is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED (see th
 """
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import InitProducerIdResponse
 
 
 @api(key=22, name="InitProducerId", min_version=0, max_version=5)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> InitProducerIdResponse:
     if request["transactional_id"] is not None:
         return {"throttle_time_ms": 0, "error_code": ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
                 "producer_id": -1, "producer_epoch": -1}
-    return {"throttle_time_ms": 0, "error_code": 0,
-            "producer_id": ctx.broker.producer_ids.new_id(), "producer_epoch": 0}
+    ids = ctx.broker.producer_ids
+    assert ids is not None, "the broker makes its producer id manager before it serves requests"
+    return {"throttle_time_ms": 0, "error_code": 0, "producer_id": ids.new_id(), "producer_epoch": 0}

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.responses import JoinGroupResponse
 
 
 @api(key=11, name="JoinGroup", min_version=0, max_version=9)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> JoinGroupResponse:
     v = ctx.api_version
     result = await ctx.broker.groups.join_group(
         group_id=request["group_id"],

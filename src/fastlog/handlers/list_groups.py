@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.responses import ListGroupsResponse
 
 
 @api(key=16, name="ListGroups", min_version=0, max_version=5)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> ListGroupsResponse:
     error, groups = ctx.broker.groups.list_groups(
         request.get("states_filter") or (), request.get("types_filter") or ())
     return {"error_code": error, "groups": [

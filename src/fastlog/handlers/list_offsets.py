@@ -5,6 +5,7 @@ nothing is ever pending, so no offset), or the first offset whose timestamp is >
 from fastlog.handlers._topics import answer_per_partition
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import ListOffsetsPartitionResponse, ListOffsetsResponse
 
 LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, EARLIEST_PENDING_UPLOAD = -1, -2, -3, -4, -5
 
@@ -24,7 +25,7 @@ def _lookup(plog, timestamp: int) -> tuple[int, int]:
     return (found[1], found[0]) if found else (-1, -1)
 
 
-def _answer(topic, plog, p: dict) -> dict:
+def _answer(topic, plog, p: dict) -> ListOffsetsPartitionResponse:
     if plog is None:
         return {"partition_index": p["partition_index"], "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                 "timestamp": -1, "offset": -1, "leader_epoch": -1}
@@ -34,6 +35,6 @@ def _answer(topic, plog, p: dict) -> dict:
 
 
 @api(key=2, name="ListOffsets", min_version=1, max_version=10)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> ListOffsetsResponse:
     topics = answer_per_partition(ctx.broker, request["topics"], "name", "partition_index", _answer)
     return {"throttle_time_ms": 0, "topics": topics}

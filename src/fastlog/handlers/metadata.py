@@ -7,6 +7,7 @@ are always 0: there is one node and leadership never moves.
 from fastlog.handlers._topics import find_or_create
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import MetadataResponse, MetadataResponseTopic
 
 ZERO_UUID = bytes(16)
 # AclOperation codes a topic allows with no authorizer: READ WRITE CREATE DELETE ALTER DESCRIBE
@@ -16,7 +17,7 @@ CLUSTER_OPERATIONS = sum(1 << op for op in (4, 5, 7, 8, 9, 10, 11, 12))
 NOT_REQUESTED = -2147483648
 
 
-def topic_entry(broker, topic, include_operations: bool) -> dict:
+def topic_entry(broker, topic, include_operations: bool) -> MetadataResponseTopic:
     node = broker.node_id
     return {
         "error_code": ErrorCode.NONE,
@@ -33,11 +34,11 @@ def topic_entry(broker, topic, include_operations: bool) -> dict:
 
 
 @api(key=3, name="Metadata", min_version=0, max_version=13)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> MetadataResponse:
     broker = ctx.broker
     include_ops = bool(request.get("include_topic_authorized_operations"))
     requested = request["topics"]
-    topics = []
+    topics: list[MetadataResponseTopic] = []
     if requested is None or (ctx.api_version == 0 and not requested):
         topics = [topic_entry(broker, t, include_ops) for t in list(broker.logs.topics.values())]
     else:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.responses import OffsetCommitResponse
 
 
 @api(key=8, name="OffsetCommit", min_version=2, max_version=9)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> OffsetCommitResponse:
     topics = request.get("topics") or []
     offsets = {}
     for t in topics:

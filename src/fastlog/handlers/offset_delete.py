@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import OffsetDeleteResponse
 
 
 @api(key=47, name="OffsetDelete", min_version=0, max_version=0)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> OffsetDeleteResponse:
     topics = request.get("topics") or []
     wanted = [(t["name"], p["partition_index"]) for t in topics for p in t.get("partitions") or []]
     error, results = await ctx.broker.groups.delete_offsets(request["group_id"], wanted)

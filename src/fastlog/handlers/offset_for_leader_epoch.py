@@ -5,12 +5,13 @@ than ours gets UNKNOWN_LEADER_EPOCH, as Kafka answers it.
 from fastlog.handlers._topics import answer_per_partition
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import OffsetForLeaderEpochEndOffset, OffsetForLeaderEpochResponse
 
 LEADER_EPOCH = 0
 
 
-def _answer(topic, plog, p: dict) -> dict:
-    out = {"partition": p["partition"], "error_code": 0, "leader_epoch": -1, "end_offset": -1}
+def _answer(topic, plog, p: dict) -> OffsetForLeaderEpochEndOffset:
+    out: OffsetForLeaderEpochEndOffset = {"partition": p["partition"], "error_code": 0, "leader_epoch": -1, "end_offset": -1}
     if plog is None:
         out["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
     elif p["current_leader_epoch"] > LEADER_EPOCH:
@@ -18,11 +19,11 @@ def _answer(topic, plog, p: dict) -> dict:
     else:
         # Epoch 0 is the only epoch: whatever epoch is asked, the answer is the largest
         # epoch <= it (0) and where that epoch ends (the log end).
-        out.update(leader_epoch=LEADER_EPOCH, end_offset=plog.log_end_offset)
+        out.update({"leader_epoch": LEADER_EPOCH, "end_offset": plog.log_end_offset})
     return out
 
 
 @api(key=23, name="OffsetForLeaderEpoch", min_version=2, max_version=4)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> OffsetForLeaderEpochResponse:
     topics = answer_per_partition(ctx.broker, request["topics"], "topic", "partition", _answer)
     return {"throttle_time_ms": 0, "topics": topics}

@@ -6,11 +6,13 @@ acks 0, 1 and -1 are the same on one node (the append is done when it returns); 
 response, and when it failed the connection is closed, as Kafka does. Transactions are not supported yet: a transactional produce is refused.
 """
 import time
+from typing import Optional
 
 from fastlog import _native
 from fastlog.handlers._topics import find_or_create
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
 
 MIN_REAL_VERSION = 3
 BATCH_HEADER = 61
@@ -25,13 +27,13 @@ def _one_v2_batch(records) -> bool:
             and 12 + int.from_bytes(records[8:12], "big", signed=True) == size)
 
 
-def _error(index: int, code: int, message=None) -> dict:
-    return {"index": index, "error_code": code, "base_offset": -1, "log_append_time_ms": -1,
-            "log_start_offset": -1, "record_errors": [], "error_message": message}
+def _error(index: int, code: int, message: Optional[str] = None) -> PartitionProduceResponse:
+    # Kafka answers a failed partition with base offset -1; the other fields' defaults say "none".
+    return PartitionProduceResponse(index=index, error_code=code, base_offset=-1, error_message=message)
 
 
 @api(key=0, name="Produce", min_version=0, max_version=13)
-async def handle(ctx: RequestContext, request: dict):
+async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse]:
     broker = ctx.broker
     acks = request["acks"]
     refuse = ErrorCode.NONE
@@ -43,9 +45,9 @@ async def handle(ctx: RequestContext, request: dict):
         refuse = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     now_ms = int(time.time() * 1000)
     by_id = ctx.api_version >= 13
-    responses = []
+    responses: list[TopicProduceResponse] = []
     for topic_data in request["topic_data"]:
-        partitions_out = []
+        partitions_out: list[PartitionProduceResponse] = []
         if refuse:
             # A refused request must not auto-create the topics it names.
             topic, topic_error = None, refuse
@@ -75,9 +77,8 @@ async def handle(ctx: RequestContext, request: dict):
                     partitions_out.append({
                         "index": index, "error_code": 0, "base_offset": result.base_offset,
                         "log_append_time_ms": result.log_append_time,
-                        "log_start_offset": result.log_start_offset, "record_errors": [],
-                        "error_message": None})
-        out = {"partition_responses": partitions_out}
+                        "log_start_offset": result.log_start_offset})
+        out: TopicProduceResponse = {"partition_responses": partitions_out}
         if by_id:
             out["topic_id"] = topic_data["topic_id"]
         else:

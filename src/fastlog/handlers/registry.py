@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
-from typing import TYPE_CHECKING, Awaitable, Callable, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Optional
 
 if TYPE_CHECKING:
     from fastlog.server.broker import Broker
@@ -29,9 +29,9 @@ class RequestContext:
     close_reason: Optional[str] = None
 
 
-# A handler takes the context and the decoded request dict and returns the response dict,
-# or None when no response is sent (Produce with acks=0).
-Handler = Callable[[RequestContext, dict], Awaitable[Optional[dict]]]
+# A handler takes the context and the decoded request dict and returns the response dict (typed
+# as its shape from fastlog.protocol.responses), or None when no response is sent (acks=0 Produce).
+Handler = Callable[[RequestContext, dict], Awaitable[Optional[Mapping[str, Any]]]]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.responses import SyncGroupResponse
 
 
 @api(key=14, name="SyncGroup", min_version=0, max_version=5)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> SyncGroupResponse:
     assignments = {a["member_id"]: bytes(a["assignment"] or b"") for a in request.get("assignments") or []}
     result = await ctx.broker.groups.sync_group(
         group_id=request["group_id"],

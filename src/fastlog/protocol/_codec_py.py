@@ -6,7 +6,7 @@ is missing (or FASTLOG_PURE_PYTHON=1). Both walk the per-version plans of `schem
 from __future__ import annotations
 
 import struct
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 from uuid import UUID as _UUIDType
 
 from .schema import (
@@ -393,7 +393,7 @@ def _frame(w: _Writer) -> list:
     return pieces
 
 
-def encode_response(api_key: int, api_version: int, correlation_id: int, body: dict) -> list:
+def encode_response(api_key: int, api_version: int, correlation_id: int, body: Mapping[str, Any]) -> list:
     """The whole response frame (size, header, body) as a list of pieces (see the contract)."""
     p = plan("response", api_key, api_version)
     w = _Writer()
@@ -409,7 +409,7 @@ def encode_response(api_key: int, api_version: int, correlation_id: int, body: d
 
 
 def encode_request(api_key: int, api_version: int, correlation_id: int, client_id: Optional[str],
-                   body: dict) -> bytes:
+                   body: Mapping[str, Any]) -> bytes:
     """A whole request frame (size prefix, header v1/v2, body)."""
     p = plan("request", api_key, api_version)
     w = _Writer()
