@@ -142,6 +142,15 @@ def test_the_tables_are_exactly_the_served_apis():
         assert schema.REQUESTS[key].versions == schema.RESPONSES[key].versions
 
 
+def test_every_field_says_what_it_means():
+    def undocumented(path: str, fields: tuple) -> list[str]:
+        return [p for f in fields for p in ([] if f.doc else [f"{path}.{f.name}"]) + undocumented(f"{path}.{f.name}", f.fields)]
+
+    missing = [p for table in (schema.REQUESTS, schema.RESPONSES) for msg in table.values()
+               for p in undocumented(f"{msg.name}{'Request' if table is schema.REQUESTS else 'Response'}", msg.fields)]
+    assert not missing, f"fields without a `# meaning` in protocol/messages/: {missing}"
+
+
 def test_the_cross_check_can_fail(kafka_specs):
     """The comparison notices a wrong version, type, nullability or tag."""
     msg = schema.REQUESTS[0]

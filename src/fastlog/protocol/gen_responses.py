@@ -21,7 +21,7 @@ A shape is a plain dict at run time (`HeartbeatResponse(error_code=27)` is `{"er
 so building one costs what a dict literal costs. Every key is optional (total=False): a key left
 out takes its schema default when encoded, and keys of newer versions are skipped for older ones.
 mypy checks key names and value types; the codec refuses unknown keys at run time anyway.
-The comment after each field gives the versions that carry it and any explicit default.
+The comment after each field says what it is, the versions that carry it and any explicit default.
 """
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def render() -> str:
                 notes.append(f"tag {f.tag}")
             if f.default is not None and f.default is not _NO_DEFAULT:
                 notes.append(f"default {f.default!r}")
-            lines.append(f"    {f.name}: {typ}  # {', '.join(notes)}")
+            lines.append(f"    {f.name}: {typ}  # {f.doc}; {', '.join(notes)}")
         classes.append(f"class {class_name}(TypedDict, total=False):\n"
                        f'    """{doc}"""\n\n' + "\n".join(lines) + "\n")
 

@@ -1,11 +1,11 @@
 """Our schema tables for the Kafka messages fastlog speaks, and the per-version plans both codecs walk.
 
-The tables are a compact text format (one line per field, nesting by two-space indentation),
-transcribed from the facts of Kafka 4.1's message definitions and cross-checked against the
-kafka-clients jar by tests/unit/test_codec_schema.py:
+The tables live in protocol/messages/, one module per API (its `TABLE`), in a compact text format
+(one line per field, nesting by two-space indentation), transcribed from the facts of Kafka 4.1's
+message definitions and cross-checked against the kafka-clients jar by tests/unit/test_codec_schema.py:
 
     request|response API_KEY Name MIN-MAX flex=V+|none
-      field_name type versions [null=VERSIONS] [tag=N[@VERSIONS]] [=DEFAULT]
+      field_name type versions [null=VERSIONS] [tag=N[@VERSIONS]] [=DEFAULT]   # meaning
 
 - type: int8 int16 int32 int64 uint16 float64 bool string bytes uuid records, `[]T` for an array
   of T, or a struct name (children follow, indented); `[]Name` is an array of structs.
@@ -13,6 +13,8 @@ kafka-clients jar by tests/unit/test_codec_schema.py:
   tagged field (KIP-482), tagged in the field's versions unless `@VERSIONS` says otherwise.
 - `=DEFAULT`: Kafka's explicit default (`null`, `true`/`false`, ints, `""`). Without one a field
   defaults to 0 / "" / b"" / [] / False / zero uuid, or None when it is nullable in some version.
+
+- `# meaning`: what the field is, in a few words (shown in protocol/responses.py too).
 
 Only the APIs a handler serves have tables (a test checks it against the registry).
 Versions are the ones Kafka 4.1 accepts (unstable latest versions left out), except Produce,
@@ -22,6 +24,8 @@ Field names are Kafka's names in snake_case (`snake_case("ThrottleTimeMs") == "t
 from __future__ import annotations
 
 import difflib
+import importlib
+import pkgutil
 import re
 import sys
 from typing import Any, NamedTuple, Optional
@@ -72,6 +76,7 @@ class Field(NamedTuple):
     tag_versions: tuple[int, int]
     default: Any  # parsed explicit default, or _NO_DEFAULT
     fields: tuple["Field", ...]  # children of a struct (or array of structs)
+    doc: str = ""  # its meaning in a few words (the table's `# comment`)
 
     @property
     def is_array(self) -> bool:
@@ -112,6 +117,7 @@ def _parse_default(text: str) -> Any:
 
 def _parse_field(line: str) -> tuple[int, Field]:
     indent = len(line) - len(line.lstrip(" "))
+    line, _, doc = line.partition("#")
     name, ftype, versions, *opts = line.split()
     nullable, tag, tag_versions, default = NEVER, None, NEVER, _NO_DEFAULT
     for opt in opts:
@@ -126,7 +132,8 @@ def _parse_field(line: str) -> tuple[int, Field]:
         else:
             raise ValueError(f"bad schema option {opt!r} in {line!r}")
     # Interned: handlers' literal keys then match by identity in dict lookups.
-    return indent, Field(sys.intern(name), ftype, parse_versions(versions), nullable, tag, tag_versions, default, ())
+    return indent, Field(sys.intern(name), ftype, parse_versions(versions), nullable, tag, tag_versions, default,
+                         (), doc.strip())
 
 
 def _parse_tables(text: str) -> tuple[dict[int, Message], dict[int, Message]]:
@@ -285,559 +292,14 @@ def request_versions(api_key: int) -> tuple[int, int]:
 
 
 # --------------------------------------------------------------------------------------------
-TABLES = """
-request 18 ApiVersions 0-4 flex=3+
-  client_software_name string 3+
-  client_software_version string 3+
-response 18 ApiVersions 0-4 flex=3+
-  error_code int16 0+
-  api_keys []ApiVersion 0+
-    api_key int16 0+
-    min_version int16 0+
-    max_version int16 0+
-  throttle_time_ms int32 1+
-  supported_features []SupportedFeatureKey 3+ tag=0
-    name string 3+
-    min_version int16 3+
-    max_version int16 3+
-  finalized_features_epoch int64 3+ tag=1 =-1
-  finalized_features []FinalizedFeatureKey 3+ tag=2
-    name string 3+
-    max_version_level int16 3+
-    min_version_level int16 3+
-  zk_migration_ready bool 3+ tag=3 =false
 
-request 3 Metadata 0-13 flex=9+
-  topics []MetadataRequestTopic 0+ null=1+
-    topic_id uuid 10+
-    name string 0+ null=10+
-  allow_auto_topic_creation bool 4+ =true
-  include_cluster_authorized_operations bool 8-10
-  include_topic_authorized_operations bool 8+
-response 3 Metadata 0-13 flex=9+
-  throttle_time_ms int32 3+
-  brokers []MetadataResponseBroker 0+
-    node_id int32 0+
-    host string 0+
-    port int32 0+
-    rack string 1+ null=1+ =null
-  cluster_id string 2+ null=2+ =null
-  controller_id int32 1+ =-1
-  topics []MetadataResponseTopic 0+
-    error_code int16 0+
-    name string 0+ null=12+
-    topic_id uuid 10+
-    is_internal bool 1+ =false
-    partitions []MetadataResponsePartition 0+
-      error_code int16 0+
-      partition_index int32 0+
-      leader_id int32 0+
-      leader_epoch int32 7+ =-1
-      replica_nodes []int32 0+
-      isr_nodes []int32 0+
-      offline_replicas []int32 5+
-    topic_authorized_operations int32 8+ =-2147483648
-  cluster_authorized_operations int32 8-10 =-2147483648
-  error_code int16 13+
+def _load_tables() -> str:
+    """The TABLE text of every module of protocol/messages/ (one per served API), by module name."""
+    from . import messages
+    names = sorted(info.name for info in pkgutil.iter_modules(messages.__path__))
+    return "\n".join(importlib.import_module(f"{messages.__name__}.{name}").TABLE for name in names)
 
-request 0 Produce 0-13 flex=9+
-  transactional_id string 3+ null=3+ =null
-  acks int16 0+
-  timeout_ms int32 0+
-  topic_data []TopicProduceData 0+
-    name string 0-12
-    topic_id uuid 13+
-    partition_data []PartitionProduceData 0+
-      index int32 0+
-      records records 0+ null=0+
-response 0 Produce 0-13 flex=9+
-  responses []TopicProduceResponse 0+
-    name string 0-12
-    topic_id uuid 13+
-    partition_responses []PartitionProduceResponse 0+
-      index int32 0+
-      error_code int16 0+
-      base_offset int64 0+
-      log_append_time_ms int64 2+ =-1
-      log_start_offset int64 5+ =-1
-      record_errors []BatchIndexAndErrorMessage 8+
-        batch_index int32 8+
-        batch_index_error_message string 8+ null=8+ =null
-      error_message string 8+ null=8+ =null
-      current_leader LeaderIdAndEpoch 10+ tag=0
-        leader_id int32 10+ =-1
-        leader_epoch int32 10+ =-1
-  throttle_time_ms int32 1+ =0
-  node_endpoints []NodeEndpoint 10+ tag=0
-    node_id int32 10+
-    host string 10+
-    port int32 10+
-    rack string 10+ null=10+ =null
 
-request 1 Fetch 4-18 flex=12+
-  cluster_id string 12+ null=12+ tag=0 =null
-  replica_id int32 0-14 =-1
-  replica_state ReplicaState 15+ tag=1
-    replica_id int32 15+ =-1
-    replica_epoch int64 15+ =-1
-  max_wait_ms int32 0+
-  min_bytes int32 0+
-  max_bytes int32 3+ =0x7fffffff
-  isolation_level int8 4+ =0
-  session_id int32 7+ =0
-  session_epoch int32 7+ =-1
-  topics []FetchTopic 0+
-    topic string 0-12
-    topic_id uuid 13+
-    partitions []FetchPartition 0+
-      partition int32 0+
-      current_leader_epoch int32 9+ =-1
-      fetch_offset int64 0+
-      last_fetched_epoch int32 12+ =-1
-      log_start_offset int64 5+ =-1
-      partition_max_bytes int32 0+
-      replica_directory_id uuid 17+ tag=0
-      high_watermark int64 18+ tag=1 =9223372036854775807
-  forgotten_topics_data []ForgottenTopic 7+
-    topic string 7-12
-    topic_id uuid 13+
-    partitions []int32 7+
-  rack_id string 11+ =""
-response 1 Fetch 4-18 flex=12+
-  throttle_time_ms int32 1+
-  error_code int16 7+
-  session_id int32 7+ =0
-  responses []FetchableTopicResponse 0+
-    topic string 0-12
-    topic_id uuid 13+
-    partitions []PartitionData 0+
-      partition_index int32 0+
-      error_code int16 0+
-      high_watermark int64 0+
-      last_stable_offset int64 4+ =-1
-      log_start_offset int64 5+ =-1
-      diverging_epoch EpochEndOffset 12+ tag=0
-        epoch int32 12+ =-1
-        end_offset int64 12+ =-1
-      current_leader LeaderIdAndEpoch 12+ tag=1
-        leader_id int32 12+ =-1
-        leader_epoch int32 12+ =-1
-      snapshot_id SnapshotId 12+ tag=2
-        end_offset int64 0+ =-1
-        epoch int32 0+ =-1
-      aborted_transactions []AbortedTransaction 4+ null=4+
-        producer_id int64 4+
-        first_offset int64 4+
-      preferred_read_replica int32 11+ =-1
-      records records 0+ null=0+
-  node_endpoints []NodeEndpoint 16+ tag=0
-    node_id int32 16+
-    host string 16+
-    port int32 16+
-    rack string 16+ null=16+ =null
-
-request 2 ListOffsets 1-10 flex=6+
-  replica_id int32 0+
-  isolation_level int8 2+
-  topics []ListOffsetsTopic 0+
-    name string 0+
-    partitions []ListOffsetsPartition 0+
-      partition_index int32 0+
-      current_leader_epoch int32 4+ =-1
-      timestamp int64 0+
-  timeout_ms int32 10+
-response 2 ListOffsets 1-10 flex=6+
-  throttle_time_ms int32 2+
-  topics []ListOffsetsTopicResponse 0+
-    name string 0+
-    partitions []ListOffsetsPartitionResponse 0+
-      partition_index int32 0+
-      error_code int16 0+
-      timestamp int64 1+ =-1
-      offset int64 1+ =-1
-      leader_epoch int32 4+ =-1
-
-request 8 OffsetCommit 2-9 flex=8+
-  group_id string 0+
-  generation_id_or_member_epoch int32 1+ =-1
-  member_id string 1+
-  group_instance_id string 7+ null=7+ =null
-  retention_time_ms int64 2-4 =-1
-  topics []OffsetCommitRequestTopic 0+
-    name string 0-9
-    partitions []OffsetCommitRequestPartition 0+
-      partition_index int32 0+
-      committed_offset int64 0+
-      committed_leader_epoch int32 6+ =-1
-      committed_metadata string 0+ null=0+
-response 8 OffsetCommit 2-9 flex=8+
-  throttle_time_ms int32 3+
-  topics []OffsetCommitResponseTopic 0+
-    name string 0-9
-    partitions []OffsetCommitResponsePartition 0+
-      partition_index int32 0+
-      error_code int16 0+
-
-request 9 OffsetFetch 1-9 flex=6+
-  group_id string 0-7
-  topics []OffsetFetchRequestTopic 0-7 null=2-7
-    name string 0-7
-    partition_indexes []int32 0-7
-  groups []OffsetFetchRequestGroup 8+
-    group_id string 8+
-    member_id string 9+ null=9+ =null
-    member_epoch int32 9+ =-1
-    topics []OffsetFetchRequestTopics 8+ null=8+
-      name string 8-9
-      partition_indexes []int32 8+
-  require_stable bool 7+ =false
-response 9 OffsetFetch 1-9 flex=6+
-  throttle_time_ms int32 3+
-  topics []OffsetFetchResponseTopic 0-7
-    name string 0-7
-    partitions []OffsetFetchResponsePartition 0-7
-      partition_index int32 0-7
-      committed_offset int64 0-7
-      committed_leader_epoch int32 5-7 =-1
-      metadata string 0-7 null=0-7
-      error_code int16 0-7
-  error_code int16 2-7 =0
-  groups []OffsetFetchResponseGroup 8+
-    group_id string 8+
-    topics []OffsetFetchResponseTopics 8+
-      name string 8-9
-      partitions []OffsetFetchResponsePartitions 8+
-        partition_index int32 8+
-        committed_offset int64 8+
-        committed_leader_epoch int32 8+ =-1
-        metadata string 8+ null=8+
-        error_code int16 8+
-    error_code int16 8+ =0
-
-request 10 FindCoordinator 0-6 flex=3+
-  key string 0-3
-  key_type int8 1+ =0
-  coordinator_keys []string 4+
-response 10 FindCoordinator 0-6 flex=3+
-  throttle_time_ms int32 1+
-  error_code int16 0-3
-  error_message string 1-3 null=1-3
-  node_id int32 0-3
-  host string 0-3
-  port int32 0-3
-  coordinators []Coordinator 4+
-    key string 4+
-    node_id int32 4+
-    host string 4+
-    port int32 4+
-    error_code int16 4+
-    error_message string 4+ null=4+
-
-request 11 JoinGroup 0-9 flex=6+
-  group_id string 0+
-  session_timeout_ms int32 0+
-  rebalance_timeout_ms int32 1+ =-1
-  member_id string 0+
-  group_instance_id string 5+ null=5+ =null
-  protocol_type string 0+
-  protocols []JoinGroupRequestProtocol 0+
-    name string 0+
-    metadata bytes 0+
-  reason string 8+ null=8+ =null
-response 11 JoinGroup 0-9 flex=6+
-  throttle_time_ms int32 2+
-  error_code int16 0+
-  generation_id int32 0+ =-1
-  protocol_type string 7+ null=7+ =null
-  protocol_name string 0+ null=7+
-  leader string 0+
-  skip_assignment bool 9+ =false
-  member_id string 0+
-  members []JoinGroupResponseMember 0+
-    member_id string 0+
-    group_instance_id string 5+ null=5+ =null
-    metadata bytes 0+
-
-request 12 Heartbeat 0-4 flex=4+
-  group_id string 0+
-  generation_id int32 0+
-  member_id string 0+
-  group_instance_id string 3+ null=3+ =null
-response 12 Heartbeat 0-4 flex=4+
-  throttle_time_ms int32 1+
-  error_code int16 0+
-
-request 13 LeaveGroup 0-5 flex=4+
-  group_id string 0+
-  member_id string 0-2
-  members []MemberIdentity 3+
-    member_id string 3+
-    group_instance_id string 3+ null=3+ =null
-    reason string 5+ null=5+ =null
-response 13 LeaveGroup 0-5 flex=4+
-  throttle_time_ms int32 1+
-  error_code int16 0+
-  members []MemberResponse 3+
-    member_id string 3+
-    group_instance_id string 3+ null=3+
-    error_code int16 3+
-
-request 14 SyncGroup 0-5 flex=4+
-  group_id string 0+
-  generation_id int32 0+
-  member_id string 0+
-  group_instance_id string 3+ null=3+ =null
-  protocol_type string 5+ null=5+ =null
-  protocol_name string 5+ null=5+ =null
-  assignments []SyncGroupRequestAssignment 0+
-    member_id string 0+
-    assignment bytes 0+
-response 14 SyncGroup 0-5 flex=4+
-  throttle_time_ms int32 1+
-  error_code int16 0+
-  protocol_type string 5+ null=5+ =null
-  protocol_name string 5+ null=5+ =null
-  assignment bytes 0+
-
-request 15 DescribeGroups 0-6 flex=5+
-  groups []string 0+
-  include_authorized_operations bool 3+
-response 15 DescribeGroups 0-6 flex=5+
-  throttle_time_ms int32 1+
-  groups []DescribedGroup 0+
-    error_code int16 0+
-    error_message string 6+ null=6+ =null
-    group_id string 0+
-    group_state string 0+
-    protocol_type string 0+
-    protocol_data string 0+
-    members []DescribedGroupMember 0+
-      member_id string 0+
-      group_instance_id string 4+ null=4+ =null
-      client_id string 0+
-      client_host string 0+
-      member_metadata bytes 0+
-      member_assignment bytes 0+
-    authorized_operations int32 3+ =-2147483648
-
-request 16 ListGroups 0-5 flex=3+
-  states_filter []string 4+
-  types_filter []string 5+
-response 16 ListGroups 0-5 flex=3+
-  throttle_time_ms int32 1+
-  error_code int16 0+
-  groups []ListedGroup 0+
-    group_id string 0+
-    protocol_type string 0+
-    group_state string 4+
-    group_type string 5+
-
-request 19 CreateTopics 2-7 flex=5+
-  topics []CreatableTopic 0+
-    name string 0+
-    num_partitions int32 0+
-    replication_factor int16 0+
-    assignments []CreatableReplicaAssignment 0+
-      partition_index int32 0+
-      broker_ids []int32 0+
-    configs []CreatableTopicConfig 0+
-      name string 0+
-      value string 0+ null=0+
-  timeout_ms int32 0+ =60000
-  validate_only bool 1+ =false
-response 19 CreateTopics 2-7 flex=5+
-  throttle_time_ms int32 2+
-  topics []CreatableTopicResult 0+
-    name string 0+
-    topic_id uuid 7+
-    error_code int16 0+
-    error_message string 1+ null=0+
-    topic_config_error_code int16 5+ tag=0
-    num_partitions int32 5+ =-1
-    replication_factor int16 5+ =-1
-    configs []CreatableTopicConfigs 5+ null=5+
-      name string 5+
-      value string 5+ null=5+
-      read_only bool 5+
-      config_source int8 5+ =-1
-      is_sensitive bool 5+
-
-request 20 DeleteTopics 1-6 flex=4+
-  topics []DeleteTopicState 6+
-    name string 6+ null=6+ =null
-    topic_id uuid 6+
-  topic_names []string 0-5
-  timeout_ms int32 0+
-response 20 DeleteTopics 1-6 flex=4+
-  throttle_time_ms int32 1+
-  responses []DeletableTopicResult 0+
-    name string 0+ null=6+
-    topic_id uuid 6+
-    error_code int16 0+
-    error_message string 5+ null=5+ =null
-
-request 21 DeleteRecords 0-2 flex=2+
-  topics []DeleteRecordsTopic 0+
-    name string 0+
-    partitions []DeleteRecordsPartition 0+
-      partition_index int32 0+
-      offset int64 0+
-  timeout_ms int32 0+
-response 21 DeleteRecords 0-2 flex=2+
-  throttle_time_ms int32 0+
-  topics []DeleteRecordsTopicResult 0+
-    name string 0+
-    partitions []DeleteRecordsPartitionResult 0+
-      partition_index int32 0+
-      low_watermark int64 0+
-      error_code int16 0+
-
-request 22 InitProducerId 0-5 flex=2+
-  transactional_id string 0+ null=0+
-  transaction_timeout_ms int32 0+
-  producer_id int64 3+ =-1
-  producer_epoch int16 3+ =-1
-response 22 InitProducerId 0-5 flex=2+
-  throttle_time_ms int32 0+
-  error_code int16 0+
-  producer_id int64 0+ =-1
-  producer_epoch int16 0+
-
-request 23 OffsetForLeaderEpoch 2-4 flex=4+
-  replica_id int32 3+ =-2
-  topics []OffsetForLeaderTopic 0+
-    topic string 0+
-    partitions []OffsetForLeaderPartition 0+
-      partition int32 0+
-      current_leader_epoch int32 2+ =-1
-      leader_epoch int32 0+
-response 23 OffsetForLeaderEpoch 2-4 flex=4+
-  throttle_time_ms int32 2+
-  topics []OffsetForLeaderTopicResult 0+
-    topic string 0+
-    partitions []EpochEndOffset 0+
-      error_code int16 0+
-      partition int32 0+
-      leader_epoch int32 1+ =-1
-      end_offset int64 0+ =-1
-
-request 32 DescribeConfigs 1-4 flex=4+
-  resources []DescribeConfigsResource 0+
-    resource_type int8 0+
-    resource_name string 0+
-    configuration_keys []string 0+ null=0+
-  include_synonyms bool 1+ =false
-  include_documentation bool 3+ =false
-response 32 DescribeConfigs 1-4 flex=4+
-  throttle_time_ms int32 0+
-  results []DescribeConfigsResult 0+
-    error_code int16 0+
-    error_message string 0+ null=0+
-    resource_type int8 0+
-    resource_name string 0+
-    configs []DescribeConfigsResourceResult 0+
-      name string 0+
-      value string 0+ null=0+
-      read_only bool 0+
-      config_source int8 1+ =-1
-      is_sensitive bool 0+
-      synonyms []DescribeConfigsSynonym 1+
-        name string 1+
-        value string 1+ null=0+
-        source int8 1+
-      config_type int8 3+ =0
-      documentation string 3+ null=0+
-
-request 33 AlterConfigs 0-2 flex=2+
-  resources []AlterConfigsResource 0+
-    resource_type int8 0+
-    resource_name string 0+
-    configs []AlterableConfig 0+
-      name string 0+
-      value string 0+ null=0+
-  validate_only bool 0+
-response 33 AlterConfigs 0-2 flex=2+
-  throttle_time_ms int32 0+
-  responses []AlterConfigsResourceResponse 0+
-    error_code int16 0+
-    error_message string 0+ null=0+
-    resource_type int8 0+
-    resource_name string 0+
-
-request 37 CreatePartitions 0-3 flex=2+
-  topics []CreatePartitionsTopic 0+
-    name string 0+
-    count int32 0+
-    assignments []CreatePartitionsAssignment 0+ null=0+
-      broker_ids []int32 0+
-  timeout_ms int32 0+
-  validate_only bool 0+
-response 37 CreatePartitions 0-3 flex=2+
-  throttle_time_ms int32 0+
-  results []CreatePartitionsTopicResult 0+
-    name string 0+
-    error_code int16 0+
-    error_message string 0+ null=0+ =null
-
-request 42 DeleteGroups 0-2 flex=2+
-  groups_names []string 0+
-response 42 DeleteGroups 0-2 flex=2+
-  throttle_time_ms int32 0+
-  results []DeletableGroupResult 0+
-    group_id string 0+
-    error_code int16 0+
-
-request 44 IncrementalAlterConfigs 0-1 flex=1+
-  resources []AlterConfigsResource 0+
-    resource_type int8 0+
-    resource_name string 0+
-    configs []AlterableConfig 0+
-      name string 0+
-      config_operation int8 0+
-      value string 0+ null=0+
-  validate_only bool 0+
-response 44 IncrementalAlterConfigs 0-1 flex=1+
-  throttle_time_ms int32 0+
-  responses []AlterConfigsResourceResponse 0+
-    error_code int16 0+
-    error_message string 0+ null=0+
-    resource_type int8 0+
-    resource_name string 0+
-
-request 47 OffsetDelete 0-0 flex=none
-  group_id string 0+
-  topics []OffsetDeleteRequestTopic 0+
-    name string 0+
-    partitions []OffsetDeleteRequestPartition 0+
-      partition_index int32 0+
-response 47 OffsetDelete 0-0 flex=none
-  error_code int16 0+
-  throttle_time_ms int32 0+
-  topics []OffsetDeleteResponseTopic 0+
-    name string 0+
-    partitions []OffsetDeleteResponsePartition 0+
-      partition_index int32 0+
-      error_code int16 0+
-
-request 60 DescribeCluster 0-2 flex=0+
-  include_cluster_authorized_operations bool 0+
-  endpoint_type int8 1+ =1
-  include_fenced_brokers bool 2+
-response 60 DescribeCluster 0-2 flex=0+
-  throttle_time_ms int32 0+
-  error_code int16 0+
-  error_message string 0+ null=0+ =null
-  endpoint_type int8 1+ =1
-  cluster_id string 0+
-  controller_id int32 0+ =-1
-  brokers []DescribeClusterBroker 0+
-    broker_id int32 0+
-    host string 0+
-    port int32 0+
-    rack string 0+ null=0+ =null
-    is_fenced bool 2+
-  cluster_authorized_operations int32 0+ =-2147483648
-"""
-
+TABLES = _load_tables()
 REQUESTS, RESPONSES = _parse_tables(TABLES)
 API_NAMES: dict[int, str] = {key: msg.name for key, msg in REQUESTS.items()}
