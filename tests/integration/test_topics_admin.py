@@ -4,9 +4,11 @@ producing clients.
 """
 from __future__ import annotations
 
+import os
+
 import confluent_kafka
 import pytest
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 from clients import (
     INVALID_PARTITIONS,
@@ -19,6 +21,7 @@ from clients import (
     check_roundtrip,
     confluent_consumer,
     consume_confluent,
+    create_topic,
     produce_confluent,
     produce_kafka_python,
     unique_topic,
@@ -137,3 +140,40 @@ def test_producing_client_auto_creates_topic(broker_factory, client):
     produce(broker.bootstrap, name, 200, 2, source=client)
     wait_for_partitions(broker.bootstrap, name, 2)
     check_roundtrip(consume_confluent(broker.bootstrap, name, 200, range(2)), 200, 2, source=client)
+
+
+@pytest.mark.parametrize("name", ["evil\n", "ok\nok", "trailing\r", "x" * 249 + "\n", "é"])
+def test_topic_name_must_match_kafkas_rule_in_full(broker, name):
+    """Kafka's rule is [a-zA-Z0-9._-]{1,249} for the whole name: a trailing newline (which a
+    `$`-anchored pattern lets through) must not create a folder with a newline in its name."""
+    with RawConnection(broker.bootstrap) as conn:
+        assert conn.create_topics([(name, 1, 1)]) == {name: INVALID_TOPIC_EXCEPTION}
+        # Metadata's auto-creation goes through the same check
+        assert conn.metadata([name], allow_auto_create=True)["topics"][name][0] == INVALID_TOPIC_EXCEPTION
+    assert name not in topic_names(broker.bootstrap)
+    data = os.path.join(broker.data_dir, "logs")
+    assert not [entry for entry in os.listdir(data) if not entry.isprintable() or not entry.isascii()]
+
+
+def test_longest_legal_topic_name_is_accepted(broker):
+    name = "a" * 249
+    with RawConnection(broker.bootstrap) as conn:
+        assert conn.create_topics([(name, 1, 1)]) == {name: NONE}
+
+
+def test_consumer_offsets_partition_count_cannot_change(broker):
+    """Groups map to hash(group) % partitions of __consumer_offsets; Kafka refuses the change."""
+    topic = unique_topic("offs")
+    create_topic(broker.bootstrap, topic, 1)
+    produce_confluent(broker.bootstrap, topic, 1, 1)
+    consumer = confluent_consumer(broker.bootstrap, **{"group.id": unique_topic("grp")})
+    try:
+        consumer.commit(offsets=[confluent_kafka.TopicPartition(topic, 0, 1)], asynchronous=False)
+    finally:
+        consumer.close()
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    before = len(admin.list_topics(timeout=10).topics["__consumer_offsets"].partitions)
+    with pytest.raises(confluent_kafka.KafkaException) as info:
+        admin.create_partitions([NewPartitions("__consumer_offsets", before + 1)])["__consumer_offsets"].result(10)
+    assert info.value.args[0].code() == confluent_kafka.KafkaError.INVALID_PARTITIONS
+    assert len(admin.list_topics(timeout=10).topics["__consumer_offsets"].partitions) == before

@@ -1,4 +1,8 @@
-"""CreatePartitions (37), v0-v3: grow a topic's partition count (never shrink)."""
+"""CreatePartitions (37), v0-v3: grow a topic's partition count (never shrink).
+
+Internal topics are refused: a group's offsets live in partition hash(group) % partition count
+of __consumer_offsets, so more partitions would move groups away from their committed offsets.
+"""
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.storage.log_manager import TopicError
@@ -14,6 +18,10 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
         error, message = ErrorCode.NONE, None
         if topic is None:
             error, message = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist."
+        elif topic.internal:
+            error = ErrorCode.INVALID_PARTITIONS
+            message = (f"Cannot change the partition count of internal topic {name}: it would move "
+                       "consumer groups away from their stored offsets.")
         elif count <= len(topic.partitions):
             error = ErrorCode.INVALID_PARTITIONS
             message = f"Topic currently has {len(topic.partitions)} partitions, which is higher than the requested {count}."

@@ -33,8 +33,9 @@ log = logging.getLogger("fastlog.storage")
 CATALOGUE = "fastlog-topics.json"
 # Record sets at least this large are appended on a worker thread (see append_async).
 OFFLOAD_APPEND_BYTES = 64 * 1024
-LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
-MAX_TOPIC_LENGTH = 249
+# Kafka's rule (Topic.validate): 1-249 of these characters, matched in full (a `$` would also
+# accept a trailing newline), and not "." or "..".
+LEGAL_TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
 
 
 class TopicError(Exception):
@@ -84,7 +85,7 @@ def validate_topic_config(key: str, value: Optional[str]) -> None:
 
 
 def validate_topic_name(name: str) -> None:
-    if not name or name in (".", "..") or len(name) > MAX_TOPIC_LENGTH or not LEGAL_TOPIC.match(name):
+    if name in (".", "..") or not LEGAL_TOPIC.fullmatch(name):
         raise TopicError(INVALID_TOPIC_EXCEPTION, f"Topic name {name!r} is illegal")
 
 
