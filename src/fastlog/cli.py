@@ -12,6 +12,7 @@ import sys
 from typing import Optional, Sequence
 
 from fastlog.config import Config, ConfigError
+from fastlog.storage.log_manager import DataDirInUse
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -33,7 +34,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     try:
         return asyncio.run(_serve(config))
-    except ConfigError as e:
+    except (ConfigError, DataDirInUse) as e:
         print(f"fastlog: {e}", file=sys.stderr)
         return 2
 

@@ -2,6 +2,7 @@
 
 Data folder layout (one folder, the first of log.dirs):
 
+    .lock                      held with flock by the running broker; holds its pid (Kafka's name)
     meta.properties            cluster.id and node.id, written once (Kafka's file name and keys)
     fastlog-topics.json        topic catalogue: name -> {topic_id (hex), partitions, configs,
                                internal}; replaced atomically (write temp, fsync, rename)
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import fcntl
 import json
 import logging
 import os
@@ -31,11 +33,16 @@ from fastlog.config import Config, TOPIC_CONFIG_DEFAULTS
 log = logging.getLogger("fastlog.storage")
 
 CATALOGUE = "fastlog-topics.json"
+LOCK_FILE = ".lock"
 # Record sets at least this large are appended on a worker thread (see append_async).
 OFFLOAD_APPEND_BYTES = 64 * 1024
 # Kafka's rule (Topic.validate): 1-249 of these characters, matched in full (a `$` would also
 # accept a trailing newline), and not "." or "..".
 LEGAL_TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
+
+
+class DataDirInUse(Exception):
+    """Another process holds the data folder's lock: two brokers on one folder lose acked data."""
 
 
 class TopicError(Exception):
@@ -111,11 +118,13 @@ class LogManager:
         self.topics: dict[str, Topic] = {}
         self.by_id: dict[bytes, Topic] = {}
         self.cluster_id = ""
+        self._lock_fd: Optional[int] = None
         self._append_threads = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="append")
 
     # -- start and stop -------------------------------------------------------------------
     def open(self) -> None:
         os.makedirs(self.data_dir, exist_ok=True)
+        self._lock_data_dir()
         self.cluster_id = self._load_meta()
         catalogue = self._read_catalogue()
         for name, entry in catalogue.items():
@@ -133,6 +142,26 @@ class LogManager:
                     plog.close()
                 except Exception:  # keep closing the others; the next start recovers this one
                     log.exception("closing %s failed", topic.name)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
+
+    def _lock_data_dir(self) -> None:
+        """Take the folder's exclusive lock for as long as this process runs (the kernel drops a
+        flock when its holder dies, so a crash never leaves a stale lock)."""
+        path = os.path.join(self.data_dir, LOCK_FILE)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+            os.close(fd)
+            who = f"process {holder}" if holder.isdigit() else "another process"
+            raise DataDirInUse(f"data folder {self.data_dir} is in use by {who} (it holds {path}); "
+                               "two brokers on one folder would overwrite each other's data") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._lock_fd = fd
 
     # -- topics -----------------------------------------------------------------------------
     def get(self, name: str) -> Optional[Topic]:
