@@ -1,5 +1,6 @@
 """DeleteRecords (21), v0-v2: move a partition's log start offset forward (-1 = to its end).
-Internal topics are refused with INVALID_TOPIC_EXCEPTION, as Kafka does."""
+Internal topics are refused with INVALID_TOPIC_EXCEPTION, as Kafka does. Works on a full disk
+(LogManager.delete_records_before), so that an operator can free space through the Kafka API."""
 from fastlog import _native
 from fastlog.handlers._topics import answer_per_partition
 from fastlog.handlers.registry import RequestContext, api
@@ -9,7 +10,7 @@ from fastlog.protocol.responses import DeleteRecordsPartitionResult, DeleteRecor
 HIGH_WATERMARK = -1
 
 
-def _delete(topic, plog, p: dict) -> DeleteRecordsPartitionResult:
+def _delete(logs, topic, plog, p: dict) -> DeleteRecordsPartitionResult:
     out: DeleteRecordsPartitionResult = {"partition_index": p["partition_index"], "low_watermark": -1, "error_code": 0}
     offset = p["offset"]
     if plog is None:
@@ -20,8 +21,8 @@ def _delete(topic, plog, p: dict) -> DeleteRecordsPartitionResult:
         out["error_code"] = ErrorCode.OFFSET_OUT_OF_RANGE
     else:
         try:
-            out["low_watermark"] = plog.delete_records_before(
-                plog.log_end_offset if offset == HIGH_WATERMARK else offset)
+            out["low_watermark"] = logs.delete_records_before(
+                plog, plog.log_end_offset if offset == HIGH_WATERMARK else offset)
         except _native.StorageError as e:
             out["error_code"] = e.code
     return out
@@ -29,5 +30,7 @@ def _delete(topic, plog, p: dict) -> DeleteRecordsPartitionResult:
 
 @api(key=21, name="DeleteRecords", min_version=0, max_version=2)
 async def handle(ctx: RequestContext, request: dict) -> DeleteRecordsResponse:
-    topics = answer_per_partition(ctx.broker, request["topics"], "name", "partition_index", _delete)
+    logs = ctx.broker.logs
+    topics = answer_per_partition(ctx.broker, request["topics"], "name", "partition_index",
+                                  lambda topic, plog, p: _delete(logs, topic, plog, p))
     return {"throttle_time_ms": 0, "topics": topics}

@@ -1,7 +1,9 @@
-"""DeleteTopics (20), v1-v6 (by name, and by id from v6). Internal topics cannot be deleted."""
+"""DeleteTopics (20), v1-v6 (by name, and by id from v6). Internal topics cannot be deleted.
+Works on a full disk (LogManager.freeing_space), so that an operator can free space."""
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DeletableTopicResult, DeleteTopicsResponse
+from fastlog.storage.log_manager import TopicError
 
 ZERO_UUID = bytes(16)
 
@@ -26,9 +28,13 @@ async def handle(ctx: RequestContext, request: dict) -> DeleteTopicsResponse:
         elif topic.internal:
             error, message = ErrorCode.INVALID_TOPIC_EXCEPTION, f"Cannot delete internal topic {topic.name}"
         else:
-            broker.logs.delete_topic(topic.name)
-            if broker.groups is not None and hasattr(broker.groups, "on_topic_deleted"):
-                broker.groups.on_topic_deleted(topic.name)
+            try:
+                broker.logs.delete_topic(topic.name)
+            except TopicError as e:
+                error, message = ErrorCode(e.code), e.message
+            else:
+                if broker.groups is not None and hasattr(broker.groups, "on_topic_deleted"):
+                    broker.groups.on_topic_deleted(topic.name)
         results.append({"name": topic.name if topic else name, "topic_id": topic.topic_id if topic else topic_id,
                         "error_code": error, "error_message": message})
     return {"throttle_time_ms": 0, "responses": results}

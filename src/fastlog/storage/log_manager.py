@@ -6,16 +6,26 @@ Data folder layout (one folder, the first of log.dirs):
     meta.properties            cluster.id and node.id, written once (Kafka's file name and keys)
     fastlog-topics.json        topic catalogue: name -> {topic_id (hex), partitions, configs,
                                internal}; replaced atomically (write temp, fsync, rename)
+    fastlog-reserve            RESERVE_BYTES of zeros, given up so that deletions work on a full disk
     <topic>-<partition>/       one partition log each, format in docs/storage-format.md
 
-The catalogue is written before partition folders are created and before they are removed, so
-after a crash a folder without a catalogue entry is a leftover of a deletion and is removed.
+A new topic's partition folders are created before its catalogue entry is written, and a deleted
+topic's entry is removed before its folders are; so after a crash a folder without a catalogue
+entry is a leftover of an interrupted creation or deletion, and is removed. A topic is visible
+to clients only once its folders and its catalogue entry both exist.
+
+Disk full: appends fail with KAFKA_STORAGE_ERROR. Deleting a topic or records must still work, so
+that the operator can free space through the Kafka API; both write a little metadata first
+(catalogue, log start offset), so when free space is below RESERVE_BYTES the reserve file is
+removed before them, and written again once there is room.
 """
 from __future__ import annotations
 
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
+import errno
 import fcntl
 import json
 import logging
@@ -34,6 +44,8 @@ log = logging.getLogger("fastlog.storage")
 
 CATALOGUE = "fastlog-topics.json"
 LOCK_FILE = ".lock"
+RESERVE_FILE = "fastlog-reserve"
+RESERVE_BYTES = 1 << 20
 # Record sets at least this large are appended on a worker thread (see append_async).
 OFFLOAD_APPEND_BYTES = 64 * 1024
 # Kafka's rule (Topic.validate): 1-249 of these characters, matched in full (a `$` would also
@@ -60,6 +72,7 @@ TOPIC_ALREADY_EXISTS = 36
 INVALID_PARTITIONS = 37
 INVALID_CONFIG = 40
 UNKNOWN_TOPIC_OR_PARTITION = 3
+KAFKA_STORAGE_ERROR = 56
 
 
 # Topic configs the broker reads each time it uses them, so they may change on a live topic.
@@ -133,6 +146,7 @@ class LogManager:
             self._open_partitions(topic)
             self._index(topic)
         self._remove_orphans()
+        self.ensure_reserve()
 
     def close(self) -> None:
         self._append_threads.shutdown(wait=True)
@@ -182,28 +196,47 @@ class LogManager:
 
     def create_topic(self, name: str, num_partitions: int, configs: Optional[dict[str, str]] = None,
                      internal: bool = False) -> Topic:
+        """Create the partition folders, then the catalogue entry, then show the topic; if any
+        step fails (disk full, no file descriptors) nothing is left behind and TopicError says
+        KAFKA_STORAGE_ERROR."""
         self.check_new_topic(name, num_partitions, configs)
         topic = Topic(name, uuid.uuid4().bytes, dict(configs or {}), internal, num_partitions)
-        self._index(topic)
-        self._write_catalogue()
         try:
             self._open_partitions(topic)
-        except Exception:
-            self._unindex(topic)
+            self._index(topic)
             self._write_catalogue()
-            raise
+        except (OSError, _native.StorageError) as e:
+            self._unindex(topic)
+            self._drop_partitions(topic, 0)
+            raise TopicError(KAFKA_STORAGE_ERROR, f"Could not create topic {name}: {_describe(e)}") from None
         log.info("created topic %s with %d partitions", name, num_partitions)
         return topic
 
     def add_partitions(self, name: str, total: int) -> Topic:
         topic = self.topics[name]
-        if total <= len(topic.partitions):
+        before = len(topic.partitions)
+        if total <= before:
             raise TopicError(INVALID_PARTITIONS,
-                             f"Topic currently has {len(topic.partitions)} partitions, {total} would not be an increase.")
-        topic.partition_count = total
-        self._write_catalogue()
-        self._open_partitions(topic)
+                             f"Topic currently has {before} partitions, {total} would not be an increase.")
+        try:
+            topic.partition_count = total
+            self._open_partitions(topic)
+            self._write_catalogue()
+        except (OSError, _native.StorageError) as e:
+            topic.partition_count = before
+            self._drop_partitions(topic, before)
+            raise TopicError(KAFKA_STORAGE_ERROR, f"Could not add partitions to {name}: {_describe(e)}") from None
         return topic
+
+    def _drop_partitions(self, topic: Topic, keep: int) -> None:
+        """Delete the partition logs of `topic` from index `keep` on (undoing a creation)."""
+        for plog in topic.partitions[keep:]:
+            try:
+                plog.delete()
+            except Exception:  # the next start removes folders the catalogue does not list
+                log.warning("could not remove a partition of %s", topic.name)
+        del topic.partitions[keep:]
+        del topic.waiters[keep:]
 
     def alter_topic_configs(self, name: str, configs: dict[str, str], validate_only: bool = False) -> None:
         """Replace a topic's explicit configs (keys left out fall back to the broker defaults).
@@ -231,12 +264,67 @@ class LogManager:
         if topic is None:
             raise TopicError(UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.")
         self._unindex(topic)
-        self._write_catalogue()
+        try:
+            with self.freeing_space():
+                self._write_catalogue()
+        except OSError as e:
+            self._index(topic)
+            raise TopicError(KAFKA_STORAGE_ERROR, f"Could not delete topic {name}: {_describe(e)}") from None
         for plog in topic.partitions:
             plog.delete()
         for waiting in topic.waiters:
             _wake(waiting)
         log.info("deleted topic %s", name)
+
+    def delete_records_before(self, plog: _native.PartitionLog, offset: int) -> int:
+        """Move a partition's log start offset to `offset` (DeleteRecords); works on a full disk."""
+        with self.freeing_space():
+            return plog.delete_records_before(offset)
+
+    # -- the disk-full reserve ----------------------------------------------------------------
+    @contextlib.contextmanager
+    def freeing_space(self):
+        """Around an operation that frees space but first writes a little: give up the reserve
+        when the disk is (nearly) full, and take it back afterwards if there is room."""
+        if self._free_bytes() < RESERVE_BYTES:
+            self._release_reserve()
+        try:
+            yield
+        finally:
+            self.ensure_reserve()
+
+    def ensure_reserve(self) -> None:
+        path = os.path.join(self.data_dir, RESERVE_FILE)
+        try:
+            if os.path.getsize(path) >= RESERVE_BYTES:
+                return
+        except OSError:
+            pass
+        if self._free_bytes() < 2 * RESERVE_BYTES:
+            return  # leave the space to appends; the maintenance loop tries again later
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+            try:
+                os.posix_fallocate(fd, 0, RESERVE_BYTES)
+            finally:
+                os.close(fd)
+        except OSError as e:
+            log.warning("could not write the disk-full reserve %s: %s", path, e)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    def _release_reserve(self) -> None:
+        path = os.path.join(self.data_dir, RESERVE_FILE)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            log.warning("disk nearly full: gave up the %d-byte reserve %s to free space", RESERVE_BYTES, path)
+
+    def _free_bytes(self) -> int:
+        try:
+            st = os.statvfs(self.data_dir)
+        except OSError:
+            return 0
+        return st.f_bavail * st.f_frsize
 
     # -- data -------------------------------------------------------------------------------
     def append(self, topic: Topic, index: int, records, now_ms: Optional[int] = None) -> _native.AppendResult:
@@ -289,6 +377,7 @@ class LogManager:
             if (now - last_retention) * 1000 >= retention_check_ms:
                 last_retention = now
                 self.enforce_retention()
+                self.ensure_reserve()
 
     def flush_all(self, only_dirty: bool = False) -> None:
         for topic in list(self.topics.values()):
@@ -380,6 +469,12 @@ class LogManager:
         if not values:
             _atomic_write(path, f"version=1\ncluster.id={cluster_id}\nnode.id={self.config.node_id}\n")
         return cluster_id
+
+
+def _describe(e: Exception) -> str:
+    if isinstance(e, OSError):
+        return f"{e.strerror or e} ({errno.errorcode.get(e.errno or 0, e.errno)})"
+    return str(e)
 
 
 def _wake(waiting: list[asyncio.Future]) -> None:
