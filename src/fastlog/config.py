@@ -30,6 +30,15 @@ DEFAULTS: dict[str, object] = {
     "delete.topic.enable": True,
     "message.max.bytes": 1048588,
     "socket.request.max.bytes": 104857600,
+    # Bytes of requests read but not yet handled, across all connections (Kafka's memory pool);
+    # a connection waits when it is used up. Kafka's default is -1 (no bound); fastlog bounds it.
+    "queued.max.request.bytes": 268435456,
+    "connections.max.idle.ms": 600000,
+    # fastlog's own: a request must arrive whole within this time (slow or stuck senders are
+    # closed; Kafka has no such bound).
+    "request.arrival.timeout.ms": 60000,
+    "max.connections": 2147483647,
+    "max.connections.per.ip": 2147483647,
     "fetch.max.bytes": 57671680,
     "log.segment.bytes": 1073741824,
     "log.index.interval.bytes": 4096,
@@ -226,10 +235,14 @@ class Config:
                 f"default.replication.factor={rf}: fastlog is a single node, so only 1 is possible")
         self.listener()
         for key in ("message.max.bytes", "socket.request.max.bytes", "log.segment.bytes",
-                    "log.index.interval.bytes", "num.partitions"):
+                    "log.index.interval.bytes", "num.partitions", "connections.max.idle.ms",
+                    "request.arrival.timeout.ms", "max.connections", "max.connections.per.ip"):
             value = self.get_int(key)
             if value is None or value <= 0:
                 raise ConfigError(f"{key} must be a positive integer, got {self.get_str(key)!r}")
+        pool = self.get_int("queued.max.request.bytes")
+        if pool is None or pool == 0 or pool < -1:
+            raise ConfigError(f"queued.max.request.bytes must be positive or -1 (no bound), got {pool!r}")
         for key in ("auto.create.topics.enable", "delete.topic.enable"):
             self.get_bool(key)
         if self.get_str("log.message.timestamp.type") not in ("CreateTime", "LogAppendTime"):

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import errno
 import logging
+import resource
 from typing import Any, Optional
 
 from fastlog.config import Config
 from fastlog.coordinator.producer_ids import ProducerIdManager
 from fastlog.handlers.registry import load_all
 from fastlog.server.connection import Connection
+from fastlog.server.limits import LogThrottle, RequestMemoryPool
 from fastlog.storage.log_manager import LogManager
 
 log = logging.getLogger("fastlog.broker")
@@ -24,6 +28,14 @@ class Broker:
         self.host = "127.0.0.1"
         self.port = 0
         self.connections: set[Connection] = set()
+        self.connections_per_ip: collections.Counter[str] = collections.Counter()
+        self.max_connections = config.get_int("max.connections") or 0
+        self.max_connections_per_ip = config.get_int("max.connections.per.ip") or 0
+        self.idle_s = (config.get_int("connections.max.idle.ms") or 0) / 1000
+        self.arrival_s = (config.get_int("request.arrival.timeout.ms") or 0) / 1000
+        self.request_pool = RequestMemoryPool(config.get_int("queued.max.request.bytes") or -1)
+        # one line per kind of repeated failure every 10 s at most (fd exhaustion fails everything)
+        self.log_throttle = LogThrottle(log)
         self.apis = load_all()
         self._server: Optional[asyncio.AbstractServer] = None
         self._tasks: list[asyncio.Task] = []
@@ -33,18 +45,71 @@ class Broker:
         return self.logs.cluster_id
 
     async def start(self) -> None:
+        raise_fd_limit()
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(self._loop_exception)
         self.logs.open()
         self.producer_ids = ProducerIdManager(self.logs.data_dir)
         self.groups = _group_coordinator(self)
         if self.groups is not None:
             await self.groups.start()
         host, port = self.config.listener()
-        loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: Connection(self), host or None, port, reuse_address=True, backlog=1024)
         bound = self._server.sockets[0].getsockname()
         self.host, self.port = self.config.advertised(bound[0], bound[1])
         self._tasks.append(loop.create_task(self.logs.run_maintenance()))
+        self._tasks.append(loop.create_task(self._police_connections()))
+
+    # -- connection limits ----------------------------------------------------------------
+    def admit(self, conn: Connection) -> Optional[str]:
+        """Count a new connection in, or say why it is refused (max.connections[.per.ip])."""
+        reason = None
+        if len(self.connections) >= self.max_connections:
+            reason = f"max.connections ({self.max_connections}) reached"
+        elif self.connections_per_ip[conn.ip] >= self.max_connections_per_ip:
+            reason = f"max.connections.per.ip ({self.max_connections_per_ip}) reached for {conn.ip}"
+        if reason is not None:
+            self.log_throttle.log("refused", "refusing connection from %s: %s", conn.peer, reason,
+                                  level=logging.WARNING)
+            return reason
+        self.connections.add(conn)
+        self.connections_per_ip[conn.ip] += 1
+        return None
+
+    def forget(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+        self.connections_per_ip[conn.ip] -= 1
+        if self.connections_per_ip[conn.ip] <= 0:
+            del self.connections_per_ip[conn.ip]
+
+    async def _police_connections(self) -> None:
+        """Close connections idle for connections.max.idle.ms, and those whose request has not
+        arrived whole within request.arrival.timeout.ms (a slowloris sender, a stuck client)."""
+        tick = max(min(self.idle_s, self.arrival_s, 5.0) / 4, 0.01)
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(tick)
+            now = loop.time()
+            for conn in list(self.connections):
+                if conn.closed or conn.reading_paused:
+                    continue  # paused by us: the wait is ours, not the client's
+                if conn.partial_since is not None and now - conn.partial_since > self.arrival_s:
+                    conn.abort(f"request not complete after request.arrival.timeout.ms "
+                               f"({self.arrival_s * 1000:.0f} ms)")
+                elif conn.worker is None and now - conn.last_active > self.idle_s:
+                    conn.abort(f"idle for connections.max.idle.ms ({self.idle_s * 1000:.0f} ms)")
+
+    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        """asyncio reports accept() failures here, once a second while file descriptors are out;
+        keep that to one line per 10 s instead of a traceback each time."""
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+            self.log_throttle.log("accept", "cannot accept connections: %s (file descriptor limit %d); "
+                                  "serving the open ones", exc, fd_limit())
+            return
+        self.log_throttle.log(f"loop:{context.get('message')}", "%s", context.get("message"),
+                              exc_info=exc is not None and (type(exc), exc, exc.__traceback__))  # type: ignore[arg-type]
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -58,6 +123,22 @@ class Broker:
             await self.groups.stop()
         self.logs.close()
         log.info("stopped")
+
+
+def fd_limit() -> int:
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def raise_fd_limit() -> None:
+    """Raise the soft limit on open files to the hard one: every connection and every segment
+    file takes a descriptor, and the soft default (often 1024) runs out long before memory does."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as e:
+            log.warning("could not raise the open files limit from %d to %d: %s", soft, hard, e)
+    log.info("open files limit (RLIMIT_NOFILE): %d", fd_limit())
 
 
 def _group_coordinator(broker: Broker) -> Any:

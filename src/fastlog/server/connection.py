@@ -12,6 +12,18 @@ big buffers are reused once their request is handled (allocating a fresh zeroed 
 cost a sixth of the broker's time under produce load): nothing keeps a view of a request's
 bytes after its handler returns (Produce appends, which copies; other fields decode to copies).
 
+A frame's size prefix is not a memory grant: a new big buffer starts at most FIRST_BIG_BUFFER
+bytes and doubles as bytes arrive, and every request's bytes are reserved in the broker-wide
+RequestMemoryPool (queued.max.request.bytes) from its size prefix until it has been handled; a
+connection whose next request does not fit stops reading until bytes come back.
+
+Limits (checked by Broker.police_connections): a request must arrive whole within
+request.arrival.timeout.ms; a connection with nothing in flight for connections.max.idle.ms is
+closed; max.connections and max.connections.per.ip refuse new connections beyond them.
+
+A handler that raises answers its request with UNKNOWN_SERVER_ERROR in the request's own response
+shape (error_response.py) and the connection goes on; only an unparseable frame closes it.
+
 Writing: a response is a list of pieces from the codec; bytes go through the transport, a file
 region (a FileSlice of a segment) goes from the segment file to the socket with sendfile once the
 transport's buffer is empty, so fetched records never become Python objects.
@@ -28,6 +40,8 @@ from fastlog.handlers import api_versions
 from fastlog.handlers.registry import REGISTRY, RequestContext
 from fastlog.protocol import codec
 from fastlog.protocol.codec import CodecError
+from fastlog.protocol.errors import ErrorCode
+from fastlog.server.error_response import error_response
 
 log = logging.getLogger("fastlog.connection")
 
@@ -38,11 +52,14 @@ SCRATCH = 1 << 16
 # with 6, two lz4 producers gave the same throughput at 45 MB peak RSS instead of 55-58 MB.
 SPARE_BUFFERS = 6
 MAX_SPARE_SIZE = 8 << 20
+# A big frame's buffer starts at most this large and doubles as its bytes arrive.
+FIRST_BIG_BUFFER = 1 << 20
 # Stop reading from a client that has this many request bytes queued but not yet handled.
 MAX_QUEUED_BYTES = 64 << 20
 # Handle no further request while this many response bytes wait in the transport buffer.
 MAX_BUFFERED_RESPONSE = 8 << 20
 API_VERSIONS_KEY = 18
+PRODUCE_KEY = 0
 
 
 class ConnectionClosed(Exception):
@@ -59,6 +76,8 @@ class Connection(asyncio.BufferedProtocol):
         self.big: Optional[bytearray] = None   # buffer of a frame larger than scratch, being filled
         self.big_size = 0
         self.big_filled = 0
+        self.big_reserved = 0       # pool bytes granted to the big frame whose header is in scratch
+        self.waiting_for_pool = 0   # bytes this connection waits for in the pool (-1: any release)
         self.spare: list[bytearray] = []       # big buffers free for the next large frame
         self.queue: collections.deque = collections.deque()
         self.queued_bytes = 0
@@ -66,7 +85,12 @@ class Connection(asyncio.BufferedProtocol):
         self.worker: Optional[asyncio.Task] = None
         self.transport: Optional[asyncio.Transport] = None
         self.peer = "?"
+        self.ip = "?"
         self.closed = False
+        self.accepted = False      # counted in the broker's connection limits
+        now = asyncio.get_running_loop().time()
+        self.last_active = now     # last byte read or response written (connections.max.idle.ms)
+        self.partial_since: Optional[float] = None  # when the incomplete frame began to arrive
         self._drain_waiter: Optional[asyncio.Future] = None
         self._writing_paused = False
 
@@ -75,15 +99,36 @@ class Connection(asyncio.BufferedProtocol):
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        self.ip = peer[0] if peer else "?"
+        refused = self.broker.admit(self)
+        if refused:
+            self.closed = True
+            transport.abort()
+            return
+        self.accepted = True
         # high=0: pause_writing fires whenever anything is buffered, resume_writing when the
         # buffer is empty again; that is the signal sendfile needs before it may write.
         transport.set_write_buffer_limits(high=0)
-        self.broker.connections.add(self)
 
     def connection_lost(self, exc) -> None:
         self.closed = True
-        self.broker.connections.discard(self)
+        if self.accepted:
+            self.broker.forget(self)
+            self.accepted = False
         self._wake_drain()
+        pool = self.broker.request_pool
+        if self.waiting_for_pool:
+            pool.cancel(self._pool_granted)
+            self.waiting_for_pool = 0
+        # bytes of requests that will now never be handled go back to the pool
+        for _frame, _owner, reserved in self.queue:
+            pool.release(reserved)
+        self.queue.clear()
+        if self.big is not None:
+            pool.release(self.big_size)
+            self.big = None
+        pool.release(self.big_reserved)
+        self.big_reserved = 0
         if self.worker is not None and not self.worker.done():
             self.worker.cancel()
 
@@ -96,20 +141,32 @@ class Connection(asyncio.BufferedProtocol):
 
     def get_buffer(self, sizehint: int):
         if self.big is not None:
-            return memoryview(self.big)[self.big_filled:self.big_size]
+            if self.big_filled == len(self.big):
+                self._grow_big()
+            return memoryview(self.big)[self.big_filled:min(len(self.big), self.big_size)]
         if self.end == SCRATCH:
             self._compact()
         return memoryview(self.scratch)[self.end:]
 
     def buffer_updated(self, nbytes: int) -> None:
+        self.last_active = asyncio.get_running_loop().time()
         if self.big is not None:
             self.big_filled += nbytes
             if self.big_filled == self.big_size:
                 owner, self.big = self.big, None
-                self._enqueue(memoryview(owner)[:self.big_size], owner)
+                self._enqueue(memoryview(owner)[:self.big_size], owner, self.big_size)
+                self._note_partial()
             return
         self.end += nbytes
         self._cut_frames()
+
+    def _note_partial(self) -> None:
+        """Start the arrival clock of an incomplete frame (request.arrival.timeout.ms)."""
+        if self.big is not None or self.end > self.start:
+            if self.partial_since is None:
+                self.partial_since = self.last_active
+        else:
+            self.partial_since = None
 
     def eof_received(self) -> bool:
         return False  # close our side too
@@ -117,7 +174,7 @@ class Connection(asyncio.BufferedProtocol):
     # -- framing -----------------------------------------------------------------------------
     def _cut_frames(self) -> None:
         scratch = self.scratch
-        while self.end - self.start >= 4 and not self.closed:
+        while self.end - self.start >= 4 and not self.closed and not self.waiting_for_pool:
             size = int.from_bytes(scratch[self.start:self.start + 4], "big", signed=True)
             if size < 0 or size > self.max_frame:
                 self.abort(f"request size {size} is outside 0..socket.request.max.bytes ({self.max_frame})")
@@ -125,21 +182,65 @@ class Connection(asyncio.BufferedProtocol):
             total = 4 + size
             available = self.end - self.start
             if available >= total:
-                self._enqueue(bytes(scratch[self.start + 4:self.start + total]))
+                frame = bytes(scratch[self.start + 4:self.start + total])
                 self.start += total
+                pool = self.broker.request_pool
+                pool.take(size)  # already read: account for it, and read no more while over
+                self._enqueue(frame, None, size)
+                if pool.exhausted and not pool.reserve(0, self._pool_granted):
+                    self._wait_for_pool(-1)
             elif total > SCRATCH:
-                # Too big for the scratch buffer: give it its own and let the socket fill it.
+                # Too big for the scratch buffer: reserve its bytes in the pool (or wait for
+                # them), then give it its own buffer and let the socket fill it.
+                if not self.big_reserved and not self.broker.request_pool.reserve(size, self._pool_granted):
+                    self._wait_for_pool(size)
+                    return
+                self.big_reserved = 0
                 self.big = self._take_buffer(size)
                 self.big_size = size
                 have = available - 4
                 self.big[:have] = scratch[self.start + 4:self.end]
                 self.big_filled = have
                 self.start = self.end = 0
+                self._note_partial()
                 return
             else:
                 break
         if self.start == self.end:
             self.start = self.end = 0
+        self._note_partial()
+
+    def _wait_for_pool(self, size: int) -> None:
+        """Stop reading until the pool grants `size` bytes (-1: until it is below its bound);
+        the pool calls _pool_granted then."""
+        self.waiting_for_pool = size
+        self.partial_since = None  # our wait, not the client's slowness
+        self._update_reading()
+
+    def _pool_granted(self) -> None:
+        granted = max(self.waiting_for_pool, 0)
+        self.waiting_for_pool = 0
+        if self.closed:
+            self.broker.request_pool.release(granted)
+            return
+        self.big_reserved = granted
+        self._update_reading()
+        asyncio.get_running_loop().call_soon(self._cut_frames)
+
+    def _update_reading(self) -> None:
+        want_paused = bool(self.waiting_for_pool) or self.queued_bytes > MAX_QUEUED_BYTES
+        if want_paused != self.reading_paused and self.transport is not None and not self.closed:
+            self.reading_paused = want_paused
+            if want_paused:
+                self.transport.pause_reading()
+            else:
+                self.transport.resume_reading()
+
+    def _grow_big(self) -> None:
+        """The big frame's buffer is full but its request is not: double it (up to the size)."""
+        bigger = bytearray(min(2 * len(self.big), self.big_size))  # type: ignore[arg-type]
+        bigger[:self.big_filled] = self.big  # type: ignore[index]
+        self.big = bigger
 
     def _compact(self) -> None:
         remaining = self.end - self.start
@@ -151,9 +252,10 @@ class Connection(asyncio.BufferedProtocol):
             if len(buf) >= size:
                 return self.spare.pop(i)
         # Round up to a power of two so that one buffer serves the varying sizes of a
-        # client's requests instead of each slightly larger request needing a new one.
+        # client's requests instead of each slightly larger request needing a new one; start
+        # at most FIRST_BIG_BUFFER large, _grow_big doubles it as bytes arrive.
         capacity = 1 << (size - 1).bit_length()
-        return bytearray(capacity if capacity <= MAX_SPARE_SIZE else size)
+        return bytearray(min(capacity if capacity <= MAX_SPARE_SIZE else size, FIRST_BIG_BUFFER))
 
     def _give_back(self, buf: bytearray) -> None:
         if len(buf) > MAX_SPARE_SIZE:
@@ -165,13 +267,14 @@ class Connection(asyncio.BufferedProtocol):
             if len(self.spare[smallest]) < len(buf):
                 self.spare[smallest] = buf
 
-    def _enqueue(self, frame, owner: Optional[bytearray] = None) -> None:
-        """Queue a request; `owner` is the reusable buffer the frame is a view of, if any."""
-        self.queue.append((frame, owner))
+    def _enqueue(self, frame, owner: Optional[bytearray], reserved: int) -> None:
+        """Queue a request; `owner` is the reusable buffer the frame is a view of, if any, and
+        `reserved` the bytes it holds in the request memory pool until it has been handled."""
+        self.partial_since = None
+        self.queue.append((frame, owner, reserved))
         self.queued_bytes += len(frame)
-        if self.queued_bytes > MAX_QUEUED_BYTES and not self.reading_paused:
-            self.reading_paused = True
-            self.transport.pause_reading()
+        if self.queued_bytes > MAX_QUEUED_BYTES:
+            self._update_reading()
         if self.worker is None:
             self.worker = asyncio.get_running_loop().create_task(self._work())
 
@@ -179,21 +282,25 @@ class Connection(asyncio.BufferedProtocol):
     async def _work(self) -> None:
         try:
             while self.queue and not self.closed:
-                frame, owner = self.queue.popleft()
+                frame, owner, reserved = self.queue.popleft()
                 self.queued_bytes -= len(frame)
                 if self.reading_paused and self.queued_bytes < MAX_QUEUED_BYTES // 2:
-                    self.reading_paused = False
-                    self.transport.resume_reading()
-                await self._handle(frame)
+                    self._update_reading()
+                try:
+                    await self._handle(frame)
+                finally:
+                    self.broker.request_pool.release(reserved)
                 if owner is not None:
                     del frame
                     self._give_back(owner)
+                self.last_active = asyncio.get_running_loop().time()
                 if self.transport.get_write_buffer_size() > MAX_BUFFERED_RESPONSE:
                     await self._drained()
         except (ConnectionClosed, asyncio.CancelledError):
             pass
         except Exception:
-            log.exception("connection %s: unexpected error; closing it", self.peer)
+            self.broker.log_throttle.log("connection", "connection %s: unexpected error; closing it",
+                                         self.peer, exc_info=True)
             self.abort("internal error")
         finally:
             self.worker = None
@@ -219,7 +326,12 @@ class Connection(asyncio.BufferedProtocol):
                 self.abort(f"malformed {spec.name} v{version} request: {e}")
                 return
             ctx = RequestContext(self.broker, api_key, version, correlation_id, client_id, self.peer)
-            response = await spec.handler(ctx, request)
+            try:
+                response = await spec.handler(ctx, request)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                response = self._unexpected_error(spec.name, api_key, version, request, e)
             if ctx.close_reason is not None:
                 self.abort(ctx.close_reason)
         if response is None or self.closed:
@@ -229,6 +341,19 @@ class Connection(asyncio.BufferedProtocol):
             self.transport.write(pieces[0])
         else:
             await self._write_pieces(pieces)
+
+    def _unexpected_error(self, api_name: str, api_key: int, version: int, request: dict,
+                          exc: Exception) -> Optional[dict]:
+        """A handler raised: log it (one traceback, rate-limited per API) and answer the request
+        with UNKNOWN_SERVER_ERROR everywhere in its own response shape, as Kafka does."""
+        self.broker.log_throttle.log(
+            f"handler:{api_key}", "%s v%d from %s failed unexpectedly (%s); answered UNKNOWN_SERVER_ERROR",
+            api_name, version, self.peer, type(exc).__name__, exc_info=True)
+        if api_key == PRODUCE_KEY and request.get("acks") == 0:
+            # no response is expected, so closing is the only way to tell the client (Kafka's rule)
+            self.abort(f"{api_name} with acks=0 failed")
+            return None
+        return error_response(api_key, version, request, ErrorCode.UNKNOWN_SERVER_ERROR)
 
     async def _write_pieces(self, pieces: list) -> None:
         for piece in pieces:

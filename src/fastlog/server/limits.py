@@ -1,0 +1,74 @@
+"""Bounds the broker keeps on what clients can make it hold: request memory across all
+connections, and log lines about failures that can repeat thousands of times a second."""
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from typing import Callable
+
+
+class RequestMemoryPool:
+    """Kafka's queued.max.request.bytes memory pool: bytes of requests read but not yet handled,
+    across all connections. A connection whose next request does not fit waits (stops reading)
+    until handled requests give bytes back; waiters are served in arrival order. A request larger
+    than the whole pool is let in when the pool is empty, so it can never wait forever.
+    capacity < 0 means unbounded (Kafka's default; fastlog sets a bound, see config.py)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+        self._waiters: collections.deque[tuple[int, Callable[[], None]]] = collections.deque()
+
+    def _fits(self, size: int) -> bool:
+        return self.capacity < 0 or self.used == 0 or self.used + size <= self.capacity
+
+    def reserve(self, size: int, on_granted: Callable[[], None]) -> bool:
+        """Take `size` bytes now (True), or queue `on_granted`, called once they are taken."""
+        if not self._waiters and self._fits(size):
+            self.used += size
+            return True
+        self._waiters.append((size, on_granted))
+        return False
+
+    def take(self, size: int) -> None:
+        """Account bytes already read (a request that arrived whole in one read)."""
+        self.used += size
+
+    @property
+    def exhausted(self) -> bool:
+        return 0 <= self.capacity < self.used
+
+    def release(self, size: int) -> None:
+        self.used -= size
+        while self._waiters and self._fits(self._waiters[0][0]):
+            size, on_granted = self._waiters.popleft()
+            self.used += size
+            on_granted()
+
+    def cancel(self, on_granted: Callable[[], None]) -> None:
+        self._waiters = collections.deque(w for w in self._waiters if w[1] != on_granted)
+
+
+class LogThrottle:
+    """At most one line per `interval` seconds for each kind of repeated failure (running out of
+    file descriptors fails every request at once); the next line says how many were left out."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 10.0) -> None:
+        self.logger = logger
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._suppressed: collections.Counter[str] = collections.Counter()
+
+    def log(self, kind: str, message: str, *args: object, level: int = logging.ERROR,
+            exc_info: object = False) -> None:
+        now = time.monotonic()
+        last = self._last.get(kind)
+        if last is not None and now - last < self.interval:
+            self._suppressed[kind] += 1
+            return
+        self._last[kind] = now
+        left_out = self._suppressed.pop(kind, 0)
+        if left_out:
+            message += f" ({left_out} more like this in the last {now - last:.0f} s were not logged)"
+        self.logger.log(level, message, *args, exc_info=exc_info)
