@@ -35,10 +35,15 @@ def error_response(api_key: int, api_version: int, request: dict, code: int) -> 
 
 def _fill(sp: schema.StructPlan, source: Any, code: int) -> dict:
     out = schema.default_struct(sp)
-    if not isinstance(source, dict):
+    if isinstance(source, str):
         # an item of a request list of names (DeleteTopics v1-5 names, DescribeGroups ids)
-        source = {"name": source, "group_id": source} if isinstance(source, str) else {}
-    lists = [v for v in source.values() if isinstance(v, list)]
+        source = {"name": source, "group_id": source}
+    elif isinstance(source, int) and not isinstance(source, bool):
+        source = {"partition_index": source}  # OffsetFetch's partition_indexes
+    elif not isinstance(source, dict):
+        source = {}
+    # fields absent at the request's version decode to empty lists: only non-empty ones count
+    lists = [v for v in source.values() if isinstance(v, list) and v]
     # the request's only list answers the response's only (untagged) list of structs
     only_list = len(lists) == 1 and sum(fp.is_array and fp.kind == schema.STRUCT for fp in sp.fields) == 1
     for fp in sp.fields + sp.tagged:
