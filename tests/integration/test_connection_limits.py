@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 
 import pytest
@@ -60,19 +61,54 @@ def test_requests_wait_for_the_memory_pool(broker_factory):
     broker = broker_factory({"queued.max.request.bytes": 1_000_000})
     topic = unique_topic("pool")
     create_topic(broker.bootstrap, topic, 1)
-    batch = build_batch([RawRecord(b"k", os.urandom(700_000), [])])
+    body = _produce_body(topic, build_batch([RawRecord(b"k", os.urandom(700_000), [])]))
     with RawConnection(broker.bootstrap) as a, RawConnection(broker.bootstrap) as b:
         # a's request is half sent: it holds 700 kB of the pool
-        body_a = _produce_body(topic, batch)
-        frame_a = a.header(0, 7) + body_a
+        frame_a = a.header(0, 7) + body
         a.send_raw(i32(len(frame_a)) + frame_a[:len(frame_a) // 2])
         round_trip(broker)
         # b's request does not fit beside it and waits; a completes, then b goes through
-        frame_b = b.header(0, 7) + body_a
+        frame_b = b.header(0, 7) + body
         b.send_raw(i32(len(frame_b)) + frame_b)
         a.send_raw(frame_a[len(frame_a) // 2:])
         assert _produce_error(a.recv_frame()) == NONE
         assert _produce_error(b.recv_frame()) == NONE
+
+
+def test_pool_bounds_request_memory_across_connections(broker_factory):
+    """20 connections each send most of a 6 MB request and stop: with an 8 MB pool the broker
+    takes in one of them at a time (the rest wait in the kernel's socket buffers), and when they
+    hang up every byte goes back to the pool."""
+    broker = broker_factory({"queued.max.request.bytes": 8_000_000, "message.max.bytes": 10_000_000})
+    topic = unique_topic("pool-bound")
+    create_topic(broker.bootstrap, topic, 1)
+    before = rss_bytes(broker.pid)
+    size = 6_000_000
+    socks = [socket.create_connection((broker.host, broker.port)) for _ in range(20)]
+
+    def push(s: socket.socket) -> None:
+        s.settimeout(3)  # a waiting connection's send blocks once the kernel buffers are full
+        try:
+            s.sendall(i32(size) + os.urandom(size - 100_000))
+        except socket.timeout:
+            pass
+
+    threads = [threading.Thread(target=push, args=(s,)) for s in socks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    round_trip(broker)
+    grown = rss_bytes(broker.pid) - before
+    assert grown < 60_000_000, f"RSS grew by {grown} bytes for 20 half-sent 6 MB requests"
+    for s in socks:
+        s.close()
+    # nothing is left reserved: a large produce still goes through on a fresh connection
+    body = _produce_body(topic, build_batch([RawRecord(b"k", os.urandom(5_000_000), [])]))
+    with RawConnection(broker.bootstrap, timeout=60) as conn:
+        frame = conn.header(0, 7) + body
+        conn.send_raw(i32(len(frame)) + frame)
+        assert _produce_error(conn.recv_frame()) == NONE
 
 
 def _produce_body(topic: str, records: bytes) -> bytes:
