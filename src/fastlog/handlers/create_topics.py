@@ -1,10 +1,16 @@
 """CreateTopics (19), v2-v7. One node: replication factor must be 1 (or -1 for the default) and
 manual assignments may only name this node. Unknown topic config names get INVALID_CONFIG.
+A topic whose files cannot be created (disk full, no file descriptors) gets KAFKA_STORAGE_ERROR
+and leaves nothing behind (LogManager.create_topic).
 """
+import logging
+
 from fastlog.config import TOPIC_CONFIG_DEFAULTS
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.storage.log_manager import TopicError
+
+log = logging.getLogger("fastlog.handlers")
 
 # DescribeConfigs config sources (Kafka's ConfigSource ids).
 SOURCE_TOPIC, SOURCE_DEFAULT_BROKER, SOURCE_DEFAULT = 1, 4, 5
@@ -69,6 +75,8 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
                 result.update(topic_id=topic.topic_id, num_partitions=partitions, replication_factor=1,
                               configs=_config_entries(broker, topic))
         except TopicError as e:
+            if e.code == ErrorCode.KAFKA_STORAGE_ERROR:
+                log.warning("CreateTopics from %s: %s", ctx.client_host, e.message)
             result.update(error_code=e.code, error_message=e.message)
         results.append(result)
     return {"throttle_time_ms": 0, "topics": results}

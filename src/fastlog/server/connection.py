@@ -17,7 +17,7 @@ bytes and doubles as bytes arrive, and every request's bytes are reserved in the
 RequestMemoryPool (queued.max.request.bytes) from its size prefix until it has been handled; a
 connection whose next request does not fit stops reading until bytes come back.
 
-Limits (checked by Broker.police_connections): a request must arrive whole within
+Limits (checked by Broker._police_connections): a request must arrive whole within
 request.arrival.timeout.ms; a connection with nothing in flight for connections.max.idle.ms is
 closed; max.connections and max.connections.per.ip refuse new connections beyond them.
 
