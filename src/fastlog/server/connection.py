@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 from fastlog import _native
 from fastlog.handlers import api_versions
@@ -238,8 +238,10 @@ class Connection(asyncio.BufferedProtocol):
 
     def _grow_big(self) -> None:
         """The big frame's buffer is full but its request is not: double it (up to the size)."""
-        bigger = bytearray(min(2 * len(self.big), self.big_size))  # type: ignore[arg-type]
-        bigger[:self.big_filled] = self.big  # type: ignore[index]
+        old = self.big
+        assert old is not None
+        bigger = bytearray(min(2 * len(old), self.big_size))
+        bigger[:self.big_filled] = old
         self.big = bigger
 
     def _compact(self) -> None:
@@ -312,6 +314,7 @@ class Connection(asyncio.BufferedProtocol):
             self.abort(f"malformed request header: {e}")
             return
         spec = REGISTRY.get(api_key)
+        response: Optional[Mapping[str, Any]]
         if spec is None or not spec.min_version <= version <= spec.max_version:
             if api_key != API_VERSIONS_KEY:
                 self.abort(f"unsupported request: api_key={api_key} version={version}")
@@ -343,7 +346,7 @@ class Connection(asyncio.BufferedProtocol):
             await self._write_pieces(pieces)
 
     def _unexpected_error(self, api_name: str, api_key: int, version: int, request: dict,
-                          exc: Exception) -> Optional[dict]:
+                          exc: Exception) -> Optional[Mapping[str, Any]]:
         """A handler raised: log it (one traceback, rate-limited per API) and answer the request
         with UNKNOWN_SERVER_ERROR everywhere in its own response shape, as Kafka does."""
         self.broker.log_throttle.log(

@@ -61,7 +61,7 @@ class LogThrottle:
         self._suppressed: collections.Counter[str] = collections.Counter()
 
     def log(self, kind: str, message: str, *args: object, level: int = logging.ERROR,
-            exc_info: object = False) -> None:
+            exc_info: "logging._ExcInfoType" = False) -> None:
         now = time.monotonic()
         last = self._last.get(kind)
         if last is not None and now - last < self.interval:
@@ -69,6 +69,6 @@ class LogThrottle:
             return
         self._last[kind] = now
         left_out = self._suppressed.pop(kind, 0)
-        if left_out:
+        if left_out and last is not None:
             message += f" ({left_out} more like this in the last {now - last:.0f} s were not logged)"
         self.logger.log(level, message, *args, exc_info=exc_info)
