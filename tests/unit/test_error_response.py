@@ -59,11 +59,13 @@ def test_items_are_named_as_asked():
     answer = error_response(0, 9, produce, UNKNOWN_SERVER_ERROR)
     [topic] = answer["responses"]
     assert topic["name"] == "t"
-    assert [(p["index"], p["error_code"]) for p in topic["partition_responses"]] == [(3, UNKNOWN_SERVER_ERROR)]
+    assert [(p["index"], p["error_code"], p["base_offset"]) for p in topic["partition_responses"]] == \
+        [(3, UNKNOWN_SERVER_ERROR, -1)]
     fetch = {"topics": [{"topic": "t", "partitions": [{"partition": 5}]}]}
     answer = error_response(1, 11, fetch, UNKNOWN_SERVER_ERROR)
     assert answer["error_code"] == UNKNOWN_SERVER_ERROR
     assert answer["responses"][0]["topic"] == "t"
     assert answer["responses"][0]["partitions"][0]["partition_index"] == 5
+    assert answer["responses"][0]["partitions"][0]["high_watermark"] == -1
     names = error_response(20, 3, {"topic_names": ["a", "b"]}, UNKNOWN_SERVER_ERROR)
     assert [(r["name"], r["error_code"]) for r in names["responses"]] == [("a", -1), ("b", -1)]

@@ -7,10 +7,12 @@ error on every item it asked about: for each list of structs in the response it 
 request's list of the same name, else the request's only list when the response has only one
 list at that level too, and copies the
 fields that identify an item (name, partition index, topic id, group id, ...). Every field whose
-name ends in `error_code` gets the code; everything else keeps the schema's default.
+name ends in `error_code` gets the code; offsets, watermarks and timestamps not taken from the
+request are -1 (Kafka's "unknown"); everything else keeps the schema's default.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastlog.protocol import schema
@@ -24,6 +26,7 @@ _SAME_AS = {
     "resource_name": ("name",),
     "member_id": ("member",),
 }
+_UNKNOWN_OFFSET = re.compile(r"offset|watermark|timestamp")
 _SCALAR_TYPES = {schema.STRING: str, schema.INT8: int, schema.INT16: int, schema.INT32: int,
                  schema.INT64: int, schema.UUID: bytes, schema.BOOL: bool}
 
@@ -62,6 +65,9 @@ def _fill(sp: schema.StructPlan, source: Any, code: int) -> dict:
                 if _fits(fp, value):
                     out[fp.name] = value
                     break
+            else:
+                if fp.kind == schema.INT64 and _UNKNOWN_OFFSET.search(fp.name):
+                    out[fp.name] = -1  # Kafka's INVALID_OFFSET / no timestamp in error answers
     return out
 
 
