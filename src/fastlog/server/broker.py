@@ -85,20 +85,29 @@ class Broker:
 
     async def _police_connections(self) -> None:
         """Close connections idle for connections.max.idle.ms, and those whose request has not
-        arrived whole within request.arrival.timeout.ms (a slowloris sender, a stuck client)."""
+        arrived whole within request.arrival.timeout.ms (a slowloris sender, a stuck client).
+        One log line per kind and round (rate-limited), however many were closed."""
         tick = max(min(self.idle_s, self.arrival_s, 5.0) / 4, 0.01)
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(tick)
             now = loop.time()
+            stuck, idle = [], []
             for conn in list(self.connections):
                 if conn.closed or conn.reading_paused:
                     continue  # paused by us: the wait is ours, not the client's
                 if conn.partial_since is not None and now - conn.partial_since > self.arrival_s:
-                    conn.abort(f"request not complete after request.arrival.timeout.ms "
-                               f"({self.arrival_s * 1000:.0f} ms)")
+                    stuck.append(conn)
                 elif conn.worker is None and now - conn.last_active > self.idle_s:
-                    conn.abort(f"idle for connections.max.idle.ms ({self.idle_s * 1000:.0f} ms)")
+                    idle.append(conn)
+            for conns, kind, why in (
+                    (stuck, "stuck", f"request not complete after request.arrival.timeout.ms ({self.arrival_s * 1000:.0f} ms)"),
+                    (idle, "idle", f"idle for connections.max.idle.ms ({self.idle_s * 1000:.0f} ms)")):
+                if conns:
+                    for conn in conns:
+                        conn.abort(why, quiet=True)
+                    self.log_throttle.log(kind, "closed %d connection(s) (%s, ...): %s", len(conns),
+                                          conns[0].peer, why, level=logging.WARNING)
 
     def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
         """asyncio reports accept() failures here, once a second while file descriptors are out;
@@ -114,8 +123,10 @@ class Broker:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+        if self.connections:
+            log.info("shutting down: closing %d connection(s)", len(self.connections))
         for conn in list(self.connections):
-            conn.abort("broker shutting down")
+            conn.abort("broker shutting down", quiet=True)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -405,9 +405,10 @@ class Connection(asyncio.BufferedProtocol):
         if self._drain_waiter is not None and not self._drain_waiter.done():
             self._drain_waiter.set_result(None)
 
-    def abort(self, reason: str) -> None:
-        """Close this connection, with a log line saying why; the broker goes on serving."""
-        if not self.closed:
+    def abort(self, reason: str, quiet: bool = False) -> None:
+        """Close this connection, with a log line saying why (unless the caller logs it: `quiet`);
+        the broker goes on serving."""
+        if not self.closed and not quiet:
             log.warning("closing connection from %s: %s", self.peer, reason)
         self.closed = True
         if self.transport is not None:
