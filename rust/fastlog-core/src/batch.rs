@@ -146,8 +146,40 @@ impl ValidatedBatch {
     }
 }
 
-/// Validate every batch of a produce record set. All-or-nothing: the first error wins.
-pub fn validate_record_set(buf: &[u8], cfg: &ValidationConfig, now_ms: i64) -> Result<Vec<ValidatedBatch>> {
+/// Who appends a record set (Kafka's AppendOrigin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOrigin {
+    /// A client's Produce request of this version: its record set must first pass the request
+    /// rule (`check_produce_record_set`).
+    Client { produce_version: i16 },
+    /// The broker itself (group coordinator, later the transaction coordinator and the cleaner):
+    /// any number of batches in one append.
+    Coordinator,
+}
+
+/// Kafka's ProduceRequest rule for v3+: a partition's record set is exactly one whole batch of
+/// magic 2; anything else is INVALID_RECORD before the batch itself is validated.
+pub fn check_produce_record_set(buf: &[u8], produce_version: i16) -> Result<()> {
+    let one_v2_batch =
+        buf.len() >= HEADER_SIZE && buf[16] == 2 && LOG_OVERHEAD as i64 + be_i32(buf, 8) as i64 == buf.len() as i64;
+    if one_v2_batch {
+        return Ok(());
+    }
+    Err(StorageError::invalid_record(format!(
+        "Produce requests with version {produce_version} are only allowed to contain exactly one record batch of magic 2"
+    )))
+}
+
+/// Validate every batch of a record set to append. All-or-nothing: the first error wins.
+pub fn validate_record_set(
+    buf: &[u8],
+    cfg: &ValidationConfig,
+    now_ms: i64,
+    origin: AppendOrigin,
+) -> Result<Vec<ValidatedBatch>> {
+    if let AppendOrigin::Client { produce_version } = origin {
+        check_produce_record_set(buf, produce_version)?;
+    }
     if buf.is_empty() {
         return Err(StorageError::invalid_record("Produce request must have at least one record batch"));
     }
@@ -339,8 +371,7 @@ impl<R: BufRead> Src<R> {
         if b.len() >= 10 {
             // Fast path: the whole varint is in the buffer.
             let mut v = 0u64;
-            for i in 0..max_bytes as usize {
-                let byte = b[i];
+            for (i, &byte) in b.iter().enumerate().take(max_bytes as usize) {
                 v |= ((byte & 0x7f) as u64) << (7 * i);
                 if byte & 0x80 == 0 {
                     self.consume(i + 1);

@@ -1,13 +1,23 @@
-//! fastlog storage engine: CRC-32C, record batch v2 validation, compression codecs, the
-//! segmented partition log with its indexes, recovery, idempotent producer state, sendfile.
-//! Plain Rust; the Python binding lives in the fastlog-py crate.
+//! fastlog storage engine: CRC-32C, record batch v2 (validation, building, reading records back),
+//! compression codecs, the segmented partition log with its indexes, recovery, idempotent
+//! producer state, sendfile. Plain Rust; the Python binding lives in the fastlog-py crate.
+//!
+//! Modules of the log, one per on-disk structure (each documents its format):
+//! `segment` (`.log`), `offset_index` (`.index`), `time_index` (`.timeindex`), `producer`
+//! (`producer-state.snapshot`), `recovery` (what open trusts and rebuilds), `partition_log`.
 pub mod batch;
 pub mod crc;
 pub mod error;
-pub mod log;
 mod lz4f;
+pub mod offset_index;
+pub mod partition_log;
 pub mod producer;
+pub mod record;
+mod recovery;
+pub mod segment;
 pub mod sendfile;
+pub mod time_index;
 
 pub use error::{code, Result, StorageError};
-pub use log::{AppendResult, FileSlice, LogConfig, PartitionLog};
+pub use partition_log::{AppendResult, LogConfig, PartitionLog};
+pub use segment::FileSlice;

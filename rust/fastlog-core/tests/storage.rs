@@ -5,7 +5,10 @@ use std::path::Path;
 
 use fastlog_core::batch::{self, BatchHeader};
 use fastlog_core::crc::crc32c;
+use fastlog_core::batch::AppendOrigin;
 use fastlog_core::{LogConfig, PartitionLog};
+
+const INTERNAL: AppendOrigin = AppendOrigin::Coordinator;
 
 const BASE_TS: i64 = 1_700_000_000_000;
 const NOW: i64 = BASE_TS + 1000;
@@ -153,9 +156,9 @@ fn read_first(log: &PartitionLog, offset: i64) -> i64 {
 fn validation_error_codes() {
     let good = B::new(3).build();
     let cfgv = batch::ValidationConfig::default();
-    assert_eq!(batch::validate_record_set(&good, &cfgv, NOW).unwrap().len(), 1);
+    assert_eq!(batch::validate_record_set(&good, &cfgv, NOW, INTERNAL).unwrap().len(), 1);
     let check = |b: &[u8], code: i16| {
-        let e = batch::validate_record_set(b, &cfgv, NOW).unwrap_err();
+        let e = batch::validate_record_set(b, &cfgv, NOW, INTERNAL).unwrap_err();
         assert_eq!(e.code, code, "{}", e.message);
     };
     let mut bad_crc = good.clone();
@@ -185,7 +188,7 @@ fn validation_error_codes() {
     future.base_ts = NOW + 3_600_001;
     check(&future.build(), 32);
     let big = batch::ValidationConfig { max_message_bytes: 50, ..cfgv };
-    assert_eq!(batch::validate_record_set(&good, &big, NOW).unwrap_err().code, 10);
+    assert_eq!(batch::validate_record_set(&good, &big, NOW, INTERNAL).unwrap_err().code, 10);
     // Compressed payload that is not what it claims to be.
     for codec in 1..=4u8 {
         let mut b = B::new(2).codec(codec).build();
@@ -194,7 +197,7 @@ fn validation_error_codes() {
             *x ^= 0x5a;
         }
         refresh_crc(&mut b);
-        let e = batch::validate_record_set(&b, &cfgv, NOW).unwrap_err();
+        let e = batch::validate_record_set(&b, &cfgv, NOW, INTERNAL).unwrap_err();
         assert!(e.code == 2 || e.code == 87, "codec {codec}: {e}");
     }
 }
@@ -207,7 +210,7 @@ fn every_codec_round_trips() {
         let mut b = B::new(500).codec(codec);
         b.values = (0..500).map(|i| vec![i as u8; i * 7 % 900]).collect();
         let data = b.build();
-        let r = log.append(&data, NOW).unwrap();
+        let r = log.append(&data, NOW, INTERNAL).unwrap();
         assert_eq!(r.record_count, 500);
         let payload = &data[61..];
         let raw = batch::decompress(payload, codec).unwrap();
@@ -233,7 +236,7 @@ fn roll_index_lookup_and_read() {
     let c = LogConfig { segment_bytes: 3000, index_interval_bytes: 300, ..cfg() };
     let mut log = PartitionLog::open(dir.path(), c).unwrap();
     for i in 0..200 {
-        log.append(&B::new(1 + i % 4).build(), NOW).unwrap();
+        log.append(&B::new(1 + i % 4).build(), NOW, INTERNAL).unwrap();
     }
     assert!(log.segment_count() > 5);
     let leo = log.log_end_offset();
@@ -260,7 +263,7 @@ fn recovery_truncates_torn_tail_and_rebuilds_bad_index() {
     {
         let mut log = PartitionLog::open(dir.path(), c.clone()).unwrap();
         for _ in 0..50 {
-            log.append(&B::new(2).build(), NOW).unwrap();
+            log.append(&B::new(2).build(), NOW, INTERNAL).unwrap();
         }
         // dropped without close(): a crash
     }
@@ -276,7 +279,7 @@ fn recovery_truncates_torn_tail_and_rebuilds_bad_index() {
     for off in [0, 33, 99] {
         assert_eq!(read_first(&log, off), off - off % 2);
     }
-    log.append(&B::new(1).build(), NOW).unwrap();
+    log.append(&B::new(1).build(), NOW, INTERNAL).unwrap();
     log.close().unwrap();
     assert!(dir.path().join(".clean-shutdown").exists());
     let log = PartitionLog::open(dir.path(), c).unwrap();
@@ -289,25 +292,25 @@ fn idempotence_rules() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = PartitionLog::open(dir.path(), cfg()).unwrap();
     let p = |seq, n, epoch| B::new(n).producer(7, epoch, seq).build();
-    assert_eq!(log.append(&p(0, 2, 0), NOW).unwrap().base_offset, 0);
-    assert_eq!(log.append(&p(2, 2, 0), NOW).unwrap().base_offset, 2);
-    let d = log.append(&p(0, 2, 0), NOW).unwrap();
+    assert_eq!(log.append(&p(0, 2, 0), NOW, INTERNAL).unwrap().base_offset, 0);
+    assert_eq!(log.append(&p(2, 2, 0), NOW, INTERNAL).unwrap().base_offset, 2);
+    let d = log.append(&p(0, 2, 0), NOW, INTERNAL).unwrap();
     assert!(d.duplicate && d.base_offset == 0 && d.last_offset == 1);
-    assert_eq!(log.append(&p(5, 1, 0), NOW).unwrap_err().code, 45);
-    assert_eq!(log.append(&p(3, 1, 1), NOW).unwrap_err().code, 45);
-    assert_eq!(log.append(&p(0, 1, 1), NOW).unwrap().base_offset, 4);
-    assert_eq!(log.append(&p(1, 1, 0), NOW).unwrap_err().code, 47);
+    assert_eq!(log.append(&p(5, 1, 0), NOW, INTERNAL).unwrap_err().code, 45);
+    assert_eq!(log.append(&p(3, 1, 1), NOW, INTERNAL).unwrap_err().code, 45);
+    assert_eq!(log.append(&p(0, 1, 1), NOW, INTERNAL).unwrap().base_offset, 4);
+    assert_eq!(log.append(&p(1, 1, 0), NOW, INTERNAL).unwrap_err().code, 47);
     // Wrap-around at i32::MAX.
-    assert_eq!(log.append(&p(i32::MAX, 2, 2), NOW).unwrap_err().code, 45);
+    assert_eq!(log.append(&p(i32::MAX, 2, 2), NOW, INTERNAL).unwrap_err().code, 45);
     let q = |seq, n| B::new(n).producer(8, 0, seq).build();
-    log.append(&q(i32::MAX - 1, 3), NOW).unwrap(); // MAX-1, MAX, 0
-    log.append(&q(1, 1), NOW).unwrap();
+    log.append(&q(i32::MAX - 1, 3), NOW, INTERNAL).unwrap(); // MAX-1, MAX, 0
+    log.append(&q(1, 1), NOW, INTERNAL).unwrap();
     // Rebuilt from the log after a crash.
     drop(log);
     let mut log = PartitionLog::open(dir.path(), cfg()).unwrap();
-    assert!(log.append(&q(1, 1), NOW).unwrap().duplicate);
-    assert_eq!(log.append(&p(2, 1, 1), NOW).unwrap_err().code, 45);
-    assert_eq!(log.append(&p(1, 1, 1), NOW).unwrap().base_offset, 9);
+    assert!(log.append(&q(1, 1), NOW, INTERNAL).unwrap().duplicate);
+    assert_eq!(log.append(&p(2, 1, 1), NOW, INTERNAL).unwrap_err().code, 45);
+    assert_eq!(log.append(&p(1, 1, 1), NOW, INTERNAL).unwrap().base_offset, 9);
 }
 
 #[test]
@@ -315,7 +318,7 @@ fn producer_snapshot_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = PartitionLog::open(dir.path(), cfg()).unwrap();
     for s in 0..10 {
-        log.append(&B::new(1).producer(3, 1, s).build(), NOW).unwrap();
+        log.append(&B::new(1).producer(3, 1, s).build(), NOW, INTERNAL).unwrap();
     }
     let before = log.producer_state().producers.clone();
     log.close().unwrap();
@@ -338,7 +341,7 @@ fn retention_and_delete_records() {
     for i in 0..40 {
         let mut b = B::new(1);
         b.base_ts = BASE_TS + i;
-        log.append(&b.build(), NOW).unwrap();
+        log.append(&b.build(), NOW, INTERNAL).unwrap();
     }
     let segs = log.segment_count();
     assert_eq!(log.enforce_retention(BASE_TS + 100, 1000, -1).unwrap(), 0);
@@ -358,7 +361,7 @@ fn log_append_time_rewrites_header_with_valid_crc() {
     let mut c = cfg();
     c.validation.log_append_time = true;
     let mut log = PartitionLog::open(dir.path(), c).unwrap();
-    let r = log.append(&B::new(3).codec(4).build(), NOW).unwrap();
+    let r = log.append(&B::new(3).codec(4).build(), NOW, INTERNAL).unwrap();
     assert_eq!(r.log_append_time, NOW);
     let data = log.read(0, 0).unwrap().to_vec().unwrap();
     let (h, _) = batch::check_batch_frame(&data, None).unwrap();

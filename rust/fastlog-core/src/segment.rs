@@ -1,0 +1,360 @@
+//! One log segment (`<base>.log`, Kafka's LogSegment) with its offset and time indexes, and the
+//! scanner that reads batch headers back from a segment file.
+//!
+//! Format of `<base>.log`: record batches v2 (layout in batch.rs), back to back from position 0,
+//! exactly as the producer sent them except `baseOffset` (the offset the broker assigned),
+//! `partitionLeaderEpoch` (0) and, when validation had to fix them, `attributes` bit 3 and
+//! `maxTimestamp` with a recomputed CRC. `<base>` is the segment's base offset in 20 decimal
+//! digits. Valid file: batches contiguous to the end of the file, each of magic 2 with
+//! `batchLength >= 49` fitting in the file, base offsets >= the segment base and each batch's
+//! base offset > the previous batch's last offset. The segment's next offset is the last batch's
+//! `baseOffset + lastOffsetDelta + 1` (the base offset when empty).
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::batch::{check_batch_frame, BatchHeader, HEADER_SIZE, LOG_OVERHEAD};
+use crate::error::{code, Result, StorageError};
+use crate::offset_index::OffsetIndex;
+use crate::time_index::TimeIndex;
+
+/// A region of a segment file. Holding the Arc keeps the file open after the segment is deleted.
+#[derive(Debug, Clone)]
+pub struct FileSlice {
+    pub file: Arc<File>,
+    pub position: u64,
+    pub length: u64,
+}
+
+impl FileSlice {
+    pub fn fd(&self) -> i32 {
+        self.file.as_raw_fd()
+    }
+    pub fn to_vec(&self) -> io::Result<Vec<u8>> {
+        let mut v = vec![0u8; self.length as usize];
+        self.file.read_exact_at(&mut v, self.position)?;
+        Ok(v)
+    }
+}
+
+pub(crate) fn io_err(ctx: impl AsRef<str>) -> impl FnOnce(io::Error) -> StorageError {
+    move |e| StorageError::io(ctx.as_ref(), e)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading batches back from a segment file through a window buffer.
+
+pub(crate) enum Step {
+    Batch { pos: u64, header: BatchHeader, size: u64 },
+    End,
+    /// The bytes at `pos` are not a valid batch (torn write or corruption).
+    Bad { pos: u64, reason: String },
+}
+
+#[derive(Debug)]
+pub(crate) struct Scanner {
+    /// Shared with the segment: a scan outlives neither the file nor a deletion of it.
+    file: Arc<File>,
+    end: u64,
+    pos: u64,
+    /// Base offset the next batch must have at least (offsets only grow).
+    min_offset: i64,
+    buf: Vec<u8>,
+    buf_start: u64,
+    window: usize,
+}
+
+impl Scanner {
+    pub(crate) fn new(file: Arc<File>, start: u64, end: u64, min_offset: i64, window: usize) -> Self {
+        Scanner { file, end, pos: start, min_offset, buf: Vec::new(), buf_start: 0, window }
+    }
+
+    /// Make [pos, pos+len) available in the buffer.
+    fn ensure(&mut self, pos: u64, len: u64) -> io::Result<()> {
+        if pos >= self.buf_start && pos + len <= self.buf_start + self.buf.len() as u64 {
+            return Ok(());
+        }
+        let want = (len.max(self.window as u64)).min(self.end - pos) as usize;
+        self.buf.resize(want, 0);
+        self.file.read_exact_at(&mut self.buf, pos)?;
+        self.buf_start = pos;
+        Ok(())
+    }
+
+    pub(crate) fn bytes(&self, pos: u64, len: u64) -> &[u8] {
+        let at = (pos - self.buf_start) as usize;
+        &self.buf[at..at + len as usize]
+    }
+
+    /// Next batch header; with `verify` the whole batch is read and its CRC checked.
+    pub(crate) fn next(&mut self, verify: bool) -> io::Result<Step> {
+        self.next_batch(verify, false)
+    }
+
+    /// As `next`, and with `load` the whole batch is in the buffer afterwards (see `bytes`).
+    pub(crate) fn next_batch(&mut self, verify: bool, load: bool) -> io::Result<Step> {
+        let pos = self.pos;
+        if pos >= self.end {
+            return Ok(Step::End);
+        }
+        if self.end - pos < HEADER_SIZE as u64 {
+            return Ok(Step::Bad { pos, reason: format!("{} trailing bytes are not a batch", self.end - pos) });
+        }
+        self.ensure(pos, HEADER_SIZE as u64)?;
+        let header = BatchHeader::parse(self.bytes(pos, HEADER_SIZE as u64));
+        let size = LOG_OVERHEAD as u64 + header.batch_length.max(0) as u64;
+        let bad = |reason: String| Ok(Step::Bad { pos, reason });
+        if header.batch_length < (HEADER_SIZE - LOG_OVERHEAD) as i32 || header.magic != 2 {
+            return bad(format!("invalid batch length {} or magic {}", header.batch_length, header.magic));
+        }
+        if pos + size > self.end {
+            return bad(format!("batch of {size} bytes runs past the end of the segment"));
+        }
+        if header.base_offset < self.min_offset || header.last_offset_delta < 0 {
+            return bad(format!("batch base offset {} is below the expected {}", header.base_offset, self.min_offset));
+        }
+        if verify || load {
+            self.ensure(pos, size)?;
+        }
+        if verify {
+            if let Err(e) = check_batch_frame(self.bytes(pos, size), None) {
+                return bad(e.message);
+            }
+        }
+        self.pos = pos + size;
+        self.min_offset = header.last_offset() + 1;
+        Ok(Step::Batch { pos, header, size })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segment
+
+#[derive(Debug)]
+pub(crate) struct Segment {
+    pub base: i64,
+    pub log: Arc<File>,
+    pub size: u64,
+    /// Offset after the last batch (== base when empty).
+    pub next_offset: i64,
+    pub index: OffsetIndex,
+    pub time_index: TimeIndex,
+    pub bytes_since_index: u64,
+    /// Largest timestamp in the segment (-1: none) and an offset inside the batch that holds it.
+    pub max_ts: i64,
+    pub max_ts_offset: i64,
+    pub dirty: bool,
+}
+
+pub(crate) fn segment_name(base: i64, ext: &str) -> String {
+    format!("{base:020}.{ext}")
+}
+
+impl Segment {
+    pub fn path(dir: &Path, base: i64, ext: &str) -> PathBuf {
+        dir.join(segment_name(base, ext))
+    }
+
+    fn with_file(base: i64, log: File, size: u64) -> Segment {
+        Segment {
+            base,
+            log: Arc::new(log),
+            size,
+            next_offset: base,
+            index: OffsetIndex::default(),
+            time_index: TimeIndex::default(),
+            bytes_since_index: 0,
+            max_ts: -1,
+            max_ts_offset: -1,
+            dirty: false,
+        }
+    }
+
+    /// A new empty segment with empty index files, open for appends.
+    pub fn create(dir: &Path, base: i64) -> Result<Segment> {
+        let open = |ext: &str| {
+            let p = Segment::path(dir, base, ext);
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&p)
+                .map_err(io_err(format!("create {}", p.display())))
+        };
+        let mut seg = Segment::with_file(base, open("log")?, 0);
+        seg.index.set_file(open("index")?);
+        seg.time_index.set_file(open("timeindex")?);
+        Ok(seg)
+    }
+
+    /// An existing segment file, indexes not loaded (recovery fills them).
+    pub fn open_existing(dir: &Path, base: i64) -> Result<Segment> {
+        let path = Segment::path(dir, base, "log");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(format!("open {}", path.display())))?;
+        let size = file.metadata().map_err(io_err("stat segment"))?.len();
+        Ok(Segment::with_file(base, file, size))
+    }
+
+    /// Open the index files for appends (the active segment after recovery).
+    pub fn open_index_files(&mut self, dir: &Path) -> Result<()> {
+        let open = |ext: &str| {
+            OpenOptions::new().append(true).create(true).open(Segment::path(dir, self.base, ext)).map_err(io_err("open index"))
+        };
+        if !self.index.has_file() {
+            self.index.set_file(open("index")?);
+            self.time_index.set_file(open("timeindex")?);
+        }
+        Ok(())
+    }
+
+    /// Position to start scanning for `offset` (largest indexed batch at or before it).
+    pub fn lookup(&self, offset: i64) -> u64 {
+        let rel = offset - self.base;
+        if rel < 0 {
+            return 0;
+        }
+        self.index.lookup(rel.min(u32::MAX as i64) as u32)
+    }
+
+    /// Offset to start scanning from for the first record with timestamp >= `ts`.
+    pub fn time_lookup(&self, ts: i64) -> i64 {
+        self.base + self.time_index.lookup(ts) as i64
+    }
+
+    /// Position, header and size of the first batch whose last offset is >= `offset`.
+    pub fn find_batch(&self, offset: i64) -> Result<Option<(u64, BatchHeader, u64)>> {
+        let start = self.lookup(offset);
+        let mut sc = Scanner::new(self.log.clone(), start, self.size, i64::MIN, 16 * 1024);
+        loop {
+            match sc.next(false).map_err(io_err("read segment"))? {
+                Step::Batch { pos, header, size } => {
+                    if header.last_offset() >= offset {
+                        return Ok(Some((pos, header, size)));
+                    }
+                }
+                Step::End => return Ok(None),
+                Step::Bad { pos, reason } => return Err(self.damaged(pos, &reason)),
+            }
+        }
+    }
+
+    pub fn damaged(&self, pos: u64, reason: &str) -> StorageError {
+        StorageError::new(code::KAFKA_STORAGE_ERROR, format!("segment {} is damaged at position {pos}: {reason}", self.base))
+    }
+
+    pub fn read_at(&self, pos: u64, len: u64) -> Result<Vec<u8>> {
+        let mut v = vec![0u8; len as usize];
+        self.log.read_exact_at(&mut v, pos).map_err(io_err("read segment"))?;
+        Ok(v)
+    }
+
+    /// Index entries for a batch of `size` bytes at `pos` (Kafka: an entry once more than
+    /// index_interval_bytes were appended since the last one). Returns true if one was added.
+    pub fn maybe_index(&mut self, interval: u64, offset: i64, pos: u64, size: u64) -> bool {
+        let mut added = false;
+        if self.bytes_since_index > interval {
+            self.index.push((offset - self.base) as u32, pos as u32);
+            self.bytes_since_index = 0;
+            added = true;
+            self.maybe_time_entry();
+        }
+        self.bytes_since_index += size;
+        added
+    }
+
+    /// A time index entry if the max timestamp grew since the last entry.
+    pub fn maybe_time_entry(&mut self) {
+        self.time_index.maybe_append(self.max_ts, (self.max_ts_offset - self.base) as u32);
+    }
+
+    /// Write the index entries added since the last call to the open index files.
+    pub fn write_indexes(&mut self) -> Result<()> {
+        self.index.write_pending().map_err(io_err("write offset index"))?;
+        self.time_index.write_pending().map_err(io_err("write time index"))
+    }
+
+    /// Close for appends: final time index entry, index files synced and closed.
+    pub fn seal(&mut self) -> Result<()> {
+        self.maybe_time_entry();
+        self.write_indexes()?;
+        self.index.seal().map_err(io_err("sync index"))?;
+        self.time_index.seal().map_err(io_err("sync index"))
+    }
+
+    pub fn sync(&mut self) -> Result<()> {
+        if self.dirty {
+            self.log.sync_data().map_err(io_err("sync segment"))?;
+            self.index.sync().map_err(io_err("sync index"))?;
+            self.time_index.sync().map_err(io_err("sync index"))?;
+            self.dirty = false;
+        }
+        Ok(())
+    }
+
+    pub fn remove_files(dir: &Path, base: i64) {
+        for ext in ["log", "index", "timeindex"] {
+            let _ = fs::remove_file(Segment::path(dir, base, ext));
+        }
+    }
+
+    /// Write all of `iov` at the end of the segment (one pwritev); on failure the file is cut
+    /// back so that no partial batch stays. The caller updates size and indexes.
+    pub fn write_at_end(&mut self, iov: &[io::IoSlice]) -> Result<()> {
+        let start = self.size;
+        if let Err(e) = pwritev_all(&self.log, iov, start) {
+            let _ = self.log.set_len(start);
+            return Err(StorageError::io("append to segment", e));
+        }
+        self.dirty = true;
+        Ok(())
+    }
+}
+
+/// Write all of `iov` at `offset` with pwritev, continuing after partial writes.
+fn pwritev_all(file: &File, iov: &[io::IoSlice], mut offset: u64) -> io::Result<()> {
+    let fd = file.as_raw_fd();
+    let mut bufs: Vec<libc::iovec> =
+        iov.iter().map(|s| libc::iovec { iov_base: s.as_ptr() as *mut libc::c_void, iov_len: s.len() }).collect();
+    let mut first = 0usize;
+    while first < bufs.len() {
+        let cnt = (bufs.len() - first).min(1024);
+        // SAFETY: every iovec points into a live slice of `iov` (or past its written prefix).
+        let n = unsafe { libc::pwritev(fd, bufs[first..].as_ptr(), cnt as i32, offset as libc::off_t) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::WriteZero, "pwritev wrote nothing"));
+        }
+        offset += n as u64;
+        let mut n = n as usize;
+        while n > 0 {
+            let b = &mut bufs[first];
+            if n >= b.iov_len {
+                n -= b.iov_len;
+                first += 1;
+            } else {
+                // SAFETY: n < iov_len, so the advanced pointer stays inside the same slice.
+                b.iov_base = unsafe { (b.iov_base as *mut u8).add(n) } as *mut libc::c_void;
+                b.iov_len -= n;
+                n = 0;
+            }
+        }
+        while first < bufs.len() && bufs[first].iov_len == 0 {
+            first += 1;
+        }
+    }
+    Ok(())
+}
