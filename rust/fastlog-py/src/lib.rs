@@ -3,37 +3,49 @@
 //! Python threads may share it.
 use std::sync::{Mutex, MutexGuard};
 
-use fastlog_core::batch::ValidationConfig;
+use fastlog_core::batch::{AppendOrigin, ValidationConfig};
+use fastlog_core::record::{BatchOptions, LogRecord, LogRecords, Record as CoreRecord};
 use fastlog_core::{self as core, LogConfig};
 use pyo3::buffer::PyBuffer;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::{PyBytes, PyList, PyType};
 
 /// Inputs at least this big are checksummed with the GIL released.
 const CRC_RELEASE_GIL_BYTES: usize = 64 * 1024;
 
-const STORAGE_ERROR_SRC: &std::ffi::CStr = c"
-class StorageError(Exception):
-    \"\"\"A storage failure; `code` is the Kafka error code to put in the response.\"\"\"
+/// A storage failure; `code` is the Kafka error code to put in the response.
+#[pyclass(extends = PyException, module = "fastlog._native", name = "StorageError", frozen, subclass)]
+struct StorageError {
+    #[pyo3(get)]
+    code: i16,
+    #[pyo3(get)]
+    message: String,
+}
 
-    __module__ = 'fastlog._native'
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f'[{self.code}] {self.message}'
-";
-
-fn storage_error(py: Python<'_>, e: core::StorageError) -> PyErr {
-    let cls = py.import("fastlog._native").and_then(|m| m.getattr("StorageError"));
-    match cls.and_then(|c| c.call1((e.code, e.message.clone()))) {
-        Ok(obj) => PyErr::from_value(obj),
-        Err(err) => err,
+#[pymethods]
+impl StorageError {
+    #[new]
+    #[pyo3(signature = (code, message, /))]
+    fn new(code: i16, message: String) -> Self {
+        StorageError { code, message }
     }
+    fn __str__(&self) -> String {
+        format!("[{}] {}", self.code, self.message)
+    }
+    fn __repr__(&self) -> String {
+        format!("StorageError({}, {:?})", self.code, self.message)
+    }
+    /// Pickling and copy rebuild the exception from its code and message.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, (i16, String))> {
+        let me = slf.get();
+        Ok((slf.get_type(), (me.code, me.message.clone())))
+    }
+}
+
+fn storage_error(_py: Python<'_>, e: core::StorageError) -> PyErr {
+    PyErr::new::<StorageError, _>((e.code, e.message))
 }
 
 /// A contiguous byte view of a Python buffer that may cross a GIL release.
@@ -68,13 +80,27 @@ fn sendfile(py: Python<'_>, out_fd: i32, in_fd: i32, offset: i64, count: i64) ->
     Ok(r?)
 }
 
-/// Validate a produce record set as append() would, without appending; returns the record count.
+fn origin(produce_version: Option<i16>) -> AppendOrigin {
+    match produce_version {
+        Some(v) => AppendOrigin::Client { produce_version: v },
+        None => AppendOrigin::Coordinator,
+    }
+}
+
+/// Validate a record set as append() would, without appending; returns the record count.
 #[pyfunction]
-#[pyo3(signature = (records, now_ms, *, max_message_bytes = 1048588, log_append_time = false))]
-fn validate_records(py: Python<'_>, records: PyBuffer<u8>, now_ms: i64, max_message_bytes: i64, log_append_time: bool) -> PyResult<i64> {
+#[pyo3(signature = (records, now_ms, *, max_message_bytes = 1048588, log_append_time = false, produce_version = None))]
+fn validate_records(
+    py: Python<'_>,
+    records: PyBuffer<u8>,
+    now_ms: i64,
+    max_message_bytes: i64,
+    log_append_time: bool,
+    produce_version: Option<i16>,
+) -> PyResult<i64> {
     let b = view(&records)?;
     let cfg = ValidationConfig { max_message_bytes, log_append_time, ..ValidationConfig::default() };
-    let r = py.detach(|| core::batch::validate_record_set(b.0, &cfg, now_ms));
+    let r = py.detach(|| core::batch::validate_record_set(b.0, &cfg, now_ms, origin(produce_version)));
     r.map(|v| v.iter().map(|b| b.record_count()).sum()).map_err(|e| storage_error(py, e))
 }
 
@@ -210,9 +236,10 @@ impl PartitionLog {
         Ok(PartitionLog { inner: Mutex::new(Some(log)), path })
     }
 
-    fn append(&self, py: Python<'_>, records: PyBuffer<u8>, now_ms: i64) -> PyResult<AppendResult> {
+    #[pyo3(signature = (records, now_ms, *, produce_version = None))]
+    fn append(&self, py: Python<'_>, records: PyBuffer<u8>, now_ms: i64, produce_version: Option<i16>) -> PyResult<AppendResult> {
         let b = view(&records)?;
-        let r = self.with(py, |log| log.append(b.0, now_ms))?;
+        let r = self.with(py, |log| log.append(b.0, now_ms, origin(produce_version)))?;
         Ok(AppendResult {
             base_offset: r.base_offset,
             last_offset: r.last_offset,
@@ -226,6 +253,11 @@ impl PartitionLog {
     fn read(&self, py: Python<'_>, offset: i64, max_bytes: i64) -> PyResult<FileSlice> {
         let inner = self.with(py, |log| log.read(offset, max_bytes))?;
         Ok(FileSlice { inner })
+    }
+
+    fn records(&self, py: Python<'_>, offset: i64) -> PyResult<RecordIterator> {
+        let inner = self.with(py, |log| log.records(offset))?;
+        Ok(RecordIterator { inner, batch: None })
     }
 
     #[getter]
@@ -305,15 +337,120 @@ impl PartitionLog {
     }
 }
 
+type RecordTuple = (Option<PyBackedBytes>, Option<PyBackedBytes>, Vec<(String, Option<PyBackedBytes>)>, i64);
+
+/// One uncompressed (or gzip/zstd) batch v2 of `records`, base offset 0.
+#[pyfunction]
+#[pyo3(signature = (
+    records, *, producer_id = -1, producer_epoch = -1, base_sequence = -1, transactional = false, control = false,
+    compression = 0
+))]
+#[allow(clippy::too_many_arguments)]
+fn build_batch<'py>(
+    py: Python<'py>,
+    records: Vec<RecordTuple>,
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+    transactional: bool,
+    control: bool,
+    compression: u8,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let bytes = |b: Option<PyBackedBytes>| b.map(|b| b.to_vec());
+    let records: Vec<CoreRecord> = records
+        .into_iter()
+        .map(|(key, value, headers, timestamp)| CoreRecord {
+            key: bytes(key),
+            value: bytes(value),
+            headers: headers.into_iter().map(|(k, v)| (k, bytes(v))).collect(),
+            timestamp,
+        })
+        .collect();
+    let opts = BatchOptions { producer_id, producer_epoch, base_sequence, transactional, control, codec: compression };
+    let out = py.detach(|| core::record::build_batch(&records, &opts)).map_err(|e| storage_error(py, e))?;
+    Ok(PyBytes::new(py, &out))
+}
+
+/// One record read back from a partition, with the fields of the batch that holds it.
+#[pyclass(module = "fastlog._native", frozen, get_all)]
+struct Record {
+    offset: i64,
+    timestamp: i64,
+    key: Option<Py<PyBytes>>,
+    value: Option<Py<PyBytes>>,
+    producer_id: i64,
+    producer_epoch: i16,
+    is_transactional: bool,
+    is_control: bool,
+    headers: Py<PyList>,
+}
+
+#[pymethods]
+impl Record {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let show = |b: &Option<Py<PyBytes>>| match b {
+            Some(b) => format!("{:?}", String::from_utf8_lossy(b.as_bytes(py))),
+            None => "None".into(),
+        };
+        format!("Record(offset={}, timestamp={}, key={}, value={})", self.offset, self.timestamp, show(&self.key), show(&self.value))
+    }
+}
+
+/// Iterator over the records of a partition (PartitionLog.records).
+#[pyclass(module = "fastlog._native")]
+struct RecordIterator {
+    inner: LogRecords,
+    batch: Option<(core::batch::BatchHeader, std::vec::IntoIter<LogRecord>)>,
+}
+
+#[pymethods]
+impl RecordIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Record>> {
+        loop {
+            if let Some((h, records)) = self.batch.as_mut() {
+                if let Some(r) = records.next() {
+                    let bytes = |b: Option<Vec<u8>>| b.map(|b| PyBytes::new(py, &b).unbind());
+                    let headers = PyList::empty(py);
+                    for (k, v) in r.headers {
+                        headers.append((k, bytes(v)))?;
+                    }
+                    return Ok(Some(Record {
+                        offset: r.offset,
+                        timestamp: r.timestamp,
+                        key: bytes(r.key),
+                        value: bytes(r.value),
+                        producer_id: h.producer_id,
+                        producer_epoch: h.producer_epoch,
+                        is_transactional: h.is_transactional(),
+                        is_control: h.is_control(),
+                        headers: headers.unbind(),
+                    }));
+                }
+            }
+            let inner = &mut self.inner;
+            match py.detach(|| inner.next()) {
+                None => return Ok(None),
+                Some(Err(e)) => return Err(storage_error(py, e)),
+                Some(Ok(b)) => self.batch = Some((b.header, b.records.into_iter())),
+            }
+        }
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let py = m.py();
-    let errors = PyModule::from_code(py, STORAGE_ERROR_SRC, c"fastlog/_native_errors.py", c"fastlog._native_errors")?;
-    m.add("StorageError", errors.getattr("StorageError")?)?;
+    m.add_class::<StorageError>()?;
     m.add_function(wrap_pyfunction!(crc32c, m)?)?;
     m.add_function(wrap_pyfunction!(sendfile, m)?)?;
     m.add_function(wrap_pyfunction!(validate_records, m)?)?;
     m.add_function(wrap_pyfunction!(decompress, m)?)?;
+    m.add_function(wrap_pyfunction!(build_batch, m)?)?;
+    m.add_class::<Record>()?;
+    m.add_class::<RecordIterator>()?;
     m.add_class::<FileSlice>()?;
     m.add_class::<AppendResult>()?;
     m.add_class::<PartitionLog>()?;
