@@ -3,21 +3,28 @@
 On-disk format: docs/storage-format.md. Every call that touches files, checksums or decompression
 releases the GIL; a PartitionLog may be shared by threads (it has an internal lock).
 """
+from collections.abc import Iterator, Sequence
 from typing import final
 
 from typing_extensions import Buffer, Self
 
-__all__ = ["StorageError", "crc32c", "sendfile", "validate_records", "decompress", "FileSlice", "AppendResult", "PartitionLog"]
+__all__ = [
+    "StorageError", "crc32c", "sendfile", "validate_records", "decompress", "build_batch", "FileSlice",
+    "AppendResult", "PartitionLog", "Record", "RecordIterator",
+]
 
+@final
 class StorageError(Exception):
     """A storage failure; `code` is the Kafka error code to put in the response
     (1 OFFSET_OUT_OF_RANGE, 2 CORRUPT_MESSAGE, 10 MESSAGE_TOO_LARGE, 32 INVALID_TIMESTAMP,
     45 OUT_OF_ORDER_SEQUENCE_NUMBER, 47 INVALID_PRODUCER_EPOCH, 56 KAFKA_STORAGE_ERROR,
-    76 UNSUPPORTED_COMPRESSION_TYPE, 87 INVALID_RECORD)."""
+    76 UNSUPPORTED_COMPRESSION_TYPE, 87 INVALID_RECORD). `str()` is "[code] message"."""
 
-    code: int
-    message: str
-    def __init__(self, code: int, message: str) -> None: ...
+    def __new__(cls, code: int, message: str, /) -> Self: ...
+    @property
+    def code(self) -> int: ...
+    @property
+    def message(self) -> str: ...
 
 def crc32c(data: Buffer, value: int = 0) -> int:
     """CRC-32C (Castagnoli) of `data`, continuing from `value` (crc32c(b, crc32c(a)) == crc32c(a + b))."""
@@ -25,11 +32,62 @@ def crc32c(data: Buffer, value: int = 0) -> int:
 def sendfile(out_fd: int, in_fd: int, offset: int, count: int) -> int:
     """One sendfile(2) call: returns bytes sent (may be < count); raises BlockingIOError on EAGAIN."""
 
-def validate_records(records: Buffer, now_ms: int, *, max_message_bytes: int = 1048588, log_append_time: bool = False) -> int:
-    """Validate a produce record set as PartitionLog.append would, without appending; returns the record count."""
+def validate_records(
+    records: Buffer, now_ms: int, *, max_message_bytes: int = 1048588, log_append_time: bool = False,
+    produce_version: int | None = None,
+) -> int:
+    """Validate a record set as PartitionLog.append would, without appending; returns the record count."""
 
 def decompress(data: Buffer, codec: int) -> bytes:
     """Decompress a batch payload (bytes after the 61-byte header); codec 0 none .. 4 zstd."""
+
+def build_batch(
+    records: Sequence[tuple[bytes | None, bytes | None, Sequence[tuple[str, bytes | None]], int]],
+    *,
+    producer_id: int = -1,
+    producer_epoch: int = -1,
+    base_sequence: int = -1,
+    transactional: bool = False,
+    control: bool = False,
+    compression: int = 0,
+) -> bytes:
+    """One record batch v2 (base offset 0: the log assigns offsets) of (key, value, headers,
+    timestamp) records, ready for PartitionLog.append. compression: 0 none, 1 gzip, 4 zstd.
+    StorageError(87) for no records."""
+
+@final
+class Record:
+    """A record read back from a partition, with the fields of the batch that holds it."""
+
+    @property
+    def offset(self) -> int: ...
+    @property
+    def timestamp(self) -> int:
+        """The record's timestamp (the append time for a LogAppendTime batch)."""
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> list[tuple[str, bytes | None]]: ...
+    @property
+    def producer_id(self) -> int: ...
+    @property
+    def producer_epoch(self) -> int: ...
+    @property
+    def is_transactional(self) -> bool: ...
+    @property
+    def is_control(self) -> bool:
+        """A control record (transaction marker) rather than data."""
+
+@final
+class RecordIterator:
+    """The records of a partition from an offset up to the log end as it was when made; reads
+    and decompresses batch by batch (GIL released), checking each batch's CRC; a damaged batch
+    raises StorageError(56)."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> Record: ...
 
 @final
 class FileSlice:
@@ -78,11 +136,17 @@ class PartitionLog:
         timestamp_before_max_ms: int = 9223372036854775807,
         timestamp_after_max_ms: int = 3600000,
     ) -> Self: ...
-    def append(self, records: Buffer, now_ms: int) -> AppendResult:
-        """Validate a produce record set (v2 batches), assign offsets and append it, all or nothing."""
+    def append(self, records: Buffer, now_ms: int, *, produce_version: int | None = None) -> AppendResult:
+        """Validate a record set (v2 batches), assign offsets and append it, all or nothing.
+        With `produce_version` it is a client's Produce request of that version and must be
+        exactly one whole batch of magic 2 (else StorageError(87)); without, the broker's own
+        append (any number of batches)."""
     def read(self, offset: int, max_bytes: int) -> FileSlice:
         """Region from the batch holding `offset`, up to max_bytes within one segment but at least
         that whole batch; empty at the log end; StorageError(1) outside [log start, log end]."""
+    def records(self, offset: int) -> RecordIterator:
+        """The records from `offset` to the current log end; StorageError(1) outside
+        [log start, log end]."""
     @property
     def log_start_offset(self) -> int: ...
     @property

@@ -1,7 +1,8 @@
 """Durable group state: the internal `__consumer_offsets` topic (format: docs/groups.md).
 
-Committed offsets and group metadata are key/value records in ordinary record batches v2,
-appended through the storage engine like any produce. On start the whole log is replayed (last
+Committed offsets and group metadata are key/value records in ordinary record batches v2, built
+(`_native.build_batch`) and read back (`PartitionLog.records`) by the storage engine, which owns
+the record format, and appended like any produce. On start the whole log is replayed (last
 record per key wins, a null value deletes the key). To keep it from growing without bound the
 log is rewritten per partition: when a partition holds many more records than live keys, the live
 state is appended again as a snapshot and everything before the snapshot is dropped with
@@ -10,12 +11,12 @@ state is appended again as a snapshot and everything before the snapshot is drop
 from __future__ import annotations
 
 import logging
-import os
 import struct
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
 
+from fastlog import _native
 from fastlog.coordinator.group_state import CommittedOffset
 
 if TYPE_CHECKING:
@@ -36,7 +37,6 @@ GROUP_VALUE_V3 = 3
 
 # Split appended records into batches of at most this many bytes (below message.max.bytes).
 BATCH_TARGET_BYTES = 512 * 1024
-READ_CHUNK = 4 * 1024 * 1024
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,106 +197,23 @@ def decode_group_value(data: bytes) -> StoredGroup:
 
 
 # ---------------------------------------------------------------------------------------------
-# Record batch v2 (layout: /work/shared/design/kafka-facts.md)
+# Batches: built and read by the storage engine (fastlog._native owns the record format)
 # ---------------------------------------------------------------------------------------------
-def _varint(n: int) -> bytes:
-    z = (n << 1) ^ (n >> 63)  # zigzag
-    out = bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
-
-
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    shift = 0
-    z = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise ValueError("bad varint")
-        b = data[pos]
-        pos += 1
-        z |= (b & 0x7F) << shift
-        if b < 0x80:
-            break
-        shift += 7
-    return (z >> 1) ^ -(z & 1), pos
-
-
-def _crc32c(data: bytes) -> int:
-    from fastlog import _native
-    return _native.crc32c(data)
-
-
-def encode_record(offset_delta: int, key: bytes, value: Optional[bytes]) -> bytes:
-    body = (b"\x00" + _varint(0) + _varint(offset_delta) + _varint(len(key)) + key
-            + (_varint(-1) if value is None else _varint(len(value)) + value) + _varint(0))
-    return _varint(len(body)) + body
-
-
-def build_batch(records: list[tuple[bytes, Optional[bytes]]], now_ms: int) -> bytes:
-    """One uncompressed batch v2 (no producer id); the log assigns the base offset."""
-    body = b"".join(encode_record(i, k, v) for i, (k, v) in enumerate(records))
-    after_crc = struct.pack(">hiqqqhii", 0, len(records) - 1, now_ms, now_ms, -1, -1, -1, len(records)) + body
-    crc = _crc32c(after_crc)
-    # batchLength counts from partitionLeaderEpoch (offset 12) to the end.
-    batch_length = 4 + 1 + 4 + len(after_crc)
-    return struct.pack(">qiibI", 0, batch_length, 0, 2, crc) + after_crc
-
-
 def build_batches(records: list[tuple[bytes, Optional[bytes]]], now_ms: int) -> bytes:
-    """Records split into batches of about BATCH_TARGET_BYTES, concatenated."""
+    """Records split into uncompressed batches of about BATCH_TARGET_BYTES (no producer id, every
+    record stamped `now_ms`), concatenated for one append."""
     out: list[bytes] = []
-    chunk: list[tuple[bytes, Optional[bytes]]] = []
+    chunk: list[tuple[bytes, Optional[bytes], list[tuple[str, Optional[bytes]]], int]] = []
     size = 0
     for key, value in records:
-        chunk.append((key, value))
+        chunk.append((key, value, [], now_ms))
         size += len(key) + (len(value) if value else 0) + 16
         if size >= BATCH_TARGET_BYTES:
-            out.append(build_batch(chunk, now_ms))
+            out.append(_native.build_batch(chunk))
             chunk, size = [], 0
     if chunk:
-        out.append(build_batch(chunk, now_ms))
+        out.append(_native.build_batch(chunk))
     return b"".join(out)
-
-
-def parse_batches(data: bytes) -> Iterator[tuple[int, int, list[tuple[bytes, Optional[bytes]]]]]:
-    """(base offset, next offset, records) of each whole batch in `data`; stops at a partial one.
-    Compressed or control batches yield no records (we never write them)."""
-    pos = 0
-    while pos + 61 <= len(data):
-        base_offset, batch_length = struct.unpack_from(">qi", data, pos)
-        end = pos + 12 + batch_length
-        if batch_length < 49 or end > len(data):
-            return
-        magic = data[pos + 16]
-        attributes, last_delta = struct.unpack_from(">hi", data, pos + 21)
-        count = struct.unpack_from(">i", data, pos + 57)[0]
-        records: list[tuple[bytes, Optional[bytes]]] = []
-        if magic == 2 and attributes & 0x07 == 0 and not attributes & 0x20:
-            rpos = pos + 61
-            for _ in range(max(count, 0)):
-                length, rpos = _read_varint(data, rpos)
-                rend = rpos + length
-                if length < 0 or rend > end:
-                    raise ValueError("record overruns its batch")
-                p = rpos + 1
-                _, p = _read_varint(data, p)        # timestamp delta
-                _, p = _read_varint(data, p)        # offset delta
-                klen, p = _read_varint(data, p)
-                key = data[p:p + klen] if klen >= 0 else b""
-                p += max(klen, 0)
-                vlen, p = _read_varint(data, p)
-                value = data[p:p + vlen] if vlen >= 0 else None
-                if p + max(vlen, 0) > rend:
-                    raise ValueError("record fields overrun the record")
-                records.append((bytes(key), None if value is None else bytes(value)))
-                rpos = rend
-        elif magic == 2:
-            log.warning("%s: skipping a batch with attributes %#x at offset %d", TOPIC, attributes, base_offset)
-        yield base_offset, base_offset + last_delta + 1, records
-        pos = end
 
 
 def java_string_hash(s: str) -> int:
@@ -351,37 +268,21 @@ class OffsetsLog:
         return topic
 
     def replay(self) -> Iterator[tuple[int, bytes, Optional[bytes]]]:
-        """(partition, key, value) of every record, partition by partition, in log order."""
+        """(partition, key, value) of every record, partition by partition, in log order.
+        Control records (transaction markers) are not group state and are skipped."""
         topic = self.topic
         if topic is None:
             return
         for index, plog in enumerate(topic.partitions):
             count = 0
-            pos = plog.log_start_offset
-            end = plog.log_end_offset
-            while pos < end:
-                try:
-                    region = plog.read(pos, READ_CHUNK)
-                    data = os.pread(region.fd, region.length, region.position)
-                except Exception:
-                    log.exception("%s-%d: read at offset %d failed; stopping replay of it", TOPIC, index, pos)
-                    break
-                advanced = False
-                try:
-                    for base, nxt, records in parse_batches(data):
-                        if nxt <= pos:
-                            continue
-                        for key, value in records:
-                            count += 1
-                            yield index, key, value
-                        pos = nxt
-                        advanced = True
-                except ValueError as e:
-                    log.error("%s-%d: corrupt batch after offset %d (%s); stopping replay of it", TOPIC, index, pos, e)
-                    break
-                if not advanced:
-                    log.error("%s-%d: no whole batch at offset %d; stopping replay of it", TOPIC, index, pos)
-                    break
+            try:
+                for record in plog.records(plog.log_start_offset):
+                    if record.is_control:
+                        continue
+                    count += 1
+                    yield index, record.key or b"", record.value
+            except _native.StorageError as e:
+                log.error("%s-%d: %s; stopping replay of it after %d records", TOPIC, index, e, count)
             self.records_in_log[index] = count
 
     def append(self, partition: int, records: list[tuple[bytes, Optional[bytes]]]) -> None:

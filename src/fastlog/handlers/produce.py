@@ -15,16 +15,6 @@ from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
 
 MIN_REAL_VERSION = 3
-BATCH_HEADER = 61
-MAGIC_OFFSET = 16
-
-
-def _one_v2_batch(records) -> bool:
-    """Kafka's ProduceRequest rule for v3+: each partition carries exactly one whole batch of
-    magic 2 (anything else is INVALID_RECORD before the log validates the batch itself)."""
-    size = len(records)
-    return (size >= BATCH_HEADER and records[MAGIC_OFFSET] == 2
-            and 12 + int.from_bytes(records[8:12], "big", signed=True) == size)
 
 
 def _error(index: int, code: int, message: Optional[str] = None) -> PartitionProduceResponse:
@@ -64,13 +54,11 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
                 partitions_out.append(_error(index, topic_error))
             elif not 0 <= index < len(topic.partitions):
                 partitions_out.append(_error(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
-            elif not part["records"] or not _one_v2_batch(part["records"]):
-                partitions_out.append(_error(
-                    index, ErrorCode.INVALID_RECORD,
-                    f"Produce requests with version {ctx.api_version} are only allowed to contain exactly one record batch of magic 2"))
             else:
                 try:
-                    result = await broker.logs.append_async(topic, index, part["records"], now_ms)
+                    # The engine checks Kafka's rule for v3+ too: exactly one whole batch of magic 2.
+                    result = await broker.logs.append_async(topic, index, part["records"] or b"", now_ms,
+                                                            ctx.api_version)
                 except _native.StorageError as e:
                     partitions_out.append(_error(index, e.code, e.message))
                 else:

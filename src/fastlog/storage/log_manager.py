@@ -27,6 +27,7 @@ import concurrent.futures
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -328,23 +329,27 @@ class LogManager:
 
     # -- data -------------------------------------------------------------------------------
     def append(self, topic: Topic, index: int, records, now_ms: Optional[int] = None) -> _native.AppendResult:
-        """Append a produce request's records to one partition and wake fetches waiting on it."""
+        """The broker's own append (any number of batches, e.g. the group coordinator's) to one
+        partition; wakes fetches waiting on it."""
         result = topic.partitions[index].append(records, now_ms if now_ms is not None else int(time.time() * 1000))
         self._appended(topic, index)
         return result
 
-    async def append_async(self, topic: Topic, index: int, records, now_ms: int) -> _native.AppendResult:
-        """As append, but a large record set is appended on a worker thread: the engine releases
+    async def append_async(self, topic: Topic, index: int, records, now_ms: int,
+                           produce_version: int) -> _native.AppendResult:
+        """Append a client's Produce request (of `produce_version`: the engine also checks the
+        request's rule that a partition carries exactly one v2 batch) and wake waiting fetches.
+        A large record set is appended on a worker thread: the engine releases
         the GIL while it validates and writes, so the event loop goes on receiving and sending for
         other connections meanwhile (and a write stalled by the kernel's dirty-page throttling
         stalls only this request). Small ones stay inline, where a thread hop would cost more
         than the append."""
         plog = topic.partitions[index]
+        append = functools.partial(plog.append, records, now_ms, produce_version=produce_version)
         if len(records) < OFFLOAD_APPEND_BYTES:
-            result = plog.append(records, now_ms)
+            result = append()
         else:
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self._append_threads, plog.append, records, now_ms)
+            result = await asyncio.get_running_loop().run_in_executor(self._append_threads, append)
         self._appended(topic, index)
         return result
 
