@@ -16,7 +16,7 @@ use pyo3::types::{PyBytes, PyList, PyType};
 const CRC_RELEASE_GIL_BYTES: usize = 64 * 1024;
 
 /// A storage failure; `code` is the Kafka error code to put in the response.
-#[pyclass(extends = PyException, module = "fastlog._native", name = "StorageError", frozen, subclass)]
+#[pyclass(extends = PyException, module = "fastlog._native", name = "StorageError", frozen)]
 struct StorageError {
     #[pyo3(get)]
     code: i16,
@@ -344,7 +344,7 @@ type RecordTuple = (Option<PyBackedBytes>, Option<PyBackedBytes>, Vec<(String, O
 #[pyo3(signature = (
     records, *, producer_id = -1, producer_epoch = -1, base_sequence = -1, transactional = false, control = false,
     compression = 0
-))]
+), text_signature = "(records, *, producer_id=-1, producer_epoch=-1, base_sequence=-1, transactional=False, control=False, compression=0)")]
 #[allow(clippy::too_many_arguments)]
 fn build_batch<'py>(
     py: Python<'py>,
