@@ -3,6 +3,7 @@
 #   - kcat from Debian's packages (the kcat tests drive it)
 #   - fastlog itself, editable, with both native parts built in release mode, and the test
 #     clients (confluent-kafka, kafka-python, aiokafka, their codecs) from PyPI
+#   - clippy, if rustup can add it (the suite lints the Rust engine)
 #   - Apache Kafka's jars (tools for the Java-tool tests) from Maven Central, cached in ~/.m2
 # Extra arguments go to pytest.
 set -euo pipefail
@@ -16,6 +17,10 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo (Rust) is needed to build fastlog's storage engine" >&2
     exit 1
+fi
+# The suite runs `cargo clippy -D warnings` on the engine (tests/unit/test_storage_native_checks.py).
+if ! cargo clippy --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
+    rustup component add clippy
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"

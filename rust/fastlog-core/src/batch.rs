@@ -1,5 +1,28 @@
-//! Record batch v2: header parsing, validation of a produce record set (Kafka's LogValidator
-//! rules) and the record walk over uncompressed and compressed payloads.
+//! Record batch v2 (magic 2): header parsing, validation of a record set to append (Kafka's
+//! ProduceRequest and LogValidator rules) and the record walk over uncompressed and compressed
+//! payloads. Records inside a batch, building batches and reading records back: record.rs.
+//!
+//! Batch layout, big-endian (the 61-byte header, then the records):
+//!
+//! | field                | offset | type | note |
+//! |----------------------|--------|------|------|
+//! | baseOffset           | 0      | i64  | assigned by the log (clients send 0) |
+//! | batchLength          | 8      | i32  | bytes after this field: batch size = 12 + batchLength |
+//! | partitionLeaderEpoch | 12     | i32  | 0 in our log |
+//! | magic                | 16     | i8   | 2 |
+//! | crc                  | 17     | u32  | CRC-32C of every byte from attributes to the end |
+//! | attributes           | 21     | i16  | bits 0-2 codec (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd), bit 3 LogAppendTime, bit 4 transactional, bit 5 control |
+//! | lastOffsetDelta      | 23     | i32  | record count - 1 |
+//! | baseTimestamp        | 27     | i64  | first record's timestamp |
+//! | maxTimestamp         | 35     | i64  | largest record timestamp (the append time for LogAppendTime) |
+//! | producerId           | 43     | i64  | -1: none |
+//! | producerEpoch        | 51     | i16  | |
+//! | baseSequence         | 53     | i32  | -1 without a producer id |
+//! | recordsCount         | 57     | i32  | |
+//! | records              | 61     |      | compressed as one block when the codec is not 0 |
+//!
+//! baseOffset and partitionLeaderEpoch are outside the CRC, so the log assigns offsets without
+//! recomputing it; changing attributes or maxTimestamp needs a new CRC (`patch_header`).
 use std::io::{BufRead, BufReader, Read};
 
 use crate::crc::{crc32c, crc32c_append};

@@ -1,8 +1,8 @@
 //! LZ4 frame decoding with the C liblz4 (LZ4F API, built from source by `lz4-sys`).
 //!
-//! Why C: validating lz4 batches spent ~20% of broker time in lz4_flex's safe decoder; LZ4F's
-//! decoder is hardened against malformed input (it uses LZ4_decompress_safe and checks header,
-//! block and content checksums) and is much faster. `Lz4Frames` implements `BufRead` over its
+//! Why C: LZ4F's decoder is hardened against malformed input (it uses LZ4_decompress_safe and
+//! checks header, block and content checksums) and is faster than lz4_flex's safe decoder, which
+//! was a large share of broker time when validating lz4 batches (measurements: docs/bench.md). `Lz4Frames` implements `BufRead` over its
 //! own output buffer, so the record walk skips values inside that buffer (no BufReader copy).
 //!
 //! Memory stays bounded whatever the input claims: one `STREAM_BUF` output buffer plus LZ4F's
