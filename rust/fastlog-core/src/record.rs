@@ -236,8 +236,11 @@ pub fn decode_batch(b: &[u8]) -> Result<RecordBatch> {
         return Err(StorageError::corrupt("Record batch is shorter than its header"));
     }
     let header = BatchHeader::parse(b);
-    let end = header.size().min(b.len());
-    let payload = &b[HEADER_SIZE..end];
+    let size = header.size();
+    if header.batch_length < (HEADER_SIZE - LOG_OVERHEAD) as i32 || size > b.len() {
+        return Err(StorageError::corrupt(format!("Record batch declares {size} bytes but {} are there", b.len())));
+    }
+    let payload = &b[HEADER_SIZE..size];
     let raw: Cow<[u8]> =
         if header.codec() == 0 { Cow::Borrowed(payload) } else { Cow::Owned(batch::decompress(payload, header.codec())?) };
     let mut c = Cursor { data: &raw, pos: 0 };

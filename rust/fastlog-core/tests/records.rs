@@ -151,3 +151,18 @@ fn produce_requests_carry_exactly_one_whole_v2_batch() {
     // The broker's own appends may hold several batches.
     assert_eq!(batch::validate_record_set(&two, &ValidationConfig::default(), NOW, INTERNAL).unwrap().len(), 2);
 }
+
+#[test]
+fn decode_refuses_truncated_or_bad_lengths_without_panicking() {
+    let b = build_batch(&sample(), &BatchOptions::default()).unwrap();
+    for cut in [0, 10, 60, 61, 70, b.len() - 1] {
+        assert_eq!(decode_batch(&b[..cut]).unwrap_err().code, code::CORRUPT_MESSAGE, "cut at {cut}");
+    }
+    let mut short = b.clone();
+    short[8..12].copy_from_slice(&10i32.to_be_bytes()); // batchLength below the header
+    assert!(decode_batch(&short).is_err());
+    let mut garbled = b.clone();
+    let n = garbled.len();
+    garbled[61..n].fill(0xff); // varints that never end
+    assert!(decode_batch(&garbled).is_err());
+}
