@@ -1,6 +1,7 @@
 //! `fastlog._native`: thin PyO3 binding of fastlog-core. Every call that touches files, checksums
 //! or decompression runs with the GIL released; a PartitionLog is guarded by a Mutex so that two
-//! Python threads may share it.
+//! Python threads may share it. Engine errors become `StorageError`, an exception class defined
+//! here (code + message), raised lazily from `storage_error`.
 use std::sync::{Mutex, MutexGuard};
 
 use fastlog_core::batch::{AppendOrigin, ValidationConfig};
@@ -44,7 +45,7 @@ impl StorageError {
     }
 }
 
-fn storage_error(_py: Python<'_>, e: core::StorageError) -> PyErr {
+fn storage_error(e: core::StorageError) -> PyErr {
     PyErr::new::<StorageError, _>((e.code, e.message))
 }
 
@@ -80,6 +81,7 @@ fn sendfile(py: Python<'_>, out_fd: i32, in_fd: i32, offset: i64, count: i64) ->
     Ok(r?)
 }
 
+/// A Produce request's version makes the append a client's (held to the one-batch rule).
 fn origin(produce_version: Option<i16>) -> AppendOrigin {
     match produce_version {
         Some(v) => AppendOrigin::Client { produce_version: v },
@@ -101,14 +103,14 @@ fn validate_records(
     let b = view(&records)?;
     let cfg = ValidationConfig { max_message_bytes, log_append_time, ..ValidationConfig::default() };
     let r = py.detach(|| core::batch::validate_record_set(b.0, &cfg, now_ms, origin(produce_version)));
-    r.map(|v| v.iter().map(|b| b.record_count()).sum()).map_err(|e| storage_error(py, e))
+    r.map(|v| v.iter().map(|b| b.record_count()).sum()).map_err(storage_error)
 }
 
 /// Decompress a batch payload (the bytes after the 61-byte header) of codec 0..4.
 #[pyfunction]
 fn decompress<'py>(py: Python<'py>, data: PyBuffer<u8>, codec: u8) -> PyResult<Bound<'py, PyBytes>> {
     let b = view(&data)?;
-    let r = py.detach(|| core::batch::decompress(b.0, codec)).map_err(|e| storage_error(py, e))?;
+    let r = py.detach(|| core::batch::decompress(b.0, codec)).map_err(storage_error)?;
     Ok(PyBytes::new(py, &r))
 }
 
@@ -190,7 +192,7 @@ impl PartitionLog {
             Some(log) => f(log),
             None => Err(core::StorageError::new(core::code::KAFKA_STORAGE_ERROR, "partition log is closed")),
         });
-        r.map_err(|e| storage_error(py, e))
+        r.map_err(storage_error)
     }
 }
 
@@ -232,7 +234,7 @@ impl PartitionLog {
                 timestamp_after_max_ms: non_negative("timestamp_after_max_ms", timestamp_after_max_ms)? as i64,
             },
         };
-        let log = py.detach(|| core::PartitionLog::open(&path, cfg)).map_err(|e| storage_error(py, e))?;
+        let log = py.detach(|| core::PartitionLog::open(&path, cfg)).map_err(storage_error)?;
         Ok(PartitionLog { inner: Mutex::new(Some(log)), path })
     }
 
@@ -313,7 +315,7 @@ impl PartitionLog {
             }
             res
         });
-        r.map_err(|e| storage_error(py, e))
+        r.map_err(storage_error)
     }
 
     /// Close and remove the partition directory.
@@ -333,7 +335,7 @@ impl PartitionLog {
             *g = None;
             res
         });
-        r.map_err(|e| storage_error(py, e))
+        r.map_err(storage_error)
     }
 }
 
@@ -367,7 +369,7 @@ fn build_batch<'py>(
         })
         .collect();
     let opts = BatchOptions { producer_id, producer_epoch, base_sequence, transactional, control, codec: compression };
-    let out = py.detach(|| core::record::build_batch(&records, &opts)).map_err(|e| storage_error(py, e))?;
+    let out = py.detach(|| core::record::build_batch(&records, &opts)).map_err(storage_error)?;
     Ok(PyBytes::new(py, &out))
 }
 
@@ -434,7 +436,7 @@ impl RecordIterator {
             let inner = &mut self.inner;
             match py.detach(|| inner.next()) {
                 None => return Ok(None),
-                Some(Err(e)) => return Err(storage_error(py, e)),
+                Some(Err(e)) => return Err(storage_error(e)),
                 Some(Ok(b)) => self.batch = Some((b.header, b.records.into_iter())),
             }
         }
