@@ -1,5 +1,21 @@
 //! Idempotent producer state: per producer id the epoch and the last 5 appended batches, with
 //! Kafka's ProducerStateManager/ProducerAppendInfo rules for duplicates, gaps and epochs.
+//!
+//! `producer-state.snapshot` (written at each roll and at close, tmp file + rename) holds the
+//! state after every batch below its end offset, big-endian:
+//!
+//! | field | type |
+//! |-------|------|
+//! | magic | 4 bytes `FLPS` |
+//! | version | u16 = 1 |
+//! | log end offset the state is valid for | i64 |
+//! | producer count | u32 |
+//! | per producer: producer id, epoch, batch count (0..5) | i64, i16, u8 |
+//! | per batch: first sequence, last sequence, first offset, last offset, max timestamp | i32, i32, i64, i64, i64 |
+//! | CRC-32C of all bytes before it | u32 |
+//!
+//! A snapshot that is missing, damaged or beyond the log end is ignored: recovery.rs rebuilds
+//! the state from the batch headers.
 use std::collections::{HashMap, VecDeque};
 
 use crate::batch::BatchHeader;
@@ -160,13 +176,13 @@ impl ProducerAppend<'_> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Snapshot file: written on clean shutdown so that a clean open need not scan the log.
+// Snapshot file (format in the module comment): a clean open need not scan the log.
 
 const SNAPSHOT_MAGIC: &[u8; 4] = b"FLPS";
 const SNAPSHOT_VERSION: u16 = 1;
 
 impl ProducerState {
-    /// Serialise the state valid at log end offset `end_offset` (format in docs/storage-format.md).
+    /// Serialise the state valid at log end offset `end_offset` (format in the module comment).
     pub fn encode_snapshot(&self, end_offset: i64) -> Vec<u8> {
         let mut out = Vec::with_capacity(32 + self.producers.len() * 64);
         out.extend_from_slice(SNAPSHOT_MAGIC);
