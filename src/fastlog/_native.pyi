@@ -33,7 +33,7 @@ def sendfile(out_fd: int, in_fd: int, offset: int, count: int) -> int:
     """One sendfile(2) call: returns bytes sent (may be < count); raises BlockingIOError on EAGAIN."""
 
 def validate_records(
-    records: Buffer, now_ms: int, *, max_message_bytes: int = 1048588, log_append_time: bool = False,
+    records: Buffer, now_ms: int, *, max_message_bytes: int, log_append_time: bool,
     produce_version: int | None = None,
 ) -> int:
     """Validate a record set as PartitionLog.append would, without appending; returns the record count."""
@@ -128,14 +128,16 @@ class PartitionLog:
         cls,
         path: str,
         *,
-        segment_bytes: int = 1073741824,
-        index_interval_bytes: int = 4096,
-        max_message_bytes: int = 1048588,
-        flush_interval_messages: int = 9223372036854775807,
-        log_append_time: bool = False,
-        timestamp_before_max_ms: int = 9223372036854775807,
-        timestamp_after_max_ms: int = 3600000,
-    ) -> Self: ...
+        segment_bytes: int,
+        index_interval_bytes: int,
+        max_message_bytes: int,
+        flush_interval_messages: int,
+        log_append_time: bool,
+        timestamp_before_max_ms: int,
+        timestamp_after_max_ms: int,
+    ) -> Self:
+        """Every setting is given (no defaults here): fastlog.storage.log_manager.log_options
+        reads them from the config table."""
     def append(self, records: Buffer, now_ms: int, *, produce_version: int | None = None) -> AppendResult:
         """Validate a record set (v2 batches), assign offsets and append it, all or nothing.
         With `produce_version` it is a client's Produce request of that version and must be

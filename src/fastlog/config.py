@@ -1,106 +1,405 @@
-"""Broker configuration: server.properties keys, Kafka's defaults, and fastlog's differences.
+"""Every config key fastlog knows, in one typed table (Kafka's ConfigDef is the model), and the
+broker's settings read through it.
 
-Keys and defaults are Apache Kafka's unless the comment says otherwise. A key we do not know is a
-warning, not an error (Kafka configs carry many keys that mean nothing on one node); a known key
-that we accept but that has no effect here is listed in IGNORED_KEYS and also warned about once.
+Each key has Kafka's type, default, validator and importance, one doc line, whether fastlog can
+change it at runtime and whether fastlog acts on it at all. A topic key also names the broker
+keys its default comes from (Kafka's synonyms: retention.ms <- log.retention.ms <-
+log.retention.minutes <- log.retention.hours). The defaults the broker runs with, what
+DescribeConfigs reports, what CreateTopics/AlterConfigs accept and the README's settings tables
+all come from here; nothing else spells a default.
+
+Keys and defaults are Apache Kafka 4.1's unless `kafka_default` says what Kafka's is and `note`
+why fastlog differs. A key not in the table is a warning at start ("unknown config ... ignored");
+a key fastlog accepts but does not act on (`honoured=False`) is a warning too, and the README says so.
 """
 from __future__ import annotations
 
+import enum
 import logging
 import os
-from typing import Iterable, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Optional
 
 log = logging.getLogger("fastlog.config")
 
 LONG_MAX = 2**63 - 1
-
-# key -> default (as Kafka documents it; None = unset). Types follow the default's type.
-DEFAULTS: dict[str, object] = {
-    # fastlog listens on loopback by default (Kafka: PLAINTEXT://:9092, every interface).
-    "listeners": "PLAINTEXT://127.0.0.1:9092",
-    "advertised.listeners": None,
-    # fastlog keeps data in a folder beside where it is started (Kafka: /tmp/kafka-logs).
-    "log.dirs": None,
-    "log.dir": "./fastlog-data",
-    "node.id": 1,
-    "broker.id": -1,
-    "num.partitions": 1,
-    "default.replication.factor": 1,
-    "auto.create.topics.enable": True,
-    "delete.topic.enable": True,
-    "message.max.bytes": 1048588,
-    "socket.request.max.bytes": 104857600,
-    # Bytes of requests read but not yet handled, across all connections (Kafka's memory pool);
-    # a connection waits when it is used up. Kafka's default is -1 (no bound); fastlog bounds it.
-    "queued.max.request.bytes": 268435456,
-    "connections.max.idle.ms": 600000,
-    # fastlog's own: a request must arrive whole within this time (slow or stuck senders are
-    # closed; Kafka has no such bound).
-    "request.arrival.timeout.ms": 60000,
-    "max.connections": 2147483647,
-    "max.connections.per.ip": 2147483647,
-    "fetch.max.bytes": 57671680,
-    "log.segment.bytes": 1073741824,
-    "log.index.interval.bytes": 4096,
-    "log.flush.interval.messages": LONG_MAX,
-    "log.flush.interval.ms": None,
-    "log.flush.scheduler.interval.ms": LONG_MAX,
-    "log.retention.hours": 168,
-    "log.retention.minutes": None,
-    "log.retention.ms": None,
-    "log.retention.bytes": -1,
-    "log.retention.check.interval.ms": 300000,
-    "log.message.timestamp.type": "CreateTime",
-    "log.message.timestamp.before.max.ms": LONG_MAX,
-    "log.message.timestamp.after.max.ms": 3600000,
-    "log.cleanup.policy": "delete",
-    "compression.type": "producer",
-    "offsets.topic.num.partitions": 50,
-    "offsets.topic.replication.factor": 3,
-    "offsets.retention.minutes": 10080,
-    "offsets.retention.check.interval.ms": 600000,
-    # Kafka waits 3 s for more members before the first rebalance of a new group. On a
-    # single-node broker used in test suites and tools that delay is pure waiting: fastlog uses 0.
-    "group.initial.rebalance.delay.ms": 0,
-    "group.min.session.timeout.ms": 6000,
-    "group.max.session.timeout.ms": 1800000,
-    "group.max.size": 2147483647,
-    "transaction.state.log.replication.factor": 3,
-    "transaction.state.log.min.isr": 2,
-    "min.insync.replicas": 1,
-    "cluster.id": None,
-}
-
-# Known Kafka keys that have no meaning on a single asyncio node; accepted with a notice.
-IGNORED_KEYS = {
-    "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers",
-    "controller.listener.names", "listener.security.protocol.map", "inter.broker.listener.name",
-    "num.network.threads", "num.io.threads", "num.recovery.threads.per.data.dir",
-    "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "num.replica.fetchers",
-    "share.coordinator.state.topic.replication.factor", "share.coordinator.state.topic.min.isr",
-    "zookeeper.connect", "log.cleaner.enable", "unclean.leader.election.enable",
-}
-
-# Topic-level config name -> the broker key that gives its default (Kafka's mapping).
-TOPIC_CONFIG_DEFAULTS: dict[str, str] = {
-    "segment.bytes": "log.segment.bytes",
-    "index.interval.bytes": "log.index.interval.bytes",
-    "flush.messages": "log.flush.interval.messages",
-    "flush.ms": "log.flush.interval.ms",
-    "retention.ms": "log.retention.ms",
-    "retention.bytes": "log.retention.bytes",
-    "max.message.bytes": "message.max.bytes",
-    "message.timestamp.type": "log.message.timestamp.type",
-    "message.timestamp.before.max.ms": "log.message.timestamp.before.max.ms",
-    "message.timestamp.after.max.ms": "log.message.timestamp.after.max.ms",
-    "cleanup.policy": "log.cleanup.policy",
-    "compression.type": "compression.type",
-    "min.insync.replicas": "min.insync.replicas",
-}
+INT_MAX = 2**31 - 1
 
 
 class ConfigError(ValueError):
     """A setting fastlog cannot run with; the message says which and why."""
+
+
+class Type(enum.IntEnum):
+    """ConfigDef.Type, numbered as DescribeConfigs' config_type (KIP-569; 0 = UNKNOWN)."""
+    BOOLEAN = 1
+    STRING = 2
+    INT = 3
+    SHORT = 4
+    LONG = 5
+    DOUBLE = 6
+    LIST = 7
+    CLASS = 8
+    PASSWORD = 9
+
+
+class Importance(enum.Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Source(enum.IntEnum):
+    """DescribeConfigs config_source ids (Kafka's ConfigSource)."""
+    TOPIC_CONFIG = 1  # DYNAMIC_TOPIC_CONFIG: set on the topic
+    DYNAMIC_BROKER_CONFIG = 2
+    DYNAMIC_DEFAULT_BROKER_CONFIG = 3
+    STATIC_BROKER_CONFIG = 4  # server.properties or --override
+    DEFAULT_CONFIG = 5
+
+
+_RANGES = {Type.INT: (-2**31, INT_MAX), Type.SHORT: (-2**15, 2**15 - 1), Type.LONG: (-2**63, LONG_MAX)}
+
+
+def parse(type_: Type, text: str) -> Any:
+    """A config value given as text -> its typed value (ConfigDef.parseType); ValueError says why."""
+    text = text.strip() if type_ != Type.PASSWORD else text
+    if type_ == Type.BOOLEAN:
+        if text.lower() not in ("true", "false"):
+            raise ValueError("Expected value to be either true or false")
+        return text.lower() == "true"
+    if type_ in _RANGES:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"Not a number of type {type_.name}") from None
+        low, high = _RANGES[type_]
+        if not low <= value <= high:
+            raise ValueError(f"Not a number of type {type_.name}")
+        return value
+    if type_ == Type.DOUBLE:
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError("Not a number of type DOUBLE") from None
+    if type_ == Type.LIST:
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return text
+
+
+def to_text(type_: Type, value: Any) -> Optional[str]:
+    """A typed value as DescribeConfigs shows it (ConfigDef.convertToString): booleans lowercase."""
+    if value is None:
+        return None
+    if type_ == Type.BOOLEAN:
+        return "true" if value else "false"
+    if type_ == Type.LIST:
+        return ",".join(value)
+    return str(value)
+
+
+# -- validators: each takes a typed value and raises ValueError with the reason -----------------
+def at_least(low: float) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if value is not None and value < low:
+            raise ValueError(f"Value must be at least {low}")
+    return check
+
+
+def between(low: float, high: float) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if value is not None and not low <= value <= high:
+            raise ValueError(f"Value must be no less than {low} and no more than {high}")
+    return check
+
+
+def one_of(*allowed: Any, why: str = "") -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if item not in allowed:
+                raise ValueError(f"must be one of: {', '.join(map(str, allowed))}{why}")
+    return check
+
+
+def must_be_false(why: str) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if value:
+            raise ValueError(why)
+    return check
+
+
+def positive_or_no_bound(value: Any) -> None:
+    if value != -1 and value <= 0:
+        raise ValueError("Value must be positive, or -1 for no bound")
+
+
+def gzip_level(value: Any) -> None:
+    if value != -1 and not 1 <= value <= 9:
+        raise ValueError("Value must be between 1 and 9, or -1 for the default")
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: Type
+    default: Any  # typed; None = no default (unset)
+    importance: Importance
+    doc: str
+    validator: Optional[Callable[[Any], None]] = None
+    honoured: bool = True  # False: accepted and reported, but has no effect on one fastlog node
+    dynamic: bool = False  # fastlog changes it at runtime (topic keys: on a live topic)
+    # Topic keys: the broker key whose value is this key's default (Kafka's TopicConfigSynonyms).
+    broker_key: Optional[str] = None
+    kafka_default: Any = "same"  # Kafka's default where fastlog's differs (then `note` says why)
+    note: str = ""  # what fastlog does differently, for the README
+
+    def check(self, text: str) -> Any:
+        """Parse and validate a value given as text; ConfigError in Kafka's words."""
+        try:
+            value = parse(self.type, text)
+            if self.validator is not None:
+                self.validator(value)
+        except ValueError as e:
+            raise ConfigError(f"Invalid value {text} for configuration {self.name}: {e}") from None
+        return value
+
+
+H, M, L = Importance.HIGH, Importance.MEDIUM, Importance.LOW
+B, S, I, SH, LG, D, LS = Type.BOOLEAN, Type.STRING, Type.INT, Type.SHORT, Type.LONG, Type.DOUBLE, Type.LIST
+ONE_NODE = "one node: no replicas, no controller quorum"
+NO_COMPACTION = "no log compaction yet"
+NO_TIERING = "no tiered storage"
+
+BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
+    # -- the node and its listener --
+    Key("listeners", S, "PLAINTEXT://127.0.0.1:9092", H, "Addresses to listen on, NAME://host:port; port 0 picks a free one.",
+        kafka_default="PLAINTEXT://:9092", note="loopback by default; PLAINTEXT only"),
+    Key("advertised.listeners", S, None, H, "Address given to clients in Metadata; default: the bound listener."),
+    Key("log.dirs", S, None, H, "Data folders; fastlog uses the first.", note="only the first folder is used"),
+    Key("log.dir", S, "./fastlog-data", H, "Data folder when log.dirs is not set.",
+        kafka_default="/tmp/kafka-logs", note="a folder beside where it is started"),
+    Key("node.id", I, 1, H, "This node's id.", kafka_default=None,
+        note="Kafka requires it; a lone node can default to 1"),
+    Key("broker.id", I, -1, H, "Old name of node.id; used when node.id is not set."),
+    Key("cluster.id", S, None, L, "Cluster id written to meta.properties on first start; random if unset.",
+        note="fastlog only: Kafka's kafka-storage format sets it"),
+    # -- topics --
+    Key("num.partitions", I, 1, M, "Partitions of an auto-created topic or one created with -1.", at_least(1)),
+    Key("default.replication.factor", I, 1, M, "Replication factor of new topics.", one_of(1, why=": one node"),
+        note="any other value is refused at start"),
+    Key("auto.create.topics.enable", B, True, H, "Metadata and Produce create a topic that does not exist."),
+    Key("delete.topic.enable", B, True, H, "DeleteTopics is allowed."),
+    # -- requests --
+    Key("message.max.bytes", I, 1048588, H, "Largest record batch accepted (MESSAGE_TOO_LARGE above).", at_least(0)),
+    Key("socket.request.max.bytes", I, 104857600, H, "Largest request frame; a bigger one closes the connection.",
+        at_least(1)),
+    Key("queued.max.request.bytes", LG, 268435456, M,
+        "Request bytes read but not yet handled, across all connections; -1 = no bound.", positive_or_no_bound,
+        kafka_default="-1", note="bounded by default; see docs/reliability.md"),
+    Key("request.arrival.timeout.ms", LG, 60000, M, "A request must arrive whole within this time after its first byte.",
+        at_least(1), note="fastlog only: closes slow or stuck senders"),
+    Key("connections.max.idle.ms", LG, 600000, M, "A connection idle this long is closed.", at_least(1)),
+    Key("max.connections", I, INT_MAX, M, "Most client connections.", at_least(1),
+        note="connections beyond it are closed at once (Kafka stops accepting)"),
+    Key("max.connections.per.ip", I, INT_MAX, M, "Most connections from one client address.", at_least(1),
+        note="connections beyond it are closed at once"),
+    Key("fetch.max.bytes", I, 57671680, M, "Most bytes one Fetch answer carries.", at_least(1024)),
+    # -- the log --
+    Key("log.segment.bytes", I, 1073741824, H, "Size at which a partition starts a new segment file.", at_least(14)),
+    Key("log.index.interval.bytes", I, 4096, M, "Bytes between offset index entries.", at_least(0)),
+    Key("log.index.size.max.bytes", I, 10485760, M, "Largest offset index file.", at_least(4), honoured=False,
+        note="index files grow as needed"),
+    Key("log.flush.interval.messages", LG, LONG_MAX, H, "Messages appended to a partition before fsync.",
+        at_least(1)),
+    Key("log.flush.interval.ms", LG, None, H, "Longest time data stays unflushed; unset: log.flush.scheduler.interval.ms.",
+        at_least(0)),
+    Key("log.flush.scheduler.interval.ms", LG, LONG_MAX, H, "How often the flusher runs (never by default: the page cache)."),
+    Key("log.retention.ms", LG, None, H, "Age after which segments are deleted; -1 = forever.", at_least(-1)),
+    Key("log.retention.minutes", I, None, H, "Retention in minutes, when log.retention.ms is not set."),
+    Key("log.retention.hours", I, 168, H, "Retention in hours, when neither .ms nor .minutes is set."),
+    Key("log.retention.bytes", LG, -1, H, "Size above which a partition's oldest segments are deleted; -1 = no limit."),
+    Key("log.retention.check.interval.ms", LG, 300000, M, "How often retention is checked.", at_least(1)),
+    Key("log.message.timestamp.type", S, "CreateTime", M, "CreateTime keeps the producer's timestamp; LogAppendTime stamps the broker's.",
+        one_of("CreateTime", "LogAppendTime")),
+    Key("log.message.timestamp.before.max.ms", LG, LONG_MAX, M, "Furthest in the past a CreateTime timestamp may be.",
+        at_least(0)),
+    Key("log.message.timestamp.after.max.ms", LG, 3600000, M, "Furthest in the future a CreateTime timestamp may be.",
+        at_least(0)),
+    Key("log.cleanup.policy", LS, ["delete"], M, "delete (by retention) and/or compact.", one_of("delete", "compact"),
+        note="compact is stored, not done"),
+    Key("compression.type", S, "producer", H, "Compression of stored batches.", one_of("producer", why=": fastlog never recompresses"),
+        note="only producer: batches are stored as the producer compressed them"),
+    Key("log.roll.ms", LG, None, M, "Age at which a segment is rolled.", at_least(1), honoured=False,
+        note="segments roll by size only"),
+    Key("log.roll.hours", I, 168, H, "Segment age in hours, when log.roll.ms is not set.", at_least(1), honoured=False,
+        note="segments roll by size only"),
+    Key("log.roll.jitter.ms", LG, None, M, "Random jitter subtracted from the roll time.", at_least(0), honoured=False),
+    Key("log.roll.jitter.hours", I, 0, M, "Roll jitter in hours.", at_least(0), honoured=False),
+    Key("log.segment.delete.delay.ms", LG, 60000, H, "Wait before a deleted segment's files are removed.", at_least(0),
+        honoured=False, note="files are removed at once"),
+    Key("log.preallocate", B, False, M, "Preallocate segment files.", honoured=False),
+    Key("log.cleaner.enable", B, True, M, "Run the log cleaner.", honoured=False, note=NO_COMPACTION),
+    Key("log.cleaner.delete.retention.ms", LG, 86400000, M, "How long compaction keeps delete tombstones.",
+        at_least(0), honoured=False, note=NO_COMPACTION),
+    Key("log.cleaner.min.cleanable.ratio", D, 0.5, M, "Dirty ratio at which a log is compacted.", between(0, 1),
+        honoured=False, note=NO_COMPACTION),
+    Key("log.cleaner.min.compaction.lag.ms", LG, 0, M, "Least age of a record before compaction.", at_least(0),
+        honoured=False, note=NO_COMPACTION),
+    Key("log.cleaner.max.compaction.lag.ms", LG, LONG_MAX, M, "Greatest age of an uncompacted record.", at_least(1),
+        honoured=False, note=NO_COMPACTION),
+    Key("log.local.retention.ms", LG, -2, M, "Local retention with tiered storage.", at_least(-2), honoured=False,
+        note=NO_TIERING),
+    Key("log.local.retention.bytes", LG, -2, M, "Local size limit with tiered storage.", at_least(-2), honoured=False,
+        note=NO_TIERING),
+    Key("compression.gzip.level", I, -1, M, "gzip level when the broker compresses.", gzip_level, honoured=False,
+        note="fastlog never recompresses"),
+    Key("compression.lz4.level", I, 9, M, "lz4 level when the broker compresses.", between(1, 17), honoured=False,
+        note="fastlog never recompresses"),
+    Key("compression.zstd.level", I, 3, M, "zstd level when the broker compresses.", between(-131072, 22),
+        honoured=False, note="fastlog never recompresses"),
+    Key("min.insync.replicas", I, 1, H, "Replicas that must have a write acknowledged with acks=all.", at_least(1),
+        honoured=False, note="one replica, always in sync"),
+    Key("unclean.leader.election.enable", B, False, H, "Elect an out-of-sync replica as leader.", honoured=False,
+        note=ONE_NODE),
+    # -- consumer groups --
+    Key("offsets.topic.num.partitions", I, 50, H, "Partitions of __consumer_offsets.", at_least(1)),
+    Key("offsets.topic.segment.bytes", I, 104857600, H, "Segment size of __consumer_offsets.", at_least(1)),
+    Key("offsets.topic.replication.factor", SH, 3, H, "Replication factor of __consumer_offsets.", at_least(1),
+        honoured=False, note=ONE_NODE),
+    Key("offsets.retention.minutes", I, 10080, H, "How long committed offsets of an empty group are kept.", at_least(1)),
+    Key("offsets.retention.check.interval.ms", LG, 600000, H, "How often stale offsets are removed.", at_least(1)),
+    Key("offset.metadata.max.bytes", I, 4096, H, "Longest metadata string of a committed offset."),
+    Key("group.initial.rebalance.delay.ms", I, 0, M, "Wait for more members before a new group's first rebalance.",
+        kafka_default=3000, note="on one node used by tests and tools the wait only slows every first join"),
+    Key("group.min.session.timeout.ms", I, 6000, M, "Shortest session timeout a member may ask for."),
+    Key("group.max.session.timeout.ms", I, 1800000, M, "Longest session timeout a member may ask for."),
+    Key("group.max.size", I, INT_MAX, M, "Most members of one group.", at_least(1)),
+    # -- keys of a cluster or of threads: accepted, no effect on one asyncio node --
+    Key("transaction.state.log.replication.factor", SH, 3, H, "Replication factor of __transaction_state.",
+        at_least(1), honoured=False, note="no transactions yet"),
+    Key("transaction.state.log.min.isr", I, 2, H, "min.insync.replicas of __transaction_state.", at_least(1),
+        honoured=False, note="no transactions yet"),
+    Key("share.coordinator.state.topic.replication.factor", SH, 3, M, "Replication factor of __share_group_state.",
+        at_least(1), honoured=False, note="no share groups"),
+    Key("share.coordinator.state.topic.min.isr", SH, 2, M, "min.insync.replicas of __share_group_state.", at_least(1),
+        honoured=False, note="no share groups"),
+    Key("process.roles", LS, None, H, "broker and/or controller.", honoured=False, note=ONE_NODE),
+    Key("controller.quorum.voters", LS, [], H, "The controller quorum, id@host:port.", honoured=False, note=ONE_NODE),
+    Key("controller.quorum.bootstrap.servers", LS, [], H, "Controllers to discover the quorum from.", honoured=False,
+        note=ONE_NODE),
+    Key("controller.listener.names", S, None, H, "Listeners the controller uses.", honoured=False, note=ONE_NODE),
+    Key("inter.broker.listener.name", S, None, M, "Listener brokers use between themselves.", honoured=False,
+        note=ONE_NODE),
+    Key("listener.security.protocol.map", S, "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT",
+        L, "Listener name -> security protocol.", honoured=False, note="PLAINTEXT only"),
+    Key("num.network.threads", I, 3, H, "Network threads.", at_least(1), honoured=False, note="one asyncio loop"),
+    Key("num.io.threads", I, 8, H, "Request handler threads.", at_least(1), honoured=False, note="one asyncio loop"),
+    Key("num.recovery.threads.per.data.dir", I, 2, H, "Threads recovering logs at start.", at_least(1),
+        honoured=False),
+    Key("num.replica.fetchers", I, 1, H, "Replica fetcher threads.", honoured=False, note=ONE_NODE),
+    Key("socket.send.buffer.bytes", I, 102400, H, "SO_SNDBUF of client sockets; -1 = the OS default.",
+        honoured=False, note="the OS default is used"),
+    Key("socket.receive.buffer.bytes", I, 102400, H, "SO_RCVBUF of client sockets; -1 = the OS default.",
+        honoured=False, note="the OS default is used"),
+]}
+
+# Broker keys that stand for one setting in different units, most precise first; the first one
+# set wins (Kafka's DynamicBrokerConfig.brokerConfigSynonyms). Value = milliseconds per unit.
+_SYNONYM_GROUPS: list[list[tuple[str, int]]] = [
+    [("log.retention.ms", 1), ("log.retention.minutes", 60_000), ("log.retention.hours", 3_600_000)],
+    [("log.roll.ms", 1), ("log.roll.hours", 3_600_000)],
+    [("log.roll.jitter.ms", 1), ("log.roll.jitter.hours", 3_600_000)],
+    [("log.flush.interval.ms", 1), ("log.flush.scheduler.interval.ms", 1)],
+]
+BROKER_SYNONYMS: dict[str, list[tuple[str, int]]] = {name: group for group in _SYNONYM_GROUPS for name, _ in group}
+
+
+def _topic(name: str, type_: Type, default: Any, importance: Importance, doc: str, broker_key: Optional[str],
+           validator: Optional[Callable[[Any], None]] = None, **kw: Any) -> Key:
+    return Key(name, type_, default, importance, doc, validator, broker_key=broker_key, **kw)
+
+
+# Every topic config Kafka 4.1 reports for a topic. A key fastlog does not act on is stored and
+# reported, and may change on a live topic (nothing reads it); `dynamic` marks the ones fastlog
+# reads at each use (the others are fixed in the open partition logs).
+TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
+    _topic("cleanup.policy", LS, ["delete"], M, "delete (by retention) and/or compact.", "log.cleanup.policy",
+           one_of("delete", "compact"), dynamic=True, note="compact is stored, not done: segments go by retention only"),
+    _topic("compression.type", S, "producer", M, "Compression of stored batches.", "compression.type",
+           one_of("producer", why=": fastlog never recompresses"), note="only producer"),
+    _topic("compression.gzip.level", I, -1, M, "gzip level when the broker compresses.", "compression.gzip.level",
+           gzip_level, honoured=False, dynamic=True, note="fastlog never recompresses"),
+    _topic("compression.lz4.level", I, 9, M, "lz4 level when the broker compresses.", "compression.lz4.level",
+           between(1, 17), honoured=False, dynamic=True, note="fastlog never recompresses"),
+    _topic("compression.zstd.level", I, 3, M, "zstd level when the broker compresses.", "compression.zstd.level",
+           between(-131072, 22), honoured=False, dynamic=True, note="fastlog never recompresses"),
+    _topic("delete.retention.ms", LG, 86400000, M, "How long compaction keeps delete tombstones.",
+           "log.cleaner.delete.retention.ms", at_least(0), honoured=False, dynamic=True, note=NO_COMPACTION),
+    _topic("file.delete.delay.ms", LG, 60000, M, "Wait before a deleted segment's files are removed.",
+           "log.segment.delete.delay.ms", at_least(0), honoured=False, dynamic=True, note="files are removed at once"),
+    _topic("flush.messages", LG, LONG_MAX, M, "Messages appended before fsync.", "log.flush.interval.messages",
+           at_least(1)),
+    _topic("flush.ms", LG, LONG_MAX, M, "Longest time data stays unflushed.", "log.flush.interval.ms", at_least(0),
+           honoured=False, dynamic=True, note="the broker-wide log.flush.interval.ms applies to every topic"),
+    _topic("follower.replication.throttled.replicas", LS, [], M, "Replicas throttled on the follower side.", None,
+           honoured=False, dynamic=True, note=ONE_NODE),
+    _topic("index.interval.bytes", I, 4096, M, "Bytes between offset index entries.", "log.index.interval.bytes",
+           at_least(0)),
+    _topic("leader.replication.throttled.replicas", LS, [], M, "Replicas throttled on the leader side.", None,
+           honoured=False, dynamic=True, note=ONE_NODE),
+    _topic("local.retention.bytes", LG, -2, M, "Local size limit with tiered storage.", "log.local.retention.bytes",
+           at_least(-2), honoured=False, dynamic=True, note=NO_TIERING),
+    _topic("local.retention.ms", LG, -2, M, "Local retention with tiered storage.", "log.local.retention.ms",
+           at_least(-2), honoured=False, dynamic=True, note=NO_TIERING),
+    _topic("max.compaction.lag.ms", LG, LONG_MAX, M, "Greatest age of an uncompacted record.",
+           "log.cleaner.max.compaction.lag.ms", at_least(1), honoured=False, dynamic=True, note=NO_COMPACTION),
+    _topic("max.message.bytes", I, 1048588, M, "Largest record batch accepted.", "message.max.bytes", at_least(0)),
+    _topic("message.timestamp.after.max.ms", LG, 3600000, M, "Furthest in the future a CreateTime timestamp may be.",
+           "log.message.timestamp.after.max.ms", at_least(0)),
+    _topic("message.timestamp.before.max.ms", LG, LONG_MAX, M, "Furthest in the past a CreateTime timestamp may be.",
+           "log.message.timestamp.before.max.ms", at_least(0)),
+    _topic("message.timestamp.type", S, "CreateTime", M, "CreateTime or LogAppendTime.", "log.message.timestamp.type",
+           one_of("CreateTime", "LogAppendTime")),
+    _topic("min.cleanable.dirty.ratio", D, 0.5, M, "Dirty ratio at which the log is compacted.",
+           "log.cleaner.min.cleanable.ratio", between(0, 1), honoured=False, dynamic=True, note=NO_COMPACTION),
+    _topic("min.compaction.lag.ms", LG, 0, M, "Least age of a record before compaction.",
+           "log.cleaner.min.compaction.lag.ms", at_least(0), honoured=False, dynamic=True, note=NO_COMPACTION),
+    _topic("min.insync.replicas", I, 1, M, "Replicas that must have a write acknowledged with acks=all.",
+           "min.insync.replicas", at_least(1), honoured=False, dynamic=True, note="one replica, always in sync"),
+    _topic("preallocate", B, False, M, "Preallocate segment files.", "log.preallocate", honoured=False, dynamic=True),
+    _topic("remote.log.copy.disable", B, False, M, "Stop copying segments to tiered storage.", None,
+           honoured=False, dynamic=True, note=NO_TIERING),
+    _topic("remote.log.delete.on.disable", B, False, M, "Delete tiered data when tiering is turned off.", None,
+           honoured=False, dynamic=True, note=NO_TIERING),
+    _topic("remote.storage.enable", B, False, M, "Tier this topic's segments to remote storage.", None,
+           must_be_false("Tiered Storage functionality is disabled in the broker"),
+           note="true is refused, as by a Kafka broker without tiered storage"),
+    _topic("retention.bytes", LG, -1, M, "Size above which the oldest segments are deleted; -1 = no limit.",
+           "log.retention.bytes", dynamic=True),
+    _topic("retention.ms", LG, 604800000, M, "Age after which segments are deleted; -1 = forever.", "log.retention.ms",
+           at_least(-1), dynamic=True),
+    _topic("segment.bytes", I, 1073741824, M, "Size at which a new segment file starts.", "log.segment.bytes",
+           at_least(14), note="Kafka 4 wants at least 1048576; smaller is allowed (tests use small segments)"),
+    _topic("segment.index.bytes", I, 10485760, M, "Largest offset index file.", "log.index.size.max.bytes",
+           at_least(4), honoured=False, dynamic=True, note="index files grow as needed"),
+    _topic("segment.jitter.ms", LG, 0, M, "Random jitter subtracted from the roll time.", "log.roll.jitter.ms",
+           at_least(0), honoured=False, dynamic=True, note="segments roll by size only"),
+    _topic("segment.ms", LG, 604800000, M, "Age at which a segment is rolled.", "log.roll.ms", at_least(1),
+           honoured=False, dynamic=True, note="segments roll by size only"),
+    _topic("unclean.leader.election.enable", B, False, M, "Elect an out-of-sync replica as leader.",
+           "unclean.leader.election.enable", honoured=False, dynamic=True, note=ONE_NODE),
+]}
+
+
+def validate_topic_config(key: str, value: Optional[str]) -> Any:
+    """Check one topic config as CreateTopics/AlterConfigs get it; ConfigError says why."""
+    spec = TOPIC_KEYS.get(key)
+    if spec is None:
+        raise ConfigError(f"Unknown topic config name: {key}")
+    if value is None:
+        raise ConfigError(f"Null value not supported for topic config {key}")
+    return spec.check(value)
 
 
 def parse_properties(text: str) -> dict[str, str]:
@@ -126,15 +425,20 @@ def parse_properties(text: str) -> dict[str, str]:
 
 
 class Config:
-    """Settings after file and overrides are applied; typed getters fall back to DEFAULTS."""
+    """The broker's settings: `values` as given in server.properties and --override (Kafka's
+    static broker configs), typed through BROKER_KEYS; a key not given has the table's default."""
 
     def __init__(self, values: Optional[dict[str, str]] = None) -> None:
         self.values: dict[str, str] = dict(values or {})
-        for key in self.values:
-            if key in IGNORED_KEYS:
-                log.warning("config %s is accepted but has no effect on a single fastlog node", key)
-            elif key not in DEFAULTS and key not in TOPIC_CONFIG_DEFAULTS:
+        self._typed: dict[str, Any] = {}
+        for key, text in self.values.items():
+            spec = BROKER_KEYS.get(key)
+            if spec is None:
                 log.warning("unknown config %s ignored", key)
+                continue
+            self._typed[key] = spec.check(text)
+            if not spec.honoured:
+                log.warning("config %s is accepted but has no effect on a single fastlog node", key)
         self.validate()
 
     @classmethod
@@ -151,102 +455,112 @@ class Config:
         return cls(values)
 
     # -- typed access -------------------------------------------------------------------
+    def get(self, key: str) -> Any:
+        """The typed value of a broker key: as given, else the table's default (KeyError if unknown)."""
+        return self._typed[key] if key in self._typed else BROKER_KEYS[key].default
+
+    def is_set(self, key: str) -> bool:
+        return key in self._typed
+
     def get_str(self, key: str) -> Optional[str]:
-        if key in self.values:
-            return self.values[key]
-        default = DEFAULTS.get(key)
-        return None if default is None else str(default)
+        return to_text(BROKER_KEYS[key].type, self.get(key))
 
     def get_int(self, key: str) -> Optional[int]:
-        value = self.get_str(key)
-        if value is None or value == "":
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise ConfigError(f"{key} must be an integer, got {value!r}") from None
+        value = self.get(key)
+        assert value is None or isinstance(value, int), key
+        return value
 
     def get_bool(self, key: str) -> bool:
-        value = self.get_str(key)
-        if value is None:
-            return False
-        lowered = value.strip().lower()
-        if lowered not in ("true", "false"):
-            raise ConfigError(f"{key} must be true or false, got {value!r}")
-        return lowered == "true"
+        return bool(self.get(key))
+
+    def running_value(self, key: str) -> Any:
+        """The value this node runs with, as DescribeConfigs reports it: node.id and broker.id
+        both say the node's id, whichever of them was given."""
+        if key in ("node.id", "broker.id"):
+            return self.node_id
+        return self.get(key)
+
+    def synonym_chain(self, key: str) -> list[tuple[str, Any, Source]]:
+        """(broker key, value, source) entries that decide a broker key's value, as Kafka lists
+        them (ConfigHelper.configSynonyms): the given ones, then the defaults, of its synonym
+        group, dropping those before the key itself."""
+        group = [name for name, _ in BROKER_SYNONYMS.get(key, [(key, 1)])]
+        if key in ("node.id", "broker.id") and (self.is_set("node.id") or self.is_set("broker.id")):
+            # Either name given sets both (Kafka reports broker.id = node.id as given).
+            self_given = [(key, self.node_id, Source.STATIC_BROKER_CONFIG)]
+            default = BROKER_KEYS[key].default
+            return self_given + ([(key, default, Source.DEFAULT_CONFIG)] if default is not None else [])
+        chain = [(name, self._typed[name], Source.STATIC_BROKER_CONFIG) for name in group if name in self._typed]
+        chain += [(name, BROKER_KEYS[name].default, Source.DEFAULT_CONFIG) for name in group
+                  if BROKER_KEYS[name].default is not None]
+        while chain and chain[0][0] != key:
+            chain.pop(0)
+        return chain
 
     # -- derived settings ----------------------------------------------------------------
     @property
     def node_id(self) -> int:
-        node = self.get_int("node.id")
-        broker = self.get_int("broker.id")
-        if "node.id" not in self.values and broker is not None and broker >= 0:
-            return broker
-        return node if node is not None else 1
+        """node.id, else broker.id when only that is given, else the table's default."""
+        if not self.is_set("node.id") and self.get("broker.id") >= 0:
+            return self.get("broker.id")
+        return self.get("node.id")
 
     @property
     def data_dir(self) -> str:
-        """The first of log.dirs (fastlog uses one data folder; see the README)."""
-        dirs = self.get_str("log.dirs") or self.get_str("log.dir") or "./fastlog-data"
-        first = dirs.split(",")[0].strip()
-        return os.path.abspath(first)
+        """The first of log.dirs, else log.dir (fastlog uses one data folder; see the README)."""
+        dirs = self.get("log.dirs") or self.get("log.dir")
+        return os.path.abspath(dirs.split(",")[0].strip())
 
     def listener(self) -> tuple[str, int]:
-        return _parse_listener(self.get_str("listeners") or "", "listeners")
+        return _parse_listener(self.get("listeners") or "", "listeners")
 
     def advertised(self, bound_host: str, bound_port: int) -> tuple[str, int]:
         """The address clients are told to connect to: advertised.listeners, else the bound one."""
-        value = self.get_str("advertised.listeners")
+        value = self.get("advertised.listeners")
         if value:
             host, port = _parse_listener(value, "advertised.listeners")
             return host or bound_host, port or bound_port
         host = bound_host if bound_host not in ("", "0.0.0.0", "::") else "127.0.0.1"
         return host, bound_port
 
+    def _first_of_group(self, key: str) -> Any:
+        """A synonym group's value in milliseconds: the first key given, else the first default."""
+        group = BROKER_SYNONYMS[key]
+        for pick in (lambda name: self._typed.get(name), lambda name: BROKER_KEYS[name].default):
+            for name, unit in group:
+                value = pick(name)
+                if value is not None:
+                    return value * unit if value >= 0 or unit == 1 else value
+        return None
+
     @property
     def retention_ms(self) -> int:
         """log.retention.ms, else .minutes, else .hours (Kafka's precedence); -1 = forever."""
-        ms = self.get_int("log.retention.ms")
-        if ms is not None:
-            return ms
-        minutes = self.get_int("log.retention.minutes")
-        if minutes is not None:
-            return minutes * 60_000
-        return (self.get_int("log.retention.hours") or 168) * 3_600_000
+        return self._first_of_group("log.retention.ms")
 
     @property
     def flush_interval_ms(self) -> int:
-        ms = self.get_int("log.flush.interval.ms")
-        return ms if ms is not None else (self.get_int("log.flush.scheduler.interval.ms") or LONG_MAX)
+        return self._first_of_group("log.flush.interval.ms")
 
-    def topic_default(self, topic_key: str) -> Optional[str]:
-        """The broker-level default of a topic config, as DescribeConfigs reports it."""
-        if topic_key == "retention.ms":
-            return str(self.retention_ms)
-        if topic_key == "flush.ms":
-            return str(self.flush_interval_ms)
-        broker_key = TOPIC_CONFIG_DEFAULTS.get(topic_key)
-        return self.get_str(broker_key) if broker_key else None
+    def topic_default(self, topic_key: str) -> Any:
+        """The typed value a topic config has when the topic does not set it: its broker key's
+        (through that key's synonym group), else the topic key's own default."""
+        spec = TOPIC_KEYS[topic_key]
+        if spec.broker_key is None:
+            return spec.default
+        if spec.broker_key in BROKER_SYNONYMS:
+            return self._first_of_group(spec.broker_key)
+        return self.get(spec.broker_key)
+
+    def topic_value(self, topic_key: str, explicit: dict[str, str]) -> Any:
+        """The typed value of a topic config, given the topic's own (already validated) configs."""
+        if topic_key in explicit:
+            return TOPIC_KEYS[topic_key].check(explicit[topic_key])
+        return self.topic_default(topic_key)
 
     def validate(self) -> None:
-        rf = self.get_int("default.replication.factor")
-        if rf != 1:
-            raise ConfigError(
-                f"default.replication.factor={rf}: fastlog is a single node, so only 1 is possible")
+        """Settings that depend on each other or on what one node can do."""
         self.listener()
-        for key in ("message.max.bytes", "socket.request.max.bytes", "log.segment.bytes",
-                    "log.index.interval.bytes", "num.partitions", "connections.max.idle.ms",
-                    "request.arrival.timeout.ms", "max.connections", "max.connections.per.ip"):
-            value = self.get_int(key)
-            if value is None or value <= 0:
-                raise ConfigError(f"{key} must be a positive integer, got {self.get_str(key)!r}")
-        pool = self.get_int("queued.max.request.bytes")
-        if pool is None or pool == 0 or pool < -1:
-            raise ConfigError(f"queued.max.request.bytes must be positive or -1 (no bound), got {pool!r}")
-        for key in ("auto.create.topics.enable", "delete.topic.enable"):
-            self.get_bool(key)
-        if self.get_str("log.message.timestamp.type") not in ("CreateTime", "LogAppendTime"):
-            raise ConfigError("log.message.timestamp.type must be CreateTime or LogAppendTime")
 
 
 def _parse_listener(value: str, key: str) -> tuple[str, int]:
@@ -268,3 +582,42 @@ def _parse_listener(value: str, key: str) -> tuple[str, int]:
         except ValueError:
             raise ConfigError(f"{key}: bad port in {item!r}") from None
     raise ConfigError(f"{key}: no PLAINTEXT listener in {value!r}")
+
+
+# -- the README's settings tables --------------------------------------------------------------
+def _default_text(spec: Key, value: Any, unset: str = "(unset)") -> str:
+    if value is None:
+        return unset
+    text = to_text(spec.type, value)
+    return "(empty)" if text == "" else text
+
+
+def _row(spec: Key) -> str:
+    default = _default_text(spec, spec.default)
+    notes = []
+    if spec.kafka_default != "same":
+        notes.append(f"Kafka: {_default_text(spec, spec.kafka_default, 'no default')}")
+    if not spec.honoured:
+        notes.append("**no effect**")
+    if spec.note:
+        notes.append(spec.note)
+    return f"| {spec.name} | {spec.type.name} | {default} | {spec.doc} | {'; '.join(notes)} |"
+
+
+def readme_tables() -> str:
+    """The README's settings section tables, generated from the table (a test checks they match)."""
+    lines = ["Broker settings (server.properties / --override). Every one is read-only at runtime.", "",
+             "| key | type | default | meaning | fastlog |", "|---|---|---|---|---|"]
+    lines += [_row(spec) for spec in BROKER_KEYS.values()]
+    lines += ["", "Topic configs (CreateTopics, AlterConfigs, IncrementalAlterConfigs). A topic that does not set "
+              "one takes its broker key's value (`broker key` column). `live`: can change on an existing topic.", "",
+              "| key | type | default | broker key | live | meaning | fastlog |", "|---|---|---|---|---|---|---|"]
+    for spec in TOPIC_KEYS.values():
+        row = _row(spec).split(" | ")
+        row[3:3] = [spec.broker_key or "", "yes" if spec.dynamic else ""]
+        lines.append(" | ".join(row))
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m fastlog.config: print the README tables
+    print(readme_tables(), end="")

@@ -188,3 +188,13 @@ def parse_batches(data: bytes) -> list[dict]:
         )
         pos += 12 + length
     return out
+
+
+def open_log(path: str, **settings):
+    """A PartitionLog with the broker's default topic settings (from the config table), some
+    replaced: the engine itself has no defaults."""
+    from fastlog._native import PartitionLog
+    from fastlog.config import Config
+    from fastlog.storage.log_manager import log_options
+
+    return PartitionLog(str(path), **{**log_options(Config(), {}), **settings})

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fastlog._native import PartitionLog, StorageError, crc32c
-from storage_batches import BASE_TS, GZIP, LZ4, NONE, SNAPPY, ZSTD, batch, crc32c_ref, parse_batches
+from storage_batches import BASE_TS, GZIP, LZ4, NONE, SNAPPY, ZSTD, batch, crc32c_ref, open_log, parse_batches
 
 NOW = BASE_TS + 1000
 
@@ -55,7 +55,7 @@ def test_crc32c_continues_and_accepts_buffers():
 
 
 def test_append_assigns_offsets_and_read_returns_the_batch(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     b1 = batch([b"a", b"b", b"c"])
     r = log.append(b1, NOW)
     assert (r.base_offset, r.last_offset, r.record_count, r.duplicate) == (0, 2, 3, False)
@@ -76,7 +76,7 @@ def test_append_assigns_offsets_and_read_returns_the_batch(tmp_path):
 
 
 def test_read_rules(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"), index_interval_bytes=0)
+    log = open_log(str(tmp_path / "p"), index_interval_bytes=0)
     sizes = []
     for i in range(20):
         b = batch([b"x" * 100] * 5)
@@ -100,7 +100,7 @@ def test_read_rules(tmp_path):
 
 
 def test_index_lookup_at_every_offset(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"), index_interval_bytes=256, segment_bytes=20_000)
+    log = open_log(str(tmp_path / "p"), index_interval_bytes=256, segment_bytes=20_000)
     rnd = random.Random(3)
     for _ in range(300):
         log.append(batch([b"y" * rnd.randrange(1, 200)] * rnd.randrange(1, 6)), NOW)
@@ -112,7 +112,7 @@ def test_index_lookup_at_every_offset(tmp_path):
 
 def test_segments_roll_and_read_stays_in_one_segment(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d), segment_bytes=4000)
+    log = open_log(str(d), segment_bytes=4000)
     for i in range(50):
         log.append(batch([b"z" * 200]), NOW)
     logs = sorted(p.name for p in d.glob("*.log"))
@@ -125,7 +125,7 @@ def test_segments_roll_and_read_stays_in_one_segment(tmp_path):
 
 
 def test_empty_and_partial_record_sets_are_rejected(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     with pytest.raises(StorageError) as e:
         log.append(b"", NOW)
     assert err_code(e) == 87
@@ -171,7 +171,7 @@ def corrupt_crc(b: bytes) -> bytes:
     ],
 )
 def test_validation_errors(tmp_path, make, code):
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     with pytest.raises(StorageError) as e:
         log.append(make(), NOW)
     assert err_code(e) == code, e.value.message
@@ -180,7 +180,7 @@ def test_validation_errors(tmp_path, make, code):
 
 
 def test_message_too_large_and_all_or_nothing(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"), max_message_bytes=1000)
+    log = open_log(str(tmp_path / "p"), max_message_bytes=1000)
     with pytest.raises(StorageError) as e:
         log.append(batch([b"q" * 1000]), NOW)
     assert err_code(e) == 10
@@ -193,7 +193,7 @@ def test_message_too_large_and_all_or_nothing(tmp_path):
 
 
 def test_timestamp_bounds(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"), timestamp_before_max_ms=1000, timestamp_after_max_ms=10)
+    log = open_log(str(tmp_path / "p"), timestamp_before_max_ms=1000, timestamp_after_max_ms=10)
     log.append(batch([b"a"], base_timestamp=NOW - 1000), NOW)
     with pytest.raises(StorageError) as e:
         log.append(batch([b"a"], base_timestamp=NOW - 1001), NOW)
@@ -205,7 +205,7 @@ def test_timestamp_bounds(tmp_path):
 
 @pytest.mark.parametrize("codec,framing", [(GZIP, "x"), (SNAPPY, "xerial"), (SNAPPY, "raw"), (LZ4, "x"), (ZSTD, "x")])
 def test_compressed_batches_are_validated_and_stored_as_sent(tmp_path, codec, framing):
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     values = [bytes([i % 251]) * (i * 37 % 3000) for i in range(200)]
     b = batch(values, codec=codec, snappy_framing=framing, keys=[b"k%d" % i for i in range(200)],
               headers=[(b"h", b"v"), (b"n", None)])
@@ -217,14 +217,14 @@ def test_compressed_batches_are_validated_and_stored_as_sent(tmp_path, codec, fr
 
 
 def test_inconsistent_max_timestamp_is_fixed_with_a_new_crc(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     log.append(batch([b"a", b"b"], ts_deltas=[0, 50], max_timestamp=BASE_TS), NOW)
     got = parse_batches(log.read(0, 1000).tobytes())[0]
     assert got["max_timestamp"] == BASE_TS + 50 and got["crc_ok"]
 
 
 def test_log_append_time(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"), log_append_time=True, timestamp_before_max_ms=0)
+    log = open_log(str(tmp_path / "p"), log_append_time=True, timestamp_before_max_ms=0)
     r = log.append(batch([b"a", b"b"], base_timestamp=1, codec=LZ4), NOW)  # old timestamps are fine here
     assert r.log_append_time == NOW
     got = parse_batches(log.read(0, 1000).tobytes())[0]
@@ -243,7 +243,7 @@ def fill(log: PartitionLog, n: int, size: int = 100) -> None:
 
 def test_clean_restart_keeps_everything(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d), segment_bytes=3000, index_interval_bytes=200)
+    log = open_log(str(d), segment_bytes=3000, index_interval_bytes=200)
     fill(log, 100)
     before = [b["payload"] for b in read_all(log)]
     log.close()
@@ -252,7 +252,7 @@ def test_clean_restart_keeps_everything(tmp_path):
     with pytest.raises(StorageError) as e:
         log.read(0, 10)
     assert err_code(e) == 56
-    log = PartitionLog(str(d), segment_bytes=3000, index_interval_bytes=200)
+    log = open_log(str(d), segment_bytes=3000, index_interval_bytes=200)
     assert not (d / ".clean-shutdown").exists()
     assert log.log_end_offset == 100
     assert [b["payload"] for b in read_all(log)] == before
@@ -261,7 +261,7 @@ def test_clean_restart_keeps_everything(tmp_path):
 
 def test_crash_truncates_torn_tail(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d))
+    log = open_log(str(d))
     fill(log, 10)
     size = log.size_bytes
     del log  # no close: like kill -9, the page cache has everything appended so far
@@ -269,7 +269,7 @@ def test_crash_truncates_torn_tail(tmp_path):
     torn = batch([b"half written"])
     with open(seg, "ab") as f:
         f.write(torn[: len(torn) // 2])
-    log = PartitionLog(str(d))
+    log = open_log(str(d))
     assert log.log_end_offset == 10 and log.size_bytes == size == seg.stat().st_size
     assert log.append(batch([b"next"]), NOW).base_offset == 10
     assert len(read_all(log)) == 11
@@ -277,7 +277,7 @@ def test_crash_truncates_torn_tail(tmp_path):
 
 def test_crash_with_corrupt_last_batch_and_garbage(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d))
+    log = open_log(str(d))
     fill(log, 5)
     del log
     seg = d / "00000000000000000000.log"
@@ -285,21 +285,21 @@ def test_crash_with_corrupt_last_batch_and_garbage(tmp_path):
     last = parse_batches(bytes(data))[-1]
     data[-3] ^= 0xFF  # flip a byte inside the last batch: CRC mismatch
     seg.write_bytes(bytes(data) + os.urandom(100))
-    log = PartitionLog(str(d))
+    log = open_log(str(d))
     assert log.log_end_offset == 4
     assert seg.stat().st_size == len(data) - (last["length"] + 12)
 
 
 def test_corrupt_index_is_rebuilt(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d), segment_bytes=5000, index_interval_bytes=100)
+    log = open_log(str(d), segment_bytes=5000, index_interval_bytes=100)
     fill(log, 200)
     log.close()
     for idx in d.glob("*.index"):
         idx.write_bytes(b"\xff" * 13)  # wrong size and nonsense
     for tidx in d.glob("*.timeindex"):
         tidx.write_bytes(b"")
-    log = PartitionLog(str(d), segment_bytes=5000, index_interval_bytes=100)
+    log = open_log(str(d), segment_bytes=5000, index_interval_bytes=100)
     assert log.log_end_offset == 200
     for off in (0, 57, 123, 199):
         assert parse_batches(log.read(off, 0).tobytes())[0]["base_offset"] == off
@@ -309,7 +309,7 @@ def test_corrupt_index_is_rebuilt(tmp_path):
 
 def test_index_pointing_elsewhere_is_rebuilt(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d), index_interval_bytes=100)
+    log = open_log(str(d), index_interval_bytes=100)
     fill(log, 50)
     log.close()
     idx = d / "00000000000000000000.index"
@@ -317,20 +317,20 @@ def test_index_pointing_elsewhere_is_rebuilt(tmp_path):
     assert len(entries) >= 16
     rel, pos = struct.unpack(">II", entries[-8:])
     idx.write_bytes(entries[:-8] + struct.pack(">II", rel + 1, pos))  # wrong offset for that position
-    log = PartitionLog(str(d), index_interval_bytes=100)
+    log = open_log(str(d), index_interval_bytes=100)
     for off in range(50):
         assert parse_batches(log.read(off, 0).tobytes())[0]["base_offset"] == off
 
 
 def test_missing_segment_files_and_stray_files(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d))
+    log = open_log(str(d))
     fill(log, 3)
     log.close()
     (d / "00000000000000000000.index").unlink()
     (d / "00000000000000000099.index").write_bytes(b"junk")  # index without a segment
     (d / "whatever.tmp").write_bytes(b"junk")
-    log = PartitionLog(str(d))
+    log = open_log(str(d))
     assert log.log_end_offset == 3
     assert not (d / "00000000000000000099.index").exists() and not (d / "whatever.tmp").exists()
 
@@ -343,7 +343,7 @@ def pbatch(seq: int, n: int = 1, pid: int = 1000, epoch: int = 0, **kw) -> bytes
 
 
 def test_idempotent_duplicates_gaps_and_epochs(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     assert log.append(pbatch(0, 3), NOW).base_offset == 0
     assert log.append(pbatch(3, 2), NOW).base_offset == 3
     dup = log.append(pbatch(0, 3), NOW)
@@ -365,7 +365,7 @@ def test_idempotent_duplicates_gaps_and_epochs(tmp_path):
 
 
 def test_idempotent_window_is_five_batches(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     for s in range(7):
         log.append(pbatch(s), NOW)
     assert log.append(pbatch(2), NOW).duplicate
@@ -375,7 +375,7 @@ def test_idempotent_window_is_five_batches(tmp_path):
 
 
 def test_sequence_wraps_at_int32_max(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     log.append(pbatch(2**31 - 2, 1), NOW)
     log.append(pbatch(2**31 - 1, 2), NOW)  # covers MAX and 0
     assert log.append(pbatch(1), NOW).base_offset == 3
@@ -385,14 +385,14 @@ def test_sequence_wraps_at_int32_max(tmp_path):
 @pytest.mark.parametrize("clean", [True, False])
 def test_producer_state_survives_restart(tmp_path, clean):
     d = tmp_path / "p"
-    log = PartitionLog(str(d), segment_bytes=2000)
+    log = open_log(str(d), segment_bytes=2000)
     for s in range(0, 60, 3):
         log.append(pbatch(s, 3, codec=ZSTD), NOW)
     if clean:
         log.close()
     else:
         del log
-    log = PartitionLog(str(d), segment_bytes=2000)
+    log = open_log(str(d), segment_bytes=2000)
     dup = log.append(pbatch(57, 3, codec=ZSTD), NOW)
     assert dup.duplicate and (dup.base_offset, dup.last_offset) == (57, 59)
     with pytest.raises(StorageError) as e:
@@ -405,7 +405,7 @@ def test_producer_state_survives_restart(tmp_path, clean):
 
 
 def test_offset_for_timestamp_and_max_timestamp(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"), segment_bytes=3000, index_interval_bytes=100)
+    log = open_log(str(tmp_path / "p"), segment_bytes=3000, index_interval_bytes=100)
     assert log.offset_for_timestamp(0) is None and log.max_timestamp() is None
     # Batches of 10 records with timestamps BASE + 10*i + j, one compressed batch out of order.
     for i in range(30):
@@ -421,7 +421,7 @@ def test_offset_for_timestamp_and_max_timestamp(tmp_path):
     assert log.max_timestamp() == (301, BASE_TS + 507)
     assert log.offset_for_timestamp(BASE_TS + 505) == (301, BASE_TS + 507)
     log.close()
-    log = PartitionLog(str(tmp_path / "p"), segment_bytes=3000, index_interval_bytes=100)
+    log = open_log(str(tmp_path / "p"), segment_bytes=3000, index_interval_bytes=100)
     assert log.max_timestamp() == (301, BASE_TS + 507)
     assert log.offset_for_timestamp(BASE_TS + 123) == (123, BASE_TS + 123)
 
@@ -431,7 +431,7 @@ def test_offset_for_timestamp_and_max_timestamp(tmp_path):
 
 def test_delete_records_before(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d), segment_bytes=2000)
+    log = open_log(str(d), segment_bytes=2000)
     fill(log, 60)
     segs = len(list(d.glob("*.log")))
     keep = log.read(0, 100)  # an in-flight fetch of a segment that is about to go
@@ -448,7 +448,7 @@ def test_delete_records_before(tmp_path):
         log.delete_records_before(61)
     assert err_code(e) == 1
     log.close()
-    log = PartitionLog(str(d), segment_bytes=2000)
+    log = open_log(str(d), segment_bytes=2000)
     assert log.log_start_offset == 35 and log.log_end_offset == 60
     assert log.delete_records_before(60) == 60
     assert log.read(60, 100).length == 0
@@ -458,7 +458,7 @@ def test_delete_records_before(tmp_path):
 
 def test_retention_by_time_and_size(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d), segment_bytes=1500)
+    log = open_log(str(d), segment_bytes=1500)
     fill(log, 40)  # timestamps BASE_TS + i
     n_segs = len(list(d.glob("*.log")))
     assert n_segs > 4
@@ -484,13 +484,13 @@ def test_retention_by_time_and_size(tmp_path):
 
 def test_retention_of_a_single_active_segment(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d))
+    log = open_log(str(d))
     fill(log, 5)
     assert log.enforce_retention(BASE_TS + 5 + 60_000, 3_600_000, -1) == 0  # young enough
     assert log.enforce_retention(BASE_TS + 5 + 60_000, 1000, -1) == 1
     assert (log.log_start_offset, log.log_end_offset) == (5, 5)
     log.close()
-    log = PartitionLog(str(d))
+    log = open_log(str(d))
     assert (log.log_start_offset, log.log_end_offset) == (5, 5)
     assert log.enforce_retention(BASE_TS * 2, 0, 0) == 0  # an empty log has nothing to delete
 
@@ -499,7 +499,7 @@ def test_retention_of_a_single_active_segment(tmp_path):
 
 
 def test_flush_interval(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"), flush_interval_messages=5)
+    log = open_log(str(tmp_path / "p"), flush_interval_messages=5)
     log.append(batch([b"a"] * 3), NOW)
     assert log.unflushed_messages == 3
     log.append(batch([b"a"] * 3), NOW)
@@ -510,7 +510,7 @@ def test_flush_interval(tmp_path):
 
 
 def test_two_threads_append_and_read(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"), segment_bytes=50_000)
+    log = open_log(str(tmp_path / "p"), segment_bytes=50_000)
     results: list[tuple[int, int]] = []
     lock = threading.Lock()
 
@@ -533,7 +533,7 @@ def test_two_threads_append_and_read(tmp_path):
 
 def test_delete_removes_directory(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d))
+    log = open_log(str(d))
     fill(log, 3)
     log.delete()
     assert not d.exists()
@@ -546,7 +546,7 @@ def test_sendfile_sends_a_slice(tmp_path):
 
     from fastlog._native import sendfile
 
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     fill(log, 20, size=1000)
     s = log.read(3, 10_000)
     a, b = socket.socketpair()
@@ -571,13 +571,13 @@ def test_sendfile_sends_a_slice(tmp_path):
 
 def test_bad_arguments_do_not_crash(tmp_path):
     with pytest.raises(ValueError):
-        PartitionLog(str(tmp_path / "p"), segment_bytes=-1)
+        open_log(str(tmp_path / "p"), segment_bytes=-1)
     f = tmp_path / "file"
     f.write_bytes(b"")
     with pytest.raises(StorageError) as e:
-        PartitionLog(str(f))  # a file, not a directory
+        open_log(str(f))  # a file, not a directory
     assert err_code(e) == 56
-    log = PartitionLog(str(tmp_path / "q"))
+    log = open_log(str(tmp_path / "q"))
     for junk in (b"\x00" * 61, b"\xff" * 100, os.urandom(5000)):
         with pytest.raises(StorageError):
             log.append(junk, NOW)
@@ -586,7 +586,7 @@ def test_bad_arguments_do_not_crash(tmp_path):
 
 def test_stale_producer_snapshot_is_not_trusted(tmp_path):
     d = tmp_path / "p"
-    log = PartitionLog(str(d))
+    log = open_log(str(d))
     for s in range(10):
         log.append(pbatch(s), NOW)
     log.close()  # snapshot valid for log end 10
@@ -594,7 +594,7 @@ def test_stale_producer_snapshot_is_not_trusted(tmp_path):
     sizes = [12 + b["length"] for b in parse_batches(seg.read_bytes())]
     os.truncate(seg, sum(sizes[:7]))  # lose 3 batches behind the engine's back
     (d / ".clean-shutdown").unlink()
-    log = PartitionLog(str(d))
+    log = open_log(str(d))
     assert log.log_end_offset == 7
     # The state comes from the log (last seq 6), not from the snapshot (last seq 9).
     r = log.append(pbatch(7), NOW)

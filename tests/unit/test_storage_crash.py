@@ -9,8 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from fastlog._native import PartitionLog
-from storage_batches import BASE_TS, batch, parse_batches
+from storage_batches import BASE_TS, batch, open_log, parse_batches
 
 HERE = Path(__file__).resolve().parent
 
@@ -18,9 +17,8 @@ WRITER = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, {here!r})
-    from fastlog._native import PartitionLog
-    from storage_batches import batch, ZSTD
-    log = PartitionLog({path!r}, segment_bytes=200_000, index_interval_bytes=512)
+    from storage_batches import batch, open_log, ZSTD
+    log = open_log({path!r}, segment_bytes=200_000, index_interval_bytes=512)
     i = 0
     while True:
         codec = ZSTD if i % 5 == 0 else 0
@@ -50,7 +48,7 @@ def test_kill_9_loses_no_acknowledged_append(tmp_path):
         proc.wait()
     # Anything printed after our last read may also be in the log: at least `acked`.
     assert acked > 300
-    log = PartitionLog(path, segment_bytes=200_000, index_interval_bytes=512)
+    log = open_log(path, segment_bytes=200_000, index_interval_bytes=512)
     leo = log.log_end_offset
     assert leo >= acked + 1 and leo % 3 == 0
     offset, seen = 0, 0

@@ -7,8 +7,8 @@ import struct
 
 import pytest
 
-from fastlog._native import PartitionLog, StorageError
-from storage_batches import BASE_TS, GZIP, LZ4, NONE, SNAPPY, ZSTD, batch, crc32c_ref, parse_batches
+from fastlog._native import StorageError
+from storage_batches import BASE_TS, GZIP, LZ4, NONE, SNAPPY, ZSTD, batch, crc32c_ref, open_log, parse_batches
 
 NOW = BASE_TS + 1000
 
@@ -21,7 +21,7 @@ def recrc(b: bytearray) -> bytes:
 @pytest.mark.parametrize("codec", [NONE, GZIP, SNAPPY, LZ4, ZSTD])
 def test_mutated_batches_never_crash(tmp_path, codec):
     rnd = random.Random(codec)
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     good = batch([b"value-%d" % i * (i % 7) for i in range(20)], keys=[b"k"] * 20,
                  headers=[(b"h", b"v")], codec=codec)
     appended = 0
@@ -41,4 +41,4 @@ def test_mutated_batches_never_crash(tmp_path, codec):
             assert e.code in (2, 10, 32, 45, 47, 76, 87), e
     # The log still opens cleanly after all that.
     log.close()
-    assert PartitionLog(str(tmp_path / "p")).log_end_offset >= appended
+    assert open_log(str(tmp_path / "p")).log_end_offset >= appended

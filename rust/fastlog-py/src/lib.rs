@@ -90,8 +90,9 @@ fn origin(produce_version: Option<i16>) -> AppendOrigin {
 }
 
 /// Validate a record set as append() would, without appending; returns the record count.
+/// Settings have no defaults here: Python passes them from its config table (fastlog.config).
 #[pyfunction]
-#[pyo3(signature = (records, now_ms, *, max_message_bytes = 1048588, log_append_time = false, produce_version = None))]
+#[pyo3(signature = (records, now_ms, *, max_message_bytes, log_append_time, produce_version = None))]
 fn validate_records(
     py: Python<'_>,
     records: PyBuffer<u8>,
@@ -205,11 +206,12 @@ fn non_negative(name: &str, v: i64) -> PyResult<u64> {
 
 #[pymethods]
 impl PartitionLog {
+    /// Settings have no defaults here: Python passes every one from its config table
+    /// (fastlog.config, via fastlog.storage.log_manager.log_options).
     #[new]
     #[pyo3(signature = (
-        path, *, segment_bytes = 1073741824, index_interval_bytes = 4096, max_message_bytes = 1048588,
-        flush_interval_messages = 9223372036854775807, log_append_time = false, timestamp_before_max_ms = 9223372036854775807,
-        timestamp_after_max_ms = 3600000
+        path, *, segment_bytes, index_interval_bytes, max_message_bytes, flush_interval_messages, log_append_time,
+        timestamp_before_max_ms, timestamp_after_max_ms
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(

@@ -61,23 +61,18 @@ def _resolve(fut: Optional[asyncio.Future], value: object) -> None:
 class GroupCoordinator:
     def __init__(self, broker: "Broker", compact_min_records: int = 10000) -> None:
         self.broker = broker
-        cfg = broker.config
-
-        def cfg_int(key: str, default: int) -> int:
-            value = cfg.get_int(key)
-            return default if value is None else value
-
-        self.initial_delay_ms = cfg_int("group.initial.rebalance.delay.ms", 0)
-        self.min_session_ms = cfg_int("group.min.session.timeout.ms", 6000)
-        self.max_session_ms = cfg_int("group.max.session.timeout.ms", 1800000)
-        self.max_group_size = cfg_int("group.max.size", 2**31 - 1)
-        self.retention_ms = cfg_int("offsets.retention.minutes", 10080) * 60_000
-        self.retention_check_ms = cfg_int("offsets.retention.check.interval.ms", 600000)
-        self.metadata_max_bytes = cfg_int("offset.metadata.max.bytes", 4096)
+        cfg = broker.config  # keys and defaults: fastlog.config.BROKER_KEYS
+        self.initial_delay_ms = cfg.get_int("group.initial.rebalance.delay.ms")
+        self.min_session_ms = cfg.get_int("group.min.session.timeout.ms")
+        self.max_session_ms = cfg.get_int("group.max.session.timeout.ms")
+        self.max_group_size = cfg.get_int("group.max.size")
+        self.retention_ms = cfg.get_int("offsets.retention.minutes") * 60_000
+        self.retention_check_ms = cfg.get_int("offsets.retention.check.interval.ms")
+        self.metadata_max_bytes = cfg.get_int("offset.metadata.max.bytes")
         self.store = OffsetsLog(
             broker.logs,
-            num_partitions=cfg_int("offsets.topic.num.partitions", 50),
-            segment_bytes=cfg_int("offsets.topic.segment.bytes", 104857600),
+            num_partitions=cfg.get_int("offsets.topic.num.partitions"),
+            segment_bytes=cfg.get_int("offsets.topic.segment.bytes"),
             compact_min_records=compact_min_records)
         self.groups: dict[str, Group] = {}
         # Last group metadata value written per group: what a log rewrite must carry forward.

@@ -1,19 +1,18 @@
 """CreateTopics (19), v2-v7. One node: replication factor must be 1 (or -1 for the default) and
-manual assignments may only name this node. Unknown topic config names get INVALID_CONFIG.
-A topic whose files cannot be created (disk full, no file descriptors) gets KAFKA_STORAGE_ERROR
-and leaves nothing behind (LogManager.create_topic).
+manual assignments may only name this node. Topic configs are checked against the config table
+(fastlog.config.TOPIC_KEYS: every Kafka topic key is accepted, a bad value or unknown name gets
+INVALID_CONFIG); v5+ answers with every config as DescribeConfigs reports it. A topic whose
+files cannot be created (disk full, no file descriptors) gets KAFKA_STORAGE_ERROR and leaves
+nothing behind (LogManager.create_topic).
 """
 import logging
 
-from fastlog.config import TOPIC_CONFIG_DEFAULTS
+from fastlog.handlers._configs import topic_config_entries
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.storage.log_manager import TopicError
 
 log = logging.getLogger("fastlog.handlers")
-
-# DescribeConfigs config sources (Kafka's ConfigSource ids).
-SOURCE_TOPIC, SOURCE_DEFAULT_BROKER, SOURCE_DEFAULT = 1, 4, 5
 
 
 def _validate(broker, t: dict) -> tuple[int, dict]:
@@ -42,16 +41,6 @@ def _validate(broker, t: dict) -> tuple[int, dict]:
     return partitions, configs
 
 
-def _config_entries(broker, topic) -> list[dict]:
-    out = []
-    for key in sorted(TOPIC_CONFIG_DEFAULTS):
-        explicit = key in topic.configs
-        out.append({"name": key, "value": topic.config(key, broker.config), "read_only": False,
-                    "config_source": SOURCE_TOPIC if explicit else SOURCE_DEFAULT_BROKER,
-                    "is_sensitive": False})
-    return out
-
-
 @api(key=19, name="CreateTopics", min_version=2, max_version=7)
 async def handle(ctx: RequestContext, request: dict) -> dict:
     broker = ctx.broker
@@ -73,7 +62,7 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
             else:
                 topic = broker.logs.create_topic(name, partitions, configs)
                 result.update(topic_id=topic.topic_id, num_partitions=partitions, replication_factor=1,
-                              configs=_config_entries(broker, topic))
+                              configs=topic_config_entries(broker.config, topic.configs))
         except TopicError as e:
             if e.code == ErrorCode.KAFKA_STORAGE_ERROR:
                 log.warning("CreateTopics from %s: %s", ctx.client_host, e.message)

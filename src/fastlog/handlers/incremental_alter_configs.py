@@ -1,12 +1,13 @@
 """IncrementalAlterConfigs (44), v0-v1: SET, DELETE (back to the default), and APPEND/SUBTRACT
-for the list-typed cleanup.policy. What can change on a live topic: see AlterConfigs."""
+for LIST-typed topic configs (cleanup.policy, the throttled replica lists). What can change on a
+live topic: see AlterConfigs."""
+from fastlog.config import TOPIC_KEYS, ConfigError, Type
 from fastlog.handlers._configs import alter_resource
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.storage.log_manager import TopicError
 
 SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
-LIST_CONFIGS = {"cleanup.policy"}
 
 
 def _apply(changes: list[dict], broker):
@@ -17,10 +18,13 @@ def _apply(changes: list[dict], broker):
                 current[name] = value
             elif op == DELETE:
                 current.pop(name, None)
-            elif op in (APPEND, SUBTRACT) and name in LIST_CONFIGS:
-                items = (current.get(name) or broker.config.topic_default(name) or "").split(",")
-                items = [i for i in items if i]
+            elif op in (APPEND, SUBTRACT) and name in TOPIC_KEYS and TOPIC_KEYS[name].type == Type.LIST:
+                try:
+                    items = list(broker.config.topic_value(name, current))
+                except ConfigError as e:
+                    raise TopicError(ErrorCode.INVALID_CONFIG, str(e)) from None
                 for item in (value or "").split(","):
+                    item = item.strip()
                     if op == APPEND and item and item not in items:
                         items.append(item)
                     elif op == SUBTRACT and item in items:

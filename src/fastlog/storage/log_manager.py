@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from fastlog import _native
-from fastlog.config import Config, TOPIC_CONFIG_DEFAULTS
+from fastlog.config import TOPIC_KEYS, Config, ConfigError, validate_topic_config as _check_topic_config
 
 log = logging.getLogger("fastlog.storage")
 
@@ -76,33 +76,17 @@ UNKNOWN_TOPIC_OR_PARTITION = 3
 KAFKA_STORAGE_ERROR = 56
 
 
-# Topic configs the broker reads each time it uses them, so they may change on a live topic.
-DYNAMIC_TOPIC_CONFIGS = frozenset({"retention.ms", "retention.bytes", "cleanup.policy", "min.insync.replicas"})
-_INT_CONFIGS = frozenset({
-    "segment.bytes", "index.interval.bytes", "flush.messages", "flush.ms", "retention.ms", "retention.bytes",
-    "max.message.bytes", "message.timestamp.before.max.ms", "message.timestamp.after.max.ms", "min.insync.replicas"})
-_CHOICES = {
-    "cleanup.policy": {"delete", "compact", "compact,delete", "delete,compact"},
-    "message.timestamp.type": {"CreateTime", "LogAppendTime"},
-    # fastlog keeps every batch as the producer compressed it; it never recompresses.
-    "compression.type": {"producer"},
-}
+# Topic configs that may change on a live topic: read at each use, or not acted on at all (the
+# others are fixed in the open partition logs). The config table says which.
+DYNAMIC_TOPIC_CONFIGS = frozenset(name for name, spec in TOPIC_KEYS.items() if spec.dynamic)
 
 
 def validate_topic_config(key: str, value: Optional[str]) -> None:
-    """Raise TopicError(INVALID_CONFIG) for an unknown key or a value fastlog would not honour."""
-    if key not in TOPIC_CONFIG_DEFAULTS:
-        raise TopicError(INVALID_CONFIG, f"Unknown topic config name: {key}")
-    if value is None:
-        raise TopicError(INVALID_CONFIG, f"Null value not supported for topic config {key}")
-    if key in _INT_CONFIGS:
-        try:
-            int(value)
-        except ValueError:
-            raise TopicError(INVALID_CONFIG, f"Invalid value {value} for configuration {key}: Not a number") from None
-    elif key in _CHOICES and value not in _CHOICES[key]:
-        raise TopicError(INVALID_CONFIG, f"Invalid value {value} for configuration {key}: "
-                         f"fastlog accepts {', '.join(sorted(_CHOICES[key]))}")
+    """Raise TopicError(INVALID_CONFIG) for an unknown key or a value the config table refuses."""
+    try:
+        _check_topic_config(key, value)
+    except ConfigError as e:
+        raise TopicError(INVALID_CONFIG, str(e)) from None
 
 
 def validate_topic_name(name: str) -> None:
@@ -121,8 +105,9 @@ class Topic:
     # Futures of long-polling fetches waiting for data on partition i.
     waiters: list[list[asyncio.Future]] = field(default_factory=list)
 
-    def config(self, key: str, broker: Config) -> Optional[str]:
-        return self.configs.get(key, broker.topic_default(key))
+    def config(self, key: str, broker: Config):
+        """The typed value of a topic config: the topic's own, else the broker's default."""
+        return broker.topic_value(key, self.configs)
 
 
 class LogManager:
@@ -370,7 +355,7 @@ class LogManager:
     async def run_maintenance(self) -> None:
         """Time-based flush (log.flush.interval.ms) and retention (log.retention.check.interval.ms)."""
         flush_ms = self.config.flush_interval_ms
-        retention_check_ms = self.config.get_int("log.retention.check.interval.ms") or 300000
+        retention_check_ms = self.config.get_int("log.retention.check.interval.ms")
         tick = min(flush_ms, retention_check_ms, 1000) / 1000
         last_flush = last_retention = time.monotonic()
         while True:
@@ -394,10 +379,10 @@ class LogManager:
         deleted = 0
         now_ms = int(time.time() * 1000)
         for topic in list(self.topics.values()):
-            if "delete" not in (topic.config("cleanup.policy", self.config) or "delete"):
+            if "delete" not in topic.config("cleanup.policy", self.config):
                 continue
-            retention_ms = int(topic.config("retention.ms", self.config) or -1)
-            retention_bytes = int(topic.config("retention.bytes", self.config) or -1)
+            retention_ms = topic.config("retention.ms", self.config)
+            retention_bytes = topic.config("retention.bytes", self.config)
             if retention_ms < 0 and retention_bytes < 0:
                 continue
             for plog in topic.partitions:
@@ -408,19 +393,7 @@ class LogManager:
 
     # -- internals ----------------------------------------------------------------------------
     def _log_options(self, topic: Topic) -> dict:
-        def conf_int(key: str, default: int) -> int:
-            value = topic.config(key, self.config)
-            return int(value) if value not in (None, "") else default
-
-        return dict(
-            segment_bytes=conf_int("segment.bytes", 1073741824),
-            index_interval_bytes=conf_int("index.interval.bytes", 4096),
-            max_message_bytes=conf_int("max.message.bytes", 1048588),
-            flush_interval_messages=conf_int("flush.messages", 2**63 - 1),
-            log_append_time=topic.config("message.timestamp.type", self.config) == "LogAppendTime",
-            timestamp_before_max_ms=conf_int("message.timestamp.before.max.ms", 2**63 - 1),
-            timestamp_after_max_ms=conf_int("message.timestamp.after.max.ms", 3600000),
-        )
+        return log_options(self.config, topic.configs)
 
     def _open_partitions(self, topic: Topic) -> None:
         options = self._log_options(topic)
@@ -480,6 +453,22 @@ def _describe(e: Exception) -> str:
     if isinstance(e, OSError):
         return f"{e.strerror or e} ({errno.errorcode.get(e.errno or 0, e.errno)})"
     return str(e)
+
+
+def log_options(config: Config, topic_configs: dict[str, str]) -> dict:
+    """PartitionLog's keyword arguments for a topic: every one given, from the config table."""
+    def value(key: str):
+        return config.topic_value(key, topic_configs)
+
+    return dict(
+        segment_bytes=value("segment.bytes"),
+        index_interval_bytes=value("index.interval.bytes"),
+        max_message_bytes=value("max.message.bytes"),
+        flush_interval_messages=value("flush.messages"),
+        log_append_time=value("message.timestamp.type") == "LogAppendTime",
+        timestamp_before_max_ms=value("message.timestamp.before.max.ms"),
+        timestamp_after_max_ms=value("message.timestamp.after.max.ms"),
+    )
 
 
 def _wake(waiting: list[asyncio.Future]) -> None:
