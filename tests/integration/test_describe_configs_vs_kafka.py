@@ -1,0 +1,131 @@
+"""DescribeConfigs side by side: fastlog and a real Apache Kafka 4.1 broker, started with the same
+settings and given the same topics, must report the same topic config keys with the same values,
+sources, read-only flags, types and synonyms, and agree on the broker keys both report.
+
+Both are asked through confluent-kafka's AdminClient.describe_configs and through a raw v4
+request (describe_configs_raw), which shows config_type, documentation and the synonym list as
+sent (the client folds synonyms of the same name together).
+"""
+from __future__ import annotations
+
+import pytest
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic, ResourceType
+
+from describe_configs_raw import BROKER, TOPIC, describe_configs
+from fastlog import kafka_dist as kd
+from fastlog.config import BROKER_KEYS, TOPIC_KEYS
+
+# The same static settings for both; each shows up as STATIC_BROKER_CONFIG in both answers.
+SHARED = {"log.retention.hours": "100", "log.segment.bytes": "2000000", "message.max.bytes": "2000000",
+          "auto.create.topics.enable": "false", "log.preallocate": "false"}
+TOPICS = {"explicit": {"retention.ms": "1000", "cleanup.policy": "compact,delete", "preallocate": "true",
+                       "segment.ms": "3600000", "max.message.bytes": "5000"},
+          "plain": {}}
+# Kafka's KRaft controller writes a cluster-wide dynamic default for min.insync.replicas
+# (DYNAMIC_DEFAULT_BROKER_CONFIG); a lone fastlog node has no dynamic configs, so DEFAULT_CONFIG.
+KRAFT_DYNAMIC_DEFAULT = {"min.insync.replicas"}
+
+
+@pytest.fixture(scope="module")
+def kafka():
+    broker = kd.KafkaBroker(properties=dict(SHARED)).start()
+    yield broker
+    broker.stop()
+    broker.cleanup()
+
+
+def _create_topics(bootstrap: str) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(name, 1, 1, config=configs) for name, configs in TOPICS.items()])
+    for future in futures.values():
+        future.result(30)
+
+
+def _client_view(bootstrap: str, rtype: ResourceType, name: str) -> dict:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    (future,) = admin.describe_configs([ConfigResource(rtype, name)], request_timeout=30).values()
+    return {key: (e.value, e.source, e.is_read_only, e.is_sensitive) for key, e in future.result(30).items()}
+
+
+def _raw_view(bootstrap: str, rtype: int, name: str) -> dict:
+    (result,) = describe_configs(bootstrap, [(rtype, name)])
+    assert result["error_code"] == 0, result
+    return {c["name"]: c for c in result["configs"]}
+
+
+def _synonyms(entry: dict) -> list:
+    return [(s["name"], s["value"], s["source"]) for s in entry["synonyms"]]
+
+
+def test_topic_configs_match_kafka(broker_factory, kafka):
+    fastlog = broker_factory(SHARED)
+    for b in (fastlog, kafka):
+        _create_topics(b.bootstrap)
+    for topic in TOPICS:
+        ours = _client_view(fastlog.bootstrap, ResourceType.TOPIC, topic)
+        theirs = _client_view(kafka.bootstrap, ResourceType.TOPIC, topic)
+        assert sorted(ours) == sorted(theirs) == sorted(TOPIC_KEYS)
+        for key in theirs:
+            if key in KRAFT_DYNAMIC_DEFAULT:
+                assert ours[key][0] == theirs[key][0], key
+                continue
+            assert ours[key] == theirs[key], f"{topic} {key}: fastlog {ours[key]} Kafka {theirs[key]}"
+        raw_ours = _raw_view(fastlog.bootstrap, TOPIC, topic)
+        raw_theirs = _raw_view(kafka.bootstrap, TOPIC, topic)
+        for key, theirs_entry in raw_theirs.items():
+            entry = raw_ours[key]
+            assert entry["config_type"] == theirs_entry["config_type"] != 0, key
+            assert entry["documentation"], key
+            if key not in KRAFT_DYNAMIC_DEFAULT:
+                assert _synonyms(entry) == _synonyms(theirs_entry), key
+    # The Kafka source rule, seen in both: retention.ms taken from log.retention.hours lists no
+    # synonym, so it says DEFAULT_CONFIG; segment.bytes from log.segment.bytes says STATIC.
+    plain = _raw_view(fastlog.bootstrap, TOPIC, "plain")
+    assert (plain["retention.ms"]["value"], plain["retention.ms"]["config_source"]) == ("360000000", 5)
+    assert (plain["segment.bytes"]["value"], plain["segment.bytes"]["config_source"]) == ("2000000", 4)
+
+
+def test_broker_configs_match_kafka_where_both_report(broker_factory, kafka):
+    fastlog = broker_factory(SHARED)
+    ours = _raw_view(fastlog.bootstrap, BROKER, "1")
+    theirs = _raw_view(kafka.bootstrap, BROKER, "1")
+    assert sorted(ours) == sorted(BROKER_KEYS)
+    common = set(ours) & set(theirs)
+    assert len(common) >= len(BROKER_KEYS) - 1  # all but cluster.id, which Kafka keeps in meta.properties
+    # Keys one of the two test harnesses sets for itself, or whose default fastlog changes.
+    own_settings = (set(kafka.properties()) - set(SHARED)) | {"listeners", "log.dirs", "node.id", "broker.id"}
+    differing_defaults = {k for k, spec in BROKER_KEYS.items() if spec.kafka_default != "same"}
+    for key in sorted(common):
+        entry, reference = ours[key], theirs[key]
+        assert entry["config_type"] == reference["config_type"], key
+        assert entry["is_sensitive"] == reference["is_sensitive"], key
+        if reference["read_only"]:
+            assert entry["read_only"], key  # fastlog changes no broker config at runtime
+        if key in own_settings | differing_defaults | KRAFT_DYNAMIC_DEFAULT:
+            continue
+        assert (entry["value"], entry["config_source"]) == (reference["value"], reference["config_source"]), key
+        assert _synonyms(entry) == _synonyms(reference), key
+    for key in SHARED:
+        assert ours[key]["config_source"] == theirs[key]["config_source"] == 4, key
+    assert ours["auto.create.topics.enable"]["value"] == "false"
+    # The id the node runs with, under both names.
+    assert ours["node.id"]["value"] == ours["broker.id"]["value"] == "1"
+
+
+def test_every_kafka_topic_key_is_accepted_at_create_and_reported(broker):
+    """Keys fastlog does not act on are stored and reported as set, never refused."""
+    given = {"compression.gzip.level": "5", "delete.retention.ms": "1000", "file.delete.delay.ms": "5",
+             "follower.replication.throttled.replicas": "*", "local.retention.ms": "-2", "min.cleanable.dirty.ratio": "0.25",
+             "segment.index.bytes": "4096", "segment.jitter.ms": "10", "unclean.leader.election.enable": "TRUE",
+             "remote.storage.enable": "false", "flush.messages": "10"}
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("all-keys", 1, 1, config=given)])["all-keys"].result(30)
+    described = _raw_view(broker.bootstrap, TOPIC, "all-keys")
+    for key, value in given.items():
+        expected = value.lower() if key == "unclean.leader.election.enable" else value
+        assert (described[key]["value"], described[key]["config_source"]) == (expected, 1), key
+    # Changing one with no effect on a live topic is allowed; it is stored.
+    resource = ConfigResource(ResourceType.TOPIC, "all-keys", incremental_configs=[
+        ConfigEntry("segment.ms", "1000", incremental_operation=AlterConfigOpType.SET)])
+    list(admin.incremental_alter_configs([resource]).values())[0].result(30)
+    assert _raw_view(broker.bootstrap, TOPIC, "all-keys")["segment.ms"]["value"] == "1000"
