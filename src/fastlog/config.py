@@ -151,7 +151,7 @@ class Key:
     dynamic: bool = False  # fastlog changes it at runtime (topic keys: on a live topic)
     # Topic keys: the broker key whose value is this key's default (Kafka's TopicConfigSynonyms).
     broker_key: Optional[str] = None
-    kafka_default: Any = "same"  # Kafka's default where fastlog's differs (then `note` says why)
+    kafka_default: str = ""  # Kafka's default, as text, where fastlog's differs (`note` says why)
     note: str = ""  # what fastlog does differently, for the README
 
     def check(self, text: str) -> Any:
@@ -179,8 +179,8 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("log.dirs", S, None, H, "Data folders; fastlog uses the first.", note="only the first folder is used"),
     Key("log.dir", S, "./fastlog-data", H, "Data folder when log.dirs is not set.",
         kafka_default="/tmp/kafka-logs", note="a folder beside where it is started"),
-    Key("node.id", I, 1, H, "This node's id.", kafka_default=None,
-        note="Kafka requires it; a lone node can default to 1"),
+    Key("node.id", I, 1, H, "This node's id.", kafka_default="none, required",
+        note="a lone node can default to 1"),
     Key("broker.id", I, -1, H, "Old name of node.id; used when node.id is not set."),
     Key("cluster.id", S, None, L, "Cluster id written to meta.properties on first start; random if unset.",
         note="fastlog only: Kafka's kafka-storage format sets it"),
@@ -271,7 +271,7 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("offsets.retention.check.interval.ms", LG, 600000, H, "How often stale offsets are removed.", at_least(1)),
     Key("offset.metadata.max.bytes", I, 4096, H, "Longest metadata string of a committed offset."),
     Key("group.initial.rebalance.delay.ms", I, 0, M, "Wait for more members before a new group's first rebalance.",
-        kafka_default=3000, note="on one node used by tests and tools the wait only slows every first join"),
+        kafka_default="3000", note="on one node used by tests and tools the wait only slows every first join"),
     Key("group.min.session.timeout.ms", I, 6000, M, "Shortest session timeout a member may ask for."),
     Key("group.max.session.timeout.ms", I, 1800000, M, "Longest session timeout a member may ask for."),
     Key("group.max.size", I, INT_MAX, M, "Most members of one group.", at_least(1)),
@@ -553,9 +553,10 @@ class Config:
         return self.get(spec.broker_key)
 
     def topic_value(self, topic_key: str, explicit: dict[str, str]) -> Any:
-        """The typed value of a topic config, given the topic's own (already validated) configs."""
+        """The typed value of a topic config, given the topic's own configs (validated when they
+        were set, so only parsed here)."""
         if topic_key in explicit:
-            return TOPIC_KEYS[topic_key].check(explicit[topic_key])
+            return parse(TOPIC_KEYS[topic_key].type, explicit[topic_key])
         return self.topic_default(topic_key)
 
     def validate(self) -> None:
@@ -585,18 +586,18 @@ def _parse_listener(value: str, key: str) -> tuple[str, int]:
 
 
 # -- the README's settings tables --------------------------------------------------------------
-def _default_text(spec: Key, value: Any, unset: str = "(unset)") -> str:
+def _default_text(spec: Key, value: Any) -> str:
     if value is None:
-        return unset
+        return "(unset)"
     text = to_text(spec.type, value)
-    return "(empty)" if text == "" else text
+    return text or "(empty)"
 
 
 def _row(spec: Key) -> str:
     default = _default_text(spec, spec.default)
     notes = []
-    if spec.kafka_default != "same":
-        notes.append(f"Kafka: {_default_text(spec, spec.kafka_default, 'no default')}")
+    if spec.kafka_default:
+        notes.append(f"Kafka: {spec.kafka_default}")
     if not spec.honoured:
         notes.append("**no effect**")
     if spec.note:

@@ -94,7 +94,7 @@ def test_broker_configs_match_kafka_where_both_report(broker_factory, kafka):
     assert len(common) >= len(BROKER_KEYS) - 1  # all but cluster.id, which Kafka keeps in meta.properties
     # Keys one of the two test harnesses sets for itself, or whose default fastlog changes.
     own_settings = (set(kafka.properties()) - set(SHARED)) | {"listeners", "log.dirs", "node.id", "broker.id"}
-    differing_defaults = {k for k, spec in BROKER_KEYS.items() if spec.kafka_default != "same"}
+    differing_defaults = {k for k, spec in BROKER_KEYS.items() if spec.kafka_default}
     for key in sorted(common):
         entry, reference = ours[key], theirs[key]
         assert entry["config_type"] == reference["config_type"], key

@@ -355,7 +355,7 @@ class LogManager:
     async def run_maintenance(self) -> None:
         """Time-based flush (log.flush.interval.ms) and retention (log.retention.check.interval.ms)."""
         flush_ms = self.config.flush_interval_ms
-        retention_check_ms = self.config.get_int("log.retention.check.interval.ms")
+        retention_check_ms: int = self.config.get("log.retention.check.interval.ms")
         tick = min(flush_ms, retention_check_ms, 1000) / 1000
         last_flush = last_retention = time.monotonic()
         while True:
