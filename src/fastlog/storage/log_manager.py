@@ -227,9 +227,9 @@ class LogManager:
     def alter_topic_configs(self, name: str, configs: dict[str, str], validate_only: bool = False) -> None:
         """Replace a topic's explicit configs (keys left out fall back to the broker defaults).
 
-        Only configs read at the time they are used can change while the topic exists: retention
-        and cleanup policy. The others are fixed in the open partition logs; changing them is
-        refused with INVALID_CONFIG (see the README)."""
+        Only DYNAMIC_TOPIC_CONFIGS can change while the topic exists (read at each use, like
+        retention and cleanup policy, or not acted on at all). The others are fixed in the open
+        partition logs; changing them is refused with INVALID_CONFIG (the README's `live` column)."""
         topic = self.topics.get(name)
         if topic is None:
             raise TopicError(UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
@@ -238,7 +238,7 @@ class LogManager:
         for key in set(configs) | set(topic.configs):
             if key not in DYNAMIC_TOPIC_CONFIGS and configs.get(key) != topic.configs.get(key):
                 raise TopicError(INVALID_CONFIG, f"fastlog cannot change {key} of an existing topic; "
-                                 f"it can change {', '.join(sorted(DYNAMIC_TOPIC_CONFIGS))}")
+                                 "it is fixed in the open partition logs")
         if validate_only:
             return
         topic.configs = dict(configs)
