@@ -402,6 +402,18 @@ def validate_topic_config(key: str, value: Optional[str]) -> Any:
     return spec.check(value)
 
 
+def validate_topic_configs(config: "Config", configs: dict[str, Optional[str]]) -> None:
+    """Check a topic's whole set of configs: each key, then the rule between keys Kafka checks
+    on the values the topic would have (LogConfig.validateValues)."""
+    for key, value in configs.items():
+        validate_topic_config(key, value)
+    low = config.topic_value("min.compaction.lag.ms", configs)
+    high = config.topic_value("max.compaction.lag.ms", configs)
+    if low > high:
+        raise ConfigError(f"conflict topic config setting min.compaction.lag.ms ({low}) > "
+                          f"max.compaction.lag.ms ({high})")
+
+
 def parse_properties(text: str) -> dict[str, str]:
     """Java .properties, the subset server.properties files use: key=value or key: value lines,
     # and ! comments, trailing backslash continues a line."""

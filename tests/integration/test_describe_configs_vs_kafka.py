@@ -9,6 +9,7 @@ sent (the client folds synonyms of the same name together).
 from __future__ import annotations
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic, ResourceType
 
 from describe_configs_raw import BROKER, TOPIC, describe_configs
@@ -129,3 +130,30 @@ def test_every_kafka_topic_key_is_accepted_at_create_and_reported(broker):
         ConfigEntry("segment.ms", "1000", incremental_operation=AlterConfigOpType.SET)])
     list(admin.incremental_alter_configs([resource]).values())[0].result(30)
     assert _raw_view(broker.bootstrap, TOPIC, "all-keys")["segment.ms"]["value"] == "1000"
+
+
+def test_older_versions_carry_what_they_can(broker):
+    """v1-v2 have synonyms but no config_type or documentation; booleans are still lowercase."""
+    for version in (1, 2, 3):
+        (result,) = describe_configs(broker.bootstrap, [(BROKER, "1")], version=version)
+        entries = {c["name"]: c for c in result["configs"]}
+        assert entries["delete.topic.enable"]["value"] == "true"
+        assert _synonyms(entries["num.partitions"]) == [("num.partitions", "1", 5)]
+        has_types = version >= 3
+        assert (entries["num.partitions"]["config_type"] == 3) == has_types
+        assert bool(entries["num.partitions"]["documentation"]) == has_types
+
+
+def test_bad_topic_configs_are_refused_alike(broker_factory, kafka):
+    """Values both refuse with INVALID_CONFIG, the rule between keys included."""
+    fastlog = broker_factory(SHARED)
+    bad = [{"min.compaction.lag.ms": "10", "max.compaction.lag.ms": "5"}, {"retention.ms": "soon"},
+           {"cleanup.policy": "tidy"}, {"min.cleanable.dirty.ratio": "2"}, {"remote.storage.enable": "true"},
+           {"no.such.config": "1"}, {"preallocate": "yes"}]
+    for b in (fastlog, kafka):
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        for i, configs in enumerate(bad):
+            future = admin.create_topics([NewTopic(f"bad-{i}", 1, 1, config=configs)])[f"bad-{i}"]
+            with pytest.raises(KafkaException) as refused:
+                future.result(30)
+            assert refused.value.args[0].code() == KafkaError.INVALID_CONFIG, (b.bootstrap, configs)

@@ -5,7 +5,7 @@ import pathlib
 import pytest
 
 from fastlog.config import (BROKER_KEYS, TOPIC_KEYS, Config, ConfigError, Source, Type, parse_properties,
-                            readme_tables, to_text, validate_topic_config)
+                            readme_tables, to_text, validate_topic_config, validate_topic_configs)
 from fastlog.storage.log_manager import log_options
 
 
@@ -155,3 +155,10 @@ def test_config_types_and_text_are_kafkas():
     assert int(BROKER_KEYS["offsets.topic.replication.factor"].type) == 4
     assert to_text(Type.BOOLEAN, True) == "true" and to_text(Type.LIST, ["delete", "compact"]) == "delete,compact"
     assert Config({"auto.create.topics.enable": "FALSE"}).get_str("auto.create.topics.enable") == "false"
+
+
+def test_rule_between_topic_keys_uses_the_values_the_topic_would_have():
+    config = Config({"log.cleaner.max.compaction.lag.ms": "100"})
+    validate_topic_configs(config, {"min.compaction.lag.ms": "100"})
+    with pytest.raises(ConfigError, match=r"min.compaction.lag.ms \(101\) > max.compaction.lag.ms \(100\)"):
+        validate_topic_configs(config, {"min.compaction.lag.ms": "101"})

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from fastlog import _native
-from fastlog.config import TOPIC_KEYS, Config, ConfigError, validate_topic_config as _check_topic_config
+from fastlog.config import TOPIC_KEYS, Config, ConfigError, validate_topic_configs
 
 log = logging.getLogger("fastlog.storage")
 
@@ -81,10 +81,10 @@ KAFKA_STORAGE_ERROR = 56
 DYNAMIC_TOPIC_CONFIGS = frozenset(name for name, spec in TOPIC_KEYS.items() if spec.dynamic)
 
 
-def validate_topic_config(key: str, value: Optional[str]) -> None:
+def check_topic_configs(config: Config, configs: dict[str, str]) -> None:
     """Raise TopicError(INVALID_CONFIG) for an unknown key or a value the config table refuses."""
     try:
-        _check_topic_config(key, value)
+        validate_topic_configs(config, configs)
     except ConfigError as e:
         raise TopicError(INVALID_CONFIG, str(e)) from None
 
@@ -177,8 +177,7 @@ class LogManager:
             raise TopicError(TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
         if num_partitions <= 0:
             raise TopicError(INVALID_PARTITIONS, "Number of partitions must be larger than 0.")
-        for key, value in (configs or {}).items():
-            validate_topic_config(key, value)
+        check_topic_configs(self.config, configs or {})
 
     def create_topic(self, name: str, num_partitions: int, configs: Optional[dict[str, str]] = None,
                      internal: bool = False) -> Topic:
@@ -233,8 +232,7 @@ class LogManager:
         topic = self.topics.get(name)
         if topic is None:
             raise TopicError(UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
-        for key, value in configs.items():
-            validate_topic_config(key, value)
+        check_topic_configs(self.config, configs)
         for key in set(configs) | set(topic.configs):
             if key not in DYNAMIC_TOPIC_CONFIGS and configs.get(key) != topic.configs.get(key):
                 raise TopicError(INVALID_CONFIG, f"fastlog cannot change {key} of an existing topic; "
