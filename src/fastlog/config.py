@@ -402,7 +402,7 @@ def validate_topic_config(key: str, value: Optional[str]) -> Any:
     return spec.check(value)
 
 
-def validate_topic_configs(config: "Config", configs: dict[str, Optional[str]]) -> None:
+def validate_topic_configs(config: "Config", configs: dict[str, str]) -> None:
     """Check a topic's whole set of configs: each key, then the rule between keys Kafka checks
     on the values the topic would have (LogConfig.validateValues)."""
     for key, value in configs.items():
@@ -477,9 +477,10 @@ class Config:
     def get_str(self, key: str) -> Optional[str]:
         return to_text(BROKER_KEYS[key].type, self.get(key))
 
-    def get_int(self, key: str) -> Optional[int]:
+    def get_int(self, key: str) -> int:
+        """An INT/SHORT/LONG key that has a value (given or default); use get() for one that may be unset."""
         value = self.get(key)
-        assert value is None or isinstance(value, int), key
+        assert isinstance(value, int), key
         return value
 
     def get_bool(self, key: str) -> bool:

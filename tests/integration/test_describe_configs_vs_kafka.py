@@ -12,7 +12,7 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic, ResourceType
 
-from describe_configs_raw import BROKER, TOPIC, describe_configs
+from describe_configs_raw import BROKER, TOPIC, describe_configs, request
 from fastlog import kafka_dist as kd
 from fastlog.config import BROKER_KEYS, TOPIC_KEYS
 
@@ -157,3 +157,18 @@ def test_bad_topic_configs_are_refused_alike(broker_factory, kafka):
             with pytest.raises(KafkaException) as refused:
                 future.result(30)
             assert refused.value.args[0].code() == KafkaError.INVALID_CONFIG, (b.bootstrap, configs)
+
+
+def test_create_topics_v7_answers_with_the_describe_entries(broker):
+    body = {"topics": [{"name": "created", "num_partitions": 1, "replication_factor": 1, "assignments": [],
+                        "configs": [{"name": "retention.ms", "value": "1234"}]}],
+            "timeout_ms": 10000, "validate_only": False}
+    (created,) = request(broker.bootstrap, 19, 7, body)["topics"]
+    assert created["error_code"] == 0, created
+    described = _raw_view(broker.bootstrap, TOPIC, "created")
+    assert sorted(c["name"] for c in created["configs"]) == sorted(described)
+    for c in created["configs"]:
+        entry = described[c["name"]]
+        assert (c["value"], c["config_source"], c["read_only"]) == \
+            (entry["value"], entry["config_source"], entry["read_only"]), c["name"]
+    assert {c["name"]: c["config_source"] for c in created["configs"]}["retention.ms"] == 1

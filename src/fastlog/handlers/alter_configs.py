@@ -3,11 +3,12 @@ named return to their defaults). Only retention and cleanup policy can change on
 broker configs are not changed at runtime (INVALID_CONFIG), as the README says."""
 from fastlog.handlers._configs import alter_resource
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.responses import AlterConfigsResourceResponse, AlterConfigsResponse
 
 
 @api(key=33, name="AlterConfigs", min_version=0, max_version=2)
-async def handle(ctx: RequestContext, request: dict) -> dict:
-    responses = []
+async def handle(ctx: RequestContext, request: dict) -> AlterConfigsResponse:
+    responses: list[AlterConfigsResourceResponse] = []
     for res in request["resources"]:
         wanted = {c["name"]: c["value"] for c in res["configs"]}
         responses.append(alter_resource(ctx.broker, res, lambda current: wanted, request["validate_only"]))

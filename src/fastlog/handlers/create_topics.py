@@ -7,9 +7,10 @@ nothing behind (LogManager.create_topic).
 """
 import logging
 
-from fastlog.handlers._configs import topic_config_entries
+from fastlog.handlers._configs import created_topic_configs
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import CreatableTopicResult, CreateTopicsResponse
 from fastlog.storage.log_manager import TopicError
 
 log = logging.getLogger("fastlog.handlers")
@@ -42,30 +43,30 @@ def _validate(broker, t: dict) -> tuple[int, dict]:
 
 
 @api(key=19, name="CreateTopics", min_version=2, max_version=7)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> CreateTopicsResponse:
     broker = ctx.broker
-    results = []
+    results: list[CreatableTopicResult] = []
     seen: set[str] = set()
     for t in request["topics"]:
         name = t["name"]
-        result = {"name": name, "topic_id": bytes(16), "error_code": 0, "error_message": None,
-                  "num_partitions": -1, "replication_factor": -1, "configs": None}
+        result: CreatableTopicResult = {"name": name, "topic_id": bytes(16), "error_code": 0, "error_message": None,
+                                        "num_partitions": -1, "replication_factor": -1, "configs": None}
         if name in seen:
-            result.update(error_code=ErrorCode.INVALID_REQUEST, error_message="Duplicate topic name.")
+            result.update({"error_code": ErrorCode.INVALID_REQUEST, "error_message": "Duplicate topic name."})
             results.append(result)
             continue
         seen.add(name)
         try:
             partitions, configs = _validate(broker, t)
             if request["validate_only"]:
-                result.update(num_partitions=partitions, replication_factor=1)
+                result.update({"num_partitions": partitions, "replication_factor": 1})
             else:
                 topic = broker.logs.create_topic(name, partitions, configs)
-                result.update(topic_id=topic.topic_id, num_partitions=partitions, replication_factor=1,
-                              configs=topic_config_entries(broker.config, topic.configs))
+                result.update({"topic_id": topic.topic_id, "num_partitions": partitions, "replication_factor": 1,
+                               "configs": created_topic_configs(broker.config, topic.configs)})
         except TopicError as e:
             if e.code == ErrorCode.KAFKA_STORAGE_ERROR:
                 log.warning("CreateTopics from %s: %s", ctx.client_host, e.message)
-            result.update(error_code=e.code, error_message=e.message)
+            result.update({"error_code": e.code, "error_message": e.message})
         results.append(result)
     return {"throttle_time_ms": 0, "topics": results}

@@ -5,33 +5,34 @@ broker's settings, with sources, synonyms, types and documentation from the conf
 from fastlog.handlers._configs import BROKER, TOPIC, broker_config_entries, topic_config_entries
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import DescribeConfigsResponse, DescribeConfigsResult
 
 
 @api(key=32, name="DescribeConfigs", min_version=1, max_version=4)
-async def handle(ctx: RequestContext, request: dict) -> dict:
+async def handle(ctx: RequestContext, request: dict) -> DescribeConfigsResponse:
     broker = ctx.broker
     synonyms = bool(request.get("include_synonyms"))
     documentation = bool(request.get("include_documentation"))
-    results = []
+    results: list[DescribeConfigsResult] = []
     for res in request["resources"]:
         rtype, name = res["resource_type"], res["resource_name"]
-        result = {"error_code": 0, "error_message": None, "resource_type": rtype, "resource_name": name,
-                  "configs": []}
+        result: DescribeConfigsResult = {"error_code": 0, "error_message": None, "resource_type": rtype,
+                                         "resource_name": name, "configs": []}
         if rtype == TOPIC:
             topic = broker.logs.get(name)
             if topic is None:
-                result.update(error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                              error_message=f"Topic '{name}' does not exist.")
+                result.update({"error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                               "error_message": f"Topic '{name}' does not exist."})
             else:
                 result["configs"] = topic_config_entries(broker.config, topic.configs, synonyms, documentation)
         elif rtype == BROKER:
             if name not in ("", str(broker.node_id)):
-                result.update(error_code=ErrorCode.INVALID_REQUEST, error_message=f"Unexpected broker id {name}")
+                result.update({"error_code": ErrorCode.INVALID_REQUEST, "error_message": f"Unexpected broker id {name}"})
             else:
                 result["configs"] = broker_config_entries(broker.config, synonyms, documentation)
         else:
-            result.update(error_code=ErrorCode.INVALID_REQUEST,
-                          error_message=f"Resource type {rtype} is not supported by fastlog")
+            result.update({"error_code": ErrorCode.INVALID_REQUEST,
+                           "error_message": f"Resource type {rtype} is not supported by fastlog"})
         keys = res["configuration_keys"]
         if keys is not None:
             result["configs"] = [c for c in result["configs"] if c["name"] in keys]

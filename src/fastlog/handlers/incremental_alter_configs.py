@@ -5,6 +5,7 @@ from fastlog.config import TOPIC_KEYS, ConfigError, Type
 from fastlog.handlers._configs import alter_resource
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import IncrementalAlterConfigsResourceResponse, IncrementalAlterConfigsResponse
 from fastlog.storage.log_manager import TopicError
 
 SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
@@ -38,7 +39,7 @@ def _apply(changes: list[dict], broker):
 
 
 @api(key=44, name="IncrementalAlterConfigs", min_version=0, max_version=1)
-async def handle(ctx: RequestContext, request: dict) -> dict:
-    responses = [alter_resource(ctx.broker, res, _apply(res["configs"], ctx.broker), request["validate_only"])
+async def handle(ctx: RequestContext, request: dict) -> IncrementalAlterConfigsResponse:
+    responses: list[IncrementalAlterConfigsResourceResponse] = [alter_resource(ctx.broker, res, _apply(res["configs"], ctx.broker), request["validate_only"])
                  for res in request["resources"]]
     return {"throttle_time_ms": 0, "responses": responses}
