@@ -152,6 +152,7 @@ class Key:
     # Topic keys: the broker key whose value is this key's default (Kafka's TopicConfigSynonyms).
     broker_key: Optional[str] = None
     kafka_default: str = ""  # Kafka's default, as text, where fastlog's differs (`note` says why)
+    fastlog_only: bool = False  # not a Kafka config
     note: str = ""  # what fastlog does differently, for the README
 
     def check(self, text: str) -> Any:
@@ -183,7 +184,7 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         note="a lone node can default to 1"),
     Key("broker.id", I, -1, H, "Old name of node.id; used when node.id is not set."),
     Key("cluster.id", S, None, L, "Cluster id written to meta.properties on first start; random if unset.",
-        note="fastlog only: Kafka's kafka-storage format sets it"),
+        fastlog_only=True, note="Kafka's kafka-storage format sets it"),
     # -- topics --
     Key("num.partitions", I, 1, M, "Partitions of an auto-created topic or one created with -1.", at_least(1)),
     Key("default.replication.factor", I, 1, M, "Replication factor of new topics.", one_of(1, why=": one node"),
@@ -198,7 +199,7 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         "Request bytes read but not yet handled, across all connections; -1 = no bound.", positive_or_no_bound,
         kafka_default="-1", note="bounded by default; see docs/reliability.md"),
     Key("request.arrival.timeout.ms", LG, 60000, M, "A request must arrive whole within this time after its first byte.",
-        at_least(1), note="fastlog only: closes slow or stuck senders"),
+        at_least(1), fastlog_only=True, note="closes slow or stuck senders"),
     Key("connections.max.idle.ms", LG, 600000, M, "A connection idle this long is closed.", at_least(1)),
     Key("max.connections", I, INT_MAX, M, "Most client connections.", at_least(1),
         note="connections beyond it are closed at once (Kafka stops accepting)"),
@@ -608,7 +609,7 @@ def _default_text(spec: Key, value: Any) -> str:
 
 def _row(spec: Key) -> str:
     default = _default_text(spec, spec.default)
-    notes = []
+    notes = ["fastlog only"] if spec.fastlog_only else []
     if spec.kafka_default:
         notes.append(f"Kafka: {spec.kafka_default}")
     if not spec.honoured:

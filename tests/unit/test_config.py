@@ -162,3 +162,12 @@ def test_rule_between_topic_keys_uses_the_values_the_topic_would_have():
     validate_topic_configs(config, {"min.compaction.lag.ms": "100"})
     with pytest.raises(ConfigError, match=r"min.compaction.lag.ms \(101\) > max.compaction.lag.ms \(100\)"):
         validate_topic_configs(config, {"min.compaction.lag.ms": "101"})
+
+
+def test_connection_limits_are_checked_by_the_table():
+    assert Config({"queued.max.request.bytes": "-1"}).get_int("queued.max.request.bytes") == -1
+    for key, value in (("queued.max.request.bytes", "0"), ("queued.max.request.bytes", "-2"),
+                       ("max.connections", "0"), ("connections.max.idle.ms", "0"),
+                       ("request.arrival.timeout.ms", "-5")):
+        with pytest.raises(ConfigError, match=key):
+            Config({key: value})

@@ -29,11 +29,12 @@ class Broker:
         self.port = 0
         self.connections: set[Connection] = set()
         self.connections_per_ip: collections.Counter[str] = collections.Counter()
-        self.max_connections = config.get_int("max.connections") or 0
-        self.max_connections_per_ip = config.get_int("max.connections.per.ip") or 0
-        self.idle_s = (config.get_int("connections.max.idle.ms") or 0) / 1000
-        self.arrival_s = (config.get_int("request.arrival.timeout.ms") or 0) / 1000
-        self.request_pool = RequestMemoryPool(config.get_int("queued.max.request.bytes") or -1)
+        # keys, defaults and validators: fastlog.config.BROKER_KEYS
+        self.max_connections = config.get_int("max.connections")
+        self.max_connections_per_ip = config.get_int("max.connections.per.ip")
+        self.idle_s = config.get_int("connections.max.idle.ms") / 1000
+        self.arrival_s = config.get_int("request.arrival.timeout.ms") / 1000
+        self.request_pool = RequestMemoryPool(config.get_int("queued.max.request.bytes"))
         # one line per kind of repeated failure every 10 s at most (fd exhaustion fails everything)
         self.log_throttle = LogThrottle(log)
         self.apis = load_all()
