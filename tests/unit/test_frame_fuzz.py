@@ -17,6 +17,7 @@ import random
 import pytest
 
 from fastlog import _native
+from fastlog.config import Config
 from fastlog.protocol import codec
 from fastlog.protocol.codec import CodecError
 from fastlog.server.error_response import error_response
@@ -101,7 +102,9 @@ def _captured_batches() -> list[bytes]:
 def test_mutated_batches_validate_or_raise_storage_error(index):
     original = _captured_batches()[index]
     now = int.from_bytes(original[27:35], "big")  # the batch's base timestamp
-    _native.validate_records(original, now)  # the captured batch itself is valid
+    # the broker's default limits, from the config table (the engine has no defaults)
+    settings = {"max_message_bytes": Config().get_int("message.max.bytes"), "log_append_time": False}
+    _native.validate_records(original, now, **settings)  # the captured batch itself is valid
     rnd = random.Random(f"{SEED}-batch-{index}")
     for _ in range(COUNT):
         batch = mutate(rnd, original)
@@ -110,6 +113,6 @@ def test_mutated_batches_validate_or_raise_storage_error(index):
             crc = _native.crc32c(batch[21:]).to_bytes(4, "big")
             batch = batch[:17] + crc + batch[21:]
         try:
-            _native.validate_records(batch, now)
+            _native.validate_records(batch, now, **settings)
         except _native.StorageError as e:
             assert e.code in (2, 10, 32, 45, 47, 76, 87), e
