@@ -10,17 +10,20 @@ import struct
 import pytest
 
 from fastlog import _native
-from fastlog._native import PartitionLog, StorageError, build_batch, validate_records
+from fastlog._native import StorageError, build_batch, validate_records
 from fastlog.config import Config
 from fastlog.coordinator import offsets_log
 from fastlog.coordinator.offsets_log import OffsetsLog
 from fastlog.storage.log_manager import LogManager
+from storage_batches import open_log
 
 NOW = 1_700_000_000_000
+# The broker's default limits, from the config table (the engine has no defaults).
+LIMITS = {"max_message_bytes": Config().get_int("message.max.bytes"), "log_append_time": False}
 ONE_BATCH_MESSAGE = "Produce requests with version {} are only allowed to contain exactly one record batch of magic 2"
 
 
-def records_of(log: PartitionLog, offset: int = 0) -> list[tuple]:
+def records_of(log: _native.PartitionLog, offset: int = 0) -> list[tuple]:
     return [(r.offset, r.timestamp, r.key, r.value, r.headers) for r in log.records(offset)]
 
 
@@ -31,7 +34,7 @@ def test_storage_error_is_a_real_exception_class():
     for again in (pickle.loads(pickle.dumps(e)), copy.copy(e)):
         assert (type(again), again.code, again.message) == (StorageError, 87, "bad batch")
     with pytest.raises(StorageError) as raised:
-        validate_records(b"", NOW)
+        validate_records(b"", NOW, **LIMITS)
     assert raised.value.code == 87
 
 
@@ -42,8 +45,8 @@ def test_built_batches_append_and_read_back(tmp_path, compression):
                (b"k2", None, [], NOW - 2)]
     batch = build_batch(records, compression=compression)
     assert batch[22] & 0x07 == compression
-    assert validate_records(batch, NOW) == 3
-    log = PartitionLog(str(tmp_path / "p"))
+    assert validate_records(batch, NOW, **LIMITS) == 3
+    log = open_log(str(tmp_path / "p"))
     try:
         log.append(batch, NOW)
         log.append(batch, NOW)
@@ -62,7 +65,7 @@ def test_built_batches_append_and_read_back(tmp_path, compression):
 
 
 def test_batch_level_fields_reach_the_records(tmp_path):
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     try:
         log.append(build_batch([(b"k", b"v", [], NOW)] * 2, producer_id=12, producer_epoch=3, base_sequence=0), NOW)
         [a, b] = log.records(0)
@@ -78,7 +81,7 @@ def test_batch_level_fields_reach_the_records(tmp_path):
 
 def test_records_raise_on_a_damaged_batch(tmp_path):
     path = tmp_path / "p"
-    log = PartitionLog(str(path))
+    log = open_log(str(path))
     batch = build_batch([(b"k", b"value", [], NOW)])
     for _ in range(3):
         log.append(batch, NOW)
@@ -99,11 +102,11 @@ def test_produce_requests_must_hold_exactly_one_v2_batch(tmp_path, version):
     one = build_batch([(b"k", b"v", [], NOW)])
     magic1 = bytearray(one)
     magic1[16] = 1
-    log = PartitionLog(str(tmp_path / "p"))
+    log = open_log(str(tmp_path / "p"))
     try:
         for bad in (b"", one[:60], one[:-1], one + one, bytes(magic1)):
             for call in (lambda: log.append(bad, NOW, produce_version=version),
-                         lambda: validate_records(bad, NOW, produce_version=version)):
+                         lambda: validate_records(bad, NOW, **LIMITS, produce_version=version)):
                 with pytest.raises(StorageError) as e:
                     call()
                 assert (e.value.code, e.value.message) == (87, ONE_BATCH_MESSAGE.format(version))
