@@ -20,6 +20,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
+from fastlog.files import parse_properties
+
 log = logging.getLogger("fastlog.config")
 
 LONG_MAX = 2**63 - 1
@@ -413,28 +415,6 @@ def validate_topic_configs(config: "Config", configs: dict[str, str]) -> None:
     if low > high:
         raise ConfigError(f"conflict topic config setting min.compaction.lag.ms ({low}) > "
                           f"max.compaction.lag.ms ({high})")
-
-
-def parse_properties(text: str) -> dict[str, str]:
-    """Java .properties, the subset server.properties files use: key=value or key: value lines,
-    # and ! comments, trailing backslash continues a line."""
-    out: dict[str, str] = {}
-    pending = ""
-    for raw in text.splitlines():
-        line = pending + raw.strip()
-        pending = ""
-        if not line or line[0] in "#!":
-            continue
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            pending = line[:-1]
-            continue
-        sep = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
-        if sep < 0:
-            key, value = line, ""
-        else:
-            key, value = line[:sep].strip(), line[sep + 1:].strip()
-        out[key] = value
-    return out
 
 
 class Config:

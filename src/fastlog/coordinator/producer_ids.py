@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from fastlog.files import atomic_write
+
 BLOCK = 1000
 
 
@@ -29,10 +31,5 @@ class ProducerIdManager:
         return pid
 
     def _reserve(self, block_end: int) -> None:
-        tmp = self.path + ".tmp"
-        with open(tmp, "w", encoding="ascii") as f:
-            f.write(str(block_end))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        atomic_write(self.path, str(block_end), encoding="ascii")
         self.block_end = block_end

@@ -40,6 +40,7 @@ from typing import Optional
 
 from fastlog import _native
 from fastlog.config import TOPIC_KEYS, Config, ConfigError, validate_topic_configs
+from fastlog.files import atomic_write, parse_properties
 
 log = logging.getLogger("fastlog.storage")
 
@@ -421,7 +422,7 @@ class LogManager:
                      "configs": t.configs, "internal": t.internal}
             for t in self.topics.values()
         }
-        _atomic_write(os.path.join(self.data_dir, CATALOGUE), json.dumps(catalogue, indent=1, sort_keys=True))
+        atomic_write(os.path.join(self.data_dir, CATALOGUE), json.dumps(catalogue, indent=1, sort_keys=True))
 
     def _remove_orphans(self) -> None:
         expected = {f"{t.name}-{i}" for t in self.topics.values() for i in range(t.partition_count)}
@@ -436,14 +437,11 @@ class LogManager:
         values: dict[str, str] = {}
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
-                for line in f:
-                    if "=" in line and not line.startswith("#"):
-                        k, v = line.strip().split("=", 1)
-                        values[k] = v
+                values = parse_properties(f.read())
         cluster_id = values.get("cluster.id") or self.config.get_str("cluster.id") or \
             base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not values:
-            _atomic_write(path, f"version=1\ncluster.id={cluster_id}\nnode.id={self.config.node_id}\n")
+            atomic_write(path, f"version=1\ncluster.id={cluster_id}\nnode.id={self.config.node_id}\n")
         return cluster_id
 
 
@@ -474,17 +472,3 @@ def _wake(waiting: list[asyncio.Future]) -> None:
         if not fut.done():
             fut.set_result(None)
     waiting.clear()
-
-
-def _atomic_write(path: str, text: str) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
