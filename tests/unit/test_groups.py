@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 class Node:
-    """What the coordinator needs of a Broker: config and logs (no listener)."""
+    """What the coordinator is built from: config and logs (no listener)."""
 
     def __init__(self, path, **overrides) -> None:
         values = {"log.dirs": str(path), "group.min.session.timeout.ms": "50",
@@ -49,7 +49,7 @@ PROTOS = [("range", subscription("t")), ("roundrobin", subscription("t"))]
 
 
 async def started(node: Node, **kw) -> GroupCoordinator:
-    gc = GroupCoordinator(node, **kw)
+    gc = GroupCoordinator(node.logs, node.config, **kw)
     await gc.start()
     return gc
 

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import time
 import uuid
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from fastlog.coordinator.group_state import (
     CommittedOffset, Group, GroupState, JoinResult, Member, SyncResult,
@@ -30,10 +30,9 @@ from fastlog.coordinator.offsets_log import (
     OffsetsLog, StoredGroup, StoredMember, decode_group_value, decode_key, decode_offset_value,
     group_key, group_value, offset_key, offset_value,
 )
+from fastlog.config import Config
 from fastlog.protocol.errors import ErrorCode
-
-if TYPE_CHECKING:
-    from fastlog.server.broker import Broker
+from fastlog.storage.log_manager import LogManager
 
 log = logging.getLogger("fastlog.groups")
 
@@ -59,9 +58,9 @@ def _resolve(fut: Optional[asyncio.Future], value: object) -> None:
 
 
 class GroupCoordinator:
-    def __init__(self, broker: "Broker", compact_min_records: int = 10000) -> None:
-        self.broker = broker
-        cfg = broker.config  # keys and defaults: fastlog.config.BROKER_KEYS
+    def __init__(self, logs: LogManager, config: Config, compact_min_records: int = 10000) -> None:
+        self.logs = logs
+        cfg = config  # keys and defaults: fastlog.config.BROKER_KEYS
         self.initial_delay_ms = cfg.get_int("group.initial.rebalance.delay.ms")
         self.min_session_ms = cfg.get_int("group.min.session.timeout.ms")
         self.max_session_ms = cfg.get_int("group.max.session.timeout.ms")
@@ -70,7 +69,7 @@ class GroupCoordinator:
         self.retention_check_ms = cfg.get_int("offsets.retention.check.interval.ms")
         self.metadata_max_bytes = cfg.get_int("offset.metadata.max.bytes")
         self.store = OffsetsLog(
-            broker.logs,
+            logs,
             num_partitions=cfg.get_int("offsets.topic.num.partitions"),
             segment_bytes=cfg.get_int("offsets.topic.segment.bytes"),
             compact_min_records=compact_min_records)
@@ -673,7 +672,7 @@ class GroupCoordinator:
         results: dict[tuple[str, int], int] = {}
         valid: dict[tuple[str, int], tuple[int, int, Optional[str]]] = {}
         for tp, value in offsets.items():
-            topic = self.broker.logs.get(tp[0])
+            topic = self.logs.get(tp[0])
             if topic is None or not 0 <= tp[1] < len(topic.partitions):
                 results[tp] = E.UNKNOWN_TOPIC_OR_PARTITION
             else:
@@ -764,7 +763,7 @@ class GroupCoordinator:
                 subscribed = topics
             deletable = []
             for tp in partitions:
-                topic = self.broker.logs.get(tp[0])
+                topic = self.logs.get(tp[0])
                 if topic is None or not 0 <= tp[1] < len(topic.partitions):
                     results[tp] = E.UNKNOWN_TOPIC_OR_PARTITION
                 elif tp[0] in subscribed:
@@ -875,7 +874,7 @@ class GroupCoordinator:
     def _cleanup_group(self, group: Group, now_ms: int) -> int:
         expired = set()
         for (topic, partition), committed in group.offsets.items():
-            t = self.broker.logs.get(topic)
+            t = self.logs.get(topic)
             if t is None or partition >= len(t.partitions):
                 expired.add((topic, partition))  # the topic or partition was deleted
         expired |= self._expired_offsets(group, now_ms)

@@ -10,6 +10,7 @@ from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import (AlterConfigsResourceResponse, CreatableTopicConfigs,
                                         DescribeConfigsResourceResult, DescribeConfigsSynonym)
 from fastlog.storage.log_manager import TopicError
+from fastlog.services import BrokerServices
 
 TOPIC, BROKER = 2, 4
 
@@ -28,8 +29,8 @@ def _entry(spec: Key, value: Any, chain: list[tuple[str, Any, Source]], read_onl
 
 
 def _type_of(name: str, spec: Key) -> Type:
-    broker = BROKER_KEYS.get(name)
-    return broker.type if broker is not None and name != spec.name else spec.type
+    services = BROKER_KEYS.get(name)
+    return services.type if services is not None and name != spec.name else spec.type
 
 
 def topic_config_entries(config: Config, explicit: dict[str, str], include_synonyms: bool = False,
@@ -63,7 +64,7 @@ def created_topic_configs(config: Config, explicit: dict[str, str]) -> list[Crea
             for e in topic_config_entries(config, explicit)]
 
 
-def alter_resource(broker, resource: dict, new_configs: Callable[[dict], dict],
+def alter_resource(services: BrokerServices, resource: dict, new_configs: Callable[[dict], dict],
                    validate_only: bool) -> AlterConfigsResourceResponse:
     """Answer one resource of an alter request; `new_configs(current)` returns the topic's new
     explicit configs or raises TopicError."""
@@ -76,11 +77,11 @@ def alter_resource(broker, resource: dict, new_configs: Callable[[dict], dict],
     elif rtype != TOPIC:
         out.update({"error_code": ErrorCode.INVALID_REQUEST, "error_message": f"Unsupported resource type {rtype}"})
     else:
-        topic = broker.logs.get(name)
+        topic = services.logs.get(name)
         try:
             if topic is None:
                 raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
-            broker.logs.alter_topic_configs(name, new_configs(dict(topic.configs)), validate_only)
+            services.logs.alter_topic_configs(name, new_configs(dict(topic.configs)), validate_only)
         except TopicError as e:
             out.update({"error_code": e.code, "error_message": e.message})
     return out

@@ -7,25 +7,26 @@ from typing import Any, Callable, Optional
 
 from fastlog.protocol.errors import ErrorCode
 from fastlog.storage.log_manager import Topic, TopicError
+from fastlog.services import BrokerServices
 
 log = logging.getLogger("fastlog.handlers")
 
 
-def find_or_create(broker, name: str, allow_auto_create: bool = True) -> tuple[Optional[Topic], ErrorCode]:
+def find_or_create(services: BrokerServices, name: str, allow_auto_create: bool = True) -> tuple[Optional[Topic], ErrorCode]:
     """The topic called `name`; created with num.partitions when it is missing and
     auto.create.topics.enable (and the request) allow it. Returns (topic, NONE) or (None, error)."""
-    topic = broker.logs.get(name)
+    topic = services.logs.get(name)
     if topic is not None:
         return topic, ErrorCode.NONE
-    if not (allow_auto_create and broker.config.get_bool("auto.create.topics.enable")):
+    if not (allow_auto_create and services.config.get_bool("auto.create.topics.enable")):
         return None, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
     try:
-        return broker.logs.create_topic(name, broker.config.get_int("num.partitions")), ErrorCode.NONE
+        return services.logs.create_topic(name, services.config.get_int("num.partitions")), ErrorCode.NONE
     except TopicError as e:
         return None, ErrorCode(e.code)
 
 
-def answer_per_partition(broker, request_topics: list, name_key: str, index_key: str,
+def answer_per_partition(services: BrokerServices, request_topics: list, name_key: str, index_key: str,
                          answer: Callable[[Optional[Topic], Any, dict], Any]) -> list[Any]:
     """Walk Kafka's usual topics -> partitions request shape and build the same-shaped response.
 
@@ -35,11 +36,11 @@ def answer_per_partition(broker, request_topics: list, name_key: str, index_key:
     """
     out = []
     for t in request_topics:
-        topic = broker.logs.get(t[name_key])
+        topic = services.logs.get(t[name_key])
         parts = []
         for p in t["partitions"]:
             index = p[index_key]
             known = topic is not None and 0 <= index < len(topic.partitions)
-            parts.append(answer(topic, topic.partitions[index] if known else None, p))
+            parts.append(answer(topic, topic.partitions[index] if topic is not None and known else None, p))
         out.append({name_key: t[name_key], "partitions": parts})
     return out

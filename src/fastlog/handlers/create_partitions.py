@@ -10,7 +10,7 @@ from fastlog.storage.log_manager import TopicError
 
 @api(key=37, name="CreatePartitions", min_version=0, max_version=3)
 async def handle(ctx: RequestContext, request: dict) -> dict:
-    logs = ctx.broker.logs
+    logs = ctx.services.logs
     results = []
     for t in request["topics"]:
         name, count = t["name"], t["count"]
@@ -25,7 +25,7 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
         elif count <= len(topic.partitions):
             error = ErrorCode.INVALID_PARTITIONS
             message = f"Topic currently has {len(topic.partitions)} partitions, which is higher than the requested {count}."
-        elif t["assignments"] and any(a["broker_ids"] != [ctx.broker.node_id] for a in t["assignments"]):
+        elif t["assignments"] and any(a["broker_ids"] != [ctx.services.node_id] for a in t["assignments"]):
             error, message = ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Assignments may only name this node."
         elif not request["validate_only"]:
             try:

@@ -12,11 +12,12 @@ from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import CreatableTopicResult, CreateTopicsResponse
 from fastlog.storage.log_manager import TopicError
+from fastlog.services import BrokerServices
 
 log = logging.getLogger("fastlog.handlers")
 
 
-def _validate(broker, t: dict) -> tuple[int, dict]:
+def _validate(services: BrokerServices, t: dict) -> tuple[int, dict]:
     """Check one CreatableTopic; returns (partitions, configs) or raises TopicError."""
     replication = t["replication_factor"]
     assignments = t["assignments"]
@@ -25,26 +26,26 @@ def _validate(broker, t: dict) -> tuple[int, dict]:
             raise TopicError(ErrorCode.INVALID_REQUEST,
                              "Both numPartitions or replicationFactor and replicasAssignments were set.")
         for a in assignments:
-            if a["broker_ids"] != [broker.node_id]:
+            if a["broker_ids"] != [services.node_id]:
                 raise TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-                                 f"Replica assignment {a['broker_ids']} names brokers other than node {broker.node_id}")
+                                 f"Replica assignment {a['broker_ids']} names brokers other than node {services.node_id}")
         partitions = len(assignments)
     else:
         partitions = t["num_partitions"]
         if partitions == -1:
-            partitions = broker.config.get_int("num.partitions")
+            partitions = services.config.get_int("num.partitions")
         if replication not in (-1, 1):
             raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR,
                              f"Unable to replicate the partition {replication} time(s): The target replication "
                              "factor of %d cannot be reached because only 1 broker(s) are registered." % replication)
     configs = {c["name"]: c["value"] for c in t["configs"]}
-    broker.logs.check_new_topic(t["name"], partitions, configs)
+    services.logs.check_new_topic(t["name"], partitions, configs)
     return partitions, configs
 
 
 @api(key=19, name="CreateTopics", min_version=2, max_version=7)
 async def handle(ctx: RequestContext, request: dict) -> CreateTopicsResponse:
-    broker = ctx.broker
+    services = ctx.services
     results: list[CreatableTopicResult] = []
     seen: set[str] = set()
     for t in request["topics"]:
@@ -57,13 +58,13 @@ async def handle(ctx: RequestContext, request: dict) -> CreateTopicsResponse:
             continue
         seen.add(name)
         try:
-            partitions, configs = _validate(broker, t)
+            partitions, configs = _validate(services, t)
             if request["validate_only"]:
                 result.update({"num_partitions": partitions, "replication_factor": 1})
             else:
-                topic = broker.logs.create_topic(name, partitions, configs)
+                topic = services.logs.create_topic(name, partitions, configs)
                 result.update({"topic_id": topic.topic_id, "num_partitions": partitions, "replication_factor": 1,
-                               "configs": created_topic_configs(broker.config, topic.configs)})
+                               "configs": created_topic_configs(services.config, topic.configs)})
         except TopicError as e:
             if e.code == ErrorCode.KAFKA_STORAGE_ERROR:
                 log.warning("CreateTopics from %s: %s", ctx.client_host, e.message)

@@ -8,5 +8,5 @@ from fastlog.protocol.responses import DeleteGroupsResponse
 @api(key=42, name="DeleteGroups", min_version=0, max_version=2)
 async def handle(ctx: RequestContext, request: dict) -> DeleteGroupsResponse:
     names = list(request.get("groups_names") or [])
-    results = await ctx.broker.groups.delete_groups(names)
+    results = await ctx.services.groups.delete_groups(names)
     return {"results": [{"group_id": name, "error_code": results[name]} for name in dict.fromkeys(names)]}

@@ -30,7 +30,7 @@ def _delete(logs, topic, plog, p: dict) -> DeleteRecordsPartitionResult:
 
 @api(key=21, name="DeleteRecords", min_version=0, max_version=2)
 async def handle(ctx: RequestContext, request: dict) -> DeleteRecordsResponse:
-    logs = ctx.broker.logs
-    topics = answer_per_partition(ctx.broker, request["topics"], "name", "partition_index",
+    logs = ctx.services.logs
+    topics = answer_per_partition(ctx.services, request["topics"], "name", "partition_index",
                                   lambda topic, plog, p: _delete(logs, topic, plog, p))
     return {"throttle_time_ms": 0, "topics": topics}

@@ -10,16 +10,16 @@ ZERO_UUID = bytes(16)
 
 @api(key=20, name="DeleteTopics", min_version=1, max_version=6)
 async def handle(ctx: RequestContext, request: dict) -> DeleteTopicsResponse:
-    broker = ctx.broker
+    services = ctx.services
     if ctx.api_version >= 6:
         wanted = [(t["name"], t["topic_id"]) for t in request["topics"]]
     else:
         wanted = [(name, ZERO_UUID) for name in request["topic_names"]]
     results: list[DeletableTopicResult] = []
     for name, topic_id in wanted:
-        topic = broker.logs.get(name) if name is not None else broker.logs.get_by_id(topic_id)
+        topic = services.logs.get(name) if name is not None else services.logs.get_by_id(topic_id)
         error, message = ErrorCode.NONE, None
-        if not broker.config.get_bool("delete.topic.enable"):
+        if not services.config.get_bool("delete.topic.enable"):
             error, message = ErrorCode.TOPIC_DELETION_DISABLED, "Topic deletion is disabled."
         elif topic is None:
             error = ErrorCode.UNKNOWN_TOPIC_ID if name is None else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -29,12 +29,11 @@ async def handle(ctx: RequestContext, request: dict) -> DeleteTopicsResponse:
             error, message = ErrorCode.INVALID_TOPIC_EXCEPTION, f"Cannot delete internal topic {topic.name}"
         else:
             try:
-                broker.logs.delete_topic(topic.name)
+                services.logs.delete_topic(topic.name)
             except TopicError as e:
                 error, message = ErrorCode(e.code), e.message
             else:
-                if broker.groups is not None and hasattr(broker.groups, "on_topic_deleted"):
-                    broker.groups.on_topic_deleted(topic.name)
+                services.groups.on_topic_deleted(topic.name)
         results.append({"name": topic.name if topic else name, "topic_id": topic.topic_id if topic else topic_id,
                         "error_code": error, "error_message": message})
     return {"throttle_time_ms": 0, "responses": results}

@@ -9,15 +9,15 @@ BROKERS_ENDPOINT = 1
 
 @api(key=60, name="DescribeCluster", min_version=0, max_version=2)
 async def handle(ctx: RequestContext, request: dict) -> DescribeClusterResponse:
-    broker = ctx.broker
+    services = ctx.services
     endpoint_type = request.get("endpoint_type", BROKERS_ENDPOINT)
     if endpoint_type != BROKERS_ENDPOINT:
         return {"throttle_time_ms": 0, "error_code": ErrorCode.UNSUPPORTED_ENDPOINT_TYPE,
                 "error_message": "fastlog serves broker endpoints only", "endpoint_type": endpoint_type,
-                "cluster_id": broker.cluster_id, "brokers": []}
+                "cluster_id": services.cluster_id, "brokers": []}
     ops = CLUSTER_OPERATIONS if request.get("include_cluster_authorized_operations") else NOT_REQUESTED
     return {"throttle_time_ms": 0, "error_code": 0, "error_message": None, "endpoint_type": endpoint_type,
-            "cluster_id": broker.cluster_id, "controller_id": broker.node_id,
-            "brokers": [{"broker_id": broker.node_id, "host": broker.host, "port": broker.port,
+            "cluster_id": services.cluster_id, "controller_id": services.node_id,
+            "brokers": [{"broker_id": services.node_id, "host": services.host, "port": services.port,
                          "rack": None, "is_fenced": False}],
             "cluster_authorized_operations": ops}

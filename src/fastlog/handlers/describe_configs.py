@@ -10,7 +10,7 @@ from fastlog.protocol.responses import DescribeConfigsResponse, DescribeConfigsR
 
 @api(key=32, name="DescribeConfigs", min_version=1, max_version=4)
 async def handle(ctx: RequestContext, request: dict) -> DescribeConfigsResponse:
-    broker = ctx.broker
+    services = ctx.services
     synonyms = bool(request.get("include_synonyms"))
     documentation = bool(request.get("include_documentation"))
     results: list[DescribeConfigsResult] = []
@@ -19,17 +19,17 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeConfigsResponse:
         result: DescribeConfigsResult = {"error_code": 0, "error_message": None, "resource_type": rtype,
                                          "resource_name": name, "configs": []}
         if rtype == TOPIC:
-            topic = broker.logs.get(name)
+            topic = services.logs.get(name)
             if topic is None:
                 result.update({"error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                                "error_message": f"Topic '{name}' does not exist."})
             else:
-                result["configs"] = topic_config_entries(broker.config, topic.configs, synonyms, documentation)
+                result["configs"] = topic_config_entries(services.config, topic.configs, synonyms, documentation)
         elif rtype == BROKER:
-            if name not in ("", str(broker.node_id)):
+            if name not in ("", str(services.node_id)):
                 result.update({"error_code": ErrorCode.INVALID_REQUEST, "error_message": f"Unexpected broker id {name}"})
             else:
-                result["configs"] = broker_config_entries(broker.config, synonyms, documentation)
+                result["configs"] = broker_config_entries(services.config, synonyms, documentation)
         else:
             result.update({"error_code": ErrorCode.INVALID_REQUEST,
                            "error_message": f"Resource type {rtype} is not supported by fastlog"})

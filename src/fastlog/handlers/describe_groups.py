@@ -11,7 +11,7 @@ from fastlog.protocol.responses import DescribedGroup, DescribeGroupsResponse
 async def handle(ctx: RequestContext, request: dict) -> DescribeGroupsResponse:
     out: list[DescribedGroup] = []
     for group_id in request.get("groups") or []:
-        error, group = ctx.broker.groups.describe_group(group_id)
+        error, group = ctx.services.groups.describe_group(group_id)
         entry: DescribedGroup = {"group_id": group_id, "error_code": error, "group_state": "", "protocol_type": "",
                  "protocol_data": "", "members": []}
         if error == ErrorCode.NONE and group is None:

@@ -16,6 +16,7 @@ from fastlog import _native
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import FetchResponse, PartitionData
+from fastlog.services import BrokerServices
 
 FINAL_EPOCH = -1
 
@@ -25,7 +26,7 @@ def _partition_error(index: int, code: int) -> PartitionData:
     return PartitionData(partition_index=index, error_code=code, high_watermark=-1, records=b"")
 
 
-def _build(broker, wanted, max_bytes: int) -> tuple[list, int, list, bool]:
+def _build(services: BrokerServices, wanted, max_bytes: int) -> tuple[list, int, list, bool]:
     """One pass over the requested partitions -> (responses, bytes of records, logs read,
     whether any partition has an error)."""
     remaining = max_bytes
@@ -70,7 +71,7 @@ def _build(broker, wanted, max_bytes: int) -> tuple[list, int, list, bool]:
 
 @api(key=1, name="Fetch", min_version=4, max_version=18)
 async def handle(ctx: RequestContext, request: dict) -> FetchResponse:
-    broker = ctx.broker
+    services = ctx.services
     if request["session_id"] != 0:
         return {"throttle_time_ms": 0, "error_code": ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
                 "session_id": 0, "responses": []}
@@ -81,29 +82,29 @@ async def handle(ctx: RequestContext, request: dict) -> FetchResponse:
     wanted = []
     for t in request["topics"]:
         if by_id:
-            topic = broker.logs.get_by_id(t["topic_id"])
+            topic = services.logs.get_by_id(t["topic_id"])
             wanted.append((("topic_id", t["topic_id"]), topic, ErrorCode.UNKNOWN_TOPIC_ID, t["partitions"]))
         else:
-            topic = broker.logs.get(t["topic"])
+            topic = services.logs.get(t["topic"])
             wanted.append((("topic", t["topic"]), topic, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, t["partitions"]))
-    max_bytes = min(request["max_bytes"], broker.config.get_int("fetch.max.bytes"))
+    max_bytes = min(request["max_bytes"], services.config.get_int("fetch.max.bytes"))
     min_bytes = request["min_bytes"]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(request["max_wait_ms"], 0) / 1000
     while True:
-        responses, total, logs, errors = _build(broker, wanted, max_bytes)
+        responses, total, logs, errors = _build(services, wanted, max_bytes)
         timeout = deadline - loop.time()
         # An error is an answer worth sending at once, as in Kafka.
         if errors or total >= min_bytes or timeout <= 0 or not logs:
             break
         fut = loop.create_future()
         for topic, index in logs:
-            broker.logs.wait_for_data(topic, index, fut)
+            services.logs.wait_for_data(topic, index, fut)
         try:
             await asyncio.wait_for(fut, timeout)
         except asyncio.TimeoutError:
             pass
         finally:
             for topic, index in logs:
-                broker.logs.stop_waiting(topic, index, fut)
+                services.logs.stop_waiting(topic, index, fut)
     return {"throttle_time_ms": 0, "error_code": 0, "session_id": 0, "responses": responses}

@@ -14,19 +14,18 @@ GROUP, TRANSACTION = 0, 1
 def _answer(ctx: RequestContext, key_type: int) -> tuple[int, str | None]:
     if key_type not in (GROUP, TRANSACTION):
         return ErrorCode.INVALID_REQUEST, f"Unsupported key type {key_type}"
-    groups = getattr(ctx.broker, "groups", None)
-    if key_type == GROUP and (groups is None or not groups.active):
+    if key_type == GROUP and not ctx.services.groups.active:
         return ErrorCode.COORDINATOR_NOT_AVAILABLE, None
     return ErrorCode.NONE, None
 
 
 @api(key=10, name="FindCoordinator", min_version=0, max_version=6)
 async def handle(ctx: RequestContext, request: dict) -> FindCoordinatorResponse:
-    broker = ctx.broker
+    services = ctx.services
     key_type = request.get("key_type", GROUP)
     error, message = _answer(ctx, key_type)
     ok = error == ErrorCode.NONE
-    node = (broker.node_id, broker.host, broker.port) if ok else (-1, "", -1)
+    node = (services.node_id, services.host, services.port) if ok else (-1, "", -1)
     if ctx.api_version >= 4:
         return {"coordinators": [
             {"key": key, "node_id": node[0], "host": node[1], "port": node[2],

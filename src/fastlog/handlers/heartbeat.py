@@ -7,7 +7,7 @@ from fastlog.protocol.responses import HeartbeatResponse
 
 @api(key=12, name="Heartbeat", min_version=0, max_version=4)
 async def handle(ctx: RequestContext, request: dict) -> HeartbeatResponse:
-    error = await ctx.broker.groups.heartbeat(
+    error = await ctx.services.groups.heartbeat(
         group_id=request["group_id"],
         generation_id=request["generation_id"],
         member_id=request["member_id"],

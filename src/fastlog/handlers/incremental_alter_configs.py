@@ -7,11 +7,12 @@ from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import IncrementalAlterConfigsResourceResponse, IncrementalAlterConfigsResponse
 from fastlog.storage.log_manager import TopicError
+from fastlog.services import BrokerServices
 
 SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
 
 
-def _apply(changes: list[dict], broker):
+def _apply(changes: list[dict], services: BrokerServices):
     def new_configs(current: dict) -> dict:
         for c in changes:
             name, op, value = c["name"], c["config_operation"], c["value"]
@@ -21,7 +22,7 @@ def _apply(changes: list[dict], broker):
                 current.pop(name, None)
             elif op in (APPEND, SUBTRACT) and name in TOPIC_KEYS and TOPIC_KEYS[name].type == Type.LIST:
                 try:
-                    items = list(broker.config.topic_value(name, current))
+                    items = list(services.config.topic_value(name, current))
                 except ConfigError as e:
                     raise TopicError(ErrorCode.INVALID_CONFIG, str(e)) from None
                 for item in (value or "").split(","):
@@ -40,6 +41,6 @@ def _apply(changes: list[dict], broker):
 
 @api(key=44, name="IncrementalAlterConfigs", min_version=0, max_version=1)
 async def handle(ctx: RequestContext, request: dict) -> IncrementalAlterConfigsResponse:
-    responses: list[IncrementalAlterConfigsResourceResponse] = [alter_resource(ctx.broker, res, _apply(res["configs"], ctx.broker), request["validate_only"])
+    responses: list[IncrementalAlterConfigsResourceResponse] = [alter_resource(ctx.services, res, _apply(res["configs"], ctx.services), request["validate_only"])
                  for res in request["resources"]]
     return {"throttle_time_ms": 0, "responses": responses}

@@ -14,6 +14,5 @@ async def handle(ctx: RequestContext, request: dict) -> InitProducerIdResponse:
     if request["transactional_id"] is not None:
         return {"throttle_time_ms": 0, "error_code": ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
                 "producer_id": -1, "producer_epoch": -1}
-    ids = ctx.broker.producer_ids
-    assert ids is not None, "the broker makes its producer id manager before it serves requests"
-    return {"throttle_time_ms": 0, "error_code": 0, "producer_id": ids.new_id(), "producer_epoch": 0}
+    return {"throttle_time_ms": 0, "error_code": 0, "producer_id": ctx.services.producer_ids.new_id(),
+            "producer_epoch": 0}

@@ -8,7 +8,7 @@ from fastlog.protocol.responses import JoinGroupResponse
 @api(key=11, name="JoinGroup", min_version=0, max_version=9)
 async def handle(ctx: RequestContext, request: dict) -> JoinGroupResponse:
     v = ctx.api_version
-    result = await ctx.broker.groups.join_group(
+    result = await ctx.services.groups.join_group(
         group_id=request["group_id"],
         member_id=request.get("member_id") or "",
         group_instance_id=request.get("group_instance_id"),

@@ -12,7 +12,7 @@ async def handle(ctx: RequestContext, request: dict) -> LeaveGroupResponse:
         identities = [(m.get("member_id") or "", m.get("group_instance_id")) for m in request.get("members") or []]
     else:
         identities = [(request.get("member_id") or "", None)]
-    error, per_member = await ctx.broker.groups.leave_group(request["group_id"], identities)
+    error, per_member = await ctx.services.groups.leave_group(request["group_id"], identities)
     if ctx.api_version < 3:
         # A single member: its own error is the answer.
         return {"error_code": per_member[0] if error == ErrorCode.NONE and per_member else error}

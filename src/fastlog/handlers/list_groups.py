@@ -7,7 +7,7 @@ from fastlog.protocol.responses import ListGroupsResponse
 
 @api(key=16, name="ListGroups", min_version=0, max_version=5)
 async def handle(ctx: RequestContext, request: dict) -> ListGroupsResponse:
-    error, groups = ctx.broker.groups.list_groups(
+    error, groups = ctx.services.groups.list_groups(
         request.get("states_filter") or (), request.get("types_filter") or ())
     return {"error_code": error, "groups": [
         {"group_id": g.group_id, "protocol_type": g.protocol_type or "",

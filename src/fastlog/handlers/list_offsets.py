@@ -36,5 +36,5 @@ def _answer(topic, plog, p: dict) -> ListOffsetsPartitionResponse:
 
 @api(key=2, name="ListOffsets", min_version=1, max_version=10)
 async def handle(ctx: RequestContext, request: dict) -> ListOffsetsResponse:
-    topics = answer_per_partition(ctx.broker, request["topics"], "name", "partition_index", _answer)
+    topics = answer_per_partition(ctx.services, request["topics"], "name", "partition_index", _answer)
     return {"throttle_time_ms": 0, "topics": topics}

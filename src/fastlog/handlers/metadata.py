@@ -8,6 +8,7 @@ from fastlog.handlers._topics import find_or_create
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import MetadataResponse, MetadataResponseTopic
+from fastlog.services import BrokerServices
 
 ZERO_UUID = bytes(16)
 # AclOperation codes a topic allows with no authorizer: READ WRITE CREATE DELETE ALTER DESCRIBE
@@ -17,8 +18,8 @@ CLUSTER_OPERATIONS = sum(1 << op for op in (4, 5, 7, 8, 9, 10, 11, 12))
 NOT_REQUESTED = -2147483648
 
 
-def topic_entry(broker, topic, include_operations: bool) -> MetadataResponseTopic:
-    node = broker.node_id
+def topic_entry(services: BrokerServices, topic, include_operations: bool) -> MetadataResponseTopic:
+    node = services.node_id
     return {
         "error_code": ErrorCode.NONE,
         "name": topic.name,
@@ -35,34 +36,34 @@ def topic_entry(broker, topic, include_operations: bool) -> MetadataResponseTopi
 
 @api(key=3, name="Metadata", min_version=0, max_version=13)
 async def handle(ctx: RequestContext, request: dict) -> MetadataResponse:
-    broker = ctx.broker
+    services = ctx.services
     include_ops = bool(request.get("include_topic_authorized_operations"))
     requested = request["topics"]
     topics: list[MetadataResponseTopic] = []
     if requested is None or (ctx.api_version == 0 and not requested):
-        topics = [topic_entry(broker, t, include_ops) for t in list(broker.logs.topics.values())]
+        topics = [topic_entry(services, t, include_ops) for t in list(services.logs.topics.values())]
     else:
         allow_create = request.get("allow_auto_topic_creation", True)
         for item in requested:
             name, topic_id = item.get("name"), item.get("topic_id") or ZERO_UUID
             if name is None:
-                topic = broker.logs.get_by_id(topic_id)
+                topic = services.logs.get_by_id(topic_id)
                 if topic is None:
                     topics.append({"error_code": ErrorCode.UNKNOWN_TOPIC_ID, "name": None,
                                    "topic_id": topic_id, "partitions": []})
                     continue
             else:
-                topic, error = find_or_create(broker, name, allow_create)
+                topic, error = find_or_create(services, name, allow_create)
                 if topic is None:
                     topics.append({"error_code": error, "name": name, "topic_id": ZERO_UUID,
                                    "partitions": []})
                     continue
-            topics.append(topic_entry(broker, topic, include_ops))
+            topics.append(topic_entry(services, topic, include_ops))
     return {
         "throttle_time_ms": 0,
-        "brokers": [{"node_id": broker.node_id, "host": broker.host, "port": broker.port, "rack": None}],
-        "cluster_id": broker.cluster_id,
-        "controller_id": broker.node_id,
+        "brokers": [{"node_id": services.node_id, "host": services.host, "port": services.port, "rack": None}],
+        "cluster_id": services.cluster_id,
+        "controller_id": services.node_id,
         "topics": topics,
         "cluster_authorized_operations": (
             CLUSTER_OPERATIONS if request.get("include_cluster_authorized_operations") else NOT_REQUESTED),

@@ -13,7 +13,7 @@ async def handle(ctx: RequestContext, request: dict) -> OffsetCommitResponse:
         for p in t.get("partitions") or []:
             offsets[(t["name"], p["partition_index"])] = (
                 p["committed_offset"], p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
-    errors = await ctx.broker.groups.commit_offsets(
+    errors = await ctx.services.groups.commit_offsets(
         group_id=request["group_id"],
         generation_id=request.get("generation_id_or_member_epoch", -1),
         member_id=request.get("member_id") or "",

@@ -10,7 +10,7 @@ from fastlog.protocol.responses import OffsetDeleteResponse
 async def handle(ctx: RequestContext, request: dict) -> OffsetDeleteResponse:
     topics = request.get("topics") or []
     wanted = [(t["name"], p["partition_index"]) for t in topics for p in t.get("partitions") or []]
-    error, results = await ctx.broker.groups.delete_offsets(request["group_id"], wanted)
+    error, results = await ctx.services.groups.delete_offsets(request["group_id"], wanted)
     if error != ErrorCode.NONE:
         return {"error_code": error, "topics": []}
     return {"error_code": ErrorCode.NONE, "topics": [

@@ -11,7 +11,7 @@ def _fetch(ctx: RequestContext, group_id: str, topics: Optional[list]) -> tuple[
     """(error, response topics) for one group; topics None asks for every committed offset."""
     wanted = None if topics is None else [
         (t["name"], p) for t in topics for p in t.get("partition_indexes") or []]
-    error, rows = ctx.broker.groups.fetch_offsets(group_id, wanted)
+    error, rows = ctx.services.groups.fetch_offsets(group_id, wanted)
     if error != ErrorCode.NONE and wanted is not None:
         # Partition-level errors too, for versions without a top-level error field.
         rows = [(t, p, None) for t, p in wanted]

@@ -25,5 +25,5 @@ def _answer(topic, plog, p: dict) -> OffsetForLeaderEpochEndOffset:
 
 @api(key=23, name="OffsetForLeaderEpoch", min_version=2, max_version=4)
 async def handle(ctx: RequestContext, request: dict) -> OffsetForLeaderEpochResponse:
-    topics = answer_per_partition(ctx.broker, request["topics"], "topic", "partition", _answer)
+    topics = answer_per_partition(ctx.services, request["topics"], "topic", "partition", _answer)
     return {"throttle_time_ms": 0, "topics": topics}

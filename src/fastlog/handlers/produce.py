@@ -24,7 +24,7 @@ def _error(index: int, code: int, message: Optional[str] = None) -> PartitionPro
 
 @api(key=0, name="Produce", min_version=0, max_version=13)
 async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse]:
-    broker = ctx.broker
+    services = ctx.services
     acks = request["acks"]
     refuse = ErrorCode.NONE
     if ctx.api_version < MIN_REAL_VERSION:
@@ -42,10 +42,10 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
             # A refused request must not auto-create the topics it names.
             topic, topic_error = None, refuse
         elif by_id:
-            topic = broker.logs.get_by_id(topic_data["topic_id"])
+            topic = services.logs.get_by_id(topic_data["topic_id"])
             topic_error = ErrorCode.UNKNOWN_TOPIC_ID if topic is None else ErrorCode.NONE
         else:
-            topic, topic_error = find_or_create(broker, topic_data["name"])
+            topic, topic_error = find_or_create(services, topic_data["name"])
         if topic is not None and topic.internal:
             topic, topic_error = None, ErrorCode.INVALID_TOPIC_EXCEPTION
         for part in topic_data["partition_data"]:
@@ -57,7 +57,7 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
             else:
                 try:
                     # The engine checks Kafka's rule for v3+ too: exactly one whole batch of magic 2.
-                    result = await broker.logs.append_async(topic, index, part["records"] or b"", now_ms,
+                    result = await services.logs.append_async(topic, index, part["records"] or b"", now_ms,
                                                             ctx.api_version)
                 except _native.StorageError as e:
                     partitions_out.append(_error(index, e.code, e.message))

@@ -8,17 +8,16 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Optional
+from typing import Any, Awaitable, Callable, Mapping, Optional
 
-if TYPE_CHECKING:
-    from fastlog.server.broker import Broker
+from fastlog.services import BrokerServices
 
 
 @dataclasses.dataclass
 class RequestContext:
     """What a handler may know about the request besides its body."""
 
-    broker: "Broker"
+    services: BrokerServices
     api_key: int
     api_version: int
     correlation_id: int

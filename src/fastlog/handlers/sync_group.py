@@ -8,7 +8,7 @@ from fastlog.protocol.responses import SyncGroupResponse
 @api(key=14, name="SyncGroup", min_version=0, max_version=5)
 async def handle(ctx: RequestContext, request: dict) -> SyncGroupResponse:
     assignments = {a["member_id"]: bytes(a["assignment"] or b"") for a in request.get("assignments") or []}
-    result = await ctx.broker.groups.sync_group(
+    result = await ctx.services.groups.sync_group(
         group_id=request["group_id"],
         generation_id=request["generation_id"],
         member_id=request["member_id"],

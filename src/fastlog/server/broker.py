@@ -6,13 +6,15 @@ import collections
 import errno
 import logging
 import resource
-from typing import Any, Optional
+from typing import Optional
 
 from fastlog.config import Config
+from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
 from fastlog.handlers.registry import load_all
 from fastlog.server.connection import Connection
 from fastlog.server.limits import LogThrottle, RequestMemoryPool
+from fastlog.services import BrokerServices
 from fastlog.storage.log_manager import LogManager
 
 log = logging.getLogger("fastlog.broker")
@@ -20,11 +22,11 @@ log = logging.getLogger("fastlog.broker")
 
 class Broker:
     def __init__(self, config: Config) -> None:
+        load_all()  # every handler module registers its API in the registry dispatch reads
         self.config = config
         self.node_id = config.node_id
         self.logs = LogManager(config)
-        self.producer_ids: Optional[ProducerIdManager] = None
-        self.groups: Any = None
+        self.groups = GroupCoordinator(self.logs, config)
         self.host = "127.0.0.1"
         self.port = 0
         self.connections: set[Connection] = set()
@@ -37,7 +39,7 @@ class Broker:
         self.request_pool = RequestMemoryPool(config.get_int("queued.max.request.bytes"))
         # one line per kind of repeated failure every 10 s at most (fd exhaustion fails everything)
         self.log_throttle = LogThrottle(log)
-        self.apis = load_all()
+        self._services: Optional[BrokerServices] = None
         self._server: Optional[asyncio.AbstractServer] = None
         self._tasks: list[asyncio.Task] = []
 
@@ -45,20 +47,28 @@ class Broker:
     def cluster_id(self) -> str:
         return self.logs.cluster_id
 
+    @property
+    def services(self) -> BrokerServices:
+        """What handlers get; exists once start() has bound the listener (the advertised address
+        is part of it), which is before any connection is accepted."""
+        assert self._services is not None, "the broker serves requests only after start()"
+        return self._services
+
     async def start(self) -> None:
         raise_fd_limit()
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(self._loop_exception)
         self.logs.open()
-        self.producer_ids = ProducerIdManager(self.logs.data_dir)
-        self.groups = _group_coordinator(self)
-        if self.groups is not None:
-            await self.groups.start()
+        producer_ids = ProducerIdManager(self.logs.data_dir)
+        await self.groups.start()
         host, port = self.config.listener()
         self._server = await loop.create_server(
             lambda: Connection(self), host or None, port, reuse_address=True, backlog=1024)
         bound = self._server.sockets[0].getsockname()
         self.host, self.port = self.config.advertised(bound[0], bound[1])
+        # Set before this coroutine yields again, so before the first connection is accepted.
+        self._services = BrokerServices(self.config, self.logs, self.groups, producer_ids,
+                                        self.node_id, self.host, self.port)
         self._tasks.append(loop.create_task(self.logs.run_maintenance()))
         self._tasks.append(loop.create_task(self._police_connections()))
 
@@ -131,8 +141,7 @@ class Broker:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.groups is not None:
-            await self.groups.stop()
+        await self.groups.stop()
         self.logs.close()
         log.info("stopped")
 
@@ -151,12 +160,3 @@ def raise_fd_limit() -> None:
         except (ValueError, OSError) as e:
             log.warning("could not raise the open files limit from %d to %d: %s", soft, hard, e)
     log.info("open files limit (RLIMIT_NOFILE): %d", fd_limit())
-
-
-def _group_coordinator(broker: Broker) -> Any:
-    try:
-        from fastlog.coordinator.groups import GroupCoordinator
-    except ImportError:
-        log.warning("no group coordinator module: consumer groups are not served")
-        return None
-    return GroupCoordinator(broker)

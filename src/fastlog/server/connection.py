@@ -328,7 +328,7 @@ class Connection(asyncio.BufferedProtocol):
             except CodecError as e:
                 self.abort(f"malformed {spec.name} v{version} request: {e}")
                 return
-            ctx = RequestContext(self.broker, api_key, version, correlation_id, client_id, self.peer)
+            ctx = RequestContext(self.broker.services, api_key, version, correlation_id, client_id, self.peer)
             try:
                 response = await spec.handler(ctx, request)
             except asyncio.CancelledError:

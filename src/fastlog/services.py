@@ -1,0 +1,32 @@
+"""What request handlers may use of the broker: a typed bundle of its services.
+
+Handlers get a `BrokerServices` (through RequestContext.services), never the Broker itself: the
+listener, the connections and the start/stop order stay the server's business, and the modules
+form layers without a circle:
+
+    config, files, protocol, storage  <-  coordinator  <-  services  <-  handlers  <-  server
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from fastlog.config import Config
+from fastlog.coordinator.groups import GroupCoordinator
+from fastlog.coordinator.producer_ids import ProducerIdManager
+from fastlog.storage.log_manager import LogManager
+
+
+@dataclasses.dataclass(frozen=True)
+class BrokerServices:
+    config: Config
+    logs: LogManager
+    groups: GroupCoordinator
+    producer_ids: ProducerIdManager
+    # This node's identity and the address clients are told to connect to (advertised).
+    node_id: int
+    host: str
+    port: int
+
+    @property
+    def cluster_id(self) -> str:
+        return self.logs.cluster_id
