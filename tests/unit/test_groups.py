@@ -8,7 +8,9 @@ import struct
 import pytest
 
 from fastlog.config import Config
-from fastlog.coordinator.group_state import GroupState
+from fastlog.coordinator.group_state import (
+    CommitRequest, GroupState, JoinRequest, OffsetToCommit, SyncRequest,
+)
 from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.offsets_log import TOPIC
 from fastlog.protocol.errors import ErrorCode as E
@@ -56,8 +58,20 @@ async def started(node: Node, **kw) -> GroupCoordinator:
 
 async def join(gc, group="g", member="", protocols=PROTOS, instance=None, session=6000, rebalance=3000,
                protocol_type="consumer", version=9):
-    return await gc.join_group(group, member, instance, "client", "/127.0.0.1", session, rebalance,
-                               protocol_type, protocols, version)
+    return await gc.join_group(JoinRequest(group, member, instance, "client", "/127.0.0.1", session, rebalance,
+                                           protocol_type, protocols, version))
+
+
+async def sync_group(gc, group, generation, member, instance, protocol_type, protocol_name, assignments):
+    return await gc.sync_group(SyncRequest(group, generation, member, instance, protocol_type, protocol_name,
+                                           assignments))
+
+
+async def commit(gc, group, generation, member, instance, retention_ms, offsets, version):
+    """offsets: (topic, partition) -> (offset, leader epoch, metadata)."""
+    return await gc.commit_offsets(CommitRequest(
+        group, generation, member, instance, retention_ms,
+        {tp: OffsetToCommit(*value) for tp, value in offsets.items()}, version))
 
 
 async def join_new(gc, group="g", **kw):
@@ -84,7 +98,7 @@ def test_single_member_join_sync_heartbeat(node):
         assert res.leader == res.member_id == first.member_id
         assert res.protocol_name == "range" and res.protocol_type == "consumer"
         assert [m[0] for m in res.members] == [res.member_id]
-        sync = await gc.sync_group("g", 1, res.member_id, None, "consumer", "range", {res.member_id: b"A"})
+        sync = await sync_group(gc, "g", 1, res.member_id, None, "consumer", "range", {res.member_id: b"A"})
         assert (sync.error, sync.assignment) == (E.NONE, b"A")
         assert gc.groups["g"].state is GroupState.STABLE
         assert await gc.heartbeat("g", 1, res.member_id, None) == E.NONE
@@ -92,8 +106,8 @@ def test_single_member_join_sync_heartbeat(node):
         assert await gc.heartbeat("g", 1, "nobody", None) == E.UNKNOWN_MEMBER_ID
         assert await gc.heartbeat("g", 0, res.member_id, None) == E.ILLEGAL_GENERATION
         assert await gc.heartbeat("other", 1, res.member_id, None) == E.UNKNOWN_MEMBER_ID
-        assert (await gc.sync_group("g", 7, res.member_id, None, None, None, {})).error == E.ILLEGAL_GENERATION
-        assert (await gc.sync_group("g", 1, res.member_id, None, "connect", None, {})).error \
+        assert (await sync_group(gc, "g", 7, res.member_id, None, None, None, {})).error == E.ILLEGAL_GENERATION
+        assert (await sync_group(gc, "g", 1, res.member_id, None, "connect", None, {})).error \
             == E.INCONSISTENT_GROUP_PROTOCOL
         assert (await join(gc, member="made-up")).error == E.UNKNOWN_MEMBER_ID
         assert (await join(gc, group="")).error == E.INVALID_GROUP_ID
@@ -115,14 +129,14 @@ def test_second_member_triggers_rebalance_and_protocol_vote(node):
     async def go():
         gc = await started(node)
         a = await (await join_new(gc, protocols=[("range", b"a"), ("roundrobin", b"a2")]))
-        await gc.sync_group("g", 1, a.member_id, None, None, None, {a.member_id: b"all"})
+        await sync_group(gc, "g", 1, a.member_id, None, None, None, {a.member_id: b"all"})
         b_task = await join_new(gc, protocols=[("roundrobin", b"b")])
         await asyncio.sleep(0.05)
         assert gc.groups["g"].state is GroupState.PREPARING_REBALANCE
         assert await gc.heartbeat("g", 1, a.member_id, None) == E.REBALANCE_IN_PROGRESS
         # Commits of the old generation are still accepted while preparing (revocation commits).
         node.logs.create_topic("t", 2)
-        errs = await gc.commit_offsets("g", 1, a.member_id, None, -1, {("t", 0): (5, -1, "")}, 9)
+        errs = await commit(gc, "g", 1, a.member_id, None, -1, {("t", 0): (5, -1, "")}, 9)
         assert errs == {("t", 0): E.NONE}
         a2 = await join(gc, member=a.member_id, protocols=[("range", b"a"), ("roundrobin", b"a2")])
         b = await b_task
@@ -133,12 +147,12 @@ def test_second_member_triggers_rebalance_and_protocol_vote(node):
         assert sorted(a2.members) == sorted([(a.member_id, None, b"a2"), (b.member_id, None, b"b")])
         assert b.members == []
         # A commit between join and sync: REBALANCE_IN_PROGRESS.
-        errs = await gc.commit_offsets("g", 2, b.member_id, None, -1, {("t", 0): (6, -1, "")}, 9)
+        errs = await commit(gc, "g", 2, b.member_id, None, -1, {("t", 0): (6, -1, "")}, 9)
         assert errs == {("t", 0): E.REBALANCE_IN_PROGRESS}
-        follower = asyncio.create_task(gc.sync_group("g", 2, b.member_id, None, None, None, {}))
+        follower = asyncio.create_task(sync_group(gc, "g", 2, b.member_id, None, None, None, {}))
         await asyncio.sleep(0.05)
         assert not follower.done()  # parked until the leader syncs
-        leader = await gc.sync_group("g", 2, a.member_id, None, None, None, {b.member_id: b"B", a.member_id: b"A"})
+        leader = await sync_group(gc, "g", 2, a.member_id, None, None, None, {b.member_id: b"B", a.member_id: b"A"})
         assert (leader.error, leader.assignment) == (E.NONE, b"A")
         assert (await follower).assignment == b"B"
         # Old generation is now stale.
@@ -163,7 +177,7 @@ def test_session_timeout_removes_member_and_rebalances(node):
     async def go():
         gc = await started(node)
         a = await (await join_new(gc, session=300, rebalance=2000))
-        await gc.sync_group("g", 1, a.member_id, None, None, None, {})
+        await sync_group(gc, "g", 1, a.member_id, None, None, None, {})
         b_task = await join_new(gc, session=300, rebalance=2000)
         await asyncio.sleep(0.01)
         # a never rejoins nor heartbeats: the rebalance completes without it after the
@@ -171,7 +185,7 @@ def test_session_timeout_removes_member_and_rebalances(node):
         b = await asyncio.wait_for(b_task, 5)
         assert b.error == E.NONE and b.generation_id == 2 and b.leader == b.member_id
         assert list(gc.groups["g"].members) == [b.member_id]
-        await gc.sync_group("g", 2, b.member_id, None, None, None, {})
+        await sync_group(gc, "g", 2, b.member_id, None, None, None, {})
         # b stops heartbeating: expired after its 300 ms session, the group becomes Empty.
         await asyncio.sleep(0.8)
         group = gc.groups["g"]
@@ -196,7 +210,7 @@ def test_leave_group_batch_and_unknown(node):
     async def go():
         gc = await started(node)
         a = await (await join_new(gc))
-        await gc.sync_group("g", 1, a.member_id, None, None, None, {})
+        await sync_group(gc, "g", 1, a.member_id, None, None, None, {})
         err, per = await gc.leave_group("g", [(a.member_id, None), ("ghost", None)])
         assert err == E.NONE and per == [E.NONE, E.UNKNOWN_MEMBER_ID]
         assert gc.groups["g"].state is GroupState.EMPTY
@@ -211,14 +225,14 @@ def test_static_member_rejoin_keeps_assignment_and_fences_old_id(node):
         gc = await started(node)
         a = await join(gc, instance="i-1")  # static members skip MEMBER_ID_REQUIRED
         assert a.error == E.NONE and a.member_id.startswith("i-1-")
-        await gc.sync_group("g", 1, a.member_id, "i-1", None, None, {a.member_id: b"P"})
+        await sync_group(gc, "g", 1, a.member_id, "i-1", None, None, {a.member_id: b"P"})
         again = await join(gc, instance="i-1")
         assert again.error == E.NONE and again.member_id != a.member_id
         assert again.generation_id == 1 and again.skip_assignment  # no rebalance, leader skips
         assert gc.groups["g"].state is GroupState.STABLE
-        assert (await gc.sync_group("g", 1, again.member_id, "i-1", None, None, {})).assignment == b"P"
+        assert (await sync_group(gc, "g", 1, again.member_id, "i-1", None, None, {})).assignment == b"P"
         assert await gc.heartbeat("g", 1, a.member_id, "i-1") == E.FENCED_INSTANCE_ID
-        errs = await gc.commit_offsets("g", 1, a.member_id, "i-1", -1, {}, 9)
+        errs = await commit(gc, "g", 1, a.member_id, "i-1", -1, {}, 9)
         assert errs == {}
         err, per = await gc.leave_group("g", [("", "i-1")])
         assert per == [E.NONE] and gc.groups["g"].state is GroupState.EMPTY
@@ -230,7 +244,7 @@ def test_commits_simple_group_and_errors(node):
     async def go():
         node.logs.create_topic("t", 2)
         gc = await started(node)
-        errs = await gc.commit_offsets("simple", -1, "", None, -1,
+        errs = await commit(gc, "simple", -1, "", None, -1,
                                        {("t", 0): (10, 3, "meta"), ("t", 9): (1, -1, ""),
                                         ("nope", 0): (1, -1, "")}, 8)
         assert errs == {("t", 0): E.NONE, ("t", 9): E.UNKNOWN_TOPIC_OR_PARTITION,
@@ -241,17 +255,17 @@ def test_commits_simple_group_and_errors(node):
         assert rows[1][2] is None
         assert [r[:2] for r in gc.fetch_offsets("simple", None)[1]] == [("t", 0)]
         # A generation for a group that does not exist.
-        assert await gc.commit_offsets("gone", 3, "m", None, -1, {("t", 0): (1, -1, "")}, 8) \
+        assert await commit(gc, "gone", 3, "m", None, -1, {("t", 0): (1, -1, "")}, 8) \
             == {("t", 0): E.ILLEGAL_GENERATION}
-        assert await gc.commit_offsets("gone", 3, "m", None, -1, {("t", 0): (1, -1, "")}, 9) \
+        assert await commit(gc, "gone", 3, "m", None, -1, {("t", 0): (1, -1, "")}, 9) \
             == {("t", 0): E.GROUP_ID_NOT_FOUND}
-        assert await gc.commit_offsets("simple", -1, "", None, -1, {("t", 1): (1, -1, "x" * 5000)}, 9) \
+        assert await commit(gc, "simple", -1, "", None, -1, {("t", 1): (1, -1, "x" * 5000)}, 9) \
             == {("t", 1): E.OFFSET_METADATA_TOO_LARGE}
         # Group with members: generation -1 from an outsider is refused.
         m = await (await join_new(gc, group="live"))
-        assert await gc.commit_offsets("live", -1, "", None, -1, {("t", 0): (1, -1, "")}, 9) \
+        assert await commit(gc, "live", -1, "", None, -1, {("t", 0): (1, -1, "")}, 9) \
             == {("t", 0): E.UNKNOWN_MEMBER_ID}
-        assert await gc.commit_offsets("live", m.generation_id + 1, m.member_id, None, -1,
+        assert await commit(gc, "live", m.generation_id + 1, m.member_id, None, -1,
                                        {("t", 0): (1, -1, "")}, 9) == {("t", 0): E.ILLEGAL_GENERATION}
         await gc.stop()
     run(go())
@@ -262,8 +276,8 @@ def test_describe_list_delete(node):
         node.logs.create_topic("t", 1)
         gc = await started(node)
         a = await (await join_new(gc, group="busy"))
-        await gc.sync_group("busy", 1, a.member_id, None, None, None, {a.member_id: b"x"})
-        await gc.commit_offsets("idle", -1, "", None, -1, {("t", 0): (1, -1, "")}, 9)
+        await sync_group(gc, "busy", 1, a.member_id, None, None, None, {a.member_id: b"x"})
+        await commit(gc, "idle", -1, "", None, -1, {("t", 0): (1, -1, "")}, 9)
         err, groups = gc.list_groups()
         assert err == E.NONE and {g.group_id for g in groups} == {"busy", "idle"}
         assert [g.group_id for g in gc.list_groups(states=["stable"])[1]] == ["busy"]
@@ -283,8 +297,8 @@ def test_offset_delete_rules(node):
         node.logs.create_topic("u", 1)
         gc = await started(node)
         a = await (await join_new(gc))  # subscribes to "t"
-        await gc.sync_group("g", 1, a.member_id, None, None, None, {})
-        await gc.commit_offsets("g", 1, a.member_id, None, -1, {("t", 0): (1, -1, ""), ("u", 0): (2, -1, "")}, 9)
+        await sync_group(gc, "g", 1, a.member_id, None, None, None, {})
+        await commit(gc, "g", 1, a.member_id, None, -1, {("t", 0): (1, -1, ""), ("u", 0): (2, -1, "")}, 9)
         err, per = await gc.delete_offsets("g", [("t", 0), ("u", 0)])
         assert err == E.NONE and per == {("t", 0): E.GROUP_SUBSCRIBED_TO_TOPIC, ("u", 0): E.NONE}
         assert gc.fetch_offsets("g", [("u", 0)])[1][0][2] is None
@@ -299,11 +313,11 @@ def test_state_survives_restart(tmp_path):
         node.logs.create_topic("t", 2)
         gc = await started(node)
         a = await (await join_new(gc))
-        await gc.sync_group("g", 1, a.member_id, None, None, None, {a.member_id: b"assigned"})
-        await gc.commit_offsets("g", 1, a.member_id, None, -1, {("t", 0): (42, 7, "m")}, 9)
-        await gc.commit_offsets("g", 1, a.member_id, None, -1, {("t", 0): (43, 7, "m2")}, 9)
-        await gc.commit_offsets("s", -1, "", None, -1, {("t", 1): (5, -1, "")}, 9)
-        await gc.commit_offsets("gone", -1, "", None, -1, {("t", 1): (5, -1, "")}, 9)
+        await sync_group(gc, "g", 1, a.member_id, None, None, None, {a.member_id: b"assigned"})
+        await commit(gc, "g", 1, a.member_id, None, -1, {("t", 0): (42, 7, "m")}, 9)
+        await commit(gc, "g", 1, a.member_id, None, -1, {("t", 0): (43, 7, "m2")}, 9)
+        await commit(gc, "s", -1, "", None, -1, {("t", 1): (5, -1, "")}, 9)
+        await commit(gc, "gone", -1, "", None, -1, {("t", 1): (5, -1, "")}, 9)
         assert (await gc.delete_groups(["gone"])) == {"gone": E.NONE}
         await gc.stop()
         node.close()
@@ -334,8 +348,8 @@ def test_expiry_and_deleted_topics(node):
         node.logs.create_topic("t", 1)
         node.logs.create_topic("doomed", 1)
         gc = await started(node)
-        await gc.commit_offsets("old", -1, "", None, -1, {("t", 0): (1, -1, "")}, 9)
-        await gc.commit_offsets("keep", -1, "", None, -1, {("doomed", 0): (1, -1, ""), ("t", 0): (2, -1, "")}, 9)
+        await commit(gc, "old", -1, "", None, -1, {("t", 0): (1, -1, "")}, 9)
+        await commit(gc, "keep", -1, "", None, -1, {("doomed", 0): (1, -1, ""), ("t", 0): (2, -1, "")}, 9)
         node.logs.delete_topic("doomed")
         assert await gc.cleanup() == 1  # only the deleted topic's offset
         assert [r[:2] for r in gc.fetch_offsets("keep", None)[1]] == [("t", 0)]
@@ -353,7 +367,7 @@ def test_log_is_rewritten_and_replays_the_same(tmp_path):
         node.logs.create_topic("t", 4)
         gc = await started(node, compact_min_records=50)
         for i in range(400):
-            errs = await gc.commit_offsets("g", -1, "", None, -1, {("t", i % 4): (i, -1, "")}, 9)
+            errs = await commit(gc, "g", -1, "", None, -1, {("t", i % 4): (i, -1, "")}, 9)
             assert set(errs.values()) == {E.NONE}
         plog = node.logs.get(TOPIC).partitions[0]
         assert plog.log_start_offset > 0, "the offsets log was never rewritten"
@@ -385,10 +399,10 @@ def test_rebalance_timeout_drops_members_that_did_not_rejoin(tmp_path):
         members = list(gc.groups["g"].members)
         assert len(members) == 3 and gc.groups["g"].state is GroupState.COMPLETING_REBALANCE
         leader = gc.groups["g"].leader_id
-        await gc.sync_group("g", gen, leader, None, None, None, {})
+        await sync_group(gc, "g", gen, leader, None, None, None, {})
         for mid in members:
             if mid != leader:
-                await gc.sync_group("g", gen, mid, None, None, None, {})
+                await sync_group(gc, "g", gen, mid, None, None, None, {})
         # A fourth member joins; only it and the leader rejoin; the two others keep heartbeating
         # the old generation (REBALANCE_IN_PROGRESS) but never rejoin.
         newcomer = await join_new(gc, session=10000, rebalance=400)

@@ -2,7 +2,7 @@
 
 Plain data plus the small pure rules Kafka's classic protocol defines on it (which protocols
 the group can accept, which one it selects, who is leader). All transitions are driven by
-GroupCoordinator (groups.py) while it holds the group's lock; nothing here awaits.
+the coordinator (membership.py, offsets.py) while it holds the group's lock; nothing here awaits.
 """
 from __future__ import annotations
 
@@ -42,6 +42,51 @@ class CommittedOffset:
     expire_timestamp: int = -1     # ms; -1 = follow offsets.retention.minutes (v2-v4 may set it)
 
 
+# -- What the handlers hand in -----------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class JoinRequest:
+    group_id: str
+    member_id: str                    # "" for a member that joins for the first time
+    group_instance_id: Optional[str]  # set for a static member (KIP-345)
+    client_id: str
+    client_host: str
+    session_timeout_ms: int
+    rebalance_timeout_ms: int         # JoinGroup v0 has none: the session timeout serves
+    protocol_type: str
+    protocols: list[tuple[str, bytes]]  # (name, metadata), in the member's preference order
+    api_version: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncRequest:
+    group_id: str
+    generation_id: int
+    member_id: str
+    group_instance_id: Optional[str]
+    protocol_type: Optional[str]
+    protocol_name: Optional[str]
+    assignments: dict[str, bytes]     # member id -> assignment; only the leader sends any
+
+
+@dataclasses.dataclass(frozen=True)
+class OffsetToCommit:
+    offset: int
+    leader_epoch: int = -1
+    metadata: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitRequest:
+    group_id: str
+    generation_id: int                # -1 (with member id "") for a commit outside a group generation
+    member_id: str
+    group_instance_id: Optional[str]
+    retention_time_ms: int            # v2-v4; -1 = offsets.retention.minutes
+    offsets: dict[tuple[str, int], OffsetToCommit]
+    api_version: int
+
+
+# -- What they get back --------------------------------------------------------------------------
 @dataclasses.dataclass
 class JoinResult:
     """What a member's pending JoinGroup is answered with."""

@@ -1,6 +1,7 @@
-"""JoinGroup (11): parks until the group's rebalance completes (coordinator/groups.py)."""
+"""JoinGroup (11): parks until the group's rebalance completes (coordinator/membership.py)."""
 from __future__ import annotations
 
+from fastlog.coordinator.group_state import JoinRequest
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.responses import JoinGroupResponse
 
@@ -8,7 +9,7 @@ from fastlog.protocol.responses import JoinGroupResponse
 @api(key=11, name="JoinGroup", min_version=0, max_version=9)
 async def handle(ctx: RequestContext, request: dict) -> JoinGroupResponse:
     v = ctx.api_version
-    result = await ctx.services.groups.join_group(
+    result = await ctx.services.groups.join_group(JoinRequest(
         group_id=request["group_id"],
         member_id=request.get("member_id") or "",
         group_instance_id=request.get("group_instance_id"),
@@ -19,7 +20,7 @@ async def handle(ctx: RequestContext, request: dict) -> JoinGroupResponse:
         protocol_type=request.get("protocol_type") or "",
         protocols=[(p["name"], bytes(p["metadata"] or b"")) for p in request.get("protocols") or []],
         api_version=v,
-    )
+    ))
     # protocol_name is nullable only from v7; older versions carry "" instead of null.
     protocol_name = result.protocol_name if v >= 7 else (result.protocol_name or "")
     return {

@@ -1,6 +1,7 @@
 """OffsetCommit (8): store a group's consumed positions; errors are per partition."""
 from __future__ import annotations
 
+from fastlog.coordinator.group_state import CommitRequest, OffsetToCommit
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.responses import OffsetCommitResponse
 
@@ -11,9 +12,9 @@ async def handle(ctx: RequestContext, request: dict) -> OffsetCommitResponse:
     offsets = {}
     for t in topics:
         for p in t.get("partitions") or []:
-            offsets[(t["name"], p["partition_index"])] = (
+            offsets[(t["name"], p["partition_index"])] = OffsetToCommit(
                 p["committed_offset"], p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
-    errors = await ctx.services.groups.commit_offsets(
+    errors = await ctx.services.groups.commit_offsets(CommitRequest(
         group_id=request["group_id"],
         generation_id=request.get("generation_id_or_member_epoch", -1),
         member_id=request.get("member_id") or "",
@@ -21,7 +22,7 @@ async def handle(ctx: RequestContext, request: dict) -> OffsetCommitResponse:
         retention_time_ms=request.get("retention_time_ms", -1) if ctx.api_version <= 4 else -1,
         offsets=offsets,
         api_version=ctx.api_version,
-    )
+    ))
     # Answer in the request's order.
     return {"topics": [
         {"name": t["name"], "partitions": [

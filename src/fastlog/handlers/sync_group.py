@@ -1,6 +1,7 @@
 """SyncGroup (14): the leader hands in the assignment; every member waits for its own part."""
 from __future__ import annotations
 
+from fastlog.coordinator.group_state import SyncRequest
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.responses import SyncGroupResponse
 
@@ -8,7 +9,7 @@ from fastlog.protocol.responses import SyncGroupResponse
 @api(key=14, name="SyncGroup", min_version=0, max_version=5)
 async def handle(ctx: RequestContext, request: dict) -> SyncGroupResponse:
     assignments = {a["member_id"]: bytes(a["assignment"] or b"") for a in request.get("assignments") or []}
-    result = await ctx.services.groups.sync_group(
+    result = await ctx.services.groups.sync_group(SyncRequest(
         group_id=request["group_id"],
         generation_id=request["generation_id"],
         member_id=request["member_id"],
@@ -16,7 +17,7 @@ async def handle(ctx: RequestContext, request: dict) -> SyncGroupResponse:
         protocol_type=request.get("protocol_type"),
         protocol_name=request.get("protocol_name"),
         assignments=assignments,
-    )
+    ))
     return {
         "error_code": result.error,
         "protocol_type": result.protocol_type,

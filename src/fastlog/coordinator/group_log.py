@@ -1,0 +1,145 @@
+"""Groups and offsets in `__consumer_offsets`: what is written, and the replay that loads it.
+
+Kafka's GroupMetadataManager seam: the membership state machine (membership.py) and the offset
+rules (offsets.py) decide; this module turns their decisions into records (offsets_log.py holds
+the record formats and the partition files) and rebuilds the groups from the records at start.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable, Iterable, Optional
+
+from fastlog import _native
+from fastlog.coordinator.group_state import CommittedOffset, Group, GroupState, Member
+from fastlog.coordinator.offsets_log import (
+    OffsetsLog, StoredGroup, StoredMember, decode_group_value, decode_key, decode_offset_value,
+    group_key, group_value, offset_key, offset_value,
+)
+from fastlog.storage.log_manager import TopicError
+
+log = logging.getLogger("fastlog.groups")
+
+# What a write to the offsets log can fail with: the storage engine's errors (disk, size),
+# the file system's, creating the internal topic, and a string too long for the record format.
+WRITE_ERRORS = (_native.StorageError, OSError, TopicError, ValueError)
+
+Record = tuple[bytes, Optional[bytes]]
+
+
+class GroupLog:
+    """Writes a coordinator's groups to the offsets log. `groups` is the coordinator's table of
+    live groups, read when a partition is rewritten as a snapshot."""
+
+    def __init__(self, store: OffsetsLog, groups: dict[str, Group]) -> None:
+        self.store = store
+        self.groups = groups
+        # Last group metadata value written per group: what a log rewrite must carry forward.
+        self.persisted: dict[str, bytes] = {}
+
+    # -- writes (each raises one of WRITE_ERRORS when the record did not reach the log) ------
+    def append(self, group_id: str, records: list[Record]) -> None:
+        if records:
+            self.store.append(self.store.partition_for(group_id), records)
+
+    def write_offsets(self, group_id: str, offsets: dict[tuple[str, int], CommittedOffset]) -> None:
+        self.append(group_id, [(offset_key(group_id, t, p), offset_value(o)) for (t, p), o in offsets.items()])
+
+    def delete_offsets(self, group_id: str, partitions: Iterable[tuple[str, int]]) -> None:
+        self.append(group_id, [(offset_key(group_id, t, p), None) for t, p in partitions])
+
+    def write_group(self, group: Group) -> None:
+        """Write the group's metadata (members and assignment of this generation)."""
+        stored = StoredGroup(
+            group.protocol_type or "", group.generation_id, group.protocol_name, group.leader_id,
+            group.state_timestamp,
+            [StoredMember(m.member_id, m.group_instance_id, m.client_id, m.client_host,
+                          m.rebalance_timeout_ms, m.session_timeout_ms, m.metadata(group.protocol_name),
+                          m.assignment) for m in group.members.values()])
+        value = group_value(stored)
+        self.append(group.group_id, [(group_key(group.group_id), value)])
+        self.persisted[group.group_id] = value
+        self.maybe_compact(group.group_id)
+
+    def delete_group(self, group: Group) -> None:
+        """Tombstone the group's metadata and every offset it still has."""
+        records: list[Record] = [(offset_key(group.group_id, t, p), None) for t, p in group.offsets]
+        if group.group_id in self.persisted:
+            records.append((group_key(group.group_id), None))
+        self.append(group.group_id, records)
+        self.persisted.pop(group.group_id, None)
+
+    def maybe_compact(self, group_id: str) -> None:
+        partition = self.store.partition_for(group_id)
+        try:
+            self.store.maybe_compact(partition, lambda: self._live_records(partition))
+        except WRITE_ERRORS:  # the log is still correct, just longer than it needs to be
+            log.exception("rewriting %s-%d failed", "__consumer_offsets", partition)
+
+    def _live_records(self, partition: int) -> Iterable[Record]:
+        for gid, group in self.groups.items():
+            if self.store.partition_for(gid) != partition:
+                continue
+            if gid in self.persisted:
+                yield group_key(gid), self.persisted[gid]
+            for (topic, part), committed in group.offsets.items():
+                yield offset_key(gid, topic, part), offset_value(committed)
+
+    # -- loading ------------------------------------------------------------------------
+    def load(self, now_ms: Callable[[], int]) -> None:
+        """Replay the offsets log into `groups` (the last record of each key wins)."""
+        stored: dict[str, Optional[StoredGroup]] = {}
+        offsets: dict[str, dict[tuple[str, int], CommittedOffset]] = {}
+        raw: dict[str, bytes] = {}
+        bad = 0
+        for _partition, key, value in self.store.replay():
+            try:
+                k = decode_key(key)
+                if k[0] == "offset":
+                    _, gid, topic, part = k  # type: ignore[misc]
+                    group_offsets = offsets.setdefault(gid, {})
+                    if value is None:
+                        group_offsets.pop((topic, part), None)
+                    else:
+                        group_offsets[(topic, part)] = decode_offset_value(value)
+                else:
+                    gid = k[1]
+                    if value is None:
+                        stored[gid] = None
+                        raw.pop(gid, None)
+                    else:
+                        stored[gid] = decode_group_value(value)
+                        raw[gid] = value
+            except (ValueError, UnicodeDecodeError) as e:
+                bad += 1
+                log.warning("skipping an unreadable record in the offsets log: %s", e)
+        for gid in set(stored) | set(offsets):
+            meta = stored.get(gid)
+            group_offsets = offsets.get(gid, {})
+            if meta is None and not group_offsets:
+                continue
+            group = Group(gid, now_ms())
+            group.offsets = group_offsets
+            if meta is not None:
+                _restore(group, meta)
+                self.persisted[gid] = raw[gid]
+            self.groups[gid] = group
+        log.info("loaded %d groups from %s (%d unreadable records)", len(self.groups), self.store.topic and
+                 self.store.topic.name, bad)
+
+
+def _restore(group: Group, meta: StoredGroup) -> None:
+    group.protocol_type = meta.protocol_type or None
+    group.generation_id = meta.generation_id
+    group.protocol_name = meta.protocol_name
+    group.state_timestamp = meta.state_timestamp
+    now = time.monotonic()
+    for sm in meta.members:
+        member = Member(sm.member_id, sm.group_instance_id, sm.client_id, sm.client_host,
+                        sm.rebalance_timeout_ms, sm.session_timeout_ms, meta.protocol_type,
+                        [(meta.protocol_name or "", sm.subscription)], sm.assignment)
+        member.last_heartbeat = now  # members get a full session from the restart
+        group.add(member)
+    group.leader_id = meta.leader_id if meta.leader_id in group.members else group.leader_id
+    # Only Stable and Empty groups are ever written (at SyncGroup / when emptied).
+    group.state = GroupState.STABLE if group.members else GroupState.EMPTY
