@@ -1,4 +1,4 @@
-"""`python -m fastlog.bench`: fastlog beside Apache Kafka on the same machine (issue 4).
+"""`python -m fastlog.bench`: fastlog beside Apache Kafka on the same machine. See docs/bench.md.
 
 runner.py orchestrates (brokers, workloads, repetitions), load.py is the confluent-kafka load that
 runs in processes of its own, javaperf.py runs Kafka's ProducerPerformance/ConsumerPerformance,
