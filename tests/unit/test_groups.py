@@ -423,3 +423,27 @@ def test_rebalance_timeout_drops_members_that_did_not_rejoin(tmp_path):
         await gc.stop()
     run(go())
     node.close()
+
+
+def test_a_failed_offsets_log_write_answers_kafkas_codes_and_changes_nothing(node):
+    """A closed partition log makes every write fail with StorageError(KAFKA_STORAGE_ERROR): the
+    coordinator answers COORDINATOR_NOT_AVAILABLE (commit, SyncGroup, DeleteGroups) and keeps its
+    state as it was; nothing is reported as UNKNOWN_SERVER_ERROR."""
+    async def go():
+        node.logs.create_topic("t", 1)
+        gc = await started(node)
+        assert await commit(gc, "simple", -1, "", None, -1, {("t", 0): (3, -1, "")}, 9) == {("t", 0): E.NONE}
+        a = await (await join_new(gc, group="g"))
+        for plog in node.logs.get(TOPIC).partitions:
+            plog.close()
+        errs = await commit(gc, "simple", -1, "", None, -1, {("t", 0): (9, -1, "")}, 9)
+        assert errs == {("t", 0): E.COORDINATOR_NOT_AVAILABLE}
+        _, fetched = gc.fetch_offsets("simple", [("t", 0)])
+        assert fetched[0][2].offset == 3
+        sync = await sync_group(gc, "g", 1, a.member_id, None, None, None, {a.member_id: b"A"})
+        assert sync.error == E.COORDINATOR_NOT_AVAILABLE
+        assert gc.groups["g"].state is not GroupState.STABLE
+        assert await gc.delete_groups(["simple"]) == {"simple": E.COORDINATOR_NOT_AVAILABLE}
+        assert "simple" in gc.groups
+        await gc.stop()
+    run(go())
