@@ -91,7 +91,8 @@ class Capture:
                 lo, hi = ADVERTISED.get(key, (0, -1))
                 if not lo <= version <= hi:
                     if key == 18:  # too new: UNSUPPORTED_VERSION with our list, at v0
-                        conn.sendall(b"".join(codec.encode_response(18, 0, corr, {"error_code": 35, **_respond(18, 0, {}, 0)})))
+                        answer = {"error_code": 35, **_respond(18, 0, {}, 0)}
+                        conn.sendall(b"".join(codec.encode_response(18, 0, corr, answer)))
                     continue
                 body = codec.decode_request(key, version, frame, off)
                 if key == 0 and body["acks"] == 0:

@@ -17,7 +17,8 @@ from fastlog import kafka_dist as kd
 def test_bench_smoke_against_fastlog(broker, tmp_path):
     kd.classpath()   # resolve the Kafka jars first, so the run's time is the bench's own
     out_dir = tmp_path / "results"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(kd.REPO_ROOT / "src"), os.environ.get("PYTHONPATH")) if p)}
+    paths = (str(kd.REPO_ROOT / "src"), os.environ.get("PYTHONPATH"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     cmd = [sys.executable, "-m", "fastlog.bench", "--smoke", "--against", broker.bootstrap, "--name", "fastlog",
            "--pid", str(broker.proc.pid), "--out-dir", str(out_dir), "--label", "smoke"]
     try:

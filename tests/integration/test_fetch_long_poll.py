@@ -6,7 +6,9 @@ from __future__ import annotations
 import threading
 import time
 
-from clients import NONE, RawConnection, RawRecord, build_batch, create_topic, parse_batches, unique_topic, wait_until_fetchable
+from clients import (
+    NONE, RawConnection, RawRecord, build_batch, create_topic, parse_batches, unique_topic, wait_until_fetchable,
+)
 
 
 def one_record(value: bytes) -> bytes:

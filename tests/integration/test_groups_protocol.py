@@ -226,7 +226,8 @@ def test_describe_list_delete_and_offset_delete(conn, topic):
     assert r["error_code"] == GROUP_ID_NOT_FOUND
 
     res = conn.call(42, 2, {"groups_names": [busy, idle, "no-such"]})["results"]
-    assert {x["group_id"]: x["error_code"] for x in res} == {busy: NON_EMPTY_GROUP, idle: 0, "no-such": GROUP_ID_NOT_FOUND}
+    assert {x["group_id"]: x["error_code"] for x in res} == \
+        {busy: NON_EMPTY_GROUP, idle: 0, "no-such": GROUP_ID_NOT_FOUND}
     r = conn.call(9, 7, {"group_id": idle, "topics": [{"name": topic, "partition_indexes": [0]}]})
     assert r["topics"][0]["partitions"][0]["committed_offset"] == -1
 

@@ -62,8 +62,9 @@ def test_topic_command_create_list_describe(target):
     assert topic in listed
 
     described = tool(kd.TOPIC_COMMAND, "--bootstrap-server", target, "--describe", "--topic", topic).stdout
-    assert re.search(rf"Topic: {re.escape(topic)}\s+TopicId: \S+\s+PartitionCount: 3\s+ReplicationFactor: 1", described), described
-    partitions = sorted(int(p) for p in re.findall(rf"Topic: {re.escape(topic)}\s+Partition: (\d+)\s+Leader: \d+", described))
+    name = re.escape(topic)
+    assert re.search(rf"Topic: {name}\s+TopicId: \S+\s+PartitionCount: 3\s+ReplicationFactor: 1", described), described
+    partitions = sorted(int(p) for p in re.findall(rf"Topic: {name}\s+Partition: (\d+)\s+Leader: \d+", described))
     assert partitions == [0, 1, 2], described
 
     # creating it again must fail with Kafka's TopicExistsException, reported by the tool

@@ -257,7 +257,8 @@ def test_is_flexible_and_versions():
 
 def test_records_decode_zero_copy(impl):
     payload = bytes(range(200))
-    body = {"acks": 1, "timeout_ms": 1, "topic_data": [{"name": "t", "partition_data": [{"index": 3, "records": payload}]}]}
+    body = {"acks": 1, "timeout_ms": 1,
+            "topic_data": [{"name": "t", "partition_data": [{"index": 3, "records": payload}]}]}
     frame = bytearray(impl.encode_request(0, 8, 1, "c", body)[4:])
     off = impl.decode_request_header(frame)[4]
     rec = impl.decode_request(0, 8, frame, off)["topic_data"][0]["partition_data"][0]["records"]
@@ -421,7 +422,8 @@ def test_unencodable_values_raise_codec_error(impl, body):
 
 def test_misspelled_field_raises_naming_it(impl):
     # The issue's example: without the check this encoded error_code=0, a silent success.
-    with pytest.raises(CodecError, match=r"unknown field 'eror_code' in HeartbeatResponse v4 \(did you mean 'error_code'\?\)"):
+    message = r"unknown field 'eror_code' in HeartbeatResponse v4 \(did you mean 'error_code'\?\)"
+    with pytest.raises(CodecError, match=message):
         impl.encode_response(12, 4, 1, {"eror_code": 27})
     # In a nested struct, at a non-flexible version, and in a request.
     with pytest.raises(CodecError, match=r"'partiton_index' in MetadataResponse v1\.topics\.partitions"):
@@ -440,12 +442,15 @@ def test_fields_of_other_versions_are_skipped(impl):
     """One handler dict serves every version: a field this version lacks is left out silently."""
     full = {"index": 0, "error_code": 3, "base_offset": -1, "log_append_time_ms": -1, "log_start_offset": -1,
             "record_errors": [], "error_message": "only v8+", "current_leader": {"leader_id": 1, "leader_epoch": 0}}
+
+    def body(part_dict):
+        return {"responses": [{"name": "t", "partition_responses": [part_dict]}]}
+
     for version in (3, 8, 9, 10):
         p = schema.plan("response", 0, version)
         part = p.body.fields[0].child.fields[1].child  # responses -> partition_responses
         known_here = {fp.name for fp in part.fields + part.tagged}
         only_here = {k: v for k, v in full.items() if k in known_here}
-        body = lambda part_dict: {"responses": [{"name": "t", "partition_responses": [part_dict]}]}
         assert impl.encode_response(0, version, 1, body(full)) == impl.encode_response(0, version, 1, body(only_here))
 
 

@@ -40,7 +40,7 @@ def kafka_specs(tmp_path_factory) -> dict[tuple[int, str], dict]:
                 continue
             text = z.read(name).decode("utf-8")
             # The spec files carry // comment lines (license header, notes).
-            spec = json.loads("\n".join(l for l in text.splitlines() if not l.strip().startswith("//")))
+            spec = json.loads("\n".join(line for line in text.splitlines() if not line.strip().startswith("//")))
             if spec.get("type") in ("request", "response"):
                 specs[(spec["apiKey"], spec["type"])] = spec
     assert len(specs) > 100, "the jar's message specs were not found"
@@ -91,7 +91,8 @@ def _compare_fields(path: str, ours: tuple, theirs: list, common: dict, vr: tupl
             problems.append(f"{where}: nullable {mine.nullable} != {spec.get('nullableVersions')}")
         if mine.tag != spec.get("tag"):
             problems.append(f"{where}: tag {mine.tag} != {spec.get('tag')}")
-        if "taggedVersions" in spec and _clip(mine.tag_versions, vr) != _clip(parse_versions(spec["taggedVersions"]), vr):
+        theirs = parse_versions(spec["taggedVersions"]) if "taggedVersions" in spec else None
+        if theirs is not None and _clip(mine.tag_versions, vr) != _clip(theirs, vr):
             problems.append(f"{where}: tagged versions {mine.tag_versions} != {spec['taggedVersions']}")
         has_default = mine.default is not schema._NO_DEFAULT
         if has_default != ("default" in spec) or (has_default and mine.default != _default(spec["default"])):
@@ -144,7 +145,8 @@ def test_the_tables_are_exactly_the_served_apis():
 
 def test_every_field_says_what_it_means():
     def undocumented(path: str, fields: tuple) -> list[str]:
-        return [p for f in fields for p in ([] if f.doc else [f"{path}.{f.name}"]) + undocumented(f"{path}.{f.name}", f.fields)]
+        return [p for f in fields
+                for p in ([] if f.doc else [f"{path}.{f.name}"]) + undocumented(f"{path}.{f.name}", f.fields)]
 
     missing = [p for table in (schema.REQUESTS, schema.RESPONSES) for msg in table.values()
                for p in undocumented(f"{msg.name}{'Request' if table is schema.REQUESTS else 'Response'}", msg.fields)]

@@ -45,7 +45,8 @@ def _imports(path: pathlib.Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
             out.add(base)
             out.update(f"{base}.{a.name}" for a in node.names)  # `from fastlog import x` may name a module
     return {m for m in out if m == "fastlog" or m.startswith("fastlog.")}

@@ -20,7 +20,8 @@ def test_a_shape_is_a_plain_dict_the_codec_encodes():
     body = responses.HeartbeatResponse(error_code=27)
     assert type(body) is dict
     for name in codec.IMPLEMENTATIONS:
-        assert codec.implementation(name).encode_response(12, 4, 1, body) == [bytes.fromhex("0000000c" "00000001" "00" "00000000" "001b" "00")]
+        frame = bytes.fromhex("0000000c" "00000001" "00" "00000000" "001b" "00")
+        assert codec.implementation(name).encode_response(12, 4, 1, body) == [frame]
 
 
 def test_mypy_checks_handlers_against_the_shapes(tmp_path):

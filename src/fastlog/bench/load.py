@@ -87,7 +87,8 @@ def produce_throughput(bootstrap: str, topic: str, total_bytes: int, settings: d
             if len(errors) < 5:
                 errors.append(str(err))
 
-    producer = _producer(bootstrap, {**settings, "delivery.report.only.error": True, "on_delivery": on_delivery}, errors)
+    producer = _producer(bootstrap, {**settings, "delivery.report.only.error": True, "on_delivery": on_delivery},
+                         errors)
     # warm-up (not timed): metadata and connection
     _produce(producer, topic, b"warm-up")
     if producer.flush(30) != 0:

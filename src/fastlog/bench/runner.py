@@ -227,19 +227,22 @@ class Bench:
             settings = {"acks": acks.split("=")[1], "compression.type": compression}
             case = f"{acks} {compression}"
             self.say(f"produce  {case}: {self.profile.produce_mb} MB of 1 KiB records, {PARTITIONS} partitions, "
-                     f"{producers} producer process(es), settings {settings_text({**load.PRODUCER_SETTINGS, **settings})}")
+                     f"{producers} producer process(es), "
+                     f"settings {settings_text({**load.PRODUCER_SETTINGS, **settings})}")
             for rep in range(self.reps):
                 for target in self.order(rep):
                     topic = self.create_topic(target, "produce")
                     jobs = [(load.produce_throughput, {"bootstrap": target.bootstrap, "topic": topic,
                                                        "total_bytes": total // producers, "settings": settings})
                             for _ in range(producers)]
-                    outs = self.measured(target, "produce", lambda: merge_throughput(load.run_workers(jobs, self.profile.step_timeout)))
+                    outs = self.measured(target, "produce",
+                                         lambda: merge_throughput(load.run_workers(jobs, self.profile.step_timeout)))
                     self.raw.append({"workload": "produce", "case": case, "broker": target.name, **outs})
                     ok = not self.failed(f"produce {case}", target.name, outs)
                     self.record("produce", case, "MB/s", target.name, outs["mb_s"] if ok else None)
                     if ok:
-                        self.say(f"produce  {case:14} {target.name:8} rep {rep + 1}/{self.reps}: {outs['mb_s']:8.1f} MB/s"
+                        self.say(f"produce  {case:14} {target.name:8} rep {rep + 1}/{self.reps}: "
+                                 f"{outs['mb_s']:8.1f} MB/s"
                                  f" (client CPU {outs['client_cpu_s'] / outs['seconds']:.0%})")
                     self.delete_topic(target, topic)
 
@@ -252,7 +255,8 @@ class Bench:
             topic = self.create_topic(target, "consume")
             jobs = [(load.produce_throughput, {"bootstrap": target.bootstrap, "topic": topic,
                                                "total_bytes": total // 2, "settings": {"acks": "1"}})] * 2
-            outs = self.measured(target, "produce", lambda: merge_throughput(load.run_workers(jobs, self.profile.step_timeout)))
+            outs = self.measured(target, "produce",
+                                 lambda: merge_throughput(load.run_workers(jobs, self.profile.step_timeout)))
             if self.failed("consume (filling the topic)", target.name, outs):
                 continue
             self.say(f"consume  filled {topic} on {target.name} ({outs['mb_s']:.0f} MB/s)")
@@ -269,7 +273,8 @@ class Bench:
                 ok = not self.failed("consume", target.name, outs)
                 self.record("consume", "from start", "MB/s", target.name, outs["mb_s"] if ok else None)
                 if ok:
-                    self.say(f"consume  {'from start':14} {target.name:8} rep {rep + 1}/{self.reps}: {outs['mb_s']:8.1f} MB/s"
+                    self.say(f"consume  {'from start':14} {target.name:8} rep {rep + 1}/{self.reps}: "
+                             f"{outs['mb_s']:8.1f} MB/s"
                              f" (client CPU {outs['client_cpu_s'] / outs['seconds']:.0%})")
         for target in self.targets:
             if target.name in topics:
@@ -287,7 +292,8 @@ class Bench:
                     topic = self.create_topic(target, "latency")
                     expected = int(rate * 1e6 * self.profile.latency_seconds / load.RECORD_SIZE)
                     ready = load.new_event()
-                    jobs: list[tuple[Callable[..., dict], dict]] = [(load.e2e_consumer, {"bootstrap": target.bootstrap, "topic": topic, "expected": expected,
+                    jobs: list[tuple[Callable[..., dict], dict]] = [
+                            (load.e2e_consumer, {"bootstrap": target.bootstrap, "topic": topic, "expected": expected,
                                                  "settings": {}, "ready": ready,
                                                  "timeout": self.profile.latency_seconds + 60}),
                             (load.produce_at_rate, {"bootstrap": target.bootstrap, "topic": topic,
@@ -302,12 +308,15 @@ class Bench:
                     bad = self.failed(f"latency {case} consumer", target.name, cons) or bad
                     lat, e2e = prod.get("latency_ms", {}), cons.get("e2e_latency_ms", {})
                     if not bad:
-                        for metric, value in (("produce p50 ms", lat.get("p50")), ("produce p99 ms", lat.get("p99")),
-                                              ("produce p99.9 ms", lat.get("p99.9")), ("end-to-end p99 ms", e2e.get("p99"))):
+                        for metric, value in (("produce p50 ms", lat.get("p50")),
+                                              ("produce p99 ms", lat.get("p99")),
+                                              ("produce p99.9 ms", lat.get("p99.9")),
+                                              ("end-to-end p99 ms", e2e.get("p99"))):
                             self.record("latency", case, metric, target.name, value)
                         self.record("latency", case, "achieved MB/s", target.name, prod.get("mb_s"))
                         self.say(f"latency  {case:14} {target.name:8} rep {rep + 1}/{self.reps}: produce p50 "
-                                 f"{lat.get('p50', 0):.2f} p99 {lat.get('p99', 0):.2f} p99.9 {lat.get('p99.9', 0):.2f} ms, "
+                                 f"{lat.get('p50', 0):.2f} p99 {lat.get('p99', 0):.2f} "
+                                 f"p99.9 {lat.get('p99.9', 0):.2f} ms, "
                                  f"end-to-end p99 {e2e.get('p99', 0):.2f} ms, sent {prod['mb_s']:.1f} MB/s")
                     self.delete_topic(target, topic)
 
@@ -325,7 +334,8 @@ class Bench:
             for target in self.order(rep):
                 topic = self.create_topic(target, "java")
                 prod = self.measured(target, "produce", lambda: with_bytes(
-                    javaperf.producer_performance(target.bootstrap, topic, records, timeout=self.profile.step_timeout), records * load.RECORD_SIZE))
+                    javaperf.producer_performance(target.bootstrap, topic, records, timeout=self.profile.step_timeout),
+                    records * load.RECORD_SIZE))
                 self.raw.append({"workload": "java-produce", "broker": target.name, **prod})
                 if not self.failed("ProducerPerformance", target.name, prod):
                     self.record("java-produce", "ProducerPerformance", "MB/s", target.name, prod["mb_s"])
@@ -333,7 +343,9 @@ class Bench:
                     self.say(f"java     ProducerPerformance {target.name:8} rep {rep + 1}/{self.reps}: "
                              f"{prod['mb_s']:.1f} MB/s, p50 {prod['p50_ms']:.0f} p99 {prod['p99_ms']:.0f} ms")
                     cons = self.measured(target, "consume", lambda: with_bytes(
-                        javaperf.consumer_performance(target.bootstrap, topic, records, timeout=self.profile.step_timeout), records * load.RECORD_SIZE))
+                        javaperf.consumer_performance(target.bootstrap, topic, records,
+                                                      timeout=self.profile.step_timeout),
+                        records * load.RECORD_SIZE))
                     self.raw.append({"workload": "java-consume", "broker": target.name, **cons})
                     if not self.failed("ConsumerPerformance", target.name, cons):
                         self.record("java-consume", "ConsumerPerformance", "MB/s", target.name, cons["mb_s"])
@@ -352,7 +364,8 @@ class Bench:
 
     def run(self) -> dict:
         started = self.started = dt.datetime.now(dt.timezone.utc)
-        self.say(f"fastlog bench, {self.profile.name} profile, {self.reps} repetitions, workloads {','.join(self.workloads)}")
+        self.say(f"fastlog bench, {self.profile.name} profile, {self.reps} repetitions, "
+                 f"workloads {','.join(self.workloads)}")
         try:
             self.start_targets()
             steps = {"baseline": self.run_baseline, "produce": self.run_produce, "consume": self.run_consume,
@@ -482,9 +495,9 @@ def machine_info() -> dict:
         build = f"storage {os.path.basename(native.__file__ or '?')}, codec {codec.IMPLEMENTATION}"
     except Exception as exc:
         build = f"unknown ({exc.__class__.__name__})"
-    return {"cpu_model": cpu, "fastlog_build": build, "cores": os.cpu_count(), "memory_gb": memory_gb, "kernel": platform.release(),
-            "python": platform.python_version(), "kafka_version": kafka_version, "git_commit": commit,
-            "confluent_kafka": ck, "librdkafka": rdk}
+    return {"cpu_model": cpu, "fastlog_build": build, "cores": os.cpu_count(), "memory_gb": memory_gb,
+            "kernel": platform.release(), "python": platform.python_version(), "kafka_version": kafka_version,
+            "git_commit": commit, "confluent_kafka": ck, "librdkafka": rdk}
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
@@ -500,7 +513,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--reps", type=int, help="repetitions of each measurement (default 3)")
     p.add_argument("--producers", type=int, default=1, help="producer processes in the produce workload")
     # in a source checkout the results go next to the committed ones; otherwise into the current folder
-    default_out = kd.REPO_ROOT / "bench-results" if kd.DEFAULT_POM.exists() else os.path.join(os.getcwd(), "bench-results")
+    in_repo = kd.DEFAULT_POM.exists()
+    default_out = kd.REPO_ROOT / "bench-results" if in_repo else os.path.join(os.getcwd(), "bench-results")
     p.add_argument("--out-dir", default=str(default_out), help=f"where results are written (default {default_out})")
     p.add_argument("--label", help="file name stem of the results (default: UTC time and profile)")
     p.add_argument("--render", metavar="JSON", help="only rewrite the markdown and PNG of a results JSON file")

@@ -12,7 +12,8 @@ from fastlog.services import BrokerServices
 log = logging.getLogger("fastlog.handlers")
 
 
-def find_or_create(services: BrokerServices, name: str, allow_auto_create: bool = True) -> tuple[Optional[Topic], ErrorCode]:
+def find_or_create(services: BrokerServices, name: str,
+                   allow_auto_create: bool = True) -> tuple[Optional[Topic], ErrorCode]:
     """The topic called `name`; created with num.partitions when it is missing and
     auto.create.topics.enable (and the request) allow it. Returns (topic, NONE) or (None, error)."""
     topic = services.logs.get(name)

@@ -24,7 +24,8 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
                        "consumer groups away from their stored offsets.")
         elif count <= len(topic.partitions):
             error = ErrorCode.INVALID_PARTITIONS
-            message = f"Topic currently has {len(topic.partitions)} partitions, which is higher than the requested {count}."
+            message = (f"Topic currently has {len(topic.partitions)} partitions, "
+                       f"which is higher than the requested {count}.")
         elif t["assignments"] and any(a["broker_ids"] != [ctx.services.node_id] for a in t["assignments"]):
             error, message = ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Assignments may only name this node."
         elif not request["validate_only"]:

@@ -11,7 +11,8 @@ LEADER_EPOCH = 0
 
 
 def _answer(topic, plog, p: dict) -> OffsetForLeaderEpochEndOffset:
-    out: OffsetForLeaderEpochEndOffset = {"partition": p["partition"], "error_code": 0, "leader_epoch": -1, "end_offset": -1}
+    out: OffsetForLeaderEpochEndOffset = {"partition": p["partition"], "error_code": 0, "leader_epoch": -1,
+                                          "end_offset": -1}
     if plog is None:
         out["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
     elif p["current_leader_epoch"] > LEADER_EPOCH:

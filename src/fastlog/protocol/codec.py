@@ -45,6 +45,6 @@ encode_request = _impl.encode_request
 decode_response = _impl.decode_response
 
 __all__ = [
-    "API_NAMES", "CodecError", "IMPLEMENTATION", "IMPLEMENTATIONS", "implementation", "decode_request", "decode_request_header",
-    "decode_response", "encode_request", "encode_response", "is_flexible", "request_versions",
+    "API_NAMES", "CodecError", "IMPLEMENTATION", "IMPLEMENTATIONS", "implementation", "decode_request",
+    "decode_request_header", "decode_response", "encode_request", "encode_response", "is_flexible", "request_versions",
 ]
