@@ -8,8 +8,9 @@ import struct
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, ResourceType
 
-from clients import create_topic, produce_confluent, unique_topic
 from fastlog.protocol import codec
+
+from clients import create_topic, produce_confluent, unique_topic
 
 OFFSET_FOR_LEADER_EPOCH = 23
 

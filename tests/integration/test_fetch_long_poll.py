@@ -7,7 +7,14 @@ import threading
 import time
 
 from clients import (
-    NONE, RawConnection, RawRecord, build_batch, create_topic, parse_batches, unique_topic, wait_until_fetchable,
+    NONE,
+    RawConnection,
+    RawRecord,
+    build_batch,
+    create_topic,
+    parse_batches,
+    unique_topic,
+    wait_until_fetchable,
 )
 
 

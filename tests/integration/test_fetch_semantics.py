@@ -13,9 +13,9 @@ import pytest
 
 from clients import (
     CONSUMERS,
-    Consumed,
     NONE,
     PRODUCERS,
+    Consumed,
     RawConnection,
     RawRecord,
     build_batch,
@@ -101,7 +101,8 @@ def _consume_from(client: str, bootstrap: str, topic: str, offset: int, count: i
         finally:
             consumer.close()
 
-    from aiokafka import AIOKafkaConsumer, TopicPartition as ATP
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka import TopicPartition as ATP
 
     async def run():
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)

@@ -9,8 +9,21 @@ import pytest
 
 from fastlog.protocol import _codec_py, codec, schema
 from fastlog.protocol.schema import (
-    BOOL, BYTES, FLOAT64, INT8, INT16, INT32, INT64, RECORDS, STRING, STRUCT, UINT16, UUID,
-    CodecError, FieldPlan, StructPlan,
+    BOOL,
+    BYTES,
+    FLOAT64,
+    INT8,
+    INT16,
+    INT32,
+    INT64,
+    RECORDS,
+    STRING,
+    STRUCT,
+    UINT16,
+    UUID,
+    CodecError,
+    FieldPlan,
+    StructPlan,
 )
 
 IMPLS = codec.IMPLEMENTATIONS

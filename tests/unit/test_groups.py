@@ -8,9 +8,7 @@ import struct
 import pytest
 
 from fastlog.config import Config
-from fastlog.coordinator.group_state import (
-    CommitRequest, GroupState, JoinRequest, OffsetToCommit, SyncRequest,
-)
+from fastlog.coordinator.group_state import CommitRequest, GroupState, JoinRequest, OffsetToCommit, SyncRequest
 from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.offsets_log import TOPIC
 from fastlog.protocol.errors import ErrorCode as E

@@ -13,8 +13,16 @@ from typing import Callable, Iterable, Optional
 from fastlog import _native
 from fastlog.coordinator.group_state import CommittedOffset, Group, GroupState, Member
 from fastlog.coordinator.offsets_log import (
-    OffsetsLog, StoredGroup, StoredMember, decode_group_value, decode_key, decode_offset_value,
-    group_key, group_value, offset_key, offset_value,
+    OffsetsLog,
+    StoredGroup,
+    StoredMember,
+    decode_group_value,
+    decode_key,
+    decode_offset_value,
+    group_key,
+    group_value,
+    offset_key,
+    offset_value,
 )
 from fastlog.storage.log_manager import TopicError
 

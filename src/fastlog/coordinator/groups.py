@@ -20,7 +20,14 @@ from typing import Callable, Iterable, Optional
 from fastlog.config import Config
 from fastlog.coordinator.group_log import WRITE_ERRORS, GroupLog
 from fastlog.coordinator.group_state import (
-    CommitRequest, CommittedOffset, Group, GroupState, JoinRequest, JoinResult, SyncRequest, SyncResult,
+    CommitRequest,
+    CommittedOffset,
+    Group,
+    GroupState,
+    JoinRequest,
+    JoinResult,
+    SyncRequest,
+    SyncResult,
 )
 from fastlog.coordinator.group_table import GroupSettings, GroupTable, wall_clock_ms
 from fastlog.coordinator.membership import Membership

@@ -23,9 +23,7 @@ import uuid
 from typing import Optional
 
 from fastlog.coordinator.group_log import WRITE_ERRORS
-from fastlog.coordinator.group_state import (
-    Group, GroupState, JoinRequest, JoinResult, Member, SyncRequest, SyncResult,
-)
+from fastlog.coordinator.group_state import Group, GroupState, JoinRequest, JoinResult, Member, SyncRequest, SyncResult
 from fastlog.coordinator.group_table import GroupTable
 from fastlog.protocol.errors import ErrorCode
 

@@ -6,8 +6,8 @@ import logging
 from typing import Any, Callable, Optional
 
 from fastlog.protocol.errors import ErrorCode
-from fastlog.storage.log_manager import Topic, TopicError
 from fastlog.services import BrokerServices
+from fastlog.storage.log_manager import Topic, TopicError
 
 log = logging.getLogger("fastlog.handlers")
 

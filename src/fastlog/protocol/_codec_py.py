@@ -10,8 +10,27 @@ from typing import Any, Mapping, Optional
 from uuid import UUID as _UUIDType
 
 from .schema import (
-    API_NAMES, BOOL, BYTES, FLOAT64, INT8, INT16, INT32, INT64, RECORDS, STRING, STRUCT, UINT16, UUID,
-    CodecError, FieldPlan, StructPlan, default_struct, fresh_default, is_flexible, plan, request_versions,
+    API_NAMES,
+    BOOL,
+    BYTES,
+    FLOAT64,
+    INT8,
+    INT16,
+    INT32,
+    INT64,
+    RECORDS,
+    STRING,
+    STRUCT,
+    UINT16,
+    UUID,
+    CodecError,
+    FieldPlan,
+    StructPlan,
+    default_struct,
+    fresh_default,
+    is_flexible,
+    plan,
+    request_versions,
     unknown_fields_error,
 )
 

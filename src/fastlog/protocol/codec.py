@@ -7,13 +7,11 @@ byte-identical results. See docs/architecture.md "Codec contract".
 from __future__ import annotations
 
 import os
-
-from .schema import API_NAMES, CodecError, is_flexible, request_versions
-
 from types import ModuleType
 from typing import Optional
 
 from . import _codec_py
+from .schema import API_NAMES, CodecError, is_flexible, request_versions
 
 _compiled: Optional[ModuleType]
 try:
