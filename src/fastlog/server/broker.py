@@ -129,7 +129,7 @@ class Broker:
                                   "serving the open ones", exc, fd_limit())
             return
         self.log_throttle.log(f"loop:{context.get('message')}", "%s", context.get("message"),
-                              exc_info=exc is not None and (type(exc), exc, exc.__traceback__))  # type: ignore[arg-type]
+                              exc_info=exc is not None and (type(exc), exc, exc.__traceback__))
 
     async def stop(self) -> None:
         if self._server is not None:

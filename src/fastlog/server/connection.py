@@ -95,6 +95,12 @@ class Connection(asyncio.BufferedProtocol):
         self._writing_paused = False
 
     # -- asyncio callbacks -------------------------------------------------------------------
+    @property
+    def _transport(self) -> asyncio.Transport:
+        """The transport, for code that runs only after connection_made (every request does)."""
+        assert self.transport is not None
+        return self.transport
+
     def connection_made(self, transport) -> None:
         self.transport = transport
         peer = transport.get_extra_info("peername")
@@ -296,7 +302,7 @@ class Connection(asyncio.BufferedProtocol):
                     del frame
                     self._give_back(owner)
                 self.last_active = asyncio.get_running_loop().time()
-                if self.transport.get_write_buffer_size() > MAX_BUFFERED_RESPONSE:
+                if self._transport.get_write_buffer_size() > MAX_BUFFERED_RESPONSE:
                     await self._drained()
         except (ConnectionClosed, asyncio.CancelledError):
             pass
@@ -341,7 +347,7 @@ class Connection(asyncio.BufferedProtocol):
             return
         pieces = codec.encode_response(api_key, version, correlation_id, response)
         if len(pieces) == 1:
-            self.transport.write(pieces[0])
+            self._transport.write(pieces[0])
         else:
             await self._write_pieces(pieces)
 
@@ -362,7 +368,7 @@ class Connection(asyncio.BufferedProtocol):
         for piece in pieces:
             if isinstance(piece, (bytes, bytearray, memoryview)):
                 if len(piece):
-                    self.transport.write(piece)
+                    self._transport.write(piece)
             else:
                 await self._sendfile(piece)
 
@@ -371,7 +377,7 @@ class Connection(asyncio.BufferedProtocol):
         if region.length == 0:
             return
         await self._drained()
-        sock_fd = self.transport.get_extra_info("socket").fileno()
+        sock_fd = self._transport.get_extra_info("socket").fileno()
         position, remaining = region.position, region.length
         loop = asyncio.get_running_loop()
         while remaining > 0:
