@@ -11,18 +11,7 @@ import time
 
 import pytest
 
-from clients import (
-    NONE,
-    RawConnection,
-    RawRecord,
-    build_batch,
-    consume_confluent,
-    create_topic,
-    i32,
-    produce_confluent,
-    unique_topic,
-)
-from fastlog.testing import BrokerProcess
+from clients import NONE, RawConnection, RawRecord, build_batch, create_topic, i32, unique_topic
 
 
 def rss_bytes(pid: int) -> int:

@@ -6,8 +6,9 @@ import os
 
 import pytest
 
-from clients import create_topic, consume_confluent, produce_confluent, unique_topic
 from fastlog.testing import BrokerProcess
+
+from clients import consume_confluent, create_topic, produce_confluent, unique_topic
 
 
 def test_second_broker_on_same_folder_refuses_to_start(tmp_path):

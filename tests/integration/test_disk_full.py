@@ -10,10 +10,11 @@ import uuid
 
 import confluent_kafka
 import pytest
-from confluent_kafka.admin import AdminClient, ConfigResource, ConfigEntry, AlterConfigOpType, ResourceType
+from confluent_kafka.admin import AdminClient
+
+from fastlog.testing import BrokerProcess
 
 from clients import NONE, RawConnection, RawRecord, build_batch, unique_topic
-from fastlog.testing import BrokerProcess
 
 KAFKA_STORAGE_ERROR = 56
 UNKNOWN_SERVER_ERROR = -1

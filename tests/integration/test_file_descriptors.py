@@ -11,8 +11,9 @@ import confluent_kafka
 import pytest
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
 
-from clients import NONE, RawConnection, consume_confluent, produce_confluent, unique_topic, wait_until
 from fastlog.testing import BrokerProcess
+
+from clients import NONE, RawConnection, consume_confluent, produce_confluent, unique_topic, wait_until
 
 KAFKA_STORAGE_ERROR = 56
 SOFT, HARD = 100, 400

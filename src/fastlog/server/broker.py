@@ -112,7 +112,8 @@ class Broker:
                 elif conn.worker is None and now - conn.last_active > self.idle_s:
                     idle.append(conn)
             for conns, kind, why in (
-                    (stuck, "stuck", f"request not complete after request.arrival.timeout.ms ({self.arrival_s * 1000:.0f} ms)"),
+                    (stuck, "stuck",
+                     f"request not complete after request.arrival.timeout.ms ({self.arrival_s * 1000:.0f} ms)"),
                     (idle, "idle", f"idle for connections.max.idle.ms ({self.idle_s * 1000:.0f} ms)")):
                 if conns:
                     for conn in conns:
