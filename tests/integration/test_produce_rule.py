@@ -8,9 +8,9 @@ import struct
 
 import pytest
 
-from clients import RawRecord, build_batch
-
 from fastlog.protocol import codec
+
+from clients import RawRecord, build_batch
 
 pytestmark = pytest.mark.timeout(60)
 
