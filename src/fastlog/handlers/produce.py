@@ -1,6 +1,6 @@
 """Produce (0): append each partition's record batches to its log.
 
-Advertised v0-v13 like Kafka 4 (librdkafka before 2.11.1 needs v0 listed, KAFKA-18659), but
+Advertised v0-v13 like Kafka 4 (librdkafka before 2.11.1 needs v0 listed; README, APIs), but
 v0-v2 carry old message formats and are answered UNSUPPORTED_VERSION per partition.
 acks 0, 1 and -1 are the same on one node (the append is done when it returns); acks=0 gets no
 response, and when it failed the connection is closed, as Kafka does. Transactions are not
