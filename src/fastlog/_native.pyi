@@ -3,7 +3,7 @@
 On-disk format: docs/storage-format.md. Every call that touches files, checksums or decompression
 releases the GIL; a PartitionLog may be shared by threads (it has an internal lock).
 """
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import final
 
 from typing_extensions import Buffer, Self

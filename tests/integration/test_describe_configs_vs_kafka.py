@@ -12,9 +12,10 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic, ResourceType
 
-from describe_configs_raw import BROKER, TOPIC, describe_configs, request
 from fastlog import kafka_dist as kd
 from fastlog.config import BROKER_KEYS, TOPIC_KEYS
+
+from describe_configs_raw import BROKER, TOPIC, describe_configs, request
 
 # The same static settings for both; each shows up as STATIC_BROKER_CONFIG in both answers.
 SHARED = {"log.retention.hours": "100", "log.segment.bytes": "2000000", "message.max.bytes": "2000000",
@@ -116,7 +117,8 @@ def test_broker_configs_match_kafka_where_both_report(broker_factory, kafka):
 def test_every_kafka_topic_key_is_accepted_at_create_and_reported(broker):
     """Keys fastlog does not act on are stored and reported as set, never refused."""
     given = {"compression.gzip.level": "5", "delete.retention.ms": "1000", "file.delete.delay.ms": "5",
-             "follower.replication.throttled.replicas": "*", "local.retention.ms": "-2", "min.cleanable.dirty.ratio": "0.25",
+             "follower.replication.throttled.replicas": "*", "local.retention.ms": "-2",
+             "min.cleanable.dirty.ratio": "0.25",
              "segment.index.bytes": "4096", "segment.jitter.ms": "10", "unclean.leader.election.enable": "TRUE",
              "remote.storage.enable": "false", "flush.messages": "10"}
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})

@@ -4,8 +4,19 @@ import pathlib
 
 import pytest
 
-from fastlog.config import (BROKER_KEYS, TOPIC_KEYS, Config, ConfigError, Source, Type, parse_properties,
-                            readme_tables, to_text, validate_topic_config, validate_topic_configs)
+from fastlog.config import (
+    BROKER_KEYS,
+    TOPIC_KEYS,
+    Config,
+    ConfigError,
+    Source,
+    Type,
+    parse_properties,
+    readme_tables,
+    to_text,
+    validate_topic_config,
+    validate_topic_configs,
+)
 from fastlog.storage.log_manager import log_options
 
 

@@ -15,6 +15,7 @@ from fastlog.config import Config
 from fastlog.coordinator import offsets_log
 from fastlog.coordinator.offsets_log import OffsetsLog
 from fastlog.storage.log_manager import LogManager
+
 from storage_batches import open_log
 
 NOW = 1_700_000_000_000

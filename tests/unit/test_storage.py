@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fastlog._native import PartitionLog, StorageError, crc32c
+
 from storage_batches import BASE_TS, GZIP, LZ4, NONE, SNAPPY, ZSTD, batch, crc32c_ref, open_log, parse_batches
 
 NOW = BASE_TS + 1000
@@ -167,7 +168,8 @@ def corrupt_crc(b: bytes) -> bytes:
         # Snappy blocks that claim 4 GiB of output: refused before allocating anything.
         (lambda: batch([b"a"], codec=SNAPPY, records_blob=b"\xff\xff\xff\xff\x0f" + bytes(10)), 2),
         (lambda: batch([b"a"], codec=SNAPPY,
-                       records_blob=b"\x82SNAPPY\x00" + bytes(8) + struct.pack(">i", 6) + b"\xff\xff\xff\xff\x0f\x00"), 2),
+                       records_blob=(b"\x82SNAPPY\x00" + bytes(8) + struct.pack(">i", 6)
+                                     + b"\xff\xff\xff\xff\x0f\x00")), 2),
     ],
 )
 def test_validation_errors(tmp_path, make, code):

@@ -8,6 +8,7 @@ import struct
 import pytest
 
 from fastlog._native import StorageError
+
 from storage_batches import BASE_TS, GZIP, LZ4, NONE, SNAPPY, ZSTD, batch, crc32c_ref, open_log, parse_batches
 
 NOW = BASE_TS + 1000

@@ -7,10 +7,14 @@ from typing import Any, Callable
 
 from fastlog.config import BROKER_KEYS, TOPIC_KEYS, Config, Key, Source, Type, to_text
 from fastlog.protocol.errors import ErrorCode
-from fastlog.protocol.responses import (AlterConfigsResourceResponse, CreatableTopicConfigs,
-                                        DescribeConfigsResourceResult, DescribeConfigsSynonym)
-from fastlog.storage.log_manager import TopicError
+from fastlog.protocol.responses import (
+    AlterConfigsResourceResponse,
+    CreatableTopicConfigs,
+    DescribeConfigsResourceResult,
+    DescribeConfigsSynonym,
+)
 from fastlog.services import BrokerServices
+from fastlog.storage.log_manager import TopicError
 
 TOPIC, BROKER = 2, 4
 
@@ -20,8 +24,9 @@ def _entry(spec: Key, value: Any, chain: list[tuple[str, Any, Source]], read_onl
     """One DescribeConfigsResourceResult. Its source is the first synonym's (Kafka's rule), so a
     value taken from a broker key given in server.properties says STATIC_BROKER_CONFIG."""
     sensitive = spec.type == Type.PASSWORD
-    synonyms: list[DescribeConfigsSynonym] = [{"name": name, "value": None if sensitive else to_text(_type_of(name, spec), v), "source": source}
-                for name, v, source in chain]
+    synonyms: list[DescribeConfigsSynonym] = [
+        {"name": name, "value": None if sensitive else to_text(_type_of(name, spec), v), "source": source}
+        for name, v, source in chain]
     return {"name": spec.name, "value": None if sensitive else to_text(spec.type, value), "read_only": read_only,
             "config_source": chain[0][2] if chain else Source.DEFAULT_CONFIG, "is_sensitive": sensitive,
             "synonyms": synonyms if include_synonyms else [], "config_type": int(spec.type),
@@ -73,7 +78,8 @@ def alter_resource(services: BrokerServices, resource: dict, new_configs: Callab
                                          "resource_name": name}
     if rtype == BROKER:
         out.update({"error_code": ErrorCode.INVALID_CONFIG,
-                    "error_message": "fastlog does not change broker configs at runtime: set them in server.properties"})
+                    "error_message": "fastlog does not change broker configs at runtime: "
+                                     "set them in server.properties"})
     elif rtype != TOPIC:
         out.update({"error_code": ErrorCode.INVALID_REQUEST, "error_message": f"Unsupported resource type {rtype}"})
     else:

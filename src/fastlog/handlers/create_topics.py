@@ -11,8 +11,8 @@ from fastlog.handlers._configs import created_topic_configs
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import CreatableTopicResult, CreateTopicsResponse
-from fastlog.storage.log_manager import TopicError
 from fastlog.services import BrokerServices
+from fastlog.storage.log_manager import TopicError
 
 log = logging.getLogger("fastlog.handlers")
 
@@ -28,7 +28,8 @@ def _validate(services: BrokerServices, t: dict) -> tuple[int, dict]:
         for a in assignments:
             if a["broker_ids"] != [services.node_id]:
                 raise TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-                                 f"Replica assignment {a['broker_ids']} names brokers other than node {services.node_id}")
+                                 f"Replica assignment {a['broker_ids']} names brokers other than "
+                                 f"node {services.node_id}")
         partitions = len(assignments)
     else:
         partitions = t["num_partitions"]

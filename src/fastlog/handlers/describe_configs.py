@@ -27,7 +27,8 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeConfigsResponse:
                 result["configs"] = topic_config_entries(services.config, topic.configs, synonyms, documentation)
         elif rtype == BROKER:
             if name not in ("", str(services.node_id)):
-                result.update({"error_code": ErrorCode.INVALID_REQUEST, "error_message": f"Unexpected broker id {name}"})
+                result.update({"error_code": ErrorCode.INVALID_REQUEST,
+                               "error_message": f"Unexpected broker id {name}"})
             else:
                 result["configs"] = broker_config_entries(services.config, synonyms, documentation)
         else:

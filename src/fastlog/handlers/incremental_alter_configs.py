@@ -6,8 +6,8 @@ from fastlog.handlers._configs import alter_resource
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import IncrementalAlterConfigsResourceResponse, IncrementalAlterConfigsResponse
-from fastlog.storage.log_manager import TopicError
 from fastlog.services import BrokerServices
+from fastlog.storage.log_manager import TopicError
 
 SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
 
@@ -41,6 +41,7 @@ def _apply(changes: list[dict], services: BrokerServices):
 
 @api(key=44, name="IncrementalAlterConfigs", min_version=0, max_version=1)
 async def handle(ctx: RequestContext, request: dict) -> IncrementalAlterConfigsResponse:
-    responses: list[IncrementalAlterConfigsResourceResponse] = [alter_resource(ctx.services, res, _apply(res["configs"], ctx.services), request["validate_only"])
-                 for res in request["resources"]]
+    responses: list[IncrementalAlterConfigsResourceResponse] = [
+        alter_resource(ctx.services, res, _apply(res["configs"], ctx.services), request["validate_only"])
+        for res in request["resources"]]
     return {"throttle_time_ms": 0, "responses": responses}
