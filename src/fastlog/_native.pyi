@@ -10,13 +10,13 @@ from typing_extensions import Buffer, Self
 
 __all__ = [
     "StorageError", "crc32c", "sendfile", "validate_records", "decompress", "build_batch", "FileSlice",
-    "AppendResult", "PartitionLog", "Record", "RecordIterator",
+    "AppendResult", "PartitionLog", "Record", "RecordIterator", "verify_partition",
 ]
 
 @final
 class StorageError(Exception):
     """A storage failure; `code` is the Kafka error code to put in the response
-    (1 OFFSET_OUT_OF_RANGE, 2 CORRUPT_MESSAGE, 10 MESSAGE_TOO_LARGE, 32 INVALID_TIMESTAMP,
+    (1 OFFSET_OUT_OF_RANGE, 2 CORRUPT_MESSAGE (also: a read reached damaged bytes in the log), 10 MESSAGE_TOO_LARGE, 32 INVALID_TIMESTAMP,
     45 OUT_OF_ORDER_SEQUENCE_NUMBER, 47 INVALID_PRODUCER_EPOCH, 56 KAFKA_STORAGE_ERROR,
     76 UNSUPPORTED_COMPRESSION_TYPE, 87 INVALID_RECORD). `str()` is "[code] message"."""
 
@@ -54,6 +54,12 @@ def build_batch(
     """One record batch v2 (base offset 0: the log assigns offsets) of (key, value, headers,
     timestamp) records, ready for PartitionLog.append. compression: 0 none, 1 gzip, 4 zstd.
     StorageError(87) for no records."""
+
+def verify_partition(path: str) -> list[tuple[str, str]]:
+    """Check a partition directory without changing it (`fastlog verify`): every batch's framing
+    and CRC, dense offsets inside and across segments, both indexes. Returns (level, message)
+    pairs, level "WARN" (start repairs it, e.g. an index) or "ERROR" (damage, missing offsets);
+    the last pair is an "INFO" summary."""
 
 @final
 class Record:
@@ -145,7 +151,8 @@ class PartitionLog:
         append (any number of batches)."""
     def read(self, offset: int, max_bytes: int) -> FileSlice:
         """Region from the batch holding `offset`, up to max_bytes within one segment but at least
-        that whole batch; empty at the log end; StorageError(1) outside [log start, log end]."""
+        that whole batch, never past damage; empty at the log end; StorageError(1) outside
+        [log start, log end]; StorageError(2) when `offset` lies in a damaged part of a segment."""
     def records(self, offset: int) -> RecordIterator:
         """The records from `offset` to the current log end; StorageError(1) outside
         [log start, log end]."""
@@ -157,6 +164,13 @@ class PartitionLog:
     def size_bytes(self) -> int: ...
     @property
     def unflushed_messages(self) -> int: ...
+    @property
+    def recovery_events(self) -> list[tuple[str, str]]:
+        """What opening the directory truncated, rebuilt or found damaged: (level, message)
+        pairs, level "INFO", "WARN" or "ERROR" (docs/storage-format.md, "Recovery")."""
+    @property
+    def recovery_point(self) -> int:
+        """Offset below which every batch was fsynced (the `recovery-point` file)."""
     def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
         """(offset, timestamp) of the first record with timestamp >= `timestamp`, or None."""
     def max_timestamp(self) -> tuple[int, int] | None:

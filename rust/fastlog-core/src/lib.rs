@@ -13,11 +13,12 @@ pub mod offset_index;
 pub mod partition_log;
 pub mod producer;
 pub mod record;
-mod recovery;
+pub mod recovery;
 pub mod segment;
 pub mod sendfile;
 pub mod time_index;
 
 pub use error::{code, Result, StorageError};
-pub use partition_log::{AppendResult, LogConfig, PartitionLog};
+pub use partition_log::{AppendResult, Level, LogConfig, PartitionLog, RecoveryEvent};
+pub use recovery::verify_partition;
 pub use segment::FileSlice;

@@ -65,6 +65,11 @@ impl OffsetIndex {
         }
     }
 
+    /// (relative offset, position) pairs in order.
+    pub fn entries(&self) -> &[(u32, u32)] {
+        &self.entries
+    }
+
     pub fn last(&self) -> Option<(u32, u32)> {
         self.entries.last().copied()
     }

@@ -9,12 +9,15 @@
 //!   decimal; written (tmp file, fsync, rename) when DeleteRecords or retention raise it.
 //! - `producer-state.snapshot`: idempotent producer state (layout in producer.rs), written at
 //!   close and at each roll.
+//! - `recovery-point`: text, two lines, `fastlog-recovery-point v1` then an offset below which
+//!   every batch was fsynced (Kafka's recovery point); written by `flush()` (at most once a
+//!   second) and `close()`. Recovery after a crash checks every batch's CRC from there on.
 //! - `.clean-shutdown`: empty marker written by `close()` after everything was flushed and
 //!   deleted by the next open, so that a crash at any later point is seen as unclean.
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::batch::{self, AppendOrigin, BatchHeader, ValidationConfig, HEADER_SIZE};
 use crate::error::{code, Result, StorageError};
@@ -25,6 +28,35 @@ use crate::segment::{io_err, FileSlice, Scanner, Segment, Step};
 pub const CLEAN_SHUTDOWN_FILE: &str = ".clean-shutdown";
 pub const LOG_START_FILE: &str = "log-start-offset";
 pub const PRODUCER_SNAPSHOT_FILE: &str = "producer-state.snapshot";
+pub const RECOVERY_POINT_FILE: &str = "recovery-point";
+/// `flush()` rewrites the recovery point at most this often (Kafka checkpoints every 60 s); a
+/// stale checkpoint only makes the next recovery check more.
+const RECOVERY_POINT_INTERVAL_MS: u128 = 1000;
+
+/// How serious a thing recovery found is (the broker logs it at that level).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Info => "INFO",
+            Level::Warn => "WARN",
+            Level::Error => "ERROR",
+        }
+    }
+}
+
+/// One thing open() did or found: a truncation, an index rebuild, damage, a missing range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryEvent {
+    pub level: Level,
+    pub message: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct LogConfig {
@@ -69,6 +101,11 @@ pub struct PartitionLog {
     unflushed: u64,
     pub(crate) dir_dirty: bool,
     closed: bool,
+    /// Every batch below it was fsynced (see RECOVERY_POINT_FILE).
+    pub(crate) recovery_point: i64,
+    recovery_point_written: Option<(i64, Instant)>,
+    /// What open() did or found, for the broker to log.
+    pub(crate) events: Vec<RecoveryEvent>,
 }
 
 impl PartitionLog {
@@ -83,7 +120,40 @@ impl PartitionLog {
             unflushed: 0,
             dir_dirty: false,
             closed: false,
+            recovery_point: 0,
+            recovery_point_written: None,
+            events: Vec::new(),
         }
+    }
+
+    /// What opening this directory truncated, rebuilt or found damaged (empty after a clean
+    /// start of an undamaged log).
+    pub fn recovery_events(&self) -> &[RecoveryEvent] {
+        &self.events
+    }
+
+    pub(crate) fn event(&mut self, level: Level, message: String) {
+        self.events.push(RecoveryEvent { level, message });
+    }
+
+    /// Offset below which every batch is known to be on disk (fsynced).
+    pub fn recovery_point(&self) -> i64 {
+        self.recovery_point
+    }
+
+    /// Write `recovery-point` (tmp file + rename; no fsync needed: a lost or older checkpoint
+    /// only makes the next recovery check more, and a torn one is ignored).
+    fn write_recovery_point(&mut self, sync: bool) -> Result<()> {
+        let tmp = self.dir.join(format!("{RECOVERY_POINT_FILE}.tmp"));
+        let body = format!("fastlog-recovery-point v1\n{}\n", self.recovery_point);
+        let mut f = File::create(&tmp).map_err(io_err("write recovery point"))?;
+        f.write_all(body.as_bytes()).map_err(io_err("write recovery point"))?;
+        if sync {
+            f.sync_data().map_err(io_err("sync recovery point"))?;
+        }
+        fs::rename(&tmp, self.dir.join(RECOVERY_POINT_FILE)).map_err(io_err("rename recovery point"))?;
+        self.recovery_point_written = Some((self.recovery_point, Instant::now()));
+        Ok(())
     }
 
     /// Write the producer snapshot valid for everything below `end` (tmp file + rename).
@@ -271,7 +341,8 @@ impl PartitionLog {
             }
             if let Some((pos, _, size)) = seg.find_batch(offset)? {
                 // KIP-74: at least the first whole batch, else up to max_bytes within the segment.
-                let length = (max_bytes.max(0) as u64).min(seg.size - pos).max(size);
+                // Never past damage: what follows it is not a batch.
+                let length = (max_bytes.max(0) as u64).min(seg.readable_end() - pos).max(size);
                 return Ok(FileSlice { file: seg.log.clone(), position: pos, length });
             }
         }
@@ -486,6 +557,14 @@ impl PartitionLog {
             self.dir_dirty = false;
         }
         self.unflushed = 0;
+        self.recovery_point = self.log_end_offset();
+        let due = match self.recovery_point_written {
+            None => true,
+            Some((written, at)) => written != self.recovery_point && at.elapsed().as_millis() >= RECOVERY_POINT_INTERVAL_MS,
+        };
+        if due {
+            self.write_recovery_point(false)?;
+        }
         Ok(())
     }
 
@@ -501,6 +580,9 @@ impl PartitionLog {
             seg.dirty = true;
         }
         self.flush()?;
+        if self.recovery_point_written.is_none_or(|(w, _)| w != self.recovery_point) {
+            self.write_recovery_point(true)?;
+        }
         self.write_producer_snapshot(leo, true)?;
         let marker = self.dir.join(CLEAN_SHUTDOWN_FILE);
         File::create(&marker).and_then(|f| f.sync_all()).map_err(io_err("write clean shutdown marker"))?;

@@ -21,9 +21,12 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::offset_index::OffsetIndex;
-use crate::partition_log::{LogConfig, PartitionLog, CLEAN_SHUTDOWN_FILE, LOG_START_FILE, PRODUCER_SNAPSHOT_FILE};
+use crate::partition_log::{
+    Level, LogConfig, PartitionLog, RecoveryEvent, CLEAN_SHUTDOWN_FILE, LOG_START_FILE, PRODUCER_SNAPSHOT_FILE,
+    RECOVERY_POINT_FILE,
+};
 use crate::producer::ProducerState;
-use crate::segment::{io_err, Scanner, Segment, Step};
+use crate::segment::{io_err, segment_name, Damage, Scanner, Segment, Step};
 use crate::time_index::TimeIndex;
 
 impl PartitionLog {
@@ -41,9 +44,8 @@ impl PartitionLog {
         }
 
         let bases = list_segments(&dir)?;
-        let checkpoint = fs::read_to_string(dir.join(LOG_START_FILE))
-            .ok()
-            .and_then(|s| s.lines().nth(1).and_then(|l| l.trim().parse::<i64>().ok()));
+        let checkpoint = read_offset_file(&dir.join(LOG_START_FILE));
+        let recovery_point = read_offset_file(&dir.join(RECOVERY_POINT_FILE));
 
         let mut log = PartitionLog::empty(dir.clone(), cfg);
         if bases.is_empty() {
@@ -51,25 +53,33 @@ impl PartitionLog {
             log.segments.push(Segment::create(&dir, base)?);
             log.dir_dirty = true;
         }
+        // After a crash every batch at or after the recovery point gets its CRC checked (all of
+        // them without a checkpoint); a segment holds [base, next segment's base).
+        let check_from = if clean { i64::MAX } else { recovery_point.unwrap_or(i64::MIN) };
         let n = bases.len();
+        let mut checked = 0;
         for (i, &base) in bases.iter().enumerate() {
-            let last = i + 1 == n;
-            let (seg, damaged) = log.open_segment(base, last, !clean && last)?;
+            let active = i + 1 == n;
+            let full = !clean && (active || bases[i + 1] > check_from);
+            checked += full as usize;
+            let seg = log.open_segment(base, active, full)?;
             log.segments.push(seg);
-            if damaged && !last {
-                // Everything after a damaged segment is suspect: drop it (Kafka does the same).
-                for &b in &bases[i + 1..] {
-                    Segment::remove_files(&dir, b);
-                }
-                break;
-            }
         }
+        if checked > 0 {
+            let from = recovery_point.map_or("no recovery point".to_string(), |r| format!("recovery point {r}"));
+            log.event(
+                Level::Info,
+                format!("unclean shutdown: checked the CRC of every batch in {checked} of {n} segments ({from}) and rebuilt their indexes"),
+            );
+        }
+        log.check_segment_boundaries();
         // The last segment is the active one: open its index files for appends.
         log.segments.last_mut().unwrap().open_index_files(&dir)?;
 
         let first_base = log.segments[0].base;
         let leo = log.log_end_offset();
         log.log_start = checkpoint.unwrap_or(first_base).max(first_base).min(leo);
+        log.recovery_point = if clean { leo } else { recovery_point.unwrap_or(first_base).clamp(first_base, leo) };
 
         // Producer state: the snapshot (written at close and at each roll) covers every batch
         // below its end offset; batches from there on are replayed. Batches below the end never
@@ -85,28 +95,31 @@ impl PartitionLog {
         Ok(log)
     }
 
-    /// Open one existing segment. `recover`: full CRC scan, truncate a torn tail, rebuild indexes.
-    /// Returns the segment and whether it had to be truncated.
-    fn open_segment(&mut self, base: i64, active: bool, recover: bool) -> Result<(Segment, bool)> {
+    /// Open one existing segment. `full`: check every batch's CRC and rebuild the indexes;
+    /// otherwise trust consistent indexes after a cheap check of the tail.
+    fn open_segment(&mut self, base: i64, active: bool, full: bool) -> Result<Segment> {
         let mut seg = Segment::open_existing(&self.dir, base)?;
-        if !recover {
+        if !full {
             let idx = fs::read(Segment::path(&self.dir, base, "index")).ok().and_then(|d| OffsetIndex::parse(&d, seg.size));
             let tix = fs::read(Segment::path(&self.dir, base, "timeindex")).ok().and_then(|d| TimeIndex::parse(&d));
             if let (Some(idx), Some(tix)) = (idx, tix) {
                 seg.index = idx;
                 seg.time_index = tix;
                 if check_tail(&mut seg)? {
-                    return Ok((seg, false));
+                    return Ok(seg);
                 }
             }
+            self.event(Level::Warn, format!("rebuilding the indexes of {}: index files missing or inconsistent", segment_name(base, "log")));
         }
-        let damaged = self.rebuild_segment(&mut seg, recover || active)?;
-        Ok((seg, damaged))
+        self.rebuild_segment(&mut seg, full || active, active)?;
+        Ok(seg)
     }
 
-    /// Scan a segment from the start (with CRCs when `verify`), truncate it after the last valid
-    /// batch and write fresh index files. Returns true if bytes were cut off.
-    fn rebuild_segment(&mut self, seg: &mut Segment, verify: bool) -> Result<bool> {
+    /// Scan a segment from the start (with CRCs when `verify`) and rebuild its indexes. At the
+    /// first bad batch: the active segment is truncated there (a torn tail); a closed segment is
+    /// left as it is on disk and marked damaged from there (never truncated: what follows may be
+    /// good data, and later segments stay).
+    fn rebuild_segment(&mut self, seg: &mut Segment, verify: bool, active: bool) -> Result<()> {
         seg.index.clear();
         seg.time_index.clear();
         seg.max_ts = -1;
@@ -114,23 +127,51 @@ impl PartitionLog {
         seg.bytes_since_index = 0;
         seg.next_offset = seg.base;
         let interval = self.cfg.index_interval_bytes;
-        let mut valid_end = 0u64;
+        let mut bad = None;
         {
             let mut sc = Scanner::new(seg.log.clone(), 0, seg.size, seg.base, 1 << 20);
-            while let Step::Batch { pos, header, size } = sc.next(verify).map_err(io_err("read segment"))? {
-                if header.max_timestamp > seg.max_ts {
-                    seg.max_ts = header.max_timestamp;
-                    seg.max_ts_offset = header.base_offset;
+            loop {
+                match sc.next(verify).map_err(io_err("read segment"))? {
+                    Step::Batch { pos, header, size } => {
+                        if header.max_timestamp > seg.max_ts {
+                            seg.max_ts = header.max_timestamp;
+                            seg.max_ts_offset = header.base_offset;
+                        }
+                        seg.maybe_index(interval, header.base_offset, pos, size);
+                        seg.next_offset = header.last_offset() + 1;
+                    }
+                    Step::End => break,
+                    Step::Bad { pos, reason } => {
+                        bad = Some((pos, reason));
+                        break;
+                    }
                 }
-                seg.maybe_index(interval, header.base_offset, pos, size);
-                seg.next_offset = header.last_offset() + 1;
-                valid_end = pos + size;
             }
         }
-        let damaged = valid_end < seg.size;
-        if damaged {
-            seg.log.set_len(valid_end).map_err(io_err("truncate segment"))?;
-            seg.size = valid_end;
+        let name = segment_name(seg.base, "log");
+        if let Some((pos, reason)) = bad {
+            if !active {
+                self.event(
+                    Level::Error,
+                    format!(
+                        "segment {name} is damaged at byte position {pos} (offset {}): {reason}; offsets from {} to the next segment are not served, the rest of the log is",
+                        seg.next_offset, seg.next_offset
+                    ),
+                );
+                // The index files on disk stay as they are (they may still locate later batches).
+                seg.damage = Some(Damage { position: pos, offset: seg.next_offset, reason });
+                return Ok(());
+            }
+            let cut = seg.size - pos;
+            self.event(
+                Level::Warn,
+                format!(
+                    "truncated the active segment {name} from {} to {pos} bytes: cut {cut} bytes holding offsets from {} on ({reason})",
+                    seg.size, seg.next_offset
+                ),
+            );
+            seg.log.set_len(pos).map_err(io_err("truncate segment"))?;
+            seg.size = pos;
         }
         let write = |ext: &str, data: &[u8]| -> Result<()> {
             let p = Segment::path(&self.dir, seg.base, ext);
@@ -144,7 +185,33 @@ impl PartitionLog {
         };
         write("index", &seg.index.take_pending())?;
         write("timeindex", &seg.time_index.take_pending())?;
-        Ok(damaged)
+        Ok(())
+    }
+
+    /// Consecutive segments must meet: a damaged segment ends where the next one starts (so the
+    /// log end, and with it the next offset, never goes back); a gap (a segment file deleted by
+    /// hand) or an overlap is reported.
+    fn check_segment_boundaries(&mut self) {
+        let mut found = Vec::new();
+        for i in 0..self.segments.len().saturating_sub(1) {
+            let next_base = self.segments[i + 1].base;
+            let seg = &mut self.segments[i];
+            let (this, next) = (segment_name(seg.base, "log"), segment_name(next_base, "log"));
+            if seg.damage.is_some() {
+                seg.next_offset = next_base;
+            } else if seg.next_offset < next_base {
+                found.push(format!(
+                    "offsets {} to {} are missing: no segment holds them (after {this}, before {next}; a deleted segment file?); fetches there skip to offset {next_base}",
+                    seg.next_offset,
+                    next_base - 1
+                ));
+            } else if seg.next_offset > next_base {
+                found.push(format!("segment {this} ends at offset {}, past the base offset of {next}", seg.next_offset));
+            }
+        }
+        for message in found {
+            self.event(Level::Error, message);
+        }
     }
 
     /// Replay the producer id of every batch whose base offset is >= `from` (and that is not
@@ -159,7 +226,7 @@ impl PartitionLog {
                 continue;
             }
             let start = if from > seg.base { seg.lookup(from) } else { 0 };
-            let mut sc = Scanner::new(seg.log.clone(), start, seg.size, i64::MIN, 1 << 20);
+            let mut sc = Scanner::new(seg.log.clone(), start, seg.readable_end(), i64::MIN, 1 << 20);
             while let Step::Batch { header, .. } = sc.next(false).map_err(io_err("read segment"))? {
                 let last = header.last_offset();
                 if header.base_offset >= from && last >= log_start {
@@ -169,6 +236,11 @@ impl PartitionLog {
         }
         Ok(())
     }
+}
+
+/// The offset on the second line of a `log-start-offset` or `recovery-point` file.
+fn read_offset_file(path: &Path) -> Option<i64> {
+    fs::read_to_string(path).ok().and_then(|s| s.lines().nth(1).and_then(|l| l.trim().parse::<i64>().ok()))
 }
 
 /// Base offsets of the segments in `dir`, sorted; deletes `*.tmp` files and index files whose
@@ -247,4 +319,119 @@ fn check_tail(seg: &mut Segment) -> Result<bool> {
     }
     seg.bytes_since_index = seg.size - start;
     Ok(true)
+}
+
+/// Check a partition directory without changing it (`fastlog verify`, like Kafka's
+/// `kafka-dump-log --verify`): every batch's framing and CRC, dense offsets inside and across
+/// segments, and both indexes against the batches. Returns what it found (Warn: something start
+/// repairs by itself, such as an index; Error: data damage or missing offsets) and, last, one
+/// Info line with what was checked.
+pub fn verify_partition(dir: &Path) -> Vec<RecoveryEvent> {
+    let mut out = Vec::new();
+    let mut push = |level, message: String| out.push(RecoveryEvent { level, message });
+    let mut bases = Vec::new();
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(b) = name.strip_suffix(".log").filter(|s| s.len() == 20).and_then(|s| s.parse::<i64>().ok()) {
+                    bases.push(b);
+                }
+            }
+        }
+        Err(e) => {
+            push(Level::Error, format!("cannot list {}: {e}", dir.display()));
+            return out;
+        }
+    }
+    bases.sort_unstable();
+    let (mut batches, mut bytes) = (0u64, 0u64);
+    let mut prev_end: Option<(i64, String)> = None;
+    for &base in &bases {
+        let name = segment_name(base, "log");
+        let file = match fs::File::open(Segment::path(dir, base, "log")) {
+            Ok(f) => std::sync::Arc::new(f),
+            Err(e) => {
+                push(Level::Error, format!("{name}: cannot open: {e}"));
+                continue;
+            }
+        };
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        bytes += size;
+        if let Some((end, prev)) = &prev_end {
+            if *end < base {
+                push(Level::Error, format!("offsets {end} to {} are missing: no segment holds them (after {prev}, before {name})", base - 1));
+            } else if *end > base {
+                push(Level::Error, format!("{prev} ends at offset {end}, past the base offset of {name}"));
+            }
+        }
+        // Every batch, CRC included; remember where each starts for the index check.
+        let mut starts = std::collections::HashMap::new();
+        let mut next = base;
+        let mut sc = Scanner::new(file, 0, size, base, 1 << 20);
+        let mut damaged = false;
+        loop {
+            match sc.next(true) {
+                Ok(Step::Batch { pos, header, .. }) => {
+                    if header.base_offset != next {
+                        push(Level::Error, format!(
+                            "{name}: offsets {next} to {} are missing before the batch at byte position {pos}", header.base_offset - 1));
+                    }
+                    starts.insert(pos, header.base_offset);
+                    next = header.last_offset() + 1;
+                    batches += 1;
+                }
+                Ok(Step::End) => break,
+                Ok(Step::Bad { pos, reason }) => {
+                    push(Level::Error, format!(
+                        "{name}: damaged at byte position {pos} (offset {next}): {reason}; {} bytes from there not checked", size - pos));
+                    damaged = true;
+                    break;
+                }
+                Err(e) => {
+                    push(Level::Error, format!("{name}: read failed: {e}"));
+                    damaged = true;
+                    break;
+                }
+            }
+        }
+        if damaged {
+            // Where it really ends is unknown: no boundary check with the next one, and the
+            // indexes cannot be checked against a broken segment.
+            prev_end = None;
+            continue;
+        }
+        prev_end = Some((next, name.clone()));
+        let index = fs::read(Segment::path(dir, base, "index"));
+        match index.as_ref().ok().map(|d| OffsetIndex::parse(d, size)) {
+            None => push(Level::Warn, format!("{} is missing (start rebuilds it)", segment_name(base, "index"))),
+            Some(None) => push(Level::Warn, format!("{} is malformed (start rebuilds it)", segment_name(base, "index"))),
+            Some(Some(idx)) => {
+                for &(rel, pos) in idx.entries() {
+                    if starts.get(&(pos as u64)) != Some(&(base + rel as i64)) {
+                        push(Level::Warn, format!(
+                            "{}: entry (offset {}, position {pos}) does not point at that batch (start rebuilds it)",
+                            segment_name(base, "index"), base + rel as i64));
+                        break;
+                    }
+                }
+            }
+        }
+        let tix = fs::read(Segment::path(dir, base, "timeindex"));
+        match tix.as_ref().ok().map(|d| TimeIndex::parse(d)) {
+            None => push(Level::Warn, format!("{} is missing (start rebuilds it)", segment_name(base, "timeindex"))),
+            Some(None) => push(Level::Warn, format!("{} is malformed (start rebuilds it)", segment_name(base, "timeindex"))),
+            Some(Some(t)) => {
+                if t.last().is_some_and(|(_, rel)| base + rel as i64 >= next) {
+                    push(Level::Warn, format!("{}: an entry lies past the segment's last offset (start rebuilds it)", segment_name(base, "timeindex")));
+                }
+            }
+        }
+    }
+    let range = match (bases.first(), &prev_end) {
+        (Some(first), Some((end, _))) => format!("offsets {first} to {}", end - 1),
+        _ => "no data".to_string(),
+    };
+    push(Level::Info, format!("{} segments, {batches} batches, {bytes} bytes, {range}", bases.len()));
+    out
 }

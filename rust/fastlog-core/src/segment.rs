@@ -147,6 +147,19 @@ pub(crate) struct Segment {
     pub max_ts: i64,
     pub max_ts_offset: i64,
     pub dirty: bool,
+    /// Damage found in a closed segment (by recovery or a read): nothing at or after it is
+    /// served; the bytes stay on disk for the operator (`fastlog verify`).
+    pub damage: Option<Damage>,
+}
+
+/// Where a segment stops being readable: the first bad batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// Byte position of the first bad batch in the `.log` file.
+    pub position: u64,
+    /// The offset that batch should have held (the previous batch's last offset + 1).
+    pub offset: i64,
+    pub reason: String,
 }
 
 pub(crate) fn segment_name(base: i64, ext: &str) -> String {
@@ -170,6 +183,7 @@ impl Segment {
             max_ts: -1,
             max_ts_offset: -1,
             dirty: false,
+            damage: None,
         }
     }
 
@@ -229,10 +243,21 @@ impl Segment {
         self.base + self.time_index.lookup(ts) as i64
     }
 
+    /// End of the bytes that may be served: the damage position, else the file size.
+    pub fn readable_end(&self) -> u64 {
+        self.damage.as_ref().map_or(self.size, |d| d.position)
+    }
+
     /// Position, header and size of the first batch whose last offset is >= `offset`.
+    /// CORRUPT_MESSAGE (naming segment, offset and position) when `offset` lies in a damaged part.
     pub fn find_batch(&self, offset: i64) -> Result<Option<(u64, BatchHeader, u64)>> {
+        if let Some(d) = &self.damage {
+            if offset >= d.offset {
+                return Err(self.damaged(d.position, d.offset, &d.reason));
+            }
+        }
         let start = self.lookup(offset);
-        let mut sc = Scanner::new(self.log.clone(), start, self.size, i64::MIN, 16 * 1024);
+        let mut sc = Scanner::new(self.log.clone(), start, self.readable_end(), i64::MIN, 16 * 1024);
         loop {
             match sc.next(false).map_err(io_err("read segment"))? {
                 Step::Batch { pos, header, size } => {
@@ -241,13 +266,18 @@ impl Segment {
                     }
                 }
                 Step::End => return Ok(None),
-                Step::Bad { pos, reason } => return Err(self.damaged(pos, &reason)),
+                Step::Bad { pos, reason } => return Err(self.damaged(pos, offset, &reason)),
             }
         }
     }
 
-    pub fn damaged(&self, pos: u64, reason: &str) -> StorageError {
-        StorageError::new(code::KAFKA_STORAGE_ERROR, format!("segment {} is damaged at position {pos}: {reason}", self.base))
+    /// The error for a read that reaches damaged bytes: CORRUPT_MESSAGE, as Kafka answers a
+    /// fetch whose log read hits a corrupt batch (CorruptRecordException).
+    pub fn damaged(&self, pos: u64, offset: i64, reason: &str) -> StorageError {
+        StorageError::new(
+            code::CORRUPT_MESSAGE,
+            format!("segment {} is damaged at byte position {pos} (offset {offset}): {reason}", segment_name(self.base, "log")),
+        )
     }
 
     pub fn read_at(&self, pos: u64, len: u64) -> Result<Vec<u8>> {

@@ -279,6 +279,18 @@ impl PartitionLog {
         self.with(py, |log| Ok(log.size_bytes()))
     }
 
+    /// What opening the directory truncated, rebuilt or found damaged: (level, message) pairs,
+    /// level "INFO", "WARN" or "ERROR", for the broker to log.
+    #[getter]
+    fn recovery_events(&self, py: Python<'_>) -> PyResult<Vec<(&'static str, String)>> {
+        self.with(py, |log| Ok(events(log.recovery_events())))
+    }
+
+    #[getter]
+    fn recovery_point(&self, py: Python<'_>) -> PyResult<i64> {
+        self.with(py, |log| Ok(log.recovery_point()))
+    }
+
     #[getter]
     fn unflushed_messages(&self, py: Python<'_>) -> PyResult<u64> {
         self.with(py, |log| Ok(log.unflushed_messages()))
@@ -339,6 +351,17 @@ impl PartitionLog {
         });
         r.map_err(storage_error)
     }
+}
+
+fn events(list: &[core::RecoveryEvent]) -> Vec<(&'static str, String)> {
+    list.iter().map(|e| (e.level.name(), e.message.clone())).collect()
+}
+
+/// Check a partition directory without changing it (`fastlog verify`): (level, message) pairs,
+/// the last one an INFO summary.
+#[pyfunction]
+fn verify_partition(py: Python<'_>, path: std::path::PathBuf) -> Vec<(&'static str, String)> {
+    events(&py.detach(|| core::verify_partition(&path)))
 }
 
 type RecordTuple = (Option<PyBackedBytes>, Option<PyBackedBytes>, Vec<(String, Option<PyBackedBytes>)>, i64);
@@ -453,6 +476,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate_records, m)?)?;
     m.add_function(wrap_pyfunction!(decompress, m)?)?;
     m.add_function(wrap_pyfunction!(build_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_partition, m)?)?;
     m.add_class::<Record>()?;
     m.add_class::<RecordIterator>()?;
     m.add_class::<FileSlice>()?;

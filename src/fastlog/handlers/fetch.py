@@ -11,14 +11,19 @@ Long poll: when less than min_bytes is ready, wait up to max_wait_ms for an appe
 the requested partitions, then build the answer again.
 """
 import asyncio
+import logging
 
 from fastlog import _native
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import FetchResponse, PartitionData
+from fastlog.server.limits import LogThrottle
 from fastlog.services import BrokerServices
 
 FINAL_EPOCH = -1
+log = logging.getLogger("fastlog.fetch")
+# A consumer stuck on damage retries in a loop: one line per partition per 10 s.
+_damage_log = LogThrottle(log)
 
 
 def _partition_error(index: int, code: int) -> PartitionData:
@@ -53,6 +58,9 @@ def _build(services: BrokerServices, wanted, max_bytes: int) -> tuple[list, int,
                 try:
                     region = plog.read(part["fetch_offset"], min(part["partition_max_bytes"], remaining))
                 except _native.StorageError as e:
+                    if e.code in (ErrorCode.CORRUPT_MESSAGE, ErrorCode.KAFKA_STORAGE_ERROR):
+                        _damage_log.log(f"{topic.name}-{index}", "fetch of %s-%d at offset %d: %s",
+                                        topic.name, index, part["fetch_offset"], e.message)
                     parts_out.append(_partition_error(index, e.code))
                     errors = True
                     continue

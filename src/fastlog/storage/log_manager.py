@@ -398,7 +398,9 @@ class LogManager:
         options = self._log_options(topic)
         for index in range(len(topic.partitions), topic.partition_count):
             path = os.path.join(self.data_dir, f"{topic.name}-{index}")
-            topic.partitions.append(_native.PartitionLog(path, **options))
+            plog = _native.PartitionLog(path, **options)
+            _log_recovery(f"{topic.name}-{index}", plog.recovery_events)
+            topic.partitions.append(plog)
             topic.waiters.append([])
 
     def _index(self, topic: Topic) -> None:
@@ -443,6 +445,16 @@ class LogManager:
         if not values:
             atomic_write(path, f"version=1\ncluster.id={cluster_id}\nnode.id={self.config.node_id}\n")
         return cluster_id
+
+
+_LEVELS = {"INFO": logging.INFO, "WARN": logging.WARNING, "ERROR": logging.ERROR}
+
+
+def _log_recovery(partition: str, events: list[tuple[str, str]]) -> None:
+    """Log what opening a partition truncated, rebuilt or found damaged (the engine says what,
+    with segment file, offset and byte position; docs/storage-format.md, "Recovery")."""
+    for level, message in events:
+        log.log(_LEVELS.get(level, logging.ERROR), "partition %s: %s", partition, message)
 
 
 def _describe(e: Exception) -> str:
