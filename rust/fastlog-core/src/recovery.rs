@@ -73,6 +73,13 @@ impl PartitionLog {
             );
         }
         log.check_segment_boundaries();
+        if log.segments.last().unwrap().damage.is_some() {
+            // Appends never go after damage: a fresh active segment at the log end.
+            let leo = log.log_end_offset();
+            log.segments.push(Segment::create(&dir, leo)?);
+            log.dir_dirty = true;
+            log.event(Level::Warn, format!("rolled a new active segment {} after the damage", segment_name(leo, "log")));
+        }
         // The last segment is the active one: open its index files for appends.
         log.segments.last_mut().unwrap().open_index_files(&dir)?;
 
@@ -150,6 +157,29 @@ impl PartitionLog {
         }
         let name = segment_name(seg.base, "log");
         if let Some((pos, reason)) = bad {
+            // In the active segment, damage followed by good batches (found through an offset
+            // index entry past it) is not a torn tail: keep it like damage in a closed segment.
+            let resync = if active { self.resync_after(seg, pos)? } else { None };
+            if let Some((end_offset, valid_end)) = resync {
+                self.event(
+                    Level::Error,
+                    format!(
+                        "segment {name} is damaged at byte position {pos} (offset {}): {reason}; good batches follow up to offset {}: they stay on disk, offsets from {} in this segment are not served, new records go to a new segment",
+                        seg.next_offset, end_offset - 1, seg.next_offset
+                    ),
+                );
+                if valid_end < seg.size {
+                    self.event(
+                        Level::Warn,
+                        format!("truncated the active segment {name} from {} to {valid_end} bytes (a torn tail after offset {})", seg.size, end_offset - 1),
+                    );
+                    seg.log.set_len(valid_end).map_err(io_err("truncate segment"))?;
+                    seg.size = valid_end;
+                }
+                seg.damage = Some(Damage { position: pos, offset: seg.next_offset, reason });
+                seg.next_offset = end_offset;
+                return Ok(());
+            }
             if !active {
                 self.event(
                     Level::Error,
@@ -186,6 +216,31 @@ impl PartitionLog {
         write("index", &seg.index.take_pending())?;
         write("timeindex", &seg.time_index.take_pending())?;
         Ok(())
+    }
+
+    /// After damage at `bad` in the active segment: the first offset index entry (from the file
+    /// on disk) past it from which every batch to the end checks out. Returns the offset after
+    /// the last good batch and where it ends (a torn tail may follow), or None: nothing good
+    /// follows the damage, so it is a torn tail.
+    fn resync_after(&self, seg: &Segment, bad: u64) -> Result<Option<(i64, u64)>> {
+        let data = fs::read(Segment::path(&self.dir, seg.base, "index")).unwrap_or_default();
+        let usable = data.len() - data.len() % 8;
+        let Some(idx) = OffsetIndex::parse(&data[..usable], seg.size) else { return Ok(None) };
+        for &(rel, pos) in idx.entries().iter().filter(|e| e.1 as u64 > bad) {
+            let first = seg.base + rel as i64;
+            let mut sc = Scanner::new(seg.log.clone(), pos as u64, seg.size, first, 1 << 20);
+            let mut end = None;
+            while let Step::Batch { pos, header, size } = sc.next(true).map_err(io_err("read segment"))? {
+                if end.is_none() && header.base_offset != first {
+                    break;
+                }
+                end = Some((header.last_offset() + 1, pos + size));
+            }
+            if end.is_some() {
+                return Ok(end);
+            }
+        }
+        Ok(None)
     }
 
     /// Consecutive segments must meet: a damaged segment ends where the next one starts (so the

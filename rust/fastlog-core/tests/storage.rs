@@ -377,3 +377,178 @@ fn open_rejects_a_file_path() {
     assert_eq!(PartitionLog::open(&f, cfg()).unwrap_err().code, 56);
     let _ = Path::new("/");
 }
+
+// --- damage on disk (recovery.rs): found, reported, contained -----------------------------------
+
+/// A crashed log of 100 one-record batches over several small segments.
+fn crashed_log(dir: &Path) -> (LogConfig, Vec<std::path::PathBuf>) {
+    let c = LogConfig { segment_bytes: 2000, index_interval_bytes: 300, ..cfg() };
+    {
+        let mut log = PartitionLog::open(dir, c.clone()).unwrap();
+        for _ in 0..100 {
+            log.append(&B::new(1).build(), NOW, INTERNAL).unwrap();
+        }
+    }
+    let mut segs: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    segs.sort();
+    assert!(segs.len() >= 4);
+    (c, segs)
+}
+
+/// (position, base offset) of every batch in a segment file.
+fn batch_starts(path: &Path) -> Vec<(usize, i64)> {
+    let data = fs::read(path).unwrap();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos + 61 <= data.len() {
+        let h = BatchHeader::parse(&data[pos..]);
+        out.push((pos, h.base_offset));
+        pos += h.size();
+    }
+    out
+}
+
+fn corrupt(path: &Path, at: usize, bytes: &[u8]) {
+    let mut data = fs::read(path).unwrap();
+    data[at..at + bytes.len()].copy_from_slice(bytes);
+    fs::write(path, data).unwrap();
+}
+
+fn events(log: &PartitionLog, level: fastlog_core::Level) -> Vec<String> {
+    log.recovery_events().iter().filter(|e| e.level == level).map(|e| e.message.clone()).collect()
+}
+
+#[test]
+fn damage_in_a_closed_segment_is_contained() {
+    for clean in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, segs) = crashed_log(dir.path());
+        if clean {
+            PartitionLog::open(dir.path(), c.clone()).unwrap().close().unwrap();
+        }
+        // The last batch of the second segment: start sees it both after a crash (full check)
+        // and after a clean stop (the tail after the last index entry is always scanned).
+        let (pos, off) = *batch_starts(&segs[1]).last().unwrap();
+        let size = fs::metadata(&segs[1]).unwrap().len();
+        corrupt(&segs[1], pos + 8, &5i32.to_be_bytes());
+        let mut log = PartitionLog::open(dir.path(), c.clone()).unwrap();
+        let errors = events(&log, fastlog_core::Level::Error);
+        let name = segs[1].file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains(&format!("{name} is damaged at byte position {pos} (offset {off})")), "{}", errors[0]);
+        assert_eq!(fs::metadata(&segs[1]).unwrap().len(), size, "closed segment truncated");
+        assert!(segs.iter().all(|s| s.exists()), "a later segment was deleted");
+        assert_eq!(log.log_end_offset(), 100);
+        assert_eq!(read_first(&log, off - 1), off - 1);
+        // Never past the damage, even with room for more.
+        let s = log.read(off - 1, 1 << 20).unwrap();
+        assert_eq!(offsets_in(&s.to_vec().unwrap()), vec![off - 1]);
+        assert_eq!(log.read(off, 1 << 20).unwrap_err().code, fastlog_core::code::CORRUPT_MESSAGE);
+        let next_base: i64 = segs[2].file_stem().unwrap().to_string_lossy().parse().unwrap();
+        assert_eq!(read_first(&log, next_base), next_base);
+        assert_eq!(log.append(&B::new(1).build(), NOW, INTERNAL).unwrap().base_offset, 100);
+        log.close().unwrap();
+        // Still contained at the next start, still no offset reused.
+        let log = PartitionLog::open(dir.path(), c).unwrap();
+        assert_eq!(log.log_end_offset(), 101);
+        assert_eq!(log.read(off, 0).unwrap_err().code, fastlog_core::code::CORRUPT_MESSAGE);
+    }
+}
+
+#[test]
+fn crash_checks_crcs_from_the_recovery_point_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = LogConfig { segment_bytes: 2000, index_interval_bytes: 300, ..cfg() };
+    let mut log = PartitionLog::open(dir.path(), c.clone()).unwrap();
+    for _ in 0..60 {
+        log.append(&B::new(1).build(), NOW, INTERNAL).unwrap();
+    }
+    log.flush().unwrap();
+    assert_eq!(log.recovery_point(), 60);
+    assert_eq!(fs::read_to_string(dir.path().join("recovery-point")).unwrap(), "fastlog-recovery-point v1\n60\n");
+    for _ in 0..40 {
+        log.append(&B::new(1).build(), NOW, INTERNAL).unwrap();
+    }
+    drop(log); // crash
+    let seg_of = |off: i64| {
+        let mut segs: Vec<i64> = fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.unwrap().file_name().to_string_lossy().strip_suffix(".log").map(|s| s.parse().unwrap()))
+            .collect();
+        segs.sort();
+        let base = *segs.iter().filter(|&&b| b <= off).max().unwrap();
+        dir.path().join(format!("{base:020}.log"))
+    };
+    // A flipped payload byte below the recovery point (in a segment that ends before it) is not
+    // looked at by start (Kafka neither); one after it is found.
+    let old = seg_of(5);
+    let (p_old, _) = batch_starts(&old)[2];
+    corrupt(&old, p_old + 70, b"X");
+    let newer = seg_of(75);
+    let (p_new, off_new) = batch_starts(&newer)[1];
+    corrupt(&newer, p_new + 70, b"X");
+    let newer_size = fs::metadata(&newer).unwrap().len();
+    let log = PartitionLog::open(dir.path(), c.clone()).unwrap();
+    let errors = events(&log, fastlog_core::Level::Error);
+    assert_eq!(errors.len(), 1, "{:?}", log.recovery_events());
+    assert!(errors[0].contains(&format!("at byte position {p_new} (offset {off_new}): Record batch is corrupt")), "{errors:?}");
+    assert!(events(&log, fastlog_core::Level::Info)[0].contains("recovery point 60"));
+    // Damage in the middle of the active segment is not a torn tail: nothing after it is cut,
+    // the log end stays and new records go to a new segment.
+    assert_eq!(fs::metadata(&newer).unwrap().len(), newer_size);
+    assert_eq!(log.log_end_offset(), 100);
+    assert_eq!(read_first(&log, off_new - 1), off_new - 1);
+    assert_eq!(log.read(off_new, 0).unwrap_err().code, fastlog_core::code::CORRUPT_MESSAGE);
+    assert!(dir.path().join("00000000000000000100.log").exists());
+    // The offline check sees both.
+    let found = fastlog_core::verify_partition(dir.path());
+    assert_eq!(found.iter().filter(|e| e.level == fastlog_core::Level::Error).count(), 2, "{found:?}");
+}
+
+#[test]
+fn torn_tail_of_the_active_segment_is_cut_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut log = PartitionLog::open(dir.path(), cfg()).unwrap();
+        for _ in 0..10 {
+            log.append(&B::new(1).build(), NOW, INTERNAL).unwrap();
+        }
+    }
+    let seg = dir.path().join("00000000000000000000.log");
+    let good = fs::metadata(&seg).unwrap().len();
+    let mut f = fs::OpenOptions::new().append(true).open(&seg).unwrap();
+    f.write_all(&B::new(3).build()[..40]).unwrap();
+    drop(f);
+    let log = PartitionLog::open(dir.path(), cfg()).unwrap();
+    let warns = events(&log, fastlog_core::Level::Warn);
+    assert_eq!(warns.len(), 1);
+    assert!(
+        warns[0].contains(&format!("truncated the active segment 00000000000000000000.log from {} to {good} bytes: cut 40 bytes holding offsets from 10 on", good + 40)),
+        "{}",
+        warns[0]
+    );
+    assert_eq!(log.log_end_offset(), 10);
+}
+
+#[test]
+fn missing_middle_segment_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (c, segs) = crashed_log(dir.path());
+    PartitionLog::open(dir.path(), c.clone()).unwrap().close().unwrap();
+    let from: i64 = segs[1].file_stem().unwrap().to_string_lossy().parse().unwrap();
+    let to: i64 = segs[2].file_stem().unwrap().to_string_lossy().parse().unwrap();
+    fs::remove_file(&segs[1]).unwrap();
+    let log = PartitionLog::open(dir.path(), c).unwrap();
+    let errors = events(&log, fastlog_core::Level::Error);
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].starts_with(&format!("offsets {from} to {} are missing", to - 1)), "{}", errors[0]);
+    assert_eq!(read_first(&log, from), to);
+    assert_eq!(log.log_end_offset(), 100);
+    assert!(log.recovery_events().iter().all(|e| e.level != fastlog_core::Level::Warn));
+    let found = fastlog_core::verify_partition(dir.path());
+    assert!(found.iter().any(|e| e.message.starts_with(&format!("offsets {from} to {} are missing", to - 1))));
+}
