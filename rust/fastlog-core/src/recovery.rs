@@ -1,20 +1,25 @@
 //! Opening a partition directory (Kafka's LogLoader): which files to trust, which to rebuild,
-//! where to cut a torn tail, and the producer state to start from.
+//! where to cut a torn tail, what to mark damaged, and the producer state to start from; and
+//! `verify_partition`, the read-only check behind `fastlog verify`.
 //!
-//! On open:
+//! On open (docs/storage-format.md, "Recovery", is the full rule):
 //! 1. `*.tmp` files and index files without a `.log` are deleted.
-//! 2. Each segment's `.index` and `.timeindex` are checked against their format rules
-//!    (offset_index.rs, time_index.rs) and the batch headers after the last offset index entry
-//!    are scanned to the end of the file. If anything fails, both indexes are rebuilt by scanning
-//!    the segment; a segment whose batch structure is broken is truncated after its last good
-//!    batch and every later segment is deleted (Kafka does the same).
-//! 3. Without `.clean-shutdown`, the active segment is always fully recovered: every batch is
-//!    read and its CRC checked; the file is truncated after the last valid batch and both
-//!    indexes are rebuilt.
-//! 4. The log start offset is `clamp(checkpoint, first segment base, log end offset)`.
-//! 5. Producer state comes from `producer-state.snapshot` (producer.rs) plus a replay of the
+//! 2. Segments are trusted after a clean shutdown, and below the recovery point
+//!    (`recovery-point`, partition_log.rs) after a crash: their indexes are checked and the batch
+//!    headers after the last offset index entry scanned; inconsistent indexes are rebuilt.
+//! 3. After a crash every segment holding offsets at or after the recovery point is fully
+//!    checked: every batch's CRC, indexes rebuilt.
+//! 4. At the first bad batch: a closed segment is marked damaged from there (never truncated,
+//!    later segments kept; reads reaching it get CORRUPT_MESSAGE); the active segment is
+//!    truncated there if nothing good follows (a torn tail), else treated like a closed one and
+//!    a new active segment rolled. Holes between segments are reported.
+//! 5. The log start offset is `clamp(checkpoint, first segment base, log end offset)`.
+//! 6. Producer state comes from `producer-state.snapshot` (producer.rs) plus a replay of the
 //!    batch headers at or after its end offset, or from a scan of every batch header when the
 //!    snapshot is missing, damaged or beyond the log end.
+//!
+//! Everything done or found is a `RecoveryEvent` (level + message naming segment file, offset
+//! and byte position) that the broker logs.
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::Path;
