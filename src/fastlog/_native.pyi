@@ -16,8 +16,9 @@ __all__ = [
 @final
 class StorageError(Exception):
     """A storage failure; `code` is the Kafka error code to put in the response
-    (1 OFFSET_OUT_OF_RANGE, 2 CORRUPT_MESSAGE (also: a read reached damaged bytes in the log), 10 MESSAGE_TOO_LARGE, 32 INVALID_TIMESTAMP,
-    45 OUT_OF_ORDER_SEQUENCE_NUMBER, 47 INVALID_PRODUCER_EPOCH, 56 KAFKA_STORAGE_ERROR,
+    (1 OFFSET_OUT_OF_RANGE, 2 CORRUPT_MESSAGE (also: a read reached damaged bytes in the log),
+    10 MESSAGE_TOO_LARGE, 32 INVALID_TIMESTAMP, 45 OUT_OF_ORDER_SEQUENCE_NUMBER, 47 INVALID_PRODUCER_EPOCH,
+    56 KAFKA_STORAGE_ERROR,
     76 UNSUPPORTED_COMPRESSION_TYPE, 87 INVALID_RECORD). `str()` is "[code] message"."""
 
     def __new__(cls, code: int, message: str, /) -> Self: ...

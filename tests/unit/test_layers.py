@@ -14,15 +14,16 @@ PACKAGE = SRC / "fastlog"
 # kafka_dist, cli) sits on top and may import anything.
 LAYERS = {
     "fastlog.files": set(),
+    "fastlog.log_throttle": set(),
     "fastlog.config": {"fastlog.files"},
     "fastlog.protocol": set(),
     "fastlog.storage": {"fastlog.config", "fastlog.files", "fastlog.protocol"},
     "fastlog.coordinator": {"fastlog.config", "fastlog.files", "fastlog.protocol", "fastlog.storage"},
     "fastlog.services": {"fastlog.config", "fastlog.coordinator", "fastlog.storage"},
-    "fastlog.handlers": {"fastlog.config", "fastlog.coordinator", "fastlog.protocol", "fastlog.services",
-                         "fastlog.storage"},
-    "fastlog.server": {"fastlog.config", "fastlog.coordinator", "fastlog.handlers", "fastlog.protocol",
-                       "fastlog.services", "fastlog.storage"},
+    "fastlog.handlers": {"fastlog.config", "fastlog.coordinator", "fastlog.log_throttle", "fastlog.protocol",
+                         "fastlog.services", "fastlog.storage"},
+    "fastlog.server": {"fastlog.config", "fastlog.coordinator", "fastlog.handlers", "fastlog.log_throttle",
+                       "fastlog.protocol", "fastlog.services", "fastlog.storage"},
 }
 # Compiled parts and the package root: leaves anyone may use.
 LEAVES = {"fastlog", "fastlog._native", "fastlog._codec"}

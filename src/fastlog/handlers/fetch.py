@@ -15,9 +15,9 @@ import logging
 
 from fastlog import _native
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.log_throttle import LogThrottle
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import FetchResponse, PartitionData
-from fastlog.server.limits import LogThrottle
 from fastlog.services import BrokerServices
 
 FINAL_EPOCH = -1

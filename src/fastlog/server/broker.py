@@ -12,8 +12,9 @@ from fastlog.config import Config
 from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
 from fastlog.handlers.registry import load_all
+from fastlog.log_throttle import LogThrottle
 from fastlog.server.connection import Connection
-from fastlog.server.limits import LogThrottle, RequestMemoryPool
+from fastlog.server.limits import RequestMemoryPool
 from fastlog.services import BrokerServices
 from fastlog.storage.log_manager import LogManager
 
