@@ -18,6 +18,8 @@ from typing import Callable, Iterable, Optional
 import confluent_kafka
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from fastlog.protocol import _codec_py as codec_py
+
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
 
 # Kafka error codes the tests check (org.apache.kafka.common.protocol.Errors).
@@ -660,6 +662,15 @@ class RawConnection:
                 r.uvarint()
                 r.raw(r.uvarint())
         return r
+
+    def call(self, api_key: int, version: int, body: dict) -> dict:
+        """Send a request dict (encoded by fastlog's pure-Python codec) and return the decoded
+        response dict: every field a version carries, including those client libraries hide."""
+        self.correlation_id += 1
+        self.sock.sendall(codec_py.encode_request(api_key, version, self.correlation_id, self.client_id, body))
+        correlation_id, answer = codec_py.decode_response(api_key, version, self.recv_frame())
+        assert correlation_id == self.correlation_id, f"correlation id {correlation_id}, expected {self.correlation_id}"
+        return answer
 
     def closed_by_peer(self, timeout: float = 10.0) -> bool:
         """True if the broker closes this connection (EOF or reset) within `timeout` seconds."""
