@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod crc;
 pub mod error;
+pub mod index_file;
 mod lz4f;
 pub mod offset_index;
 pub mod partition_log;

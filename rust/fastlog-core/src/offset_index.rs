@@ -14,10 +14,9 @@
 //!
 //! Valid file: size a multiple of 8; relative offsets and positions strictly increase; every
 //! position + 61 (a batch header) <= segment size. Anything else is rebuilt by recovery.
-use std::fs::File;
-use std::io::{self, Write};
 
 use crate::batch::HEADER_SIZE;
+use crate::index_file::IndexFile;
 
 pub const ENTRY_SIZE: usize = 8;
 
@@ -25,10 +24,8 @@ pub const ENTRY_SIZE: usize = 8;
 pub struct OffsetIndex {
     /// (relative offset, position), both strictly increasing.
     entries: Vec<(u32, u32)>,
-    /// Open for appends while the segment is active.
-    file: Option<File>,
-    /// Encoded entries not yet written to `file`.
-    pending: Vec<u8>,
+    /// The index file while the segment is active, and the entries not yet written to it.
+    pub file: IndexFile,
 }
 
 impl OffsetIndex {
@@ -51,7 +48,7 @@ impl OffsetIndex {
             }
             entries.push((rel, pos));
         }
-        Some(OffsetIndex { entries, file: None, pending: Vec::new() })
+        Some(OffsetIndex { entries, file: IndexFile::default() })
     }
 
     /// Position to start scanning from for relative offset `rel` (the largest indexed batch at or
@@ -80,44 +77,15 @@ impl OffsetIndex {
 
     pub fn push(&mut self, rel: u32, pos: u32) {
         self.entries.push((rel, pos));
-        self.pending.extend_from_slice(&rel.to_be_bytes());
-        self.pending.extend_from_slice(&pos.to_be_bytes());
+        let mut entry = [0u8; ENTRY_SIZE];
+        entry[..4].copy_from_slice(&rel.to_be_bytes());
+        entry[4..].copy_from_slice(&pos.to_be_bytes());
+        self.file.queue(&entry);
     }
 
     /// Forget every entry (before a rebuild).
     pub fn clear(&mut self) {
         self.entries.clear();
-        self.pending.clear();
-    }
-
-    pub fn set_file(&mut self, file: File) {
-        self.file = Some(file);
-    }
-
-    pub fn has_file(&self) -> bool {
-        self.file.is_some()
-    }
-
-    /// Write the entries pushed since the last call (nothing without an open file).
-    pub fn write_pending(&mut self) -> io::Result<()> {
-        if let (Some(f), false) = (self.file.as_mut(), self.pending.is_empty()) {
-            f.write_all(&self.pending)?;
-        }
-        self.pending.clear();
-        Ok(())
-    }
-
-    /// The encoded pending entries, handed over (a rebuild writes them as a whole new file).
-    pub fn take_pending(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.pending)
-    }
-
-    pub fn sync(&self) -> io::Result<()> {
-        self.file.as_ref().map_or(Ok(()), |f| f.sync_data())
-    }
-
-    /// Sync and close the file: the segment takes no more appends.
-    pub fn seal(&mut self) -> io::Result<()> {
-        self.file.take().map_or(Ok(()), |f| f.sync_data())
+        self.file.discard_pending();
     }
 }

@@ -322,7 +322,9 @@ impl PartitionLog {
         i.saturating_sub(1)
     }
 
-    pub fn read(&self, offset: i64, max_bytes: i64) -> Result<FileSlice> {
+    /// The log end offset, if `offset` may be read: the log is open and the offset lies in
+    /// [log start, log end]; else KAFKA_STORAGE_ERROR or OFFSET_OUT_OF_RANGE.
+    fn check_readable(&self, offset: i64) -> Result<i64> {
         self.check_open()?;
         let leo = self.log_end_offset();
         if offset < self.log_start || offset > leo {
@@ -331,6 +333,11 @@ impl PartitionLog {
                 format!("Offset {offset} is out of range [{}, {leo}]", self.log_start),
             ));
         }
+        Ok(leo)
+    }
+
+    pub fn read(&self, offset: i64, max_bytes: i64) -> Result<FileSlice> {
+        let leo = self.check_readable(offset)?;
         if offset == leo {
             let active = self.segments.last().unwrap();
             return Ok(FileSlice { file: active.log.clone(), position: active.size, length: 0 });
@@ -352,14 +359,7 @@ impl PartitionLog {
     /// The records from `offset` to the log end as it is now (batch by batch, see LogRecords).
     /// OFFSET_OUT_OF_RANGE outside [log start, log end], as `read`.
     pub fn records(&self, offset: i64) -> Result<LogRecords> {
-        self.check_open()?;
-        let leo = self.log_end_offset();
-        if offset < self.log_start || offset > leo {
-            return Err(StorageError::new(
-                code::OFFSET_OUT_OF_RANGE,
-                format!("Offset {offset} is out of range [{}, {leo}]", self.log_start),
-            ));
-        }
+        self.check_readable(offset)?;
         let mut regions = Vec::new();
         for seg in &self.segments[self.segment_index_for(offset)..] {
             if seg.next_offset <= offset || seg.size == 0 {

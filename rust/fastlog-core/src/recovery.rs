@@ -218,8 +218,8 @@ impl PartitionLog {
                 .map_err(io_err("rewrite index"))?;
             f.write_all(data).map_err(io_err("rewrite index"))
         };
-        write("index", &seg.index.take_pending())?;
-        write("timeindex", &seg.time_index.take_pending())?;
+        write("index", &seg.index.file.take_pending())?;
+        write("timeindex", &seg.time_index.file.take_pending())?;
         Ok(())
     }
 

@@ -200,8 +200,8 @@ impl Segment {
                 .map_err(io_err(format!("create {}", p.display())))
         };
         let mut seg = Segment::with_file(base, open("log")?, 0);
-        seg.index.set_file(open("index")?);
-        seg.time_index.set_file(open("timeindex")?);
+        seg.index.file.set(open("index")?);
+        seg.time_index.file.set(open("timeindex")?);
         Ok(seg)
     }
 
@@ -222,9 +222,9 @@ impl Segment {
         let open = |ext: &str| {
             OpenOptions::new().append(true).create(true).open(Segment::path(dir, self.base, ext)).map_err(io_err("open index"))
         };
-        if !self.index.has_file() {
-            self.index.set_file(open("index")?);
-            self.time_index.set_file(open("timeindex")?);
+        if !self.index.file.is_open() {
+            self.index.file.set(open("index")?);
+            self.time_index.file.set(open("timeindex")?);
         }
         Ok(())
     }
@@ -307,23 +307,23 @@ impl Segment {
 
     /// Write the index entries added since the last call to the open index files.
     pub fn write_indexes(&mut self) -> Result<()> {
-        self.index.write_pending().map_err(io_err("write offset index"))?;
-        self.time_index.write_pending().map_err(io_err("write time index"))
+        self.index.file.write_pending().map_err(io_err("write offset index"))?;
+        self.time_index.file.write_pending().map_err(io_err("write time index"))
     }
 
     /// Close for appends: final time index entry, index files synced and closed.
     pub fn seal(&mut self) -> Result<()> {
         self.maybe_time_entry();
         self.write_indexes()?;
-        self.index.seal().map_err(io_err("sync index"))?;
-        self.time_index.seal().map_err(io_err("sync index"))
+        self.index.file.seal().map_err(io_err("sync index"))?;
+        self.time_index.file.seal().map_err(io_err("sync index"))
     }
 
     pub fn sync(&mut self) -> Result<()> {
         if self.dirty {
             self.log.sync_data().map_err(io_err("sync segment"))?;
-            self.index.sync().map_err(io_err("sync index"))?;
-            self.time_index.sync().map_err(io_err("sync index"))?;
+            self.index.file.sync().map_err(io_err("sync index"))?;
+            self.time_index.file.sync().map_err(io_err("sync index"))?;
             self.dirty = false;
         }
         Ok(())

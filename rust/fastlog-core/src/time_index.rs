@@ -14,8 +14,8 @@
 //!
 //! Valid file: size a multiple of 12; timestamps >= 0 and strictly increasing; relative offsets
 //! not decreasing and below the segment's next offset. Anything else is rebuilt by recovery.
-use std::fs::File;
-use std::io::{self, Write};
+
+use crate::index_file::IndexFile;
 
 pub const ENTRY_SIZE: usize = 12;
 
@@ -23,8 +23,8 @@ pub const ENTRY_SIZE: usize = 12;
 pub struct TimeIndex {
     /// (largest timestamp so far, relative offset of a record in the batch that holds it).
     entries: Vec<(i64, u32)>,
-    file: Option<File>,
-    pending: Vec<u8>,
+    /// The index file while the segment is active, and the entries not yet written to it.
+    pub file: IndexFile,
 }
 
 impl TimeIndex {
@@ -48,7 +48,7 @@ impl TimeIndex {
             }
             entries.push((ts, rel));
         }
-        Some(TimeIndex { entries, file: None, pending: Vec::new() })
+        Some(TimeIndex { entries, file: IndexFile::default() })
     }
 
     /// Relative offset to start scanning from for the first record with timestamp >= `ts`
@@ -70,37 +70,15 @@ impl TimeIndex {
     pub fn maybe_append(&mut self, max_ts: i64, rel: u32) {
         if max_ts >= 0 && self.entries.last().is_none_or(|e| max_ts > e.0) {
             self.entries.push((max_ts, rel));
-            self.pending.extend_from_slice(&max_ts.to_be_bytes());
-            self.pending.extend_from_slice(&rel.to_be_bytes());
+            let mut entry = [0u8; ENTRY_SIZE];
+            entry[..8].copy_from_slice(&max_ts.to_be_bytes());
+            entry[8..].copy_from_slice(&rel.to_be_bytes());
+            self.file.queue(&entry);
         }
     }
 
     pub fn clear(&mut self) {
         self.entries.clear();
-        self.pending.clear();
-    }
-
-    pub fn set_file(&mut self, file: File) {
-        self.file = Some(file);
-    }
-
-    pub fn write_pending(&mut self) -> io::Result<()> {
-        if let (Some(f), false) = (self.file.as_mut(), self.pending.is_empty()) {
-            f.write_all(&self.pending)?;
-        }
-        self.pending.clear();
-        Ok(())
-    }
-
-    pub fn take_pending(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.pending)
-    }
-
-    pub fn sync(&self) -> io::Result<()> {
-        self.file.as_ref().map_or(Ok(()), |f| f.sync_data())
-    }
-
-    pub fn seal(&mut self) -> io::Result<()> {
-        self.file.take().map_or(Ok(()), |f| f.sync_data())
+        self.file.discard_pending();
     }
 }
