@@ -28,11 +28,11 @@ def test_mypy_checks_handlers_against_the_shapes(tmp_path):
     """The handlers type-check, and the same run rejects a misspelled key and a wrong value type."""
     typo = tmp_path / "typo_handler.py"
     typo.write_text(
-        "from fastlog.protocol.responses import HeartbeatResponse, PartitionData\n"
+        "from fastlog.protocol.responses import HeartbeatResponse, FetchPartitionData\n"
         "def answer() -> HeartbeatResponse:\n"
         "    return {'eror_code': 27}\n"
-        "def part() -> PartitionData:\n"
-        "    return PartitionData(partition_index='0')\n")
+        "def part() -> FetchPartitionData:\n"
+        "    return FetchPartitionData(partition_index='0')\n")
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "--no-error-summary",
          str(SRC / "handlers"), str(SRC / "protocol"), str(typo)],

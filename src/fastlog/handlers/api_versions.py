@@ -1,4 +1,4 @@
-"""ApiVersions (18): the version range of every API in the registry.
+"""ApiVersions (18): the version range of every advertised API in the registry.
 
 v0-v4. A request newer than we serve is answered (by the connection) at v0 with
 UNSUPPORTED_VERSION and, as Apache Kafka 4.1 does, only ApiVersions' own range, so the client
@@ -12,7 +12,7 @@ from fastlog.protocol.responses import ApiVersion, ApiVersionsResponse
 def _api_keys() -> list[ApiVersion]:
     return [
         {"api_key": spec.key, "min_version": spec.min_version, "max_version": spec.max_version}
-        for spec in sorted(REGISTRY.values(), key=lambda s: s.key)
+        for spec in sorted(REGISTRY.values(), key=lambda s: s.key) if spec.advertised
     ]
 
 

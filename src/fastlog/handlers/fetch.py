@@ -17,7 +17,7 @@ from fastlog import _native
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.log_throttle import LogThrottle
 from fastlog.protocol.errors import ErrorCode
-from fastlog.protocol.responses import FetchResponse, PartitionData
+from fastlog.protocol.responses import FetchPartitionData, FetchResponse
 from fastlog.services import BrokerServices
 
 FINAL_EPOCH = -1
@@ -26,9 +26,9 @@ log = logging.getLogger("fastlog.fetch")
 _damage_log = LogThrottle(log)
 
 
-def _partition_error(index: int, code: int) -> PartitionData:
+def _partition_error(index: int, code: int) -> FetchPartitionData:
     # As Kafka: high watermark -1 and empty (not null) records; the other defaults say "none".
-    return PartitionData(partition_index=index, error_code=code, high_watermark=-1, records=b"")
+    return FetchPartitionData(partition_index=index, error_code=code, high_watermark=-1, records=b"")
 
 
 def _build(services: BrokerServices, wanted, max_bytes: int) -> tuple[list, int, list, bool]:
@@ -40,7 +40,7 @@ def _build(services: BrokerServices, wanted, max_bytes: int) -> tuple[list, int,
     responses = []
     logs = []
     for key, topic, error, partitions in wanted:
-        parts_out: list[PartitionData] = []
+        parts_out: list[FetchPartitionData] = []
         for part in partitions:
             index = part["partition"]
             if topic is None:
@@ -69,7 +69,7 @@ def _build(services: BrokerServices, wanted, max_bytes: int) -> tuple[list, int,
                     remaining -= region.length
                     total += region.length
             end = plog.log_end_offset
-            # A literal, not a PartitionData(...) call: half the cost on this hot path, same check.
+            # A literal, not a FetchPartitionData(...) call: half the cost on this hot path, same check.
             parts_out.append({
                 "partition_index": index, "error_code": 0, "high_watermark": end,
                 "last_stable_offset": end, "log_start_offset": plog.log_start_offset, "records": records})

@@ -40,18 +40,22 @@ class ApiSpec:
     min_version: int
     max_version: int
     handler: Handler
+    # False: served when asked but left out of the ApiVersions answer, as Kafka leaves out the
+    # client-telemetry APIs when no metrics plugin is configured (so clients never call them).
+    advertised: bool = True
 
 
 REGISTRY: dict[int, ApiSpec] = {}
 
 
-def api(key: int, name: str, min_version: int, max_version: int) -> Callable[[Handler], Handler]:
+def api(key: int, name: str, min_version: int, max_version: int,
+        advertised: bool = True) -> Callable[[Handler], Handler]:
     """Register `handler` as the implementation of API `key` for versions min..max inclusive."""
 
     def register(handler: Handler) -> Handler:
         if key in REGISTRY:
             raise RuntimeError(f"API key {key} registered twice")
-        REGISTRY[key] = ApiSpec(key, name, min_version, max_version, handler)
+        REGISTRY[key] = ApiSpec(key, name, min_version, max_version, handler, advertised)
         return handler
 
     return register

@@ -74,8 +74,13 @@ def render() -> str:
     messages = [RESPONSES[key] for key in sorted(RESPONSES)]
     names = _struct_names(messages)
     classes: list[str] = []
+    emitted: set[str] = set()
 
     def emit(api: str, class_name: str, path: str, doc: str, fields: tuple[Field, ...]) -> None:
+        # A common struct used twice in one response (DescribeQuorum's ReplicaState) is one class.
+        if class_name in emitted:
+            return
+        emitted.add(class_name)
         lines = []
         for f in fields:
             if f.kind == STRUCT:

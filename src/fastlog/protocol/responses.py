@@ -93,7 +93,7 @@ class AbortedTransaction(TypedDict, total=False):
     first_offset: int  # txn's first offset; v4+
 
 
-class PartitionData(TypedDict, total=False):
+class FetchPartitionData(TypedDict, total=False):
     """An item of FetchResponse.responses.partitions"""
 
     partition_index: int  # partition; v0+
@@ -114,7 +114,7 @@ class FetchableTopicResponse(TypedDict, total=False):
 
     topic: str  # topic; v0-12
     topic_id: bytes  # topic uuid; v13+
-    partitions: list[PartitionData]  # per partition; v0+
+    partitions: list[FetchPartitionData]  # per partition; v0+
 
 
 class FetchNodeEndpoint(TypedDict, total=False):
@@ -592,6 +592,40 @@ class AlterConfigsResponse(TypedDict, total=False):
     responses: list[AlterConfigsResourceResponse]  # per resource; v0+
 
 
+class DescribeLogDirsPartition(TypedDict, total=False):
+    """An item of DescribeLogDirsResponse.results.topics.partitions"""
+
+    partition_index: int  # partition; v0+
+    partition_size: int  # segment bytes; v0+
+    offset_lag: int  # LEO minus high watermark; v0+
+    is_future_key: bool  # a log being moved here; v0+
+
+
+class DescribeLogDirsTopic(TypedDict, total=False):
+    """An item of DescribeLogDirsResponse.results.topics"""
+
+    name: str  # topic; v0+
+    partitions: list[DescribeLogDirsPartition]  # per partition; v0+
+
+
+class DescribeLogDirsResult(TypedDict, total=False):
+    """An item of DescribeLogDirsResponse.results"""
+
+    error_code: int  # dir error; v0+
+    log_dir: str  # absolute path; v0+
+    topics: list[DescribeLogDirsTopic]  # topics in it; v0+
+    total_bytes: int  # volume size; v4+, default -1
+    usable_bytes: int  # volume free space; v4+, default -1
+
+
+class DescribeLogDirsResponse(TypedDict, total=False):
+    """DescribeLogDirs (API key 35) response, v1-4"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v3+
+    results: list[DescribeLogDirsResult]  # per log dir; v0+
+
+
 class CreatePartitionsTopicResult(TypedDict, total=False):
     """An item of CreatePartitionsResponse.results"""
 
@@ -619,6 +653,29 @@ class DeleteGroupsResponse(TypedDict, total=False):
 
     throttle_time_ms: int  # quota delay; v0+
     results: list[DeletableGroupResult]  # per group; v0+
+
+
+class PartitionResult(TypedDict, total=False):
+    """An item of ElectLeadersResponse.replica_election_results.partition_result"""
+
+    partition_id: int  # partition; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+
+
+class ReplicaElectionResult(TypedDict, total=False):
+    """An item of ElectLeadersResponse.replica_election_results"""
+
+    topic: str  # topic; v0+
+    partition_result: list[PartitionResult]  # per partition; v0+
+
+
+class ElectLeadersResponse(TypedDict, total=False):
+    """ElectLeaders (API key 43) response, v0-2"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v1+
+    replica_election_results: list[ReplicaElectionResult]  # per topic; v0+
 
 
 class IncrementalAlterConfigsResourceResponse(TypedDict, total=False):
@@ -659,6 +716,60 @@ class OffsetDeleteResponse(TypedDict, total=False):
     topics: list[OffsetDeleteResponseTopic]  # per topic; v0+
 
 
+class ReplicaState(TypedDict, total=False):
+    """An item of DescribeQuorumResponse.topics.partitions.current_voters"""
+
+    replica_id: int  # node; v0+
+    replica_directory_id: bytes  # its log dir id; v2+
+    log_end_offset: int  # its log end; v0+
+    last_fetch_timestamp: int  # last fetch time; v1+, default -1
+    last_caught_up_timestamp: int  # last caught up time; v1+, default -1
+
+
+class DescribeQuorumPartitionData(TypedDict, total=False):
+    """An item of DescribeQuorumResponse.topics.partitions"""
+
+    partition_index: int  # partition; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v2+, null v2+
+    leader_id: int  # quorum leader; v0+
+    leader_epoch: int  # its epoch; v0+
+    high_watermark: int  # high watermark; v0+
+    current_voters: list[ReplicaState]  # voters; v0+
+    observers: list[ReplicaState]  # observers; v0+
+
+
+class TopicData(TypedDict, total=False):
+    """An item of DescribeQuorumResponse.topics"""
+
+    topic_name: str  # topic; v0+
+    partitions: list[DescribeQuorumPartitionData]  # per partition; v0+
+
+
+class Listener(TypedDict, total=False):
+    """An item of DescribeQuorumResponse.nodes.listeners"""
+
+    name: str  # listener name; v2+
+    host: str  # address; v2+
+    port: int  # port; v2+
+
+
+class Node(TypedDict, total=False):
+    """An item of DescribeQuorumResponse.nodes"""
+
+    node_id: int  # node; v2+
+    listeners: list[Listener]  # its endpoints; v2+
+
+
+class DescribeQuorumResponse(TypedDict, total=False):
+    """DescribeQuorum (API key 55) response, v0-2"""
+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v2+, null v2+
+    topics: list[TopicData]  # per topic; v0+
+    nodes: list[Node]  # quorum nodes; v2+
+
+
 class DescribeClusterBroker(TypedDict, total=False):
     """An item of DescribeClusterResponse.brokers"""
 
@@ -680,3 +791,64 @@ class DescribeClusterResponse(TypedDict, total=False):
     controller_id: int  # controller node; v0+, default -1
     brokers: list[DescribeClusterBroker]  # this node; v0+
     cluster_authorized_operations: int  # allowed cluster ops bitfield; v0+, default -2147483648
+
+
+class GetTelemetrySubscriptionsResponse(TypedDict, total=False):
+    """GetTelemetrySubscriptions (API key 71) response, v0"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    client_instance_id: bytes  # assigned id; v0+
+    subscription_id: int  # subscription set id; v0+
+    accepted_compression_types: list[int]  # push codecs accepted; v0+
+    push_interval_ms: int  # push interval; v0+
+    telemetry_max_bytes: int  # largest push accepted; v0+
+    delta_temporality: bool  # counters as deltas; v0+
+    requested_metrics: list[str]  # metric prefixes wanted; v0+
+
+
+class PushTelemetryResponse(TypedDict, total=False):
+    """PushTelemetry (API key 72) response, v0"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+
+
+class DescribeTopicPartitionsResponsePartition(TypedDict, total=False):
+    """An item of DescribeTopicPartitionsResponse.topics.partitions"""
+
+    error_code: int  # error; v0+
+    partition_index: int  # partition; v0+
+    leader_id: int  # leader node; v0+
+    leader_epoch: int  # leader epoch; v0+, default -1
+    replica_nodes: list[int]  # replicas; v0+
+    isr_nodes: list[int]  # in-sync replicas; v0+
+    eligible_leader_replicas: Optional[list[int]]  # ELR (KIP-966); v0+, null v0+
+    last_known_elr: Optional[list[int]]  # last known ELR; v0+, null v0+
+    offline_replicas: list[int]  # replicas down; v0+
+
+
+class DescribeTopicPartitionsResponseTopic(TypedDict, total=False):
+    """An item of DescribeTopicPartitionsResponse.topics"""
+
+    error_code: int  # error; v0+
+    name: Optional[str]  # topic; v0+, null v0+
+    topic_id: bytes  # topic uuid; v0+
+    is_internal: bool  # internal topic; v0+, default False
+    partitions: list[DescribeTopicPartitionsResponsePartition]  # per partition; v0+
+    topic_authorized_operations: int  # allowed topic ops bitfield; v0+, default -2147483648
+
+
+class Cursor(TypedDict, total=False):
+    """DescribeTopicPartitionsResponse.next_cursor"""
+
+    topic_name: str  # its topic; v0+
+    partition_index: int  # its partition; v0+
+
+
+class DescribeTopicPartitionsResponse(TypedDict, total=False):
+    """DescribeTopicPartitions (API key 75) response, v0"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    topics: list[DescribeTopicPartitionsResponseTopic]  # per topic; v0+
+    next_cursor: Optional[Cursor]  # where the next page starts; v0+, null v0+
