@@ -279,3 +279,140 @@ def test_topic_command_describes_through_pages(broker, kafka_classpath):
     assert re.search(rf"Topic: {re.escape(topic)}\s+TopicId: \S+\s+PartitionCount: 3\s+ReplicationFactor: 1", out), out
     assert re.findall(rf"Topic: {re.escape(topic)}\s+Partition: (\d+)\s+Leader: 1\s+Replicas: 1\s+Isr: 1", out) == \
         ["0", "1", "2"], out
+
+
+# -- reassignments and log dir moves: nothing moves on one node ---------------------------------
+
+INVALID_REPLICA_ASSIGNMENT, LOG_DIR_NOT_FOUND, NO_REASSIGNMENT_IN_PROGRESS = 39, 57, 85
+REASSIGN = "org.apache.kafka.tools.reassign.ReassignPartitionsCommand"
+
+
+def test_reassign_partitions_command_to_the_same_replica(broker, kafka_classpath, tmp_path):
+    """kafka-reassign-partitions with the current replica and data folder: --execute calls
+    AlterPartitionReassignments and AlterReplicaLogDirs, --verify ListPartitionReassignments and
+    clears throttles (IncrementalAlterConfigs DELETEs); the output is Kafka 4.1.1's, word for word."""
+    topic = unique_topic("reassign")
+    create_topic(broker.bootstrap, topic, 1)
+    log_dir = os.path.abspath(os.path.join(broker.data_dir, "logs"))
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"version": 1, "partitions": [
+        {"topic": topic, "partition": 0, "replicas": [1], "log_dirs": [log_dir]}]}))
+    common = ("--bootstrap-server", broker.bootstrap, "--reassignment-json-file", str(plan))
+    executed = tool(REASSIGN, *common, "--execute").stdout
+    assert f"Successfully started partition reassignment for {topic}-0" in executed
+    assert f"Successfully started moving log directory to {log_dir} for replica {topic}-0 with broker 1" in executed
+    verified = tool(REASSIGN, *common, "--verify").stdout
+    assert verified.strip().splitlines() == [
+        "Status of partition reassignment:", f"Reassignment of partition {topic}-0 is completed.",
+        f"Reassignment of replica {topic}-0-1 completed successfully.",
+        "Clearing broker-level throttles on broker 1", f"Clearing topic-level throttles on topic {topic}"]
+    listed = tool(REASSIGN, "--bootstrap-server", broker.bootstrap, "--list").stdout
+    assert listed.strip() == "No partition reassignments found."
+
+
+def test_alter_partition_reassignments_refuses_other_replica_sets(broker, raw):
+    topic = unique_topic("reassign-raw")
+    create_topic(broker.bootstrap, topic, 2)
+
+    def alter(partitions, version=1, name=topic):
+        answer = raw.call(45, version, {"timeout_ms": 5000, "allow_replication_factor_change": True,
+                                        "topics": [{"name": name, "partitions": partitions}]})
+        assert (answer["error_code"], answer["error_message"]) == (0, None)
+        return [(p["partition_index"], p["error_code"], p["error_message"]) for p in answer["responses"][0]["partitions"]]
+
+    assert alter([{"partition_index": 0, "replicas": [1]}, {"partition_index": 9, "replicas": [1]}]) == [
+        (0, 0, None), (9, UNKNOWN_TOPIC_OR_PARTITION, f"Unable to find partition {topic}:9.")]
+    prefix = "The manual partition assignment includes"
+    assert alter([{"partition_index": 0, "replicas": [2]}, {"partition_index": 1, "replicas": [1, 2]}]) == [
+        (0, INVALID_REPLICA_ASSIGNMENT, f"{prefix} broker 2, but no such broker is registered."),
+        (1, INVALID_REPLICA_ASSIGNMENT, f"{prefix} broker 2, but no such broker is registered.")]
+    assert alter([{"partition_index": 0, "replicas": [1, 1]}, {"partition_index": 1, "replicas": []}]) == [
+        (0, INVALID_REPLICA_ASSIGNMENT, f"{prefix} the broker 1 more than once."),
+        (1, INVALID_REPLICA_ASSIGNMENT, f"{prefix} an empty replica list.")]
+    assert alter([{"partition_index": 0, "replicas": None}], version=0) == [(0, NO_REASSIGNMENT_IN_PROGRESS, None)]
+    assert alter([{"partition_index": 0, "replicas": [1]}], name="nope") == [
+        (0, UNKNOWN_TOPIC_OR_PARTITION, "Unable to find a topic named nope.")]
+    listed = raw.call(46, 0, {"timeout_ms": 5000, "topics": [{"name": topic, "partition_indexes": [0]}]})
+    assert (listed["error_code"], listed["topics"]) == (0, [])
+
+
+def test_alter_replica_log_dirs_moves_nothing(broker, raw):
+    topic = unique_topic("logdir-move")
+    create_topic(broker.bootstrap, topic, 1)
+    log_dir = os.path.abspath(os.path.join(broker.data_dir, "logs"))
+
+    def move(path, version=2):
+        answer = raw.call(34, version, {"dirs": [{"path": path, "topics": [
+            {"name": topic, "partitions": [0, 7]}, {"name": "nope", "partitions": [0]}]}]})
+        return {(r["topic_name"], p["partition_index"]): p["error_code"] for r in answer["results"] for p in r["partitions"]}
+
+    assert move(log_dir) == {(topic, 0): 0, (topic, 7): UNKNOWN_TOPIC_OR_PARTITION, ("nope", 0): UNKNOWN_TOPIC_OR_PARTITION}
+    assert move("/elsewhere", version=1)[(topic, 0)] == LOG_DIR_NOT_FOUND
+
+
+# -- features ---------------------------------------------------------------------------------------
+
+FEATURE = "org.apache.kafka.tools.FeatureCommand"
+INVALID_UPDATE_VERSION = 95
+
+
+def test_feature_command_describes_and_refuses_changes(broker, kafka_classpath):
+    described = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "describe").stdout
+    assert described.strip().splitlines() == [
+        f"Feature: {name}\tSupportedMinVersion: {v}\tSupportedMaxVersion: {v}\tFinalizedVersionLevel: {v}\tEpoch: 0"
+        for name, v in [("eligible.leader.replicas.version", "0"), ("group.version", "0"), ("kraft.version", "0"),
+                        ("metadata.version", "4.1-IV1"), ("share.version", "0"), ("transaction.version", "0")]]
+    same = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--metadata", "4.1-IV1").stdout
+    assert "metadata.version was upgraded to 27." in same
+    refused = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--feature", "group.version=1", expect_rc=1)
+    assert ("Could not upgrade group.version to 1. The update failed for all features since the following feature "
+            "had an error: Invalid update version 1 for feature group.version. Local controller 1 only supports "
+            "versions 0-0") in refused.stdout
+
+
+def test_update_features_and_api_versions_features(raw):
+    def update(version, *levels, validate=False):
+        return raw.call(57, version, {"timeout_ms": 5000, "validate_only": validate, "feature_updates": [
+            {"feature": f, "max_version_level": level, "upgrade_type": 1, "allow_downgrade": False} for f, level in levels]})
+
+    assert update(1, ("metadata.version", 27)) == {"throttle_time_ms": 0, "error_code": 0, "error_message": None,
+        "results": [{"feature": "metadata.version", "error_code": 0, "error_message": "NONE"}]}
+    assert update(2, ("metadata.version", 27), validate=True)["results"] == []      # v2 has no results
+    failed = update(2, ("metadata.version", 27), ("foo.version", 1))
+    assert (failed["error_code"], failed["error_message"]) == (INVALID_UPDATE_VERSION,
+        "The update failed for all features since the following feature had an error: Invalid update version 1 "
+        "for feature foo.version. Local controller 1 does not support this feature.")
+    assert update(1, ("metadata.version", -1))["error_message"].endswith("A feature version cannot be less than 0.")
+
+    def features(version):
+        answer = raw.call(18, version, {"client_software_name": "t", "client_software_version": "1"})
+        return ([(f["name"], f["min_version"], f["max_version"]) for f in answer["supported_features"]],
+                [(f["name"], f["min_version_level"], f["max_version_level"]) for f in answer["finalized_features"]],
+                answer["finalized_features_epoch"])
+
+    finalized = [("metadata.version", 27, 27)]
+    assert features(3) == ([("metadata.version", 27, 27)], finalized, 0)   # v3 hides ranges starting at 0
+    assert features(4)[0] == [("group.version", 0, 0), ("kraft.version", 0, 0), ("metadata.version", 27, 27),
+                              ("share.version", 0, 0), ("transaction.version", 0, 0),
+                              ("eligible.leader.replicas.version", 0, 0)]
+
+
+# -- ListConfigResources ------------------------------------------------------------------------------
+
+def test_list_config_resources(broker, raw):
+    topic = unique_topic("config-res")
+    create_topic(broker.bootstrap, topic, 1)
+    assert raw.call(74, 0, {}) == {"throttle_time_ms": 0, "error_code": 0, "config_resources": []}
+    listed = raw.call(74, 1, {"resource_types": []})
+    resources = [(r["resource_name"], r["resource_type"]) for r in listed["config_resources"]]
+    assert resources[:2] == [("1", 8), ("1", 4)] and (topic, 2) in resources
+    assert [r for r in resources if r[1] == 2] == sorted(r for r in resources if r[1] == 2)
+    only_topics = raw.call(74, 1, {"resource_types": [2]})["config_resources"]
+    assert {r["resource_type"] for r in only_topics} == {2}
+    assert raw.call(74, 1, {"resource_types": [99]})["error_code"] == 35   # UNSUPPORTED_VERSION, as Kafka
+
+
+def test_config_command_lists_client_metrics_resources(broker, kafka_classpath):
+    """Without a resource name, kafka-configs lists client-metrics resources with ListConfigResources."""
+    out = tool(kd.CONFIG_COMMAND, "--bootstrap-server", broker.bootstrap, "--describe", "--entity-type", "client-metrics")
+    assert out.stdout.strip() == ""

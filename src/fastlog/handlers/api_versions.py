@@ -2,11 +2,12 @@
 
 v0-v4. A request newer than we serve is answered (by the connection) at v0 with
 UNSUPPORTED_VERSION and, as Apache Kafka 4.1 does, only ApiVersions' own range, so the client
-retries at our maximum.
+retries at our maximum. v3+ also carry the feature levels of handlers/_features.py.
 """
+from fastlog.handlers import _features
 from fastlog.handlers.registry import REGISTRY, RequestContext, api
 from fastlog.protocol.errors import ErrorCode
-from fastlog.protocol.responses import ApiVersion, ApiVersionsResponse
+from fastlog.protocol.responses import ApiVersion, ApiVersionsResponse, SupportedFeatureKey
 
 
 def _api_keys() -> list[ApiVersion]:
@@ -27,4 +28,10 @@ API_VERSIONS = 18
 
 @api(key=API_VERSIONS, name="ApiVersions", min_version=0, max_version=4)
 async def handle(ctx: RequestContext, request: dict) -> ApiVersionsResponse:
-    return {"error_code": ErrorCode.NONE, "api_keys": _api_keys(), "throttle_time_ms": 0}
+    # v3 leaves out features whose lowest level is 0: clients before v4 cannot read such a range.
+    supported: list[SupportedFeatureKey] = [{"name": name, "min_version": low, "max_version": high}
+                 for name, (low, high) in _features.SUPPORTED.items() if low > 0 or ctx.api_version >= 4]
+    return {"error_code": ErrorCode.NONE, "api_keys": _api_keys(), "throttle_time_ms": 0,
+            "supported_features": supported, "finalized_features_epoch": _features.FINALIZED_EPOCH,
+            "finalized_features": [{"name": name, "max_version_level": level, "min_version_level": level}
+                                   for name, level in _features.FINALIZED.items()]}

@@ -592,6 +592,27 @@ class AlterConfigsResponse(TypedDict, total=False):
     responses: list[AlterConfigsResourceResponse]  # per resource; v0+
 
 
+class AlterReplicaLogDirPartitionResult(TypedDict, total=False):
+    """An item of AlterReplicaLogDirsResponse.results.partitions"""
+
+    partition_index: int  # partition; v0+
+    error_code: int  # error; v0+
+
+
+class AlterReplicaLogDirTopicResult(TypedDict, total=False):
+    """An item of AlterReplicaLogDirsResponse.results"""
+
+    topic_name: str  # topic; v0+
+    partitions: list[AlterReplicaLogDirPartitionResult]  # per partition; v0+
+
+
+class AlterReplicaLogDirsResponse(TypedDict, total=False):
+    """AlterReplicaLogDirs (API key 34) response, v1-2"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    results: list[AlterReplicaLogDirTopicResult]  # per topic; v0+
+
+
 class DescribeLogDirsPartition(TypedDict, total=False):
     """An item of DescribeLogDirsResponse.results.topics.partitions"""
 
@@ -694,6 +715,56 @@ class IncrementalAlterConfigsResponse(TypedDict, total=False):
     responses: list[IncrementalAlterConfigsResourceResponse]  # per resource; v0+
 
 
+class ReassignablePartitionResponse(TypedDict, total=False):
+    """An item of AlterPartitionReassignmentsResponse.responses.partitions"""
+
+    partition_index: int  # partition; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+
+
+class ReassignableTopicResponse(TypedDict, total=False):
+    """An item of AlterPartitionReassignmentsResponse.responses"""
+
+    name: str  # topic; v0+
+    partitions: list[ReassignablePartitionResponse]  # per partition; v0+
+
+
+class AlterPartitionReassignmentsResponse(TypedDict, total=False):
+    """AlterPartitionReassignments (API key 45) response, v0-1"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    allow_replication_factor_change: bool  # as asked; v1+, default True
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    responses: list[ReassignableTopicResponse]  # per topic; v0+
+
+
+class OngoingPartitionReassignment(TypedDict, total=False):
+    """An item of ListPartitionReassignmentsResponse.topics.partitions"""
+
+    partition_index: int  # partition; v0+
+    replicas: list[int]  # current replicas; v0+
+    adding_replicas: list[int]  # being added; v0+
+    removing_replicas: list[int]  # being removed; v0+
+
+
+class OngoingTopicReassignment(TypedDict, total=False):
+    """An item of ListPartitionReassignmentsResponse.topics"""
+
+    name: str  # topic; v0+
+    partitions: list[OngoingPartitionReassignment]  # per partition; v0+
+
+
+class ListPartitionReassignmentsResponse(TypedDict, total=False):
+    """ListPartitionReassignments (API key 46) response, v0"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    topics: list[OngoingTopicReassignment]  # ongoing, per topic; v0+
+
+
 class OffsetDeleteResponsePartition(TypedDict, total=False):
     """An item of OffsetDeleteResponse.topics.partitions"""
 
@@ -770,6 +841,23 @@ class DescribeQuorumResponse(TypedDict, total=False):
     nodes: list[Node]  # quorum nodes; v2+
 
 
+class UpdatableFeatureResult(TypedDict, total=False):
+    """An item of UpdateFeaturesResponse.results"""
+
+    feature: str  # feature name; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+
+
+class UpdateFeaturesResponse(TypedDict, total=False):
+    """UpdateFeatures (API key 57) response, v0-2"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    results: list[UpdatableFeatureResult]  # per feature; v0-1
+
+
 class DescribeClusterBroker(TypedDict, total=False):
     """An item of DescribeClusterResponse.brokers"""
 
@@ -812,6 +900,21 @@ class PushTelemetryResponse(TypedDict, total=False):
 
     throttle_time_ms: int  # quota delay; v0+
     error_code: int  # error; v0+
+
+
+class ConfigResource(TypedDict, total=False):
+    """An item of ListConfigResourcesResponse.config_resources"""
+
+    resource_name: str  # name; v0+
+    resource_type: int  # type; v1+, default 16
+
+
+class ListConfigResourcesResponse(TypedDict, total=False):
+    """ListConfigResources (API key 74) response, v0-1"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    config_resources: list[ConfigResource]  # per resource; v0+
 
 
 class DescribeTopicPartitionsResponsePartition(TypedDict, total=False):
