@@ -20,9 +20,10 @@ import pytest
 from confluent_kafka import ElectionType, KafkaError, TopicPartition
 from confluent_kafka.admin import AclOperation, AdminClient
 
-from clients import create_topic, unique_topic
 from fastlog import kafka_dist as kd
 from fastlog.protocol import codec
+
+from clients import create_topic, unique_topic
 
 UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION, INVALID_REQUEST = 3, 17, 42
 ELECTION_NOT_NEEDED, UNKNOWN_SUBSCRIPTION_ID = 84, 117
@@ -318,7 +319,8 @@ def test_alter_partition_reassignments_refuses_other_replica_sets(broker, raw):
         answer = raw.call(45, version, {"timeout_ms": 5000, "allow_replication_factor_change": True,
                                         "topics": [{"name": name, "partitions": partitions}]})
         assert (answer["error_code"], answer["error_message"]) == (0, None)
-        return [(p["partition_index"], p["error_code"], p["error_message"]) for p in answer["responses"][0]["partitions"]]
+        return [(p["partition_index"], p["error_code"], p["error_message"])
+                for p in answer["responses"][0]["partitions"]]
 
     assert alter([{"partition_index": 0, "replicas": [1]}, {"partition_index": 9, "replicas": [1]}]) == [
         (0, 0, None), (9, UNKNOWN_TOPIC_OR_PARTITION, f"Unable to find partition {topic}:9.")]
@@ -344,9 +346,11 @@ def test_alter_replica_log_dirs_moves_nothing(broker, raw):
     def move(path, version=2):
         answer = raw.call(34, version, {"dirs": [{"path": path, "topics": [
             {"name": topic, "partitions": [0, 7]}, {"name": "nope", "partitions": [0]}]}]})
-        return {(r["topic_name"], p["partition_index"]): p["error_code"] for r in answer["results"] for p in r["partitions"]}
+        return {(r["topic_name"], p["partition_index"]): p["error_code"]
+                for r in answer["results"] for p in r["partitions"]}
 
-    assert move(log_dir) == {(topic, 0): 0, (topic, 7): UNKNOWN_TOPIC_OR_PARTITION, ("nope", 0): UNKNOWN_TOPIC_OR_PARTITION}
+    assert move(log_dir) == {(topic, 0): 0, (topic, 7): UNKNOWN_TOPIC_OR_PARTITION,
+                             ("nope", 0): UNKNOWN_TOPIC_OR_PARTITION}
     assert move("/elsewhere", version=1)[(topic, 0)] == LOG_DIR_NOT_FOUND
 
 
@@ -364,7 +368,8 @@ def test_feature_command_describes_and_refuses_changes(broker, kafka_classpath):
                         ("metadata.version", "4.1-IV1"), ("share.version", "0"), ("transaction.version", "0")]]
     same = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--metadata", "4.1-IV1").stdout
     assert "metadata.version was upgraded to 27." in same
-    refused = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--feature", "group.version=1", expect_rc=1)
+    refused = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--feature", "group.version=1",
+                   expect_rc=1)
     assert ("Could not upgrade group.version to 1. The update failed for all features since the following feature "
             "had an error: Invalid update version 1 for feature group.version. Local controller 1 only supports "
             "versions 0-0") in refused.stdout
@@ -373,7 +378,8 @@ def test_feature_command_describes_and_refuses_changes(broker, kafka_classpath):
 def test_update_features_and_api_versions_features(raw):
     def update(version, *levels, validate=False):
         return raw.call(57, version, {"timeout_ms": 5000, "validate_only": validate, "feature_updates": [
-            {"feature": f, "max_version_level": level, "upgrade_type": 1, "allow_downgrade": False} for f, level in levels]})
+            {"feature": f, "max_version_level": level, "upgrade_type": 1, "allow_downgrade": False}
+            for f, level in levels]})
 
     assert update(1, ("metadata.version", 27)) == {"throttle_time_ms": 0, "error_code": 0, "error_message": None,
         "results": [{"feature": "metadata.version", "error_code": 0, "error_message": "NONE"}]}
@@ -414,5 +420,6 @@ def test_list_config_resources(broker, raw):
 
 def test_config_command_lists_client_metrics_resources(broker, kafka_classpath):
     """Without a resource name, kafka-configs lists client-metrics resources with ListConfigResources."""
-    out = tool(kd.CONFIG_COMMAND, "--bootstrap-server", broker.bootstrap, "--describe", "--entity-type", "client-metrics")
+    out = tool(kd.CONFIG_COMMAND, "--bootstrap-server", broker.bootstrap, "--describe",
+               "--entity-type", "client-metrics")
     assert out.stdout.strip() == ""

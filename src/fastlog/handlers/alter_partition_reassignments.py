@@ -11,8 +11,11 @@ from typing import Optional
 
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
-from fastlog.protocol.responses import (AlterPartitionReassignmentsResponse, ReassignablePartitionResponse,
-                                        ReassignableTopicResponse)
+from fastlog.protocol.responses import (
+    AlterPartitionReassignmentsResponse,
+    ReassignablePartitionResponse,
+    ReassignableTopicResponse,
+)
 
 
 def _check_replicas(replicas: list[int], node_id: int) -> Optional[str]:
@@ -49,7 +52,9 @@ async def handle(ctx: RequestContext, request: dict) -> AlterPartitionReassignme
         partitions: list[ReassignablePartitionResponse] = []
         for part in item["partitions"]:
             code, message = _result(topic, item["name"], part["partition_index"], part["replicas"], services.node_id)
-            partitions.append({"partition_index": part["partition_index"], "error_code": code, "error_message": message})
+            partitions.append({"partition_index": part["partition_index"], "error_code": code,
+                               "error_message": message})
         responses.append({"name": item["name"], "partitions": partitions})
-    return {"throttle_time_ms": 0, "allow_replication_factor_change": request.get("allow_replication_factor_change", True),
+    return {"throttle_time_ms": 0,
+            "allow_replication_factor_change": request.get("allow_replication_factor_change", True),
             "error_code": ErrorCode.NONE, "error_message": None if responses else "", "responses": responses}

@@ -36,7 +36,8 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeLogDirsResponse:
                 selected.append((topic, [i for i in item["partitions"] if 0 <= i < len(topic.partitions)]))
     topics: list[DescribeLogDirsTopic] = []
     for topic, indexes in selected:
-        partitions: list[DescribeLogDirsPartition] = [{"partition_index": i, "partition_size": topic.partitions[i].size_bytes,
+        partitions: list[DescribeLogDirsPartition] = [
+            {"partition_index": i, "partition_size": topic.partitions[i].size_bytes,
                        "offset_lag": 0, "is_future_key": False} for i in indexes]
         if partitions:
             topics.append({"name": topic.name, "partitions": partitions})

@@ -13,8 +13,7 @@ from typing import Optional
 from fastlog.handlers.metadata import TOPIC_OPERATIONS
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
-from fastlog.protocol.responses import (Cursor, DescribeTopicPartitionsResponse,
-                                        DescribeTopicPartitionsResponseTopic)
+from fastlog.protocol.responses import Cursor, DescribeTopicPartitionsResponse, DescribeTopicPartitionsResponseTopic
 from fastlog.storage.log_manager import TopicError, validate_topic_name
 
 MAX_PARTITION_LIMIT = 2000

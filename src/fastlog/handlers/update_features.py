@@ -34,6 +34,8 @@ async def handle(ctx: RequestContext, request: dict) -> UpdateFeaturesResponse:
         refusal = _refusal(update["feature"], update["max_version_level"], ctx.services.node_id)
         if refusal is not None:
             return {"throttle_time_ms": 0, "error_code": ErrorCode.INVALID_UPDATE_VERSION, "results": [],
-                    "error_message": f"The update failed for all features since the following feature had an error: {refusal}"}
+                    "error_message": "The update failed for all features since the following feature had an "
+                                     f"error: {refusal}"}
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None,
-            "results": [{"feature": u["feature"], "error_code": ErrorCode.NONE, "error_message": "NONE"} for u in updates]}
+            "results": [{"feature": u["feature"], "error_code": ErrorCode.NONE, "error_message": "NONE"}
+                        for u in updates]}
