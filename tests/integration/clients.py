@@ -663,14 +663,21 @@ class RawConnection:
                 r.raw(r.uvarint())
         return r
 
-    def call(self, api_key: int, version: int, body: dict) -> dict:
-        """Send a request dict (encoded by fastlog's pure-Python codec) and return the decoded
-        response dict: every field a version carries, including those client libraries hide."""
+    def send_dict(self, api_key: int, version: int, body: dict) -> int:
+        """Send a request dict, encoded by fastlog's pure-Python codec; returns its correlation id."""
         self.correlation_id += 1
         self.sock.sendall(codec_py.encode_request(api_key, version, self.correlation_id, self.client_id, body))
-        correlation_id, answer = codec_py.decode_response(api_key, version, self.recv_frame())
-        assert correlation_id == self.correlation_id, f"correlation id {correlation_id}, expected {self.correlation_id}"
+        return self.correlation_id
+
+    def recv_dict(self, api_key: int, version: int, correlation_id: int) -> dict:
+        """Read the next response and decode it: every field a version carries, including those
+        client libraries hide."""
+        got, answer = codec_py.decode_response(api_key, version, self.recv_frame())
+        assert got == correlation_id, f"correlation id {got}, expected {correlation_id}"
         return answer
+
+    def call(self, api_key: int, version: int, body: dict) -> dict:
+        return self.recv_dict(api_key, version, self.send_dict(api_key, version, body))
 
     def closed_by_peer(self, timeout: float = 10.0) -> bool:
         """True if the broker closes this connection (EOF or reset) within `timeout` seconds."""

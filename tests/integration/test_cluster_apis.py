@@ -12,8 +12,6 @@ import glob
 import json
 import os
 import re
-import socket
-import struct
 
 import confluent_kafka
 import pytest
@@ -21,9 +19,8 @@ from confluent_kafka import ElectionType, KafkaError, TopicPartition
 from confluent_kafka.admin import AclOperation, AdminClient
 
 from fastlog import kafka_dist as kd
-from fastlog.protocol import codec
 
-from clients import create_topic, unique_topic
+from clients import RawConnection, create_topic, unique_topic
 
 UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION, INVALID_REQUEST = 3, 17, 42
 ELECTION_NOT_NEEDED, UNKNOWN_SUBSCRIPTION_ID = 84, 117
@@ -31,34 +28,10 @@ TOPIC_OPERATIONS = 3576  # READ WRITE CREATE DELETE ALTER DESCRIBE DESCRIBE_CONF
 ZERO_UUID = bytes(16)
 
 
-class Raw:
-    """One connection sending requests encoded by our codec, as a client would."""
-
-    def __init__(self, broker) -> None:
-        self.sock = socket.create_connection((broker.host, broker.port), timeout=20)
-        self.corr = 0
-
-    def call(self, api_key: int, version: int, body: dict) -> dict:
-        self.corr += 1
-        self.sock.sendall(codec.encode_request(api_key, version, self.corr, "cluster-apis", body))
-        corr, response = codec.decode_response(api_key, version, self._exact(struct.unpack(">i", self._exact(4))[0]))
-        assert corr == self.corr
-        return response
-
-    def _exact(self, n: int) -> bytes:
-        out = b""
-        while len(out) < n:
-            chunk = self.sock.recv(n - len(out))
-            assert chunk, "connection closed by the broker"
-            out += chunk
-        return out
-
-
 @pytest.fixture
 def raw(broker):
-    conn = Raw(broker)
-    yield conn
-    conn.sock.close()
+    with RawConnection(broker.bootstrap, timeout=20, client_id="cluster-apis") as conn:
+        yield conn
 
 
 @pytest.fixture(scope="module")

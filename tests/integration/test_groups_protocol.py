@@ -5,7 +5,6 @@ state filter, DescribeGroups v6). Requests are encoded with our codec (tested on
 Kafka's schemas) and sent on a plain socket, so each answer is seen exactly as a client sees it."""
 from __future__ import annotations
 
-import socket
 import struct
 import time
 import uuid
@@ -13,7 +12,7 @@ import uuid
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from fastlog.protocol import codec
+from clients import RawConnection
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -32,32 +31,6 @@ GROUP_SUBSCRIBED_TO_TOPIC = 86
 
 
 
-class Conn:
-    def __init__(self, bootstrap: str) -> None:
-        host, port = bootstrap.rsplit(":", 1)
-        self.sock = socket.create_connection((host, int(port)), timeout=20)
-        self.corr = 0
-
-    def call(self, api_key: int, version: int, body: dict) -> dict:
-        self.corr += 1
-        self.sock.sendall(codec.encode_request(api_key, version, self.corr, "grp-test", body))
-        size = struct.unpack(">i", self._exact(4))[0]
-        corr, response = codec.decode_response(api_key, version, self._exact(size))
-        assert corr == self.corr
-        return response
-
-    def _exact(self, n: int) -> bytes:
-        out = b""
-        while len(out) < n:
-            chunk = self.sock.recv(n - len(out))
-            assert chunk, "connection closed by the broker"
-            out += chunk
-        return out
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def subscription(*topics: str) -> bytes:
     out = struct.pack(">hi", 0, len(topics))
     for t in topics:
@@ -65,7 +38,7 @@ def subscription(*topics: str) -> bytes:
     return out + struct.pack(">i", -1)
 
 
-def join(conn: Conn, group: str, member_id: str = "", version: int = 9, protocol_type: str = "consumer",
+def join(conn: RawConnection, group: str, member_id: str = "", version: int = 9, protocol_type: str = "consumer",
          protocols=None, instance: str | None = None, session: int = 10000) -> dict:
     return conn.call(11, version, {
         "group_id": group, "session_timeout_ms": session, "rebalance_timeout_ms": 10000,
@@ -73,7 +46,7 @@ def join(conn: Conn, group: str, member_id: str = "", version: int = 9, protocol
         "protocols": protocols or [{"name": "range", "metadata": subscription("t")}]})
 
 
-def join_stable(conn: Conn, group: str, assignment: bytes = b"A", **kw) -> dict:
+def join_stable(conn: RawConnection, group: str, assignment: bytes = b"A", **kw) -> dict:
     first = join(conn, group, **kw)
     if first["error_code"] == MEMBER_ID_REQUIRED:
         first = join(conn, group, member_id=first["member_id"], **kw)
@@ -88,7 +61,7 @@ def join_stable(conn: Conn, group: str, assignment: bytes = b"A", **kw) -> dict:
 
 @pytest.fixture
 def conn(broker):
-    c = Conn(broker.bootstrap)
+    c = RawConnection(broker.bootstrap, timeout=20, client_id="grp-test")
     yield c
     c.close()
 
@@ -235,16 +208,15 @@ def test_describe_list_delete_and_offset_delete(conn, topic):
 def test_rebalance_in_progress_for_the_old_member(broker, conn):
     group = f"g-{uuid.uuid4().hex[:8]}"
     m = join_stable(conn, group)
-    other = Conn(broker.bootstrap)
+    other = RawConnection(broker.bootstrap, timeout=20, client_id="grp-test")
     try:
         first = join(other, group)
         assert first["error_code"] == MEMBER_ID_REQUIRED
         # Send the second join without waiting: it parks until the first member rejoins.
-        other.corr += 1
-        other.sock.sendall(codec.encode_request(11, 9, other.corr, "grp-test", {
+        parked = other.send_dict(11, 9, {
             "group_id": group, "session_timeout_ms": 10000, "rebalance_timeout_ms": 10000,
             "member_id": first["member_id"], "protocol_type": "consumer",
-            "protocols": [{"name": "range", "metadata": subscription("t")}]}))
+            "protocols": [{"name": "range", "metadata": subscription("t")}]})
         deadline = time.monotonic() + 10
         while True:
             err = conn.call(12, 4, {"group_id": group, "generation_id": m["generation_id"],
@@ -256,8 +228,7 @@ def test_rebalance_in_progress_for_the_old_member(broker, conn):
         rejoin = join(conn, group, member_id=m["member_id"])
         assert rejoin["error_code"] == 0 and rejoin["generation_id"] == m["generation_id"] + 1
         assert len(rejoin["members"]) == 2  # the leader gets every member's metadata
-        size = struct.unpack(">i", other._exact(4))[0]
-        _, r2 = codec.decode_response(11, 9, other._exact(size))
+        r2 = other.recv_dict(11, 9, parked)
         assert r2["error_code"] == 0 and r2["generation_id"] == rejoin["generation_id"] and r2["members"] == []
     finally:
         other.close()
