@@ -69,6 +69,7 @@ def test_list_describe_reset_delete(broker):
         assert [(r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in table] == \
             [(topic, p, 4, 10, 6) for p in range(3)], described
         assert {r[-1] for r in table} == {"tool-test"} and all(r[6] != "-" for r in table), described
+        assert {r[7] for r in table} == {"/127.0.0.1"}, described  # HOST as Kafka writes it
 
         state = groups_tool(bootstrap, "--describe", "--group", group, "--state")
         # GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS

@@ -22,7 +22,7 @@ class RequestContext:
     api_version: int
     correlation_id: int
     client_id: Optional[str]
-    client_host: str
+    client_host: str  # as Kafka reports it: "/127.0.0.1" (no port)
     # Set by a handler that wants the connection closed after this request (with this reason in
     # the log), e.g. Produce with acks=0 that failed: the client gets no response to notice.
     close_reason: Optional[str] = None

@@ -86,6 +86,7 @@ class Connection(asyncio.BufferedProtocol):
         self.transport: Optional[asyncio.Transport] = None
         self.peer = "?"
         self.ip = "?"
+        self.client_host = "/?"
         self.closed = False
         self.accepted = False      # counted in the broker's connection limits
         now = asyncio.get_running_loop().time()
@@ -106,6 +107,9 @@ class Connection(asyncio.BufferedProtocol):
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.ip = peer[0] if peer else "?"
+        # The client's host as Kafka reports it (DescribeGroups, the consumer-groups tool): Java's
+        # InetAddress.toString() of the address, "/127.0.0.1", without the port.
+        self.client_host = f"/{self.ip}"
         refused = self.broker.admit(self)
         if refused:
             self.closed = True
@@ -334,7 +338,7 @@ class Connection(asyncio.BufferedProtocol):
             except CodecError as e:
                 self.abort(f"malformed {spec.name} v{version} request: {e}")
                 return
-            ctx = RequestContext(self.broker.services, api_key, version, correlation_id, client_id, self.peer)
+            ctx = RequestContext(self.broker.services, api_key, version, correlation_id, client_id, self.client_host)
             try:
                 response = await spec.handler(ctx, request)
             except asyncio.CancelledError:
