@@ -3,9 +3,8 @@ Works on a full disk (LogManager.freeing_space), so that an operator can free sp
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DeletableTopicResult, DeleteTopicsResponse
+from fastlog.protocol.schema import ZERO_UUID
 from fastlog.storage.log_manager import TopicError
-
-ZERO_UUID = bytes(16)
 
 
 @api(key=20, name="DeleteTopics", min_version=1, max_version=6)

@@ -10,15 +10,14 @@ epoch 0 and the eligible-leader-replica lists are empty.
 """
 from typing import Optional
 
-from fastlog.handlers.metadata import TOPIC_OPERATIONS
+from fastlog.handlers.metadata import NOT_REQUESTED, TOPIC_OPERATIONS
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import Cursor, DescribeTopicPartitionsResponse, DescribeTopicPartitionsResponseTopic
+from fastlog.protocol.schema import ZERO_UUID
 from fastlog.storage.log_manager import TopicError, validate_topic_name
 
 MAX_PARTITION_LIMIT = 2000
-NOT_REQUESTED = -2147483648
-ZERO_UUID = bytes(16)
 
 
 def _invalid(request: dict) -> DescribeTopicPartitionsResponse:
@@ -31,8 +30,8 @@ def _invalid(request: dict) -> DescribeTopicPartitionsResponse:
 def _missing_topic_error(name: str) -> int:
     try:
         validate_topic_name(name)
-    except TopicError:
-        return ErrorCode.INVALID_TOPIC_EXCEPTION
+    except TopicError as e:
+        return e.code
     return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
 
 

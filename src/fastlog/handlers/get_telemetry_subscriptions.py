@@ -14,8 +14,8 @@ import zlib
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import GetTelemetrySubscriptionsResponse
+from fastlog.protocol.schema import ZERO_UUID
 
-ZERO_UUID = bytes(16)
 PUSH_INTERVAL_MS = 300_000       # Kafka's default interval when no subscription matches
 TELEMETRY_MAX_BYTES = 1_048_576  # Kafka's telemetry.max.bytes default
 # CompressionType ids Kafka offers, in its order of preference: zstd, lz4, gzip, snappy.

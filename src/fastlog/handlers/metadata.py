@@ -8,9 +8,9 @@ from fastlog.handlers._topics import find_or_create
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import MetadataResponse, MetadataResponseTopic
+from fastlog.protocol.schema import ZERO_UUID
 from fastlog.services import BrokerServices
 
-ZERO_UUID = bytes(16)
 # AclOperation codes a topic allows with no authorizer: READ WRITE CREATE DELETE ALTER DESCRIBE
 # DESCRIBE_CONFIGS ALTER_CONFIGS.
 TOPIC_OPERATIONS = sum(1 << op for op in (3, 4, 5, 6, 7, 8, 10, 11))
