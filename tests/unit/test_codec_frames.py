@@ -59,7 +59,8 @@ def test_confluent_api_versions(impl):
 def test_kafka_python_api_versions(impl):
     _, header, body = _decode(impl, "kafkapython_ApiVersions_v4.bin")
     assert header == (18, 4, 1, "capture-kafka-python")
-    assert body == {"client_software_name": "kafka-python", "client_software_version": body["client_software_version"]}
+    assert body == {"client_software_name": "kafka-python", "client_software_version": body["client_software_version"],
+                    "cluster_id": None, "node_id": -1}  # v5 fields, absent at v4: their defaults
     assert body["client_software_version"].split(".")[0] == "3"
 
 

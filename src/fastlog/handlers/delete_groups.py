@@ -5,7 +5,7 @@ from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.responses import DeleteGroupsResponse
 
 
-@api(key=42, name="DeleteGroups", min_version=0, max_version=2)
+@api(key=42, name="DeleteGroups", min_version=0, max_version=3)
 async def handle(ctx: RequestContext, request: dict) -> DeleteGroupsResponse:
     names = list(request.get("groups_names") or [])
     results = await ctx.services.groups.delete_groups(names)

@@ -21,7 +21,7 @@ def _volume_bytes(path: str) -> tuple[int, int]:
     return st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
 
 
-@api(key=35, name="DescribeLogDirs", min_version=1, max_version=4)
+@api(key=35, name="DescribeLogDirs", min_version=1, max_version=5)
 async def handle(ctx: RequestContext, request: dict) -> DescribeLogDirsResponse:
     logs = ctx.services.logs
     wanted = request["topics"]

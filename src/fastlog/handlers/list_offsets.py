@@ -1,13 +1,14 @@
-"""ListOffsets (2), v1-v10: earliest (-2), latest (-1), max timestamp (-3, v7+), earliest local
-(-4, v8+: the same as earliest, there is no tiered storage), earliest pending upload (-5, v9+:
-nothing is ever pending, so no offset), or the first offset whose timestamp is >= the one asked.
+"""ListOffsets (2), v1-v11: earliest (-2), latest (-1), max timestamp (-3, v7+), earliest local
+(-4, v8+: the same as earliest, there is no tiered storage), latest tiered (-5, v9+) and earliest
+pending upload (-6, v11+: nothing is tiered or pending, so no offset), or the first offset whose
+timestamp is >= the one asked. "No offset" is -1 with leader epoch -1, as Kafka answers it.
 """
 from fastlog.handlers._topics import answer_per_partition
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import ListOffsetsPartitionResponse, ListOffsetsResponse
 
-LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, EARLIEST_PENDING_UPLOAD = -1, -2, -3, -4, -5
+LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL = -1, -2, -3, -4
 
 
 def _lookup(plog, timestamp: int) -> tuple[int, int]:
@@ -31,10 +32,10 @@ def _answer(topic, plog, p: dict) -> ListOffsetsPartitionResponse:
                 "timestamp": -1, "offset": -1, "leader_epoch": -1}
     timestamp, offset = _lookup(plog, p["timestamp"])
     return {"partition_index": p["partition_index"], "error_code": 0, "timestamp": timestamp,
-            "offset": offset, "leader_epoch": 0}
+            "offset": offset, "leader_epoch": 0 if offset >= 0 else -1}
 
 
-@api(key=2, name="ListOffsets", min_version=1, max_version=10)
+@api(key=2, name="ListOffsets", min_version=1, max_version=11)
 async def handle(ctx: RequestContext, request: dict) -> ListOffsetsResponse:
     topics = answer_per_partition(ctx.services, request["topics"], "name", "partition_index", _answer)
     return {"throttle_time_ms": 0, "topics": topics}

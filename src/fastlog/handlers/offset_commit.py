@@ -1,18 +1,35 @@
-"""OffsetCommit (8): store a group's consumed positions; errors are per partition."""
+"""OffsetCommit (8): store a group's consumed positions; errors are per partition.
+
+v10 (KIP-848) names topics by id instead of name: an id no topic has is answered UNKNOWN_TOPIC_ID
+for its partitions, which are not committed; the others are committed under the topic's name.
+"""
 from __future__ import annotations
 
 from fastlog.coordinator.group_state import CommitRequest, OffsetToCommit
 from fastlog.handlers.registry import RequestContext, api
-from fastlog.protocol.responses import OffsetCommitResponse
+from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import OffsetCommitResponse, OffsetCommitResponsePartition, OffsetCommitResponseTopic
+
+FIRST_VERSION_WITH_TOPIC_IDS = 10
 
 
-@api(key=8, name="OffsetCommit", min_version=2, max_version=9)
+@api(key=8, name="OffsetCommit", min_version=2, max_version=10)
 async def handle(ctx: RequestContext, request: dict) -> OffsetCommitResponse:
     topics = request.get("topics") or []
-    offsets = {}
+    by_id = ctx.api_version >= FIRST_VERSION_WITH_TOPIC_IDS
+    names: list[str | None] = []
     for t in topics:
+        if by_id:
+            topic = ctx.services.logs.get_by_id(t["topic_id"])
+            names.append(topic.name if topic is not None else None)
+        else:
+            names.append(t["name"])
+    offsets = {}
+    for t, name in zip(topics, names):
+        if name is None:
+            continue
         for p in t.get("partitions") or []:
-            offsets[(t["name"], p["partition_index"])] = OffsetToCommit(
+            offsets[(name, p["partition_index"])] = OffsetToCommit(
                 p["committed_offset"], p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
     errors = await ctx.services.groups.commit_offsets(CommitRequest(
         group_id=request["group_id"],
@@ -24,8 +41,16 @@ async def handle(ctx: RequestContext, request: dict) -> OffsetCommitResponse:
         api_version=ctx.api_version,
     ))
     # Answer in the request's order.
-    return {"topics": [
-        {"name": t["name"], "partitions": [
-            {"partition_index": p["partition_index"], "error_code": errors[(t["name"], p["partition_index"])]}
-            for p in t.get("partitions") or []]}
-        for t in topics]}
+    out: OffsetCommitResponse = {"topics": []}
+    for t, name in zip(topics, names):
+        partitions: list[OffsetCommitResponsePartition] = [{"partition_index": p["partition_index"],
+                       "error_code": ErrorCode.UNKNOWN_TOPIC_ID if name is None
+                       else errors[(name, p["partition_index"])]}
+                      for p in t.get("partitions") or []]
+        answer: OffsetCommitResponseTopic = {"partitions": partitions}
+        if by_id:
+            answer["topic_id"] = t["topic_id"]
+        else:
+            answer["name"] = t["name"]
+        out["topics"].append(answer)
+    return out

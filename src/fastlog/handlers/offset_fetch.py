@@ -1,4 +1,9 @@
-"""OffsetFetch (9): committed positions of one group (v1-v7) or of several groups (v8+)."""
+"""OffsetFetch (9): committed positions of one group (v1-v7) or of several groups (v8+).
+
+v10 (KIP-848) names topics by id: a requested id no topic has is answered UNKNOWN_TOPIC_ID for
+its partitions; asked for every committed offset, topics deleted since are left out (they have
+no id to answer with).
+"""
 from __future__ import annotations
 
 from typing import Optional
@@ -6,28 +11,58 @@ from typing import Optional
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 
+FIRST_VERSION_WITH_TOPIC_IDS = 10
+
+
+def _partition(partition: int, committed, error: int) -> dict:
+    return {
+        "partition_index": partition,
+        "committed_offset": committed.offset if committed else -1,
+        "committed_leader_epoch": committed.leader_epoch if committed else -1,
+        "metadata": (committed.metadata if committed.metadata is not None else "") if committed else "",
+        "error_code": error,
+    }
+
 
 def _fetch(ctx: RequestContext, group_id: str, topics: Optional[list]) -> tuple[int, list]:
     """(error, response topics) for one group; topics None asks for every committed offset."""
-    wanted = None if topics is None else [
-        (t["name"], p) for t in topics for p in t.get("partition_indexes") or []]
+    by_id = ctx.api_version >= FIRST_VERSION_WITH_TOPIC_IDS
+    logs = ctx.services.logs
+    unknown_ids: list[dict] = []
+    wanted: Optional[list[tuple[str, int]]] = None
+    if topics is not None:
+        wanted = []
+        for t in topics:
+            if by_id:
+                topic = logs.get_by_id(t["topic_id"])
+                if topic is None:
+                    unknown_ids.append(t)
+                    continue
+                name = topic.name
+            else:
+                name = t["name"]
+            wanted.extend((name, p) for p in t.get("partition_indexes") or [])
     error, rows = ctx.services.groups.fetch_offsets(group_id, wanted)
     if error != ErrorCode.NONE and wanted is not None:
         # Partition-level errors too, for versions without a top-level error field.
         rows = [(t, p, None) for t, p in wanted]
     out: dict[str, list] = {}
-    for topic, partition, committed in rows:
-        out.setdefault(topic, []).append({
-            "partition_index": partition,
-            "committed_offset": committed.offset if committed else -1,
-            "committed_leader_epoch": committed.leader_epoch if committed else -1,
-            "metadata": (committed.metadata if committed.metadata is not None else "") if committed else "",
-            "error_code": error,
-        })
-    return error, [{"name": name, "partitions": parts} for name, parts in out.items()]
+    for topic_name, partition, committed in rows:
+        out.setdefault(topic_name, []).append(_partition(partition, committed, error))
+    if not by_id:
+        return error, [{"name": name, "partitions": parts} for name, parts in out.items()]
+    answered = []
+    for name, parts in out.items():
+        topic = logs.get(name)
+        if topic is not None:
+            answered.append({"topic_id": topic.topic_id, "partitions": parts})
+    for t in unknown_ids:
+        answered.append({"topic_id": t["topic_id"], "partitions": [
+            _partition(p, None, error or ErrorCode.UNKNOWN_TOPIC_ID) for p in t.get("partition_indexes") or []]})
+    return error, answered
 
 
-@api(key=9, name="OffsetFetch", min_version=1, max_version=9)
+@api(key=9, name="OffsetFetch", min_version=1, max_version=10)
 async def handle(ctx: RequestContext, request: dict) -> dict:
     if ctx.api_version >= 8:
         groups = []

@@ -154,7 +154,7 @@ class ListOffsetsTopicResponse(TypedDict, total=False):
 
 
 class ListOffsetsResponse(TypedDict, total=False):
-    """ListOffsets (API key 2) response, v1-10"""
+    """ListOffsets (API key 2) response, v1-11"""
 
     throttle_time_ms: int  # quota delay; v2+
     topics: list[ListOffsetsTopicResponse]  # per topic; v0+
@@ -215,11 +215,12 @@ class OffsetCommitResponseTopic(TypedDict, total=False):
     """An item of OffsetCommitResponse.topics"""
 
     name: str  # topic; v0-9
+    topic_id: bytes  # topic (v10+); v10+
     partitions: list[OffsetCommitResponsePartition]  # per partition; v0+
 
 
 class OffsetCommitResponse(TypedDict, total=False):
-    """OffsetCommit (API key 8) response, v2-9"""
+    """OffsetCommit (API key 8) response, v2-10"""
 
     throttle_time_ms: int  # quota delay; v3+
     topics: list[OffsetCommitResponseTopic]  # per topic; v0+
@@ -256,6 +257,7 @@ class OffsetFetchResponseTopics(TypedDict, total=False):
     """An item of OffsetFetchResponse.groups.topics"""
 
     name: str  # topic; v8-9
+    topic_id: bytes  # topic (v10+); v10+
     partitions: list[OffsetFetchResponsePartitions]  # per partition; v8+
 
 
@@ -268,7 +270,7 @@ class OffsetFetchResponseGroup(TypedDict, total=False):
 
 
 class OffsetFetchResponse(TypedDict, total=False):
-    """OffsetFetch (API key 9) response, v1-9"""
+    """OffsetFetch (API key 9) response, v1-10"""
 
     throttle_time_ms: int  # quota delay; v3+
     topics: list[OffsetFetchResponseTopic]  # per topic; v0-7
@@ -427,7 +429,7 @@ class FinalizedFeatureKey(TypedDict, total=False):
 
 
 class ApiVersionsResponse(TypedDict, total=False):
-    """ApiVersions (API key 18) response, v0-4"""
+    """ApiVersions (API key 18) response, v0-5"""
 
     error_code: int  # error; v0+
     api_keys: list[ApiVersion]  # APIs served; v0+
@@ -637,10 +639,11 @@ class DescribeLogDirsResult(TypedDict, total=False):
     topics: list[DescribeLogDirsTopic]  # topics in it; v0+
     total_bytes: int  # volume size; v4+, default -1
     usable_bytes: int  # volume free space; v4+, default -1
+    is_cordoned: bool  # closed to new partitions; v5+, default False
 
 
 class DescribeLogDirsResponse(TypedDict, total=False):
-    """DescribeLogDirs (API key 35) response, v1-4"""
+    """DescribeLogDirs (API key 35) response, v1-5"""
 
     throttle_time_ms: int  # quota delay; v0+
     error_code: int  # error; v3+
@@ -667,10 +670,11 @@ class DeletableGroupResult(TypedDict, total=False):
 
     group_id: str  # group; v0+
     error_code: int  # error; v0+
+    error_message: Optional[str]  # why, or null; v3+, null v3+
 
 
 class DeleteGroupsResponse(TypedDict, total=False):
-    """DeleteGroups (API key 42) response, v0-2"""
+    """DeleteGroups (API key 42) response, v0-3"""
 
     throttle_time_ms: int  # quota delay; v0+
     results: list[DeletableGroupResult]  # per group; v0+

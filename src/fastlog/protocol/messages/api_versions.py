@@ -4,11 +4,13 @@ One field a line, its meaning after `#`; the format is described in protocol/sch
 """
 
 TABLE = """
-request 18 ApiVersions 0-4 flex=3+
+request 18 ApiVersions 0-5 flex=3+
   client_software_name string 3+                     # client library
   client_software_version string 3+                  # its version
+  cluster_id string 5+ null=5+ =null                 # cluster the client expects
+  node_id int32 5+ =-1                               # node the client expects
 
-response 18 ApiVersions 0-4 flex=3+
+response 18 ApiVersions 0-5 flex=3+
   error_code int16 0+                                # error
   api_keys []ApiVersion 0+                           # APIs served
     api_key int16 0+                                 # API

@@ -4,12 +4,12 @@ One field a line, its meaning after `#`; the format is described in protocol/sch
 """
 
 TABLE = """
-request 35 DescribeLogDirs 1-4 flex=2+
+request 35 DescribeLogDirs 1-5 flex=2+
   topics []DescribableLogDirTopic 0+ null=0+       # wanted (null: all)
     topic string 0+                                # topic
     partitions []int32 0+                          # partitions
 
-response 35 DescribeLogDirs 1-4 flex=2+
+response 35 DescribeLogDirs 1-5 flex=2+
   throttle_time_ms int32 0+                        # quota delay
   error_code int16 3+                              # error
   results []DescribeLogDirsResult 0+               # per log dir
@@ -24,4 +24,5 @@ response 35 DescribeLogDirs 1-4 flex=2+
         is_future_key bool 0+                      # a log being moved here
     total_bytes int64 4+ =-1                       # volume size
     usable_bytes int64 4+ =-1                      # volume free space
+    is_cordoned bool 5+ =false                     # closed to new partitions
 """

@@ -4,7 +4,7 @@ One field a line, its meaning after `#`; the format is described in protocol/sch
 """
 
 TABLE = """
-request 2 ListOffsets 1-10 flex=6+
+request 2 ListOffsets 1-11 flex=6+
   replica_id int32 0+                             # follower (-1: consumer)
   isolation_level int8 2+                         # read committed?
   topics []ListOffsetsTopic 0+                    # per topic
@@ -15,7 +15,7 @@ request 2 ListOffsets 1-10 flex=6+
       timestamp int64 0+                          # time (or -1 latest, -2 earliest...)
   timeout_ms int32 10+                            # time limit
 
-response 2 ListOffsets 1-10 flex=6+
+response 2 ListOffsets 1-11 flex=6+
   throttle_time_ms int32 2+                       # quota delay
   topics []ListOffsetsTopicResponse 0+            # per topic
     name string 0+                                # topic

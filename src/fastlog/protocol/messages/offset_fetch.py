@@ -4,7 +4,7 @@ One field a line, its meaning after `#`; the format is described in protocol/sch
 """
 
 TABLE = """
-request 9 OffsetFetch 1-9 flex=6+
+request 9 OffsetFetch 1-10 flex=6+
   group_id string 0-7                                # group
   topics []OffsetFetchRequestTopic 0-7 null=2-7      # wanted (null: all)
     name string 0-7                                  # topic
@@ -15,10 +15,11 @@ request 9 OffsetFetch 1-9 flex=6+
     member_epoch int32 9+ =-1                        # member epoch
     topics []OffsetFetchRequestTopics 8+ null=8+     # wanted (null: all)
       name string 8-9                                # topic
+      topic_id uuid 10+                              # topic (v10+)
       partition_indexes []int32 8+                   # partitions
   require_stable bool 7+ =false                      # wait for open txns
 
-response 9 OffsetFetch 1-9 flex=6+
+response 9 OffsetFetch 1-10 flex=6+
   throttle_time_ms int32 3+                          # quota delay
   topics []OffsetFetchResponseTopic 0-7              # per topic
     name string 0-7                                  # topic
@@ -33,6 +34,7 @@ response 9 OffsetFetch 1-9 flex=6+
     group_id string 8+                               # group
     topics []OffsetFetchResponseTopics 8+            # per topic
       name string 8-9                                # topic
+      topic_id uuid 10+                              # topic (v10+)
       partitions []OffsetFetchResponsePartitions 8+  # per partition
         partition_index int32 8+                     # partition
         committed_offset int64 8+                    # committed position
