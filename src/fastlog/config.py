@@ -8,7 +8,7 @@ log.retention.minutes <- log.retention.hours). The defaults the broker runs with
 DescribeConfigs reports, what CreateTopics/AlterConfigs accept and the README's settings tables
 all come from here; nothing else spells a default.
 
-Keys and defaults are Apache Kafka 4.1's unless `kafka_default` says what Kafka's is and `note`
+Keys and defaults are Apache Kafka 4.4's unless `kafka_default` says what Kafka's is and `note`
 why fastlog differs. A key not in the table is a warning at start ("unknown config ... ignored");
 a key fastlog accepts but does not act on (`honoured=False`) is a warning too, and the README says so.
 """
@@ -176,11 +176,11 @@ NO_TIERING = "no tiered storage"
 
 BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     # -- the node and its listener --
-    Key("listeners", S, "PLAINTEXT://127.0.0.1:9092", H, "Addresses to listen on, NAME://host:port; port 0 picks a free one.",
+    Key("listeners", LS, ["PLAINTEXT://127.0.0.1:9092"], H, "Addresses to listen on, NAME://host:port; port 0 picks a free one.",
         kafka_default="PLAINTEXT://:9092", note="loopback by default; PLAINTEXT only"),
-    Key("advertised.listeners", S, None, H, "Address given to clients in Metadata; default: the bound listener."),
-    Key("log.dirs", S, None, H, "Data folders; fastlog uses the first.", note="only the first folder is used"),
-    Key("log.dir", S, "./fastlog-data", H, "Data folder when log.dirs is not set.",
+    Key("advertised.listeners", LS, None, H, "Address given to clients in Metadata; default: the bound listener."),
+    Key("log.dirs", LS, None, H, "Data folders; fastlog uses the first.", note="only the first folder is used"),
+    Key("log.dir", LS, ["./fastlog-data"], H, "Data folder when log.dirs is not set.",
         kafka_default="/tmp/kafka-logs", note="a folder beside where it is started"),
     Key("node.id", I, 1, H, "This node's id.", kafka_default="none, required",
         note="a lone node can default to 1"),
@@ -255,6 +255,12 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         note=NO_TIERING),
     Key("log.local.retention.bytes", LG, -2, M, "Local size limit with tiered storage.", at_least(-2), honoured=False,
         note=NO_TIERING),
+    Key("log.remote.copy.lag.bytes", LG, -1, M, "Bytes of newer data before a segment is copied to tiered storage.",
+        at_least(-1), honoured=False, note=NO_TIERING),
+    Key("log.remote.copy.lag.ms", LG, 0, M, "Age before a segment is copied to tiered storage.", at_least(-1),
+        honoured=False, note=NO_TIERING),
+    Key("max.decompressed.message.bytes", I, 2147483639, M, "Largest decompressed record accepted.", at_least(0),
+        honoured=False, note="not checked: a record is bounded by its batch's max.message.bytes"),
     Key("compression.gzip.level", I, -1, M, "gzip level when the broker compresses.", gzip_level, honoured=False,
         note="fastlog never recompresses"),
     Key("compression.lz4.level", I, 9, M, "lz4 level when the broker compresses.", between(1, 17), honoured=False,
@@ -291,7 +297,7 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("controller.quorum.voters", LS, [], H, "The controller quorum, id@host:port.", honoured=False, note=ONE_NODE),
     Key("controller.quorum.bootstrap.servers", LS, [], H, "Controllers to discover the quorum from.", honoured=False,
         note=ONE_NODE),
-    Key("controller.listener.names", S, None, H, "Listeners the controller uses.", honoured=False, note=ONE_NODE),
+    Key("controller.listener.names", LS, None, H, "Listeners the controller uses.", honoured=False, note=ONE_NODE),
     Key("inter.broker.listener.name", S, None, M, "Listener brokers use between themselves.", honoured=False,
         note=ONE_NODE),
     Key("listener.security.protocol.map", S, "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT",
@@ -323,7 +329,7 @@ def _topic(name: str, type_: Type, default: Any, importance: Importance, doc: st
     return Key(name, type_, default, importance, doc, validator, broker_key=broker_key, **kw)
 
 
-# Every topic config Kafka 4.1 reports for a topic. A key fastlog does not act on is stored and
+# Every topic config Kafka 4.4 reports for a topic. A key fastlog does not act on is stored and
 # reported, and may change on a live topic (nothing reads it); `dynamic` marks the ones fastlog
 # reads at each use (the others are fixed in the open partition logs).
 TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
@@ -339,6 +345,8 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
            between(-131072, 22), honoured=False, dynamic=True, note="fastlog never recompresses"),
     _topic("delete.retention.ms", LG, 86400000, M, "How long compaction keeps delete tombstones.",
            "log.cleaner.delete.retention.ms", at_least(0), honoured=False, dynamic=True, note=NO_COMPACTION),
+    _topic("errors.deadletterqueue.group.enable", B, False, M, "Allow share groups to use this topic as a dead-letter queue.",
+           None, honoured=False, dynamic=True, note="no share groups"),
     _topic("file.delete.delay.ms", LG, 60000, M, "Wait before a deleted segment's files are removed.",
            "log.segment.delete.delay.ms", at_least(0), honoured=False, dynamic=True, note="files are removed at once"),
     _topic("flush.messages", LG, LONG_MAX, M, "Messages appended before fsync.", "log.flush.interval.messages",
@@ -358,6 +366,9 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
     _topic("max.compaction.lag.ms", LG, LONG_MAX, M, "Greatest age of an uncompacted record.",
            "log.cleaner.max.compaction.lag.ms", at_least(1), honoured=False, dynamic=True, note=NO_COMPACTION),
     _topic("max.message.bytes", I, 1048588, M, "Largest record batch accepted.", "message.max.bytes", at_least(0)),
+    _topic("max.decompressed.message.bytes", I, 2147483639, M, "Largest decompressed record accepted.",
+           "max.decompressed.message.bytes", at_least(0), honoured=False, dynamic=True,
+           note="not checked: a record is bounded by its batch's max.message.bytes"),
     _topic("message.timestamp.after.max.ms", LG, 3600000, M, "Furthest in the future a CreateTime timestamp may be.",
            "log.message.timestamp.after.max.ms", at_least(0)),
     _topic("message.timestamp.before.max.ms", LG, LONG_MAX, M, "Furthest in the past a CreateTime timestamp may be.",
@@ -371,6 +382,10 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
     _topic("min.insync.replicas", I, 1, M, "Replicas that must have a write acknowledged with acks=all.",
            "min.insync.replicas", at_least(1), honoured=False, dynamic=True, note="one replica, always in sync"),
     _topic("preallocate", B, False, M, "Preallocate segment files.", "log.preallocate", honoured=False, dynamic=True),
+    _topic("remote.copy.lag.bytes", LG, -1, M, "Bytes of newer data before a segment is copied to tiered storage.",
+           "log.remote.copy.lag.bytes", at_least(-1), honoured=False, dynamic=True, note=NO_TIERING),
+    _topic("remote.copy.lag.ms", LG, 0, M, "Age before a segment is copied to tiered storage.",
+           "log.remote.copy.lag.ms", at_least(-1), honoured=False, dynamic=True, note=NO_TIERING),
     _topic("remote.log.copy.disable", B, False, M, "Stop copying segments to tiered storage.", None,
            honoured=False, dynamic=True, note=NO_TIERING),
     _topic("remote.log.delete.on.disable", B, False, M, "Delete tiered data when tiering is turned off.", None,
@@ -503,16 +518,16 @@ class Config:
     def data_dir(self) -> str:
         """The first of log.dirs, else log.dir (fastlog uses one data folder; see the README)."""
         dirs = self.get("log.dirs") or self.get("log.dir")
-        return os.path.abspath(dirs.split(",")[0].strip())
+        return os.path.abspath(dirs[0].strip())
 
     def listener(self) -> tuple[str, int]:
-        return _parse_listener(self.get("listeners") or "", "listeners")
+        return _parse_listener(",".join(self.get("listeners") or []), "listeners")
 
     def advertised(self, bound_host: str, bound_port: int) -> tuple[str, int]:
         """The address clients are told to connect to: advertised.listeners, else the bound one."""
         value = self.get("advertised.listeners")
         if value:
-            host, port = _parse_listener(value, "advertised.listeners")
+            host, port = _parse_listener(",".join(value), "advertised.listeners")
             return host or bound_host, port or bound_port
         host = bound_host if bound_host not in ("", "0.0.0.0", "::") else "127.0.0.1"
         return host, bound_port

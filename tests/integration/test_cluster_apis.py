@@ -335,12 +335,14 @@ INVALID_UPDATE_VERSION = 95
 
 def test_feature_command_describes_and_refuses_changes(broker, kafka_classpath):
     described = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "describe").stdout
-    assert described.strip().splitlines() == [
-        f"Feature: {name}\tSupportedMinVersion: {v}\tSupportedMaxVersion: {v}\tFinalizedVersionLevel: {v}\tEpoch: 0"
+    assert [line.split() for line in described.strip().splitlines()] == [
+        ["Feature:", name, "SupportedMinVersion:", v, "SupportedMaxVersion:", v, "FinalizedVersionLevel:", v,
+         "Epoch:", "0"]
         for name, v in [("eligible.leader.replicas.version", "0"), ("group.version", "0"), ("kraft.version", "0"),
-                        ("metadata.version", "4.1-IV1"), ("share.version", "0"), ("transaction.version", "0")]]
-    same = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--metadata", "4.1-IV1").stdout
-    assert "metadata.version was upgraded to 27." in same
+                        ("metadata.version", "4.4-IV2"), ("share.version", "0"), ("streams.version", "0"),
+                        ("transaction.version", "0")]]
+    same = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--metadata", "4.4-IV2").stdout
+    assert "metadata.version was upgraded to 33." in same
     refused = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--feature", "group.version=1",
                    expect_rc=1)
     assert ("Could not upgrade group.version to 1. The update failed for all features since the following feature "
@@ -354,10 +356,10 @@ def test_update_features_and_api_versions_features(raw):
             {"feature": f, "max_version_level": level, "upgrade_type": 1, "allow_downgrade": False}
             for f, level in levels]})
 
-    assert update(1, ("metadata.version", 27)) == {"throttle_time_ms": 0, "error_code": 0, "error_message": None,
+    assert update(1, ("metadata.version", 33)) == {"throttle_time_ms": 0, "error_code": 0, "error_message": None,
         "results": [{"feature": "metadata.version", "error_code": 0, "error_message": "NONE"}]}
-    assert update(2, ("metadata.version", 27), validate=True)["results"] == []      # v2 has no results
-    failed = update(2, ("metadata.version", 27), ("foo.version", 1))
+    assert update(2, ("metadata.version", 33), validate=True)["results"] == []      # v2 has no results
+    failed = update(2, ("metadata.version", 33), ("foo.version", 1))
     assert (failed["error_code"], failed["error_message"]) == (INVALID_UPDATE_VERSION,
         "The update failed for all features since the following feature had an error: Invalid update version 1 "
         "for feature foo.version. Local controller 1 does not support this feature.")
@@ -369,10 +371,10 @@ def test_update_features_and_api_versions_features(raw):
                 [(f["name"], f["min_version_level"], f["max_version_level"]) for f in answer["finalized_features"]],
                 answer["finalized_features_epoch"])
 
-    finalized = [("metadata.version", 27, 27)]
-    assert features(3) == ([("metadata.version", 27, 27)], finalized, 0)   # v3 hides ranges starting at 0
-    assert features(4)[0] == [("group.version", 0, 0), ("kraft.version", 0, 0), ("metadata.version", 27, 27),
-                              ("share.version", 0, 0), ("transaction.version", 0, 0),
+    finalized = [("metadata.version", 33, 33)]
+    assert features(3) == ([("metadata.version", 33, 33)], finalized, 0)   # v3 hides ranges starting at 0
+    assert features(4)[0] == [("group.version", 0, 0), ("kraft.version", 0, 0), ("metadata.version", 33, 33),
+                              ("share.version", 0, 0), ("streams.version", 0, 0), ("transaction.version", 0, 0),
                               ("eligible.leader.replicas.version", 0, 0)]
 
 

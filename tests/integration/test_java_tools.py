@@ -76,14 +76,14 @@ def test_topic_command_create_list_describe(target):
 
 def produce_lines(bootstrap: str, topic: str, lines: list[str]) -> None:
     tool(kd.CONSOLE_PRODUCER, "--bootstrap-server", bootstrap, "--topic", topic,
-         "--property", "parse.key=true", "--property", "key.separator=:",
+         "--reader-property", "parse.key=true", "--reader-property", "key.separator=:",
          input="".join(line + "\n" for line in lines))
 
 
 def consume_lines(bootstrap: str, topic: str, count: int, *extra: str) -> list[str]:
     out = tool(kd.CONSOLE_CONSUMER, "--bootstrap-server", bootstrap, "--topic", topic,
                "--max-messages", str(count), "--timeout-ms", "30000",
-               "--property", "print.key=true", "--property", "key.separator=:", *extra).stdout
+               "--formatter-property", "print.key=true", "--formatter-property", "key.separator=:", *extra).stdout
     return out.splitlines()
 
 

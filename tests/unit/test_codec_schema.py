@@ -17,7 +17,7 @@ from fastlog.handlers.registry import load_all
 from fastlog.protocol import schema
 from fastlog.protocol.schema import NEVER, parse_versions, snake_case
 
-KAFKA_VERSION = "4.1.1"
+KAFKA_VERSION = "4.4.0"
 
 
 @pytest.fixture(scope="session")

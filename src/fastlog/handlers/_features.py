@@ -1,8 +1,8 @@
 """The feature flags (KIP-584) fastlog reports, shared by ApiVersions and UpdateFeatures.
 
-Each feature Kafka 4.1 knows, with the levels fastlog supports: metadata.version at 4.1-IV1 (27,
+Each feature Kafka 4.4 knows, with the levels fastlog supports: metadata.version at 4.4-IV2 (33,
 the protocol level fastlog speaks) and every other feature only at level 0 (off): fastlog has no
-KIP-848 groups, transactions, share groups, ELR or dynamic KRaft quorum. Supported ranges are
+KIP-848 groups, transactions, share groups, streams groups, ELR or dynamic KRaft quorum. Supported ranges are
 exactly the levels fastlog runs at, so none can be changed (UpdateFeatures refuses other levels).
 """
 METADATA_VERSION = "metadata.version"
@@ -11,12 +11,13 @@ METADATA_VERSION = "metadata.version"
 SUPPORTED: dict[str, tuple[int, int]] = {
     "group.version": (0, 0),
     "kraft.version": (0, 0),
-    METADATA_VERSION: (27, 27),
+    METADATA_VERSION: (33, 33),
     "share.version": (0, 0),
+    "streams.version": (0, 0),
     "transaction.version": (0, 0),
     "eligible.leader.replicas.version": (0, 0),
 }
 # Finalized (cluster-wide) levels: a feature at level 0 is not listed, as Kafka leaves it out.
-FINALIZED: dict[str, int] = {METADATA_VERSION: 27}
+FINALIZED: dict[str, int] = {METADATA_VERSION: 33}
 # Kafka's epoch is the metadata log offset of the last feature change; ours never change.
 FINALIZED_EPOCH = 0

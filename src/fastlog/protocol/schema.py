@@ -17,7 +17,7 @@ message definitions and cross-checked against the kafka-clients jar by tests/uni
 - `# meaning`: what the field is, in a few words (shown in protocol/responses.py too).
 
 Only the APIs a handler serves have tables (a test checks it against the registry).
-Versions are the ones Kafka 4.1 accepts (unstable latest versions left out), except Produce,
+Versions are the ones Kafka 4.4 accepts (unstable latest versions left out), except Produce,
 which keeps v0-v2 so that a broker can answer them properly (Kafka 4 itself rejects them).
 Field names are Kafka's names in snake_case (`snake_case("ThrottleTimeMs") == "throttle_time_ms"`).
 """
