@@ -1,7 +1,7 @@
 """Apache Kafka from Maven Central: run its tools and a real single-node KRaft broker.
 
 Used by the Java-tool integration tests and by `python -m fastlog.bench` (side by side with
-fastlog). The jars are resolved by Maven from tools/kafka/pom.xml (downloaded into ~/.m2 on first
+fastlog). The jars are resolved by Maven from fastlog/kafka_pom/pom.xml (downloaded into ~/.m2 on first
 use); the resulting classpath is cached per pom content, so Maven runs once per machine.
 
     out = run_class(TOPIC_COMMAND, ["--bootstrap-server", "127.0.0.1:9092", "--list"])
@@ -32,7 +32,8 @@ from typing import Optional, Sequence
 from fastlog.testing import ChildBroker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_POM = REPO_ROOT / "tools" / "kafka" / "pom.xml"
+# Packaged with fastlog (package data), so the bench also works from an installed wheel.
+DEFAULT_POM = Path(__file__).resolve().parent / "kafka_pom" / "pom.xml"
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fastlog"
 
 # Main classes (Kafka 4.x)
@@ -113,6 +114,12 @@ def classpath(pom: Optional[Path] = None) -> str:
         cp = tmp.read_text(encoding="utf-8").strip()
         os.replace(tmp, cache)
         return cp
+
+
+def missing_tools() -> str:
+    """What of Java and Maven is not on PATH ("" if both are), unless a classpath is given."""
+    needed = ["java"] if os.environ.get("FASTLOG_KAFKA_CLASSPATH") else ["java", "mvn"]
+    return " and ".join(tool for tool in needed if shutil.which(tool) is None)
 
 
 def java_command(main_class: str, args: Sequence[str] = (), jvm_opts: Sequence[str] = ()) -> list[str]:

@@ -142,6 +142,12 @@ class Bench:
             return
         starters = {"fastlog": self.start_fastlog, "kafka": self.start_kafka}
         names = [b for b in self.args.brokers.split(",") if b]
+        if "kafka" in names:
+            missing = kd.missing_tools()
+            if missing:
+                raise SystemExit(f"Apache Kafka cannot run here: {missing} not found (Kafka needs Java 17+, and Maven "
+                                 "resolves its jars from Maven Central). Install them, or measure fastlog alone with "
+                                 "--brokers fastlog, or any running broker with --against HOST:PORT.")
         measure_startup = "startup" in self.workloads
         for name in names:
             if name not in starters:
@@ -513,7 +519,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--reps", type=int, help="repetitions of each measurement (default 3)")
     p.add_argument("--producers", type=int, default=1, help="producer processes in the produce workload")
     # in a source checkout the results go next to the committed ones; otherwise into the current folder
-    in_repo = kd.DEFAULT_POM.exists()
+    in_repo = (kd.REPO_ROOT / "bench-results").is_dir()
     default_out = kd.REPO_ROOT / "bench-results" if in_repo else os.path.join(os.getcwd(), "bench-results")
     p.add_argument("--out-dir", default=str(default_out), help=f"where results are written (default {default_out})")
     p.add_argument("--label", help="file name stem of the results (default: UTC time and profile)")
