@@ -208,6 +208,8 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("max.connections.per.ip", I, INT_MAX, M, "Most connections from one client address.", at_least(1),
         note="connections beyond it are closed at once"),
     Key("fetch.max.bytes", I, 57671680, M, "Most bytes one Fetch answer carries.", at_least(1024)),
+    Key("quota.window.num", I, 11, L, "Windows over which a client quota's rate is measured.", at_least(1)),
+    Key("quota.window.size.seconds", I, 1, L, "Length of one quota window; the longest throttle.", at_least(1)),
     # -- the log --
     Key("log.segment.bytes", I, 1073741824, H, "Size at which a partition starts a new segment file.", at_least(14)),
     Key("log.index.interval.bytes", I, 4096, M, "Bytes between offset index entries.", at_least(0)),

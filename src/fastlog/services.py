@@ -13,6 +13,7 @@ import dataclasses
 from fastlog.config import Config
 from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
+from fastlog.quotas import ClientQuotas
 from fastlog.storage.log_manager import LogManager
 
 
@@ -26,6 +27,8 @@ class BrokerServices:
     node_id: int
     host: str
     port: int
+    # Client quotas: kept by the AlterClientQuotas handler, enforced by the connections.
+    quotas: ClientQuotas
 
     @property
     def cluster_id(self) -> str:

@@ -27,3 +27,15 @@ def broker_factory(tmp_path):
 def broker(broker_factory) -> BrokerProcess:
     """A fresh broker with default settings, on a free port, data in the test's tmp dir."""
     return broker_factory()
+
+
+@pytest.fixture(scope="session")
+def kafka_reference():
+    """A real Apache Kafka broker with its default settings (fastlog.kafka_dist), shared by the
+    side-by-side tests of a run, for answers to compare fastlog's with."""
+    from fastlog import kafka_dist
+
+    kafka = kafka_dist.KafkaBroker().start()
+    yield kafka
+    kafka.stop()
+    kafka.cleanup()

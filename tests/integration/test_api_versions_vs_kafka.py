@@ -14,7 +14,6 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from fastlog import kafka_dist as kd
 from fastlog.protocol.errors import ErrorCode
 
 from clients import RawConnection
@@ -24,12 +23,9 @@ NOT_SERVED_HEADING = "### APIs Kafka 4.4 serves that fastlog does not"
 UNKNOWN_ID = b"\x01" * 16
 
 
-@pytest.fixture(scope="module")
-def kafka():
-    broker = kd.KafkaBroker().start()
-    yield broker
-    broker.stop()
-    broker.cleanup()
+@pytest.fixture
+def kafka(kafka_reference):
+    return kafka_reference
 
 
 def _api_versions(bootstrap: str, version: int = 3, **fields) -> dict:

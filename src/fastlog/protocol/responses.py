@@ -791,6 +791,58 @@ class OffsetDeleteResponse(TypedDict, total=False):
     topics: list[OffsetDeleteResponseTopic]  # per topic; v0+
 
 
+class DescribeClientQuotasEntityData(TypedDict, total=False):
+    """An item of DescribeClientQuotasResponse.entries.entity"""
+
+    entity_type: str  # user, client-id or ip; v0+
+    entity_name: Optional[str]  # name (null: the default); v0+, null v0+
+
+
+class ValueData(TypedDict, total=False):
+    """An item of DescribeClientQuotasResponse.entries.values"""
+
+    key: str  # quota key; v0+
+    value: float  # quota value; v0+
+
+
+class DescribeClientQuotasEntryData(TypedDict, total=False):
+    """An item of DescribeClientQuotasResponse.entries"""
+
+    entity: list[DescribeClientQuotasEntityData]  # the entity's parts; v0+
+    values: list[ValueData]  # its quotas; v0+
+
+
+class DescribeClientQuotasResponse(TypedDict, total=False):
+    """DescribeClientQuotas (API key 48) response, v0-1"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    entries: Optional[list[DescribeClientQuotasEntryData]]  # matching entities; v0+, null v0+
+
+
+class AlterClientQuotasEntityData(TypedDict, total=False):
+    """An item of AlterClientQuotasResponse.entries.entity"""
+
+    entity_type: str  # user, client-id or ip; v0+
+    entity_name: Optional[str]  # name (null: the default); v0+, null v0+
+
+
+class AlterClientQuotasEntryData(TypedDict, total=False):
+    """An item of AlterClientQuotasResponse.entries"""
+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    entity: list[AlterClientQuotasEntityData]  # the entity's parts; v0+
+
+
+class AlterClientQuotasResponse(TypedDict, total=False):
+    """AlterClientQuotas (API key 49) response, v0-1"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    entries: list[AlterClientQuotasEntryData]  # per entity; v0+
+
+
 class ReplicaState(TypedDict, total=False):
     """An item of DescribeQuorumResponse.topics.partitions.current_voters"""
 

@@ -13,6 +13,7 @@ from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
 from fastlog.handlers.registry import load_all
 from fastlog.log_throttle import LogThrottle
+from fastlog.quotas import ClientQuotas
 from fastlog.server.connection import Connection
 from fastlog.server.limits import RequestMemoryPool
 from fastlog.services import BrokerServices
@@ -61,6 +62,9 @@ class Broker:
         loop.set_exception_handler(self._loop_exception)
         self.logs.open()
         producer_ids = ProducerIdManager(self.logs.data_dir)
+        quotas = ClientQuotas(self.logs.data_dir, self.config.get_int("quota.window.num"),
+                              self.config.get_int("quota.window.size.seconds"))
+        quotas.load()
         await self.groups.start()
         host, port = self.config.listener()
         self._server = await loop.create_server(
@@ -68,8 +72,9 @@ class Broker:
         bound = self._server.sockets[0].getsockname()
         self.host, self.port = self.config.advertised(bound[0], bound[1])
         # Set before this coroutine yields again, so before the first connection is accepted.
-        self._services = BrokerServices(self.config, self.logs, self.groups, producer_ids,
-                                        self.node_id, self.host, self.port)
+        self._services = BrokerServices(config=self.config, logs=self.logs, groups=self.groups,
+                                        producer_ids=producer_ids, node_id=self.node_id, host=self.host,
+                                        port=self.port, quotas=quotas)
         self._tasks.append(loop.create_task(self.logs.run_maintenance()))
         self._tasks.append(loop.create_task(self._police_connections()))
 

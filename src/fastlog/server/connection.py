@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 from typing import Any, Mapping, Optional
 
 from fastlog import _native
@@ -41,6 +42,8 @@ from fastlog.handlers.registry import REGISTRY, RequestContext
 from fastlog.protocol import codec
 from fastlog.protocol.codec import CodecError
 from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.schema import plan
+from fastlog.quotas import ANONYMOUS, CONSUMER_BYTE_RATE, PRODUCER_BYTE_RATE, REQUEST_PERCENTAGE
 from fastlog.server.error_response import error_response
 
 log = logging.getLogger("fastlog.connection")
@@ -60,6 +63,7 @@ MAX_QUEUED_BYTES = 64 << 20
 MAX_BUFFERED_RESPONSE = 8 << 20
 API_VERSIONS_KEY = 18
 PRODUCE_KEY = 0
+FETCH_KEY = 1
 
 
 class ConnectionClosed(Exception):
@@ -325,6 +329,7 @@ class Connection(asyncio.BufferedProtocol):
             return
         spec = REGISTRY.get(api_key)
         response: Optional[Mapping[str, Any]]
+        handler_seconds = 0.0
         if spec is None or not spec.min_version <= version <= spec.max_version:
             if api_key != API_VERSIONS_KEY:
                 self.abort(f"unsupported request: api_key={api_key} version={version}")
@@ -339,6 +344,7 @@ class Connection(asyncio.BufferedProtocol):
                 self.abort(f"malformed {spec.name} v{version} request: {e}")
                 return
             ctx = RequestContext(self.broker.services, api_key, version, correlation_id, client_id, self.client_host)
+            started = time.perf_counter()
             try:
                 response = await spec.handler(ctx, request)
             except asyncio.CancelledError:
@@ -347,13 +353,52 @@ class Connection(asyncio.BufferedProtocol):
                 response = self._unexpected_error(spec.name, api_key, version, request, e)
             if ctx.close_reason is not None:
                 self.abort(ctx.close_reason)
-        if response is None or self.closed:
+            handler_seconds = time.perf_counter() - started
+        if self.closed:
             return
-        pieces = codec.encode_response(api_key, version, correlation_id, response)
-        if len(pieces) == 1:
-            self._transport.write(pieces[0])
-        else:
-            await self._write_pieces(pieces)
+        pieces = None if response is None else codec.encode_response(api_key, version, correlation_id, response)
+        throttle_ms = 0
+        if spec is not None and api_key != API_VERSIONS_KEY:
+            throttle_ms, response = self._quota_throttle(api_key, version, client_id, len(frame), handler_seconds,
+                                                         response, pieces)
+            if throttle_ms and response is not None:
+                pieces = codec.encode_response(api_key, version, correlation_id, response)
+        if pieces is not None:
+            if len(pieces) == 1:
+                self._transport.write(pieces[0])
+            else:
+                await self._write_pieces(pieces)
+        if throttle_ms:
+            # KIP-219: the response goes out at once, saying how long the client should wait,
+            # and the connection handles nothing more until then (a client that ignores it waits).
+            await asyncio.sleep(throttle_ms / 1000)
+
+    def _quota_throttle(self, api_key: int, version: int, client_id: Optional[str], request_bytes: int,
+                        handler_seconds: float, response: Optional[Mapping[str, Any]], pieces: Optional[list]
+                        ) -> tuple[int, Optional[Mapping[str, Any]]]:
+        """Count this request against the client's quotas (fastlog.quotas); the throttle time and
+        the response to send: with throttle_time_ms set, and for a throttled Fetch an empty one
+        (Kafka sends no records to a fetcher over its quota, and does not count them)."""
+        quotas = self.broker.services.quotas
+        if not quotas.quotas:
+            return 0, response
+        user = ANONYMOUS  # the authenticated principal, once listeners authenticate
+        client = client_id or ""
+        throttle = quotas.record(REQUEST_PERCENTAGE, handler_seconds * 100, user, client)
+        if api_key == PRODUCE_KEY:
+            throttle = max(throttle, quotas.record(PRODUCER_BYTE_RATE, request_bytes, user, client))
+        elif api_key == FETCH_KEY and pieces is not None:
+            size = sum(p.length if isinstance(p, _native.FileSlice) else len(p) for p in pieces)
+            fetch_throttle = quotas.record(CONSUMER_BYTE_RATE, size, user, client)
+            if fetch_throttle or throttle:
+                quotas.unrecord(CONSUMER_BYTE_RATE, size, user, client)
+                throttle = max(throttle, fetch_throttle)
+                return throttle, {"throttle_time_ms": throttle, "error_code": 0, "session_id": 0, "responses": []}
+        if not throttle or response is None:
+            return throttle, response
+        if "throttle_time_ms" not in {f.name for f in plan("response", api_key, version).body.fields}:
+            return throttle, response
+        return throttle, {**response, "throttle_time_ms": max(throttle, response.get("throttle_time_ms") or 0)}
 
     def _unexpected_error(self, api_name: str, api_key: int, version: int, request: dict,
                           exc: Exception) -> Optional[Mapping[str, Any]]:
