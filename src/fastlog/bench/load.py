@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import random
+import re
 import resource
 import struct
 import time
@@ -108,6 +109,88 @@ def produce_throughput(bootstrap: str, topic: str, total_bytes: int, settings: d
     return {"records": count, "bytes": count * record_size, "seconds": seconds,
             "mb_s": count * record_size / seconds / 1e6, "failed": failed[0] + unflushed,
             "client_cpu_s": _cpu() - cpu0, "errors": errors[:5]}
+
+
+# Many small producers: each record is sent on its own (linger 0), so requests are a few KiB at
+# most and the broker's cost per request, not per byte, sets the pace.
+SMALL_PRODUCER_SETTINGS: dict[str, Any] = {
+    "acks": "1",
+    "linger.ms": 0,
+    "batch.num.messages": 4,
+    "compression.type": "none",
+    "statistics.interval.ms": 1000,
+}
+PRODUCE_REQUESTS = re.compile(r'"Produce":\s*(\d+)')
+
+
+def _final_stats(producers: list) -> None:
+    """Let every producer emit one more statistics callback (statistics.interval.ms)."""
+    time.sleep(SMALL_PRODUCER_SETTINGS["statistics.interval.ms"] / 1000 + 0.1)
+    for p in producers:
+        p.poll(0)
+
+
+def produce_small(bootstrap: str, topic: str, clients: int, seconds: float, keys: int = 0,
+                  record_size: int = RECORD_SIZE) -> dict:
+    """`clients` producers in this process take turns sending one record each for `seconds`,
+    each keeping at most 8 records unacknowledged; records/s, produce requests/s (librdkafka's
+    own count of requests sent) and the p99 of produce-to-ack latency. With `keys`, records are
+    spread over partitions by key (0..keys-1), else librdkafka's sticky partitioner picks."""
+    from confluent_kafka import Producer
+
+    errors: list[str] = []
+    sent_requests: dict[int, int] = {}
+    latencies: list[float] = []
+    outstanding = [0] * clients
+
+    def stats_of(i: int):
+        def on_stats(text: str) -> None:
+            # The statistics are large (every partition of a 1,000-partition topic); parsing
+            # them as JSON 50 times a second took the whole client. Only "Produce" request
+            # counters (one per broker, in its "req" object) are needed.
+            sent_requests[i] = sum(int(n) for n in PRODUCE_REQUESTS.findall(text))
+        return on_stats
+
+    def delivered(i: int):
+        def on_delivery(err, msg):
+            outstanding[i] -= 1
+            if err is not None:
+                if len(errors) < 5:
+                    errors.append(str(err))
+            else:
+                latencies.append(msg.latency() * 1000)
+        return on_delivery
+
+    producers = [Producer({"bootstrap.servers": bootstrap, **SMALL_PRODUCER_SETTINGS, "stats_cb": stats_of(i),
+                           "error_cb": lambda err: errors.append(str(err))}) for i in range(clients)]
+    for p in producers:     # warm-up (not timed): metadata and connection
+        p.produce(topic, b"warm-up")
+        if p.flush(30) != 0:
+            return {"error": f"warm-up record not delivered: {errors[:3]}"}
+    _final_stats(producers)  # the count of the warm-up's requests, to subtract
+    before = sum(sent_requests.values())
+    latencies.clear()
+    values = payloads(record_size)
+    callbacks = [delivered(i) for i in range(clients)]
+    count = 0
+    cpu0 = _cpu()
+    start = time.perf_counter()
+    end = start + seconds
+    while time.perf_counter() < end:
+        for i, p in enumerate(producers):
+            if outstanding[i] < 8:
+                key = b"%d" % (count % keys) if keys else None
+                p.produce(topic, values[count & 255], key=key, on_delivery=callbacks[i])
+                outstanding[i] += 1
+                count += 1
+            p.poll(0)
+    unflushed = sum(p.flush(60) for p in producers)
+    elapsed = time.perf_counter() - start
+    _final_stats(producers)
+    requests = sum(sent_requests.values()) - before
+    return {"records": count, "bytes": count * record_size, "seconds": elapsed, "requests": requests,
+            "records_s": count / elapsed, "requests_s": requests / elapsed, "failed": unflushed + len(errors),
+            "latency_ms": percentiles(latencies), "client_cpu_s": _cpu() - cpu0, "errors": errors[:5]}
 
 
 def consume_all(bootstrap: str, topic: str, settings: dict[str, Any], timeout: float = 600.0) -> dict:

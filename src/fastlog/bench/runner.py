@@ -23,7 +23,7 @@ from fastlog import kafka_dist as kd
 from fastlog.bench import baseline, javaperf, load, procstats, report
 
 PARTITIONS = 6
-ALL_WORKLOADS = ("startup", "baseline", "produce", "consume", "latency", "java")
+ALL_WORKLOADS = ("startup", "baseline", "produce", "consume", "latency", "small", "java")
 
 
 @dataclass
@@ -37,15 +37,19 @@ class Profile:
     java_records: int
     baseline_mb: int
     step_timeout: float      # seconds before one client run is given up (reported as an error)
+    small_seconds: float = 5.0  # length of each many-small-requests run
+    # many-small-requests runs: (partitions, producer processes, producers per process, keys)
+    small_cases: list = field(default_factory=lambda: [(PARTITIONS, 4, 8, 0), (1000, 4, 25, 1000)])
 
 
 PROFILES = {
     # seconds, for tests: every code path, tiny sizes, one repetition
-    "smoke": Profile("smoke", 1, 4, 8, [2.0], 1.0, 2000, 16, 30),
+    "smoke": Profile("smoke", 1, 4, 8, [2.0], 1.0, 2000, 16, 30, small_seconds=1.0,
+                     small_cases=[(PARTITIONS, 2, 4, 0), (100, 2, 5, 100)]),
     # under five minutes on a 2-core machine
-    "quick": Profile("quick", 3, 200, 400, [20.0, 100.0], 3.0, 100_000, 200, 300),
+    "quick": Profile("quick", 3, 200, 400, [20.0, 100.0], 3.0, 100_000, 200, 300, small_seconds=5.0),
     # the published run
-    "full": Profile("full", 3, 1000, 3000, [20.0, 100.0], 15.0, 1_000_000, 1000, 1200),
+    "full": Profile("full", 3, 1000, 3000, [20.0, 100.0], 15.0, 1_000_000, 1000, 1200, small_seconds=15.0),
 }
 
 PRODUCE_CASES = [("acks=1", "none"), ("acks=1", "lz4"), ("acks=all", "none"), ("acks=all", "lz4")]
@@ -326,6 +330,45 @@ class Bench:
                                  f"end-to-end p99 {e2e.get('p99', 0):.2f} ms, sent {prod['mb_s']:.1f} MB/s")
                     self.delete_topic(target, topic)
 
+    def run_small(self) -> None:
+        """Many producers, each record its own request (linger 0, acks=1): requests/s, the p99 of
+        produce-to-ack, and the broker's CPU per request (issue 12's small-requests ceiling)."""
+        seconds = self.profile.small_seconds
+        for partitions, procs, clients, keys in self.profile.small_cases:
+            case = f"{procs * clients} clients" + (f" {partitions} partitions" if keys else "")
+            self.say(f"small    {case}: {procs} processes x {clients} producers, 1 KiB records, {partitions} "
+                     f"partitions, {seconds:.0f} s, settings {settings_text(load.SMALL_PRODUCER_SETTINGS)}, "
+                     "at most 8 records in flight per producer")
+            for rep in range(self.reps):
+                for target in self.order(rep):
+                    topic = self.create_topic(target, "small", partitions)
+                    jobs = [(load.produce_small, {"bootstrap": target.bootstrap, "topic": topic, "clients": clients,
+                                                  "seconds": seconds, "keys": keys}) for _ in range(procs)]
+                    before = target.cpu_snapshot()
+                    # producers that each load the metadata of 1,000 partitions take a while to start
+                    outs = load.run_workers(jobs, self.profile.step_timeout + 60)
+                    cpu = target.cpu_snapshot() - before
+                    if any([self.failed(f"small {case}", target.name, o) for o in outs]):
+                        self.delete_topic(target, topic)
+                        continue
+                    requests = sum(o["requests"] for o in outs)
+                    elapsed = max(o["seconds"] for o in outs)
+                    records = sum(o["records"] for o in outs)
+                    p99 = max(o["latency_ms"].get("p99", 0) for o in outs)
+                    target.account("small", cpu, records * load.RECORD_SIZE)
+                    self.raw.append({"workload": "small", "case": case, "broker": target.name, "requests": requests,
+                                     "records": records, "seconds": elapsed, "broker_cpu_s": cpu,
+                                     "latency_ms": [o["latency_ms"] for o in outs]})
+                    self.record("small", case, "requests/s", target.name, requests / elapsed)
+                    self.record("small", case, "records/s", target.name, records / elapsed)
+                    self.record("small", case, "p99 ms", target.name, p99)
+                    if requests:
+                        self.record("small", case, "broker CPU us/request", target.name, cpu / requests * 1e6)
+                    self.say(f"small    {case:28} {target.name:8} rep {rep + 1}/{self.reps}: "
+                             f"{requests / elapsed:8.0f} requests/s, {records / elapsed:8.0f} records/s, "
+                             f"p99 {p99:.1f} ms, broker CPU {cpu / max(requests, 1) * 1e6:.0f} us/request")
+                    self.delete_topic(target, topic)
+
     def run_java(self) -> None:
         records = self.profile.java_records
         self.say(f"java     ProducerPerformance {records} x 1 KiB records, {PARTITIONS} partitions, producer props "
@@ -375,7 +418,7 @@ class Bench:
         try:
             self.start_targets()
             steps = {"baseline": self.run_baseline, "produce": self.run_produce, "consume": self.run_consume,
-                     "latency": self.run_latency, "java": self.run_java}
+                     "latency": self.run_latency, "small": self.run_small, "java": self.run_java}
             for name in self.workloads:
                 if name in steps:
                     try:

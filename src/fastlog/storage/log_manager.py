@@ -137,12 +137,21 @@ class LogManager:
 
     def close(self) -> None:
         self._append_threads.shutdown(wait=True)
-        for topic in self.topics.values():
-            for plog in topic.partitions:
-                try:
-                    plog.close()
-                except Exception:  # keep closing the others; the next start recovers this one
-                    log.exception("closing %s failed", topic.name)
+
+        def close_one(topic: Topic, plog: _native.PartitionLog) -> None:
+            try:
+                plog.close()
+            except Exception:  # keep closing the others; the next start recovers this one
+                log.exception("closing %s failed", topic.name)
+
+        # Closing is a handful of fsyncs per partition (segment, indexes, checkpoints, the clean
+        # shutdown marker): one by one, 1,000 partitions took 27 s on a busy disk. The engine
+        # releases the GIL while it syncs, so threads overlap them (as Kafka's recovery threads do).
+        threads = self.config.get_int("num.recovery.threads.per.data.dir")
+        with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="fastlog-close") as pool:
+            for topic in self.topics.values():
+                for plog in topic.partitions:
+                    pool.submit(close_one, topic, plog)
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
