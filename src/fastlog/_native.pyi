@@ -128,6 +128,26 @@ class AppendResult:
         """True: an idempotent retry already in the log; the offsets are the original ones."""
 
 @final
+class ProducerState:
+    """One producer of a partition, as DescribeProducers shows it."""
+
+    @property
+    def producer_id(self) -> int: ...
+    @property
+    def producer_epoch(self) -> int: ...
+    @property
+    def last_sequence(self) -> int:
+        """-1 when no batch of the current epoch is remembered (e.g. only a marker since)."""
+    @property
+    def last_timestamp(self) -> int: ...
+    @property
+    def coordinator_epoch(self) -> int:
+        """Epoch of the coordinator that wrote the producer's last marker, -1 if none."""
+    @property
+    def current_txn_start_offset(self) -> int:
+        """First offset of the producer's ongoing transaction here, -1 if none."""
+
+@final
 class PartitionLog:
     """One partition directory: segments `<base>.log/.index/.timeindex`, recovered on open."""
 
@@ -154,6 +174,23 @@ class PartitionLog:
         """Region from the batch holding `offset`, up to max_bytes within one segment but at least
         that whole batch, never past damage; empty at the log end; StorageError(1) outside
         [log start, log end]; StorageError(2) when `offset` lies in a damaged part of a segment."""
+    def read_committed(self, offset: int, max_bytes: int) -> tuple[FileSlice, int, list[tuple[int, int]]]:
+        """`read` for isolation_level=1: (whole batches below the last stable offset only, empty
+        at or past it; the last stable offset; (producer id, first offset) of the aborted
+        transactions overlapping the returned range, from the `.txnindex` files)."""
+    def write_txn_marker(self, producer_id: int, producer_epoch: int, commit: bool, coordinator_epoch: int,
+                         now_ms: int) -> int:
+        """Append the control batch that commits or aborts the producer's transaction here;
+        returns its offset. StorageError(47) for an older producer epoch, (52) for an older
+        coordinator epoch than the producer's last marker."""
+    def last_stable_offset(self) -> int:
+        """First offset of the oldest ongoing transaction (at least the log start), else the
+        log end offset."""
+    def aborted_transactions(self, fetch_offset: int, upper_offset: int) -> list[tuple[int, int]]:
+        """(producer id, first offset) of the aborted transactions overlapping
+        [fetch_offset, upper_offset), from the `.txnindex` files."""
+    def producer_states(self) -> list[ProducerState]:
+        """Every producer of the partition, by producer id."""
     def records(self, offset: int) -> RecordIterator:
         """The records from `offset` to the current log end; StorageError(1) outside
         [log start, log end]."""

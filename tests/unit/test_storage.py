@@ -151,7 +151,6 @@ def corrupt_crc(b: bytes) -> bytes:
         (lambda: corrupt_crc(batch([b"a"])), 2),
         (lambda: batch([b"a"], magic=1), 87),
         (lambda: batch([b"a"], magic=7), 2),
-        (lambda: batch([b"a"], attributes_extra=0x20), 87),  # control batch from a client
         (lambda: batch([b"a"], attributes_extra=5), 76),  # codec 5
         (lambda: batch([b"a", b"b"], last_offset_delta=0), 87),
         (lambda: batch([b"a", b"b"], records_count=3, last_offset_delta=2), 87),
@@ -178,6 +177,15 @@ def test_validation_errors(tmp_path, make, code):
         log.append(make(), NOW)
     assert err_code(e) == code, e.value.message
     assert e.value.args == (code, e.value.message)
+    assert log.log_end_offset == 0 and log.size_bytes == 0
+
+
+def test_control_batch_from_a_client_is_refused(tmp_path):
+    """Kafka answers INVALID_RECORD to a client's control batch; only the broker writes markers."""
+    log = open_log(str(tmp_path / "p"))
+    with pytest.raises(StorageError) as e:
+        log.append(batch([b"a"], attributes_extra=0x20), NOW, produce_version=9)
+    assert err_code(e) == 87 and "control" in e.value.message
     assert log.log_end_offset == 0 and log.size_bytes == 0
 
 

@@ -175,8 +175,8 @@ pub enum AppendOrigin {
     /// A client's Produce request of this version: its record set must first pass the request
     /// rule (`check_produce_record_set`).
     Client { produce_version: i16 },
-    /// The broker itself (group coordinator, later the transaction coordinator and the cleaner):
-    /// any number of batches in one append.
+    /// The broker itself (group coordinator, transaction markers, later the cleaner): any number
+    /// of batches in one append, control batches allowed.
     Coordinator,
 }
 
@@ -200,6 +200,7 @@ pub fn validate_record_set(
     now_ms: i64,
     origin: AppendOrigin,
 ) -> Result<Vec<ValidatedBatch>> {
+    let client = matches!(origin, AppendOrigin::Client { .. });
     if let AppendOrigin::Client { produce_version } = origin {
         check_produce_record_set(buf, produce_version)?;
     }
@@ -209,7 +210,7 @@ pub fn validate_record_set(
     let mut out = Vec::new();
     let mut pos = 0usize;
     while pos < buf.len() {
-        let b = validate_batch(&buf[pos..], pos, cfg, now_ms)?;
+        let b = validate_batch(&buf[pos..], pos, cfg, now_ms, client)?;
         pos += b.size;
         out.push(b);
     }
@@ -263,7 +264,7 @@ pub fn check_batch_frame(b: &[u8], max_size: Option<i64>) -> Result<(BatchHeader
     Ok((header, size))
 }
 
-fn validate_batch(b: &[u8], pos: usize, cfg: &ValidationConfig, now_ms: i64) -> Result<ValidatedBatch> {
+fn validate_batch(b: &[u8], pos: usize, cfg: &ValidationConfig, now_ms: i64, client: bool) -> Result<ValidatedBatch> {
     let (h, size) = check_batch_frame(b, Some(cfg.max_message_bytes))?;
     if h.base_offset != 0 {
         return Err(StorageError::invalid_record(format!(
@@ -271,7 +272,7 @@ fn validate_batch(b: &[u8], pos: usize, cfg: &ValidationConfig, now_ms: i64) -> 
             h.base_offset
         )));
     }
-    if h.is_control() {
+    if h.is_control() && client {
         return Err(StorageError::invalid_record("Clients are not allowed to write control records"));
     }
     let codec = h.codec();
@@ -281,7 +282,8 @@ fn validate_batch(b: &[u8], pos: usize, cfg: &ValidationConfig, now_ms: i64) -> 
             format!("Unknown compression type id {codec}"),
         ));
     }
-    if h.has_producer_id() && h.base_sequence < 0 {
+    // Markers (control batches) carry the producer id with sequence -1.
+    if h.has_producer_id() && h.base_sequence < 0 && !h.is_control() {
         return Err(StorageError::invalid_record(format!(
             "Invalid sequence number {} in record batch with producerId {}",
             h.base_sequence, h.producer_id

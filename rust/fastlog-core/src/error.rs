@@ -9,6 +9,8 @@ pub mod code {
     pub const INVALID_TIMESTAMP: i16 = 32;
     pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
     pub const INVALID_PRODUCER_EPOCH: i16 = 47;
+    pub const INVALID_TXN_STATE: i16 = 48;
+    pub const TRANSACTION_COORDINATOR_FENCED: i16 = 52;
     pub const KAFKA_STORAGE_ERROR: i16 = 56;
     pub const UNSUPPORTED_COMPRESSION_TYPE: i16 = 76;
     pub const INVALID_RECORD: i16 = 87;

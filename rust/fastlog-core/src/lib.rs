@@ -3,8 +3,9 @@
 //! producer state, sendfile. Plain Rust; the Python binding lives in the fastlog-py crate.
 //!
 //! Modules of the log, one per on-disk structure (each documents its format):
-//! `segment` (`.log`), `offset_index` (`.index`), `time_index` (`.timeindex`), `producer`
-//! (`producer-state.snapshot`), `recovery` (what open trusts and rebuilds), `partition_log`.
+//! `segment` (`.log`), `offset_index` (`.index`), `time_index` (`.timeindex`), `txn_index`
+//! (`.txnindex`), `producer` (`producer-state.snapshot`), `recovery` (what open trusts and
+//! rebuilds), `partition_log`, `txn` (markers, last stable offset, read_committed reads).
 pub mod batch;
 pub mod crc;
 pub mod error;
@@ -18,6 +19,8 @@ pub mod recovery;
 pub mod segment;
 pub mod sendfile;
 pub mod time_index;
+pub mod txn;
+pub mod txn_index;
 
 pub use error::{code, Result, StorageError};
 pub use partition_log::{AppendResult, Level, LogConfig, PartitionLog, RecoveryEvent};

@@ -22,7 +22,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use crate::batch::{self, AppendOrigin, BatchHeader, ValidationConfig, HEADER_SIZE};
 use crate::error::{code, Result, StorageError};
 use crate::producer::ProducerState;
-use crate::record::LogRecords;
+use crate::record::{self, LogRecords};
 use crate::segment::{io_err, FileSlice, Scanner, Segment, Step};
 
 pub const CLEAN_SHUTDOWN_FILE: &str = ".clean-shutdown";
@@ -216,7 +216,7 @@ impl PartitionLog {
 
         // A retry of a batch already in the log is answered with its original offsets.
         for b in &batches {
-            if b.header.has_producer_id() {
+            if b.header.has_producer_id() && !b.header.is_control() {
                 if let Some(dup) = self.producers.find_duplicate(&b.header) {
                     return Ok(AppendResult {
                         base_offset: dup.first_offset,
@@ -233,8 +233,15 @@ impl PartitionLog {
         let first_offset = self.log_end_offset();
         let mut next = first_offset;
         let mut pa = self.producers.begin();
+        let mut completed = Vec::new();
         for b in &batches {
-            if b.header.has_producer_id() {
+            if b.header.is_control() {
+                // Only the broker writes control batches (validation refuses clients'); a marker
+                // ends its producer's transaction (txn.rs).
+                if let Some(marker) = record::parse_txn_marker(&records[b.pos..b.pos + b.size]) {
+                    completed.extend(pa.append_marker(&b.header, marker, next, b.max_timestamp)?);
+                }
+            } else if b.header.has_producer_id() {
                 pa.append(&b.header, next, b.max_timestamp)?;
             }
             next += b.record_count();
@@ -283,9 +290,11 @@ impl PartitionLog {
         }
         seg.size = pos;
         seg.next_offset = last_offset + 1;
+        self.producers.commit(updates);
+        self.index_aborted(&completed);
+        let seg = self.segments.last_mut().unwrap();
         seg.write_indexes()?;
 
-        self.producers.commit(updates);
         let count = last_offset - first_offset + 1;
         self.unflushed += count as u64;
         if self.unflushed >= self.cfg.flush_interval_messages {

@@ -145,6 +145,61 @@ pub fn build_batch(records: &[Record], opts: &BatchOptions) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Transaction markers (control batches)
+
+/// Control record type of a transaction marker (Kafka's ControlRecordType): the record key is
+/// i16 version 0 + i16 type.
+pub const CONTROL_TYPE_ABORT: i16 = 0;
+pub const CONTROL_TYPE_COMMIT: i16 = 1;
+
+/// What a transaction marker says: commit or abort, written by which coordinator epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxnMarker {
+    pub commit: bool,
+    pub coordinator_epoch: i32,
+}
+
+/// The control batch that ends a transaction (Kafka's EndTransactionMarker): attributes
+/// transactional|control, base sequence -1, one record with key = i16 version 0 + i16 type and
+/// value = i16 version 0 + i32 coordinator epoch.
+pub fn build_txn_marker(producer_id: i64, producer_epoch: i16, marker: TxnMarker, timestamp: i64) -> Vec<u8> {
+    let kind = if marker.commit { CONTROL_TYPE_COMMIT } else { CONTROL_TYPE_ABORT };
+    let mut key = 0i16.to_be_bytes().to_vec();
+    key.extend_from_slice(&kind.to_be_bytes());
+    let mut value = 0i16.to_be_bytes().to_vec();
+    value.extend_from_slice(&marker.coordinator_epoch.to_be_bytes());
+    let record = Record { key: Some(key), value: Some(value), headers: Vec::new(), timestamp };
+    let opts = BatchOptions { producer_id, producer_epoch, base_sequence: -1, transactional: true, control: true, codec: 0 };
+    build_batch(&[record], &opts).expect("a one-record uncompressed batch always builds")
+}
+
+/// The marker held by the control batch `b` (a whole batch); None when `b` is not a control
+/// batch or holds another control record type (Kafka also has LEADER_CHANGE and snapshot records).
+pub fn parse_txn_marker(b: &[u8]) -> Option<TxnMarker> {
+    let batch = decode_batch(b).ok()?;
+    if !batch.header.is_control() {
+        return None;
+    }
+    let record = batch.records.first()?;
+    let key = record.key.as_deref()?;
+    if key.len() < 4 {
+        return None;
+    }
+    let commit = match i16::from_be_bytes([key[2], key[3]]) {
+        CONTROL_TYPE_ABORT => false,
+        CONTROL_TYPE_COMMIT => true,
+        _ => return None,
+    };
+    // A value too short to hold the epoch is read as epoch -1 (Kafka would refuse the batch; we
+    // never write one and must still be able to open a log holding one).
+    let coordinator_epoch = match record.value.as_deref() {
+        Some(v) if v.len() >= 6 => i32::from_be_bytes([v[2], v[3], v[4], v[5]]),
+        _ => -1,
+    };
+    Some(TxnMarker { commit, coordinator_epoch })
+}
+
 fn compress(raw: &[u8], codec: u8) -> Result<Vec<u8>> {
     let failed = |e: std::io::Error| StorageError::new(code::KAFKA_STORAGE_ERROR, format!("compression failed: {e}"));
     match codec {

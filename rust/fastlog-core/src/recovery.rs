@@ -17,6 +17,10 @@
 //! 6. Producer state comes from `producer-state.snapshot` (producer.rs) plus a replay of the
 //!    batch headers at or after its end offset, or from a scan of every batch header when the
 //!    snapshot is missing, damaged or beyond the log end.
+//! 7. A segment's `.txnindex` (txn_index.rs) is trusted like its other indexes when it parses;
+//!    when it is missing or malformed, or the segment was checked after a crash, it is rebuilt
+//!    from the markers met by the producer-state replay of step 6, which then starts no later
+//!    than the first such segment (from the log start when the snapshot is newer than that).
 //!
 //! Everything done or found is a `RecoveryEvent` (level + message naming segment file, offset
 //! and byte position) that the broker logs.
@@ -33,6 +37,8 @@ use crate::partition_log::{
 use crate::producer::ProducerState;
 use crate::segment::{io_err, segment_name, Damage, Scanner, Segment, Step};
 use crate::time_index::TimeIndex;
+use crate::txn_index::AbortedTxn;
+use crate::record;
 
 impl PartitionLog {
     /// Open (creating if needed) and recover a partition directory.
@@ -63,11 +69,15 @@ impl PartitionLog {
         let check_from = if clean { i64::MAX } else { recovery_point.unwrap_or(i64::MIN) };
         let n = bases.len();
         let mut checked = 0;
+        // Per segment: its `.txnindex` must be rebuilt (step 7).
+        let mut rebuild_txn = Vec::with_capacity(n + 1);
         for (i, &base) in bases.iter().enumerate() {
             let active = i + 1 == n;
             let full = !clean && (active || bases[i + 1] > check_from);
             checked += full as usize;
-            let seg = log.open_segment(base, active, full)?;
+            let mut seg = log.open_segment(base, active, full)?;
+            let txn_path = Segment::path(&dir, base, "txnindex");
+            rebuild_txn.push(full || !seg.txn_index.load(&txn_path, base, seg.next_offset));
             log.segments.push(seg);
         }
         if checked > 0 {
@@ -82,6 +92,7 @@ impl PartitionLog {
             // Appends never go after damage: a fresh active segment at the log end.
             let leo = log.log_end_offset();
             log.segments.push(Segment::create(&dir, leo)?);
+            rebuild_txn.push(false);
             log.dir_dirty = true;
             log.event(Level::Warn, format!("rolled a new active segment {} after the damage", segment_name(leo, "log")));
         }
@@ -96,14 +107,17 @@ impl PartitionLog {
         // Producer state: the snapshot (written at close and at each roll) covers every batch
         // below its end offset; batches from there on are replayed. Batches below the end never
         // change, so a snapshot beyond the (possibly truncated) log end is the only bad case.
+        // A `.txnindex` to rebuild needs the replay to cover its whole segment.
+        let first_rebuild = log.segments.iter().zip(&rebuild_txn).find(|(_, &r)| r).map_or(i64::MAX, |(s, _)| s.base);
         let snapshot = fs::read(dir.join(PRODUCER_SNAPSHOT_FILE)).ok().and_then(|d| ProducerState::decode_snapshot(&d));
         match snapshot {
-            Some((end, state)) if end <= leo => {
+            Some((end, state)) if end <= leo && end <= first_rebuild => {
                 log.producers = state;
-                log.replay_producers_from(end)?;
+                log.replay_producers_from(end, &rebuild_txn)?;
             }
-            _ => log.replay_producers_from(i64::MIN)?,
+            _ => log.replay_producers_from(i64::MIN, &rebuild_txn)?,
         }
+        log.write_rebuilt_txn_indexes(&rebuild_txn)?;
         Ok(log)
     }
 
@@ -275,24 +289,71 @@ impl PartitionLog {
     }
 
     /// Replay the producer id of every batch whose base offset is >= `from` (and that is not
-    /// entirely below the log start) into the producer state.
-    fn replay_producers_from(&mut self, from: i64) -> Result<()> {
+    /// entirely below the log start) into the producer state; the transactions aborted by
+    /// markers in segments flagged in `rebuild_txn` go into their (emptied) `.txnindex`.
+    fn replay_producers_from(&mut self, from: i64, rebuild_txn: &[bool]) -> Result<()> {
         if from == i64::MIN {
             self.producers = ProducerState::new();
         }
         let log_start = self.log_start;
-        for seg in &self.segments {
+        let mut aborted = Vec::new();
+        for (i, seg) in self.segments.iter().enumerate() {
             if seg.next_offset <= from || seg.size == 0 {
                 continue;
             }
             let start = if from > seg.base { seg.lookup(from) } else { 0 };
             let mut sc = Scanner::new(seg.log.clone(), start, seg.readable_end(), i64::MIN, 1 << 20);
-            while let Step::Batch { header, .. } = sc.next(false).map_err(io_err("read segment"))? {
+            while let Step::Batch { header, pos, size } = sc.next(false).map_err(io_err("read segment"))? {
                 let last = header.last_offset();
                 if header.base_offset >= from && last >= log_start {
-                    self.producers.replay(&header, last);
+                    // Only a marker's payload is read (a few dozen bytes).
+                    let marker = if header.is_control() && header.has_producer_id() {
+                        record::parse_txn_marker(&seg.read_at(pos, size)?)
+                    } else {
+                        None
+                    };
+                    let done = self.producers.replay(&header, last, marker);
+                    if let Some(c) = done.filter(|c| c.aborted && rebuild_txn.get(i) == Some(&true)) {
+                        let lso = self.producers.first_unstable_offset().unwrap_or(c.last_offset + 1);
+                        let entry = AbortedTxn {
+                            producer_id: c.producer_id,
+                            first_offset: c.first_offset,
+                            last_offset: c.last_offset,
+                            last_stable_offset: lso,
+                        };
+                        aborted.push((i, entry));
+                    }
                 }
             }
+        }
+        for (i, rebuild) in rebuild_txn.iter().enumerate() {
+            if *rebuild {
+                self.segments[i].txn_index.entries.clear();
+            }
+        }
+        for (i, entry) in aborted {
+            self.segments[i].txn_index.entries.push(entry);
+        }
+        Ok(())
+    }
+
+    /// Write the `.txnindex` files that the replay rebuilt (whole new files).
+    fn write_rebuilt_txn_indexes(&mut self, rebuild_txn: &[bool]) -> Result<()> {
+        let mut count = 0;
+        for (seg, _) in self.segments.iter().zip(rebuild_txn).filter(|(_, &r)| r) {
+            let path = Segment::path(&self.dir, seg.base, "txnindex");
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path)
+                .map_err(io_err("rewrite transaction index"))?;
+            f.write_all(&seg.txn_index.encode_all()).map_err(io_err("rewrite transaction index"))?;
+            count += 1;
+        }
+        if count > 0 {
+            self.dir_dirty = true;
+            self.event(Level::Info, format!("rebuilt the transaction index (.txnindex) of {count} segments from their markers"));
         }
         Ok(())
     }
@@ -326,7 +387,10 @@ fn list_segments(dir: &Path) -> Result<Vec<i64>> {
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let stem = name.strip_suffix(".index").or_else(|| name.strip_suffix(".timeindex"));
+            let stem = name
+                .strip_suffix(".index")
+                .or_else(|| name.strip_suffix(".timeindex"))
+                .or_else(|| name.strip_suffix(".txnindex"));
             if let Some(stem) = stem {
                 if stem.parse::<i64>().map_or(true, |b| bases.binary_search(&b).is_err()) {
                     let _ = fs::remove_file(e.path());

@@ -20,6 +20,7 @@ use crate::batch::{check_batch_frame, BatchHeader, HEADER_SIZE, LOG_OVERHEAD};
 use crate::error::{code, Result, StorageError};
 use crate::offset_index::OffsetIndex;
 use crate::time_index::TimeIndex;
+use crate::txn_index::TxnIndex;
 
 /// A region of a segment file. Holding the Arc keeps the file open after the segment is deleted.
 #[derive(Debug, Clone)]
@@ -142,6 +143,8 @@ pub(crate) struct Segment {
     pub next_offset: i64,
     pub index: OffsetIndex,
     pub time_index: TimeIndex,
+    /// Transactions aborted by markers in this segment (`.txnindex`, txn_index.rs).
+    pub txn_index: TxnIndex,
     pub bytes_since_index: u64,
     /// Largest timestamp in the segment (-1: none) and an offset inside the batch that holds it.
     pub max_ts: i64,
@@ -179,6 +182,7 @@ impl Segment {
             next_offset: base,
             index: OffsetIndex::default(),
             time_index: TimeIndex::default(),
+            txn_index: TxnIndex::default(),
             bytes_since_index: 0,
             max_ts: -1,
             max_ts_offset: -1,
@@ -202,6 +206,7 @@ impl Segment {
         let mut seg = Segment::with_file(base, open("log")?, 0);
         seg.index.file.set(open("index")?);
         seg.time_index.file.set(open("timeindex")?);
+        seg.txn_index.file.set(open("txnindex")?);
         Ok(seg)
     }
 
@@ -225,6 +230,7 @@ impl Segment {
         if !self.index.file.is_open() {
             self.index.file.set(open("index")?);
             self.time_index.file.set(open("timeindex")?);
+            self.txn_index.file.set(open("txnindex")?);
         }
         Ok(())
     }
@@ -308,7 +314,8 @@ impl Segment {
     /// Write the index entries added since the last call to the open index files.
     pub fn write_indexes(&mut self) -> Result<()> {
         self.index.file.write_pending().map_err(io_err("write offset index"))?;
-        self.time_index.file.write_pending().map_err(io_err("write time index"))
+        self.time_index.file.write_pending().map_err(io_err("write time index"))?;
+        self.txn_index.file.write_pending().map_err(io_err("write transaction index"))
     }
 
     /// Close for appends: final time index entry, index files synced and closed.
@@ -316,7 +323,8 @@ impl Segment {
         self.maybe_time_entry();
         self.write_indexes()?;
         self.index.file.seal().map_err(io_err("sync index"))?;
-        self.time_index.file.seal().map_err(io_err("sync index"))
+        self.time_index.file.seal().map_err(io_err("sync index"))?;
+        self.txn_index.file.seal().map_err(io_err("sync index"))
     }
 
     pub fn sync(&mut self) -> Result<()> {
@@ -324,13 +332,14 @@ impl Segment {
             self.log.sync_data().map_err(io_err("sync segment"))?;
             self.index.file.sync().map_err(io_err("sync index"))?;
             self.time_index.file.sync().map_err(io_err("sync index"))?;
+            self.txn_index.file.sync().map_err(io_err("sync index"))?;
             self.dirty = false;
         }
         Ok(())
     }
 
     pub fn remove_files(dir: &Path, base: i64) {
-        for ext in ["log", "index", "timeindex"] {
+        for ext in ["log", "index", "timeindex", "txnindex"] {
             let _ = fs::remove_file(Segment::path(dir, base, ext));
         }
     }

@@ -5,7 +5,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use fastlog_core::batch::{AppendOrigin, ValidationConfig};
-use fastlog_core::record::{BatchOptions, LogRecord, LogRecords, Record as CoreRecord};
+use fastlog_core::record::{BatchOptions, LogRecord, LogRecords, Record as CoreRecord, TxnMarker};
 use fastlog_core::{self as core, LogConfig};
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyException, PyValueError};
@@ -170,6 +170,27 @@ impl AppendResult {
     }
 }
 
+/// One producer of a partition, as DescribeProducers shows it.
+#[pyclass(module = "fastlog._native", frozen, get_all)]
+struct ProducerState {
+    producer_id: i64,
+    producer_epoch: i16,
+    last_sequence: i32,
+    last_timestamp: i64,
+    coordinator_epoch: i32,
+    current_txn_start_offset: i64,
+}
+
+#[pymethods]
+impl ProducerState {
+    fn __repr__(&self) -> String {
+        format!(
+            "ProducerState(producer_id={}, producer_epoch={}, last_sequence={}, last_timestamp={}, coordinator_epoch={}, current_txn_start_offset={})",
+            self.producer_id, self.producer_epoch, self.last_sequence, self.last_timestamp, self.coordinator_epoch, self.current_txn_start_offset
+        )
+    }
+}
+
 /// One partition's log directory.
 #[pyclass(module = "fastlog._native", frozen)]
 struct PartitionLog {
@@ -257,6 +278,51 @@ impl PartitionLog {
     fn read(&self, py: Python<'_>, offset: i64, max_bytes: i64) -> PyResult<FileSlice> {
         let inner = self.with(py, |log| log.read(offset, max_bytes))?;
         Ok(FileSlice { inner })
+    }
+
+    /// `read` for isolation_level=1: (records below the last stable offset, the last stable
+    /// offset, (producer id, first offset) of the aborted transactions in the range).
+    #[allow(clippy::type_complexity)]
+    fn read_committed(&self, py: Python<'_>, offset: i64, max_bytes: i64) -> PyResult<(FileSlice, i64, Vec<(i64, i64)>)> {
+        let r = self.with(py, |log| log.read_committed(offset, max_bytes))?;
+        Ok((FileSlice { inner: r.slice }, r.last_stable_offset, r.aborted))
+    }
+
+    /// Append the control batch that commits or aborts `producer_id`'s transaction; its offset.
+    fn write_txn_marker(
+        &self,
+        py: Python<'_>,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+        coordinator_epoch: i32,
+        now_ms: i64,
+    ) -> PyResult<i64> {
+        let marker = TxnMarker { commit, coordinator_epoch };
+        self.with(py, |log| log.write_txn_marker(producer_id, producer_epoch, marker, now_ms))
+    }
+
+    fn last_stable_offset(&self, py: Python<'_>) -> PyResult<i64> {
+        self.with(py, |log| Ok(log.last_stable_offset()))
+    }
+
+    fn aborted_transactions(&self, py: Python<'_>, fetch_offset: i64, upper_offset: i64) -> PyResult<Vec<(i64, i64)>> {
+        self.with(py, |log| Ok(log.aborted_transactions(fetch_offset, upper_offset)))
+    }
+
+    fn producer_states(&self, py: Python<'_>) -> PyResult<Vec<ProducerState>> {
+        let states = self.with(py, |log| Ok(log.producer_states()))?;
+        Ok(states
+            .into_iter()
+            .map(|p| ProducerState {
+                producer_id: p.producer_id,
+                producer_epoch: p.producer_epoch,
+                last_sequence: p.last_sequence,
+                last_timestamp: p.last_timestamp,
+                coordinator_epoch: p.coordinator_epoch,
+                current_txn_start_offset: p.current_txn_start_offset,
+            })
+            .collect())
     }
 
     fn records(&self, py: Python<'_>, offset: i64) -> PyResult<RecordIterator> {
@@ -482,5 +548,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FileSlice>()?;
     m.add_class::<AppendResult>()?;
     m.add_class::<PartitionLog>()?;
+    m.add_class::<ProducerState>()?;
     Ok(())
 }

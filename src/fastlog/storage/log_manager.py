@@ -346,6 +346,28 @@ class LogManager:
         self._appended(topic, index)
         return result
 
+    def write_txn_marker(self, topic: Topic, index: int, producer_id: int, producer_epoch: int, commit: bool,
+                         coordinator_epoch: int) -> int:
+        """Append the marker (control batch) that commits or aborts `producer_id`'s transaction
+        in one partition and wake waiting fetches (the last stable offset may have moved);
+        returns the marker's offset. The engine raises StorageError(47/52) for a fenced producer
+        or coordinator epoch."""
+        plog = topic.partitions[index]
+        offset = plog.write_txn_marker(producer_id, producer_epoch, commit, coordinator_epoch, int(time.time() * 1000))
+        self._appended(topic, index)
+        return offset
+
+    async def write_txn_marker_async(self, topic: Topic, index: int, producer_id: int, producer_epoch: int,
+                                     commit: bool, coordinator_epoch: int) -> int:
+        """`write_txn_marker` on the append worker thread (a marker is small, but its fsync
+        policy and any roll are the partition's; keeps the event loop free either way)."""
+        loop = asyncio.get_running_loop()
+        write = functools.partial(topic.partitions[index].write_txn_marker, producer_id, producer_epoch, commit,
+                                  coordinator_epoch, int(time.time() * 1000))
+        offset = await loop.run_in_executor(self._append_threads, write)
+        self._appended(topic, index)
+        return offset
+
     def _appended(self, topic: Topic, index: int) -> None:
         if index < len(topic.waiters) and topic.waiters[index]:
             _wake(topic.waiters[index])
