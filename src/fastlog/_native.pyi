@@ -10,7 +10,7 @@ from typing_extensions import Buffer, Self
 
 __all__ = [
     "StorageError", "crc32c", "sendfile", "validate_records", "decompress", "build_batch", "FileSlice",
-    "AppendResult", "PartitionLog", "Record", "RecordIterator", "verify_partition",
+    "AppendResult", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition",
 ]
 
 @final
@@ -18,7 +18,7 @@ class StorageError(Exception):
     """A storage failure; `code` is the Kafka error code to put in the response
     (1 OFFSET_OUT_OF_RANGE, 2 CORRUPT_MESSAGE (also: a read reached damaged bytes in the log),
     10 MESSAGE_TOO_LARGE, 32 INVALID_TIMESTAMP, 45 OUT_OF_ORDER_SEQUENCE_NUMBER, 47 INVALID_PRODUCER_EPOCH,
-    56 KAFKA_STORAGE_ERROR,
+    48 INVALID_TXN_STATE, 52 TRANSACTION_COORDINATOR_FENCED, 56 KAFKA_STORAGE_ERROR,
     76 UNSUPPORTED_COMPRESSION_TYPE, 87 INVALID_RECORD). `str()` is "[code] message"."""
 
     def __new__(cls, code: int, message: str, /) -> Self: ...
