@@ -109,7 +109,9 @@ impl TxnIndex {
     /// entry whose last stable offset is >= upper was written when every transaction starting
     /// before upper had ended).
     pub fn collect(&self, fetch_offset: i64, upper: i64, out: &mut Vec<(i64, i64)>) -> bool {
-        for e in &self.entries {
+        // Markers are in offset order: skip those before the range without looking at them.
+        let start = self.entries.partition_point(|e| e.last_offset < fetch_offset);
+        for e in &self.entries[start..] {
             if e.last_offset >= fetch_offset && e.first_offset < upper {
                 out.push((e.producer_id, e.first_offset));
             }
