@@ -96,9 +96,17 @@ impl PartitionLog {
             slice.length = 0;
             return Ok(CommittedRead { slice, last_stable_offset: lso, aborted: Vec::new() });
         }
-        // The read stays inside one segment; `upper` bounds the offsets it may hold.
+        // The read stays inside one segment; `upper` bounds the offsets it may hold (Kafka's
+        // fetchUpperBoundOffset): the first indexed batch at or after the end of the read, else
+        // the segment's end. Only aborted transactions starting below it are listed.
         let at = self.segments.iter().position(|s| std::sync::Arc::ptr_eq(&s.log, &slice.file));
-        let mut upper = at.map_or(lso, |i| self.segments[i].next_offset.min(lso));
+        let mut upper = at.map_or(lso, |i| {
+            let seg = &self.segments[i];
+            let end = slice.position + slice.length;
+            let entries = seg.index.entries();
+            let next = entries.partition_point(|&(_, pos)| (pos as u64) < end);
+            entries.get(next).map_or(seg.next_offset, |&(rel, _)| seg.base + rel as i64).min(lso)
+        });
         if lso < self.log_end_offset() {
             if let Some(seg) = at.map(|i| &self.segments[i]).filter(|s| s.base <= lso && lso < s.next_offset) {
                 // The LSO is a transaction's first batch: cut the read where that batch starts.

@@ -207,3 +207,20 @@ fn deletion_drops_index_entries_with_their_segments_and_the_lso_respects_the_log
     assert!(txnindex_files(dir.path()).len() < before);
     assert_eq!(txnindex_files(dir.path()).len(), log.segment_count());
 }
+
+#[test]
+fn aborted_list_is_bounded_by_what_the_read_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = LogConfig { segment_bytes: 1 << 20, index_interval_bytes: 1, ..cfg() };
+    let mut log = PartitionLog::open(dir.path(), c).unwrap();
+    for pid in 1..=20 {
+        log.append(&batch(pid, 0, 1, true), NOW, CLIENT).unwrap();
+        marker(&mut log, pid, false);
+    }
+    assert_eq!(log.aborted_transactions(0, 100).len(), 20);
+    // One batch read (max_bytes 0: the first whole batch): only the transactions it may hold.
+    let r = log.read_committed(0, 0).unwrap();
+    assert_eq!(r.aborted, vec![(1, 0)]);
+    let r = log.read_committed(10, 0).unwrap();
+    assert_eq!(r.aborted, vec![(6, 10)]);
+}
