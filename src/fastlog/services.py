@@ -13,6 +13,7 @@ import dataclasses
 from fastlog.config import Config
 from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
+from fastlog.coordinator.transactions import TransactionCoordinator
 from fastlog.quotas import ClientQuotas
 from fastlog.storage.log_manager import LogManager
 
@@ -23,6 +24,7 @@ class BrokerServices:
     logs: LogManager
     groups: GroupCoordinator
     producer_ids: ProducerIdManager
+    transactions: TransactionCoordinator
     # This node's identity and the address clients are told to connect to (advertised).
     node_id: int
     host: str

@@ -18,6 +18,7 @@ from fastlog.coordinator.offsets_log import (
     StoredMember,
     decode_group_value,
     decode_key,
+    decode_marker_is_commit,
     decode_offset_value,
     group_key,
     group_value,
@@ -42,6 +43,11 @@ class GroupLog:
     def __init__(self, store: OffsetsLog, groups: dict[str, Group]) -> None:
         self.store = store
         self.groups = groups
+        # Transactional offsets awaiting their marker: producer id -> group -> partition -> offset.
+        self.pending: dict[int, dict[str, dict[tuple[str, int], CommittedOffset]]] = {}
+        # Next sequence number of a producer's transactional offset batch, per (partition, producer
+        # id): (epoch, sequence). The engine checks them like any idempotent producer's.
+        self._txn_sequences: dict[tuple[int, int], tuple[int, int]] = {}
         # Last group metadata value written per group: what a log rewrite must carry forward.
         self.persisted: dict[str, bytes] = {}
 
@@ -52,6 +58,31 @@ class GroupLog:
 
     def write_offsets(self, group_id: str, offsets: dict[tuple[str, int], CommittedOffset]) -> None:
         self.append(group_id, [(offset_key(group_id, t, p), offset_value(o)) for (t, p), o in offsets.items()])
+
+    def write_txn_offsets(self, group_id: str, offsets: dict[tuple[str, int], CommittedOffset],
+                          producer_id: int, producer_epoch: int) -> None:
+        """Offsets of a transaction: one transactional batch of the producer (Kafka's layout)."""
+        if not offsets:
+            return
+        partition = self.store.partition_for(group_id)
+        epoch, seq = self._txn_sequences.get((partition, producer_id), (producer_epoch, 0))
+        if epoch != producer_epoch:
+            seq = 0
+        records: list[Record] = [(offset_key(group_id, t, p), offset_value(o)) for (t, p), o in offsets.items()]
+        self.store.append_transactional(partition, records, producer_id, producer_epoch, seq)
+        self._txn_sequences[(partition, producer_id)] = (producer_epoch, seq + len(records))
+
+    def apply_txn_marker(self, producer_id: int, partition: int, commit: bool) -> None:
+        """The producer's transaction ended in `partition`: its pending offsets of the groups of
+        that partition are committed (already in the log, before the marker) or dropped."""
+        by_group = self.pending.get(producer_id, {})
+        for group_id in [g for g in by_group if self.store.partition_for(g) == partition]:
+            offsets = by_group.pop(group_id)
+            group = self.groups.get(group_id)
+            if commit and group is not None:
+                group.offsets.update(offsets)
+        if not by_group:
+            self.pending.pop(producer_id, None)
 
     def delete_offsets(self, group_id: str, partitions: Iterable[tuple[str, int]]) -> None:
         self.append(group_id, [(offset_key(group_id, t, p), None) for t, p in partitions])
@@ -79,6 +110,8 @@ class GroupLog:
 
     def maybe_compact(self, group_id: str) -> None:
         partition = self.store.partition_for(group_id)
+        if any(self.store.partition_for(g) == partition for by_group in self.pending.values() for g in by_group):
+            return  # a rewrite would drop the open transaction's offsets from the log
         try:
             self.store.maybe_compact(partition, lambda: self._live_records(partition))
         except WRITE_ERRORS:  # the log is still correct, just longer than it needs to be
@@ -100,11 +133,25 @@ class GroupLog:
         offsets: dict[str, dict[tuple[str, int], CommittedOffset]] = {}
         raw: dict[str, bytes] = {}
         bad = 0
-        for _partition, key, value in self.store.replay():
+        # Transactional offsets seen but not yet followed by their marker, per (partition, producer).
+        open_txns: dict[tuple[int, int], dict[str, dict[tuple[str, int], CommittedOffset]]] = {}
+        for partition, record in self.store.replay_records():
+            key, value = record.key or b"", record.value
             try:
+                if record.is_control:
+                    txn = open_txns.pop((partition, record.producer_id), {})
+                    if decode_marker_is_commit(key):
+                        for gid, txn_offsets in txn.items():
+                            offsets.setdefault(gid, {}).update(txn_offsets)
+                    continue
                 k = decode_key(key)
                 if k[0] == "offset":
                     _, gid, topic, part = k  # type: ignore[misc]
+                    if record.is_transactional:
+                        txn = open_txns.setdefault((partition, record.producer_id), {})
+                        if value is not None:
+                            txn.setdefault(gid, {})[(topic, part)] = decode_offset_value(value)
+                        continue
                     group_offsets = offsets.setdefault(gid, {})
                     if value is None:
                         group_offsets.pop((topic, part), None)
@@ -132,6 +179,12 @@ class GroupLog:
                 _restore(group, meta)
                 self.persisted[gid] = raw[gid]
             self.groups[gid] = group
+        for (_partition, pid), txn in open_txns.items():
+            # Still open: visible once the transaction coordinator writes its marker.
+            for gid, txn_offsets in txn.items():
+                if gid not in self.groups:
+                    self.groups[gid] = Group(gid, now_ms())
+                self.pending.setdefault(pid, {}).setdefault(gid, {}).update(txn_offsets)
         log.info("loaded %d groups from %s (%d unreadable records)", len(self.groups), self.store.topic and
                  self.store.topic.name, bad)
 

@@ -101,6 +101,14 @@ class GroupCoordinator:
                       ) -> tuple[int, list[tuple[str, int, Optional[CommittedOffset]]]]:
         return self.offsets.fetch_offsets(group_id, partitions)
 
+    async def txn_commit_offsets(self, req: CommitRequest, producer_id: int, producer_epoch: int,
+                                 check_producer: Callable[[], int]) -> dict[TopicPartition, int]:
+        return await self.offsets.txn_commit_offsets(req, producer_id, producer_epoch, check_producer)
+
+    def offsets_partition(self, group_id: str) -> int:
+        """The `__consumer_offsets` partition of a group (AddOffsetsToTxn adds it to a transaction)."""
+        return self.table.log.store.partition_for(group_id)
+
     async def delete_offsets(self, group_id: str, partitions: list[TopicPartition]
                              ) -> tuple[int, dict[TopicPartition, int]]:
         return await self.offsets.delete_offsets(group_id, partitions)

@@ -2,13 +2,17 @@
 
 Offsets are written to `__consumer_offsets` before a commit is acknowledged. Kafka's retention
 rules (offsets.retention.minutes) and the removal of offsets of deleted topics run in `cleanup`.
+
+Transactional offsets (TxnOffsetCommit) are written as a transactional batch of the producer and
+held in `table.pending` until the transaction coordinator's marker reaches the group's partition:
+`complete_txn` then makes them the committed offsets (commit) or drops them (abort).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from fastlog import _native
 from fastlog.coordinator.group_log import WRITE_ERRORS
@@ -96,6 +100,74 @@ class Offsets:
             results.update({tp: E.NONE for tp in accepted})
             self.table.log.maybe_compact(group_id)
         return results
+
+    # -- transactional offsets (KIP-98, KIP-447) -------------------------------------------
+    async def txn_commit_offsets(self, req: CommitRequest, producer_id: int, producer_epoch: int,
+                                 check_producer: Callable[[], int]) -> dict[TopicPartition, int]:
+        """TxnOffsetCommit: the error per partition. `check_producer` is the transaction
+        coordinator's fencing check of the producer id and epoch."""
+        results: dict[TopicPartition, int] = {}
+        valid = {}
+        for tp, value in req.offsets.items():
+            if self._partition_exists(tp):
+                valid[tp] = value
+            else:
+                results[tp] = E.UNKNOWN_TOPIC_OR_PARTITION
+
+        def fail(code: int) -> dict[TopicPartition, int]:
+            results.update({tp: code for tp in valid})
+            return results
+
+        group_id = req.group_id
+        error = self.table.check(group_id)
+        if error is not None:
+            return fail(error)
+        error = check_producer()
+        if error:
+            return fail(error)
+        group = self.groups.get(group_id) or self.table.new_group(group_id)
+        async with group.lock:
+            if group.is_(DEAD):
+                return fail(E.COORDINATOR_NOT_AVAILABLE)
+            # Kafka's rule: a member is checked only when the request names one (older versions
+            # of the API carry neither generation nor member id).
+            if req.generation_id >= 0 or req.member_id or req.group_instance_id is not None:
+                if group.is_static_member_fenced(req.member_id, req.group_instance_id):
+                    return fail(E.FENCED_INSTANCE_ID)
+                if req.member_id not in group.members:
+                    return fail(E.UNKNOWN_MEMBER_ID)
+                if req.generation_id != group.generation_id:
+                    return fail(E.ILLEGAL_GENERATION)
+            now_ms = self.table.now_ms()
+            accepted: dict[TopicPartition, CommittedOffset] = {}
+            for tp, o in valid.items():
+                if o.metadata is not None and len(o.metadata.encode("utf-8")) > self.settings.metadata_max_bytes:
+                    results[tp] = E.OFFSET_METADATA_TOO_LARGE
+                    continue
+                accepted[tp] = CommittedOffset(o.offset, o.leader_epoch, o.metadata if o.metadata is not None else "",
+                                               now_ms, -1)
+            try:
+                self.table.log.write_txn_offsets(group_id, accepted, producer_id, producer_epoch)
+            except WRITE_ERRORS as e:
+                log.exception("writing transactional offsets of group %s failed", group_id)
+                too_large = isinstance(e, _native.StorageError) and e.code == E.MESSAGE_TOO_LARGE
+                fenced = isinstance(e, _native.StorageError) and e.code == E.INVALID_PRODUCER_EPOCH
+                code = (E.INVALID_COMMIT_OFFSET_SIZE if too_large else E.INVALID_PRODUCER_EPOCH if fenced
+                        else E.COORDINATOR_NOT_AVAILABLE)
+                results.update({tp: code for tp in accepted})
+                return results
+            self.table.log.pending.setdefault(producer_id, {}).setdefault(group_id, {}).update(accepted)
+            results.update({tp: E.NONE for tp in accepted})
+        return results
+
+    def complete_txn(self, producer_id: int, offsets_partition: int, commit: bool) -> None:
+        """The marker of `producer_id`'s transaction is in `__consumer_offsets` partition
+        `offsets_partition`: its pending offsets of the groups there become committed or go."""
+        self.table.log.apply_txn_marker(producer_id, offsets_partition, commit)
+
+    def has_pending(self, group_id: str, tp: TopicPartition) -> bool:
+        """A transaction holds an offset of this group and partition not yet committed or aborted."""
+        return any(tp in by_group.get(group_id, {}) for by_group in self.table.log.pending.values())
 
     def fetch_offsets(self, group_id: str, partitions: Optional[list[TopicPartition]]
                       ) -> tuple[int, list[tuple[str, int, Optional[CommittedOffset]]]]:

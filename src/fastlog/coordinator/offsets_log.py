@@ -157,6 +157,13 @@ def decode_key(data: bytes) -> Union[OffsetKey, GroupKey]:
     raise ValueError(f"unknown key version {version}")
 
 
+def decode_marker_is_commit(key: bytes) -> bool:
+    """A transaction marker's key: version int16, type int16 (0 abort, 1 commit)."""
+    r = _Reader(key)
+    r.int16()
+    return r.int16() == 1
+
+
 def decode_offset_value(data: bytes) -> CommittedOffset:
     r = _Reader(data)
     version = r.int16()
@@ -270,6 +277,12 @@ class OffsetsLog:
     def replay(self) -> Iterator[tuple[int, bytes, Optional[bytes]]]:
         """(partition, key, value) of every record, partition by partition, in log order.
         Control records (transaction markers) are not group state and are skipped."""
+        for index, record in self.replay_records():
+            if not record.is_control:
+                yield index, record.key or b"", record.value
+
+    def replay_records(self) -> Iterator[tuple[int, "_native.Record"]]:
+        """(partition, record) of every record, transaction markers included, in log order."""
         topic = self.topic
         if topic is None:
             return
@@ -277,10 +290,9 @@ class OffsetsLog:
             count = 0
             try:
                 for record in plog.records(plog.log_start_offset):
-                    if record.is_control:
-                        continue
-                    count += 1
-                    yield index, record.key or b"", record.value
+                    if not record.is_control:
+                        count += 1
+                    yield index, record
             except _native.StorageError as e:
                 log.error("%s-%d: %s; stopping replay of it after %d records", TOPIC, index, e, count)
             self.records_in_log[index] = count
@@ -292,6 +304,17 @@ class OffsetsLog:
         topic = self.ensure_topic()
         now_ms = int(time.time() * 1000)
         self.logs.append(topic, partition, build_batches(records, now_ms), now_ms)
+        self.records_in_log[partition] = self.records_in_log.get(partition, 0) + len(records)
+
+    def append_transactional(self, partition: int, records: list[tuple[bytes, Optional[bytes]]], producer_id: int,
+                             producer_epoch: int, base_sequence: int) -> None:
+        """Write records as one transactional batch of the producer (TxnOffsetCommit): they count
+        only once the transaction's COMMIT marker follows them. Raises on failure."""
+        topic = self.ensure_topic()
+        now_ms = int(time.time() * 1000)
+        batch = _native.build_batch([(k, v, [], now_ms) for k, v in records], producer_id=producer_id,
+                                    producer_epoch=producer_epoch, base_sequence=base_sequence, transactional=True)
+        self.logs.append(topic, partition, batch, now_ms)
         self.records_in_log[partition] = self.records_in_log.get(partition, 0) + len(records)
 
     def maybe_compact(self, partition: int, live: Callable[[], Iterable[tuple[bytes, Optional[bytes]]]]) -> bool:

@@ -16,6 +16,8 @@ def _answer(ctx: RequestContext, key_type: int) -> tuple[int, str | None]:
         return ErrorCode.INVALID_REQUEST, f"Unsupported key type {key_type}"
     if key_type == GROUP and not ctx.services.groups.active:
         return ErrorCode.COORDINATOR_NOT_AVAILABLE, None
+    if key_type == TRANSACTION and not ctx.services.transactions.active:
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE, None
     return ErrorCode.NONE, None
 
 

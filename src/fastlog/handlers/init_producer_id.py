@@ -1,18 +1,23 @@
-"""InitProducerId (22), v0-v5, for idempotent producers.
+"""InitProducerId (22), v0-v5.
 
 Without a transactional id Kafka always hands out a fresh producer id with epoch 0 (also when the
-producer names its old id to bump its epoch), and so do we. Transactions are not supported yet:
-a transactional id is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED (see the README).
+producer names its old id to bump its epoch), and so do we. With one, the transaction coordinator
+bumps the id's epoch (fencing older instances), aborting a transaction the last instance left
+open, and KIP-360's producer_id/epoch (v3+) let a producer recover its own id.
 """
+from fastlog.handlers._txn import for_version
 from fastlog.handlers.registry import RequestContext, api
-from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import InitProducerIdResponse
 
 
 @api(key=22, name="InitProducerId", min_version=0, max_version=5)
 async def handle(ctx: RequestContext, request: dict) -> InitProducerIdResponse:
-    if request["transactional_id"] is not None:
-        return {"throttle_time_ms": 0, "error_code": ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                "producer_id": -1, "producer_epoch": -1}
-    return {"throttle_time_ms": 0, "error_code": 0, "producer_id": ctx.services.producer_ids.new_id(),
-            "producer_epoch": 0}
+    transactional_id = request["transactional_id"]
+    if transactional_id is None:
+        return {"throttle_time_ms": 0, "error_code": 0, "producer_id": ctx.services.producer_ids.new_id(),
+                "producer_epoch": 0}
+    error, producer_id, epoch = await ctx.services.transactions.init_producer_id(
+        transactional_id, request["transaction_timeout_ms"], request.get("producer_id", -1),
+        request.get("producer_epoch", -1))
+    return {"throttle_time_ms": 0, "error_code": for_version(error, 22, ctx.api_version),
+            "producer_id": producer_id, "producer_epoch": epoch}

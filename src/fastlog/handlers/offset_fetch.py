@@ -3,6 +3,9 @@
 v10 (KIP-848) names topics by id: a requested id no topic has is answered UNKNOWN_TOPIC_ID for
 its partitions; asked for every committed offset, topics deleted since are left out (they have
 no id to answer with).
+
+require_stable (v7+): a partition with a transactional offset of the group not yet committed or
+aborted answers UNSTABLE_OFFSET_COMMIT (the consumer retries), as Kafka does.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ def _partition(partition: int, committed, error: int) -> dict:
     }
 
 
-def _fetch(ctx: RequestContext, group_id: str, topics: Optional[list]) -> tuple[int, list]:
+def _fetch(ctx: RequestContext, group_id: str, topics: Optional[list], require_stable: bool) -> tuple[int, list]:
     """(error, response topics) for one group; topics None asks for every committed offset."""
     by_id = ctx.api_version >= FIRST_VERSION_WITH_TOPIC_IDS
     logs = ctx.services.logs
@@ -47,8 +50,12 @@ def _fetch(ctx: RequestContext, group_id: str, topics: Optional[list]) -> tuple[
         # Partition-level errors too, for versions without a top-level error field.
         rows = [(t, p, None) for t, p in wanted]
     out: dict[str, list] = {}
+    offsets = ctx.services.groups.offsets
     for topic_name, partition, committed in rows:
-        out.setdefault(topic_name, []).append(_partition(partition, committed, error))
+        if require_stable and error == ErrorCode.NONE and offsets.has_pending(group_id, (topic_name, partition)):
+            out.setdefault(topic_name, []).append(_partition(partition, None, ErrorCode.UNSTABLE_OFFSET_COMMIT))
+        else:
+            out.setdefault(topic_name, []).append(_partition(partition, committed, error))
     if not by_id:
         return error, [{"name": name, "partitions": parts} for name, parts in out.items()]
     answered = []
@@ -67,11 +74,11 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
     if ctx.api_version >= 8:
         groups = []
         for g in request.get("groups") or []:
-            error, topics = _fetch(ctx, g["group_id"], g.get("topics"))
+            error, topics = _fetch(ctx, g["group_id"], g.get("topics"), request.get("require_stable", False))
             groups.append({"group_id": g["group_id"], "topics": topics, "error_code": error})
         return {"groups": groups}
     topics_req = request.get("topics")
     if ctx.api_version < 2 and topics_req is None:
         topics_req = []  # v1 cannot ask for "all"
-    error, topics = _fetch(ctx, request["group_id"], topics_req)
+    error, topics = _fetch(ctx, request["group_id"], topics_req, request.get("require_stable", False))
     return {"topics": topics, "error_code": error}

@@ -3,9 +3,14 @@
 Advertised v0-v13 like Kafka 4 (librdkafka before 2.11.1 needs v0 listed; README, APIs), but
 v0-v2 carry old message formats and are answered UNSUPPORTED_VERSION per partition.
 acks 0, 1 and -1 are the same on one node (the append is done when it returns); acks=0 gets no
-response, and when it failed the connection is closed, as Kafka does. Transactions are not
-supported yet: a transactional produce is refused.
+response, and when it failed the connection is closed, as Kafka does.
+
+A transactional batch is checked with the transaction coordinator first, as Kafka 4 does
+(transaction.partition.verification.enable): the producer must hold the transactional id's
+current id and epoch (INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH) and the partition
+must be in its ongoing transaction (INVALID_TXN_STATE).
 """
+import struct
 import time
 from typing import Optional
 
@@ -16,6 +21,24 @@ from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
 
 MIN_REAL_VERSION = 3
+# Record batch v2 header: attributes int16 at byte 21 (bit 4 transactional), producer id int64
+# at 43, producer epoch int16 at 51.
+TRANSACTIONAL_BIT = 0x10
+# What the coordinator's answer becomes in a Produce response (Kafka's mapping for produce).
+VERIFY_ERRORS: dict[int, int] = {ErrorCode.PRODUCER_FENCED: ErrorCode.INVALID_PRODUCER_EPOCH,
+                 ErrorCode.CONCURRENT_TRANSACTIONS: ErrorCode.NOT_ENOUGH_REPLICAS,
+                 ErrorCode.COORDINATOR_NOT_AVAILABLE: ErrorCode.NOT_ENOUGH_REPLICAS}
+
+
+def _verify_transactional(ctx: RequestContext, transactional_id: Optional[str], topic: str, index: int,
+                          records: bytes) -> int:
+    """NONE, or why a transactional batch may not be appended to this partition."""
+    if len(records) < 61 or not struct.unpack_from(">h", records, 21)[0] & TRANSACTIONAL_BIT:
+        return ErrorCode.NONE  # not transactional (a malformed batch is the engine's to refuse)
+    producer_id, epoch = struct.unpack_from(">qh", records, 43)
+    error = ctx.services.transactions.verify_partitions(transactional_id or "", producer_id, epoch,
+                                                        [(topic, index)])[(topic, index)]
+    return VERIFY_ERRORS.get(error, error)
 
 
 def _error(index: int, code: int, message: Optional[str] = None) -> PartitionProduceResponse:
@@ -32,8 +55,6 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
         refuse = ErrorCode.UNSUPPORTED_VERSION
     elif acks not in (0, 1, -1):
         refuse = ErrorCode.INVALID_REQUIRED_ACKS
-    elif request.get("transactional_id") is not None:
-        refuse = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     now_ms = int(time.time() * 1000)
     by_id = ctx.api_version >= 13
     responses: list[TopicProduceResponse] = []
@@ -55,6 +76,9 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
                 partitions_out.append(_error(index, topic_error))
             elif not 0 <= index < len(topic.partitions):
                 partitions_out.append(_error(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+            elif (verify_error := _verify_transactional(ctx, request.get("transactional_id"), topic.name, index,
+                                                        part["records"] or b"")):
+                partitions_out.append(_error(index, verify_error))
             else:
                 try:
                     # The engine checks Kafka's rule for v3+ too: exactly one whole batch of magic 2.

@@ -540,6 +540,73 @@ class OffsetForLeaderEpochResponse(TypedDict, total=False):
     topics: list[OffsetForLeaderTopicResult]  # per topic; v0+
 
 
+class AddPartitionsToTxnPartitionResult(TypedDict, total=False):
+    """An item of AddPartitionsToTxnResponse.results_by_transaction.topic_results.results_by_partition"""
+
+    partition_index: int  # partition; v0+
+    partition_error_code: int  # error; v0+
+
+
+class AddPartitionsToTxnTopicResult(TypedDict, total=False):
+    """An item of AddPartitionsToTxnResponse.results_by_transaction.topic_results"""
+
+    name: str  # topic; v0+
+    results_by_partition: list[AddPartitionsToTxnPartitionResult]  # per partition; v0+
+
+
+class AddPartitionsToTxnResult(TypedDict, total=False):
+    """An item of AddPartitionsToTxnResponse.results_by_transaction"""
+
+    transactional_id: str  # txn id; v4+
+    topic_results: list[AddPartitionsToTxnTopicResult]  # per topic; v4+
+
+
+class AddPartitionsToTxnResponse(TypedDict, total=False):
+    """AddPartitionsToTxn (API key 24) response, v0-5"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # top-level error; v4+
+    results_by_transaction: list[AddPartitionsToTxnResult]  # per transaction; v4+
+    results_by_topic_v3_and_below: list[AddPartitionsToTxnTopicResult]  # per topic; v0-3
+
+
+class AddOffsetsToTxnResponse(TypedDict, total=False):
+    """AddOffsetsToTxn (API key 25) response, v0-4"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+
+
+class EndTxnResponse(TypedDict, total=False):
+    """EndTxn (API key 26) response, v0-5"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    producer_id: int  # new producer id (transaction.version 2); v5+, default -1
+    producer_epoch: int  # new epoch (transaction.version 2); v5+, default -1
+
+
+class TxnOffsetCommitResponsePartition(TypedDict, total=False):
+    """An item of TxnOffsetCommitResponse.topics.partitions"""
+
+    partition_index: int  # partition; v0+
+    error_code: int  # error; v0+
+
+
+class TxnOffsetCommitResponseTopic(TypedDict, total=False):
+    """An item of TxnOffsetCommitResponse.topics"""
+
+    name: str  # topic; v0+
+    partitions: list[TxnOffsetCommitResponsePartition]  # per partition; v0+
+
+
+class TxnOffsetCommitResponse(TypedDict, total=False):
+    """TxnOffsetCommit (API key 28) response, v0-5"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    topics: list[TxnOffsetCommitResponseTopic]  # per topic; v0+
+
+
 class DescribeConfigsSynonym(TypedDict, total=False):
     """An item of DescribeConfigsResponse.results.configs.synonyms"""
 
@@ -866,7 +933,7 @@ class DescribeQuorumPartitionData(TypedDict, total=False):
     observers: list[ReplicaState]  # observers; v0+
 
 
-class TopicData(TypedDict, total=False):
+class DescribeQuorumTopicData(TypedDict, total=False):
     """An item of DescribeQuorumResponse.topics"""
 
     topic_name: str  # topic; v0+
@@ -893,7 +960,7 @@ class DescribeQuorumResponse(TypedDict, total=False):
 
     error_code: int  # error; v0+
     error_message: Optional[str]  # error text; v2+, null v2+
-    topics: list[TopicData]  # per topic; v0+
+    topics: list[DescribeQuorumTopicData]  # per topic; v0+
     nodes: list[Node]  # quorum nodes; v2+
 
 
@@ -935,6 +1002,84 @@ class DescribeClusterResponse(TypedDict, total=False):
     controller_id: int  # controller node; v0+, default -1
     brokers: list[DescribeClusterBroker]  # this node; v0+
     cluster_authorized_operations: int  # allowed cluster ops bitfield; v0+, default -2147483648
+
+
+class ProducerState(TypedDict, total=False):
+    """An item of DescribeProducersResponse.topics.partitions.active_producers"""
+
+    producer_id: int  # producer id; v0+
+    producer_epoch: int  # producer epoch; v0+
+    last_sequence: int  # last sequence written; v0+, default -1
+    last_timestamp: int  # last batch's timestamp; v0+, default -1
+    coordinator_epoch: int  # epoch of the last marker's coordinator; v0+
+    current_txn_start_offset: int  # first offset of the open txn; v0+, default -1
+
+
+class PartitionResponse(TypedDict, total=False):
+    """An item of DescribeProducersResponse.topics.partitions"""
+
+    partition_index: int  # partition; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    active_producers: list[ProducerState]  # producers with state here; v0+
+
+
+class TopicResponse(TypedDict, total=False):
+    """An item of DescribeProducersResponse.topics"""
+
+    name: str  # topic; v0+
+    partitions: list[PartitionResponse]  # per partition; v0+
+
+
+class DescribeProducersResponse(TypedDict, total=False):
+    """DescribeProducers (API key 61) response, v0"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    topics: list[TopicResponse]  # per topic; v0+
+
+
+class DescribeTransactionsTopicData(TypedDict, total=False):
+    """An item of DescribeTransactionsResponse.transaction_states.topics"""
+
+    topic: str  # topic; v0+
+    partitions: list[int]  # partition indexes; v0+
+
+
+class DescribeTransactionsTransactionState(TypedDict, total=False):
+    """An item of DescribeTransactionsResponse.transaction_states"""
+
+    error_code: int  # error; v0+
+    transactional_id: str  # txn id; v0+
+    transaction_state: str  # Empty, Ongoing, ...; v0+
+    transaction_timeout_ms: int  # txn time limit; v0+
+    transaction_start_time_ms: int  # when it began (-1 none); v0+
+    producer_id: int  # producer id; v0+
+    producer_epoch: int  # producer epoch; v0+
+    topics: list[DescribeTransactionsTopicData]  # partitions in the txn; v0+
+
+
+class DescribeTransactionsResponse(TypedDict, total=False):
+    """DescribeTransactions (API key 65) response, v0"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    transaction_states: list[DescribeTransactionsTransactionState]  # per txn id; v0+
+
+
+class ListTransactionsTransactionState(TypedDict, total=False):
+    """An item of ListTransactionsResponse.transaction_states"""
+
+    transactional_id: str  # txn id; v0+
+    producer_id: int  # producer id; v0+
+    transaction_state: str  # state name; v0+
+
+
+class ListTransactionsResponse(TypedDict, total=False):
+    """ListTransactions (API key 66) response, v0-2"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    unknown_state_filters: list[str]  # filters naming no state; v0+
+    transaction_states: list[ListTransactionsTransactionState]  # matching txns; v0+
 
 
 class GetTelemetrySubscriptionsResponse(TypedDict, total=False):

@@ -11,6 +11,7 @@ from typing import Optional
 from fastlog.config import Config
 from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
+from fastlog.coordinator.transactions import TransactionCoordinator
 from fastlog.handlers.registry import load_all
 from fastlog.log_throttle import LogThrottle
 from fastlog.quotas import ClientQuotas
@@ -29,6 +30,7 @@ class Broker:
         self.node_id = config.node_id
         self.logs = LogManager(config)
         self.groups = GroupCoordinator(self.logs, config)
+        self.transactions: Optional[TransactionCoordinator] = None
         self.host = "127.0.0.1"
         self.port = 0
         self.connections: set[Connection] = set()
@@ -66,6 +68,9 @@ class Broker:
                               self.config.get_int("quota.window.size.seconds"))
         quotas.load()
         await self.groups.start()
+        transactions = self.transactions = TransactionCoordinator(self.logs, self.config, producer_ids)
+        transactions.on_offsets_marker = self.groups.offsets.complete_txn
+        await transactions.start()
         host, port = self.config.listener()
         self._server = await loop.create_server(
             lambda: Connection(self), host or None, port, reuse_address=True, backlog=1024)
@@ -73,8 +78,8 @@ class Broker:
         self.host, self.port = self.config.advertised(bound[0], bound[1])
         # Set before this coroutine yields again, so before the first connection is accepted.
         self._services = BrokerServices(config=self.config, logs=self.logs, groups=self.groups,
-                                        producer_ids=producer_ids, node_id=self.node_id, host=self.host,
-                                        port=self.port, quotas=quotas)
+                                        producer_ids=producer_ids, transactions=transactions, node_id=self.node_id,
+                                        host=self.host, port=self.port, quotas=quotas)
         self._tasks.append(loop.create_task(self.logs.run_maintenance()))
         self._tasks.append(loop.create_task(self._police_connections()))
 
@@ -148,6 +153,8 @@ class Broker:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.transactions is not None:
+            await self.transactions.stop()
         await self.groups.stop()
         self.logs.close()
         log.info("stopped")

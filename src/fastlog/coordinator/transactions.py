@@ -1,0 +1,467 @@
+"""The transaction coordinator: Kafka's per-transactional-id state machine (KIP-98), single node.
+
+    Empty --AddPartitions/AddOffsets--> Ongoing --EndTxn(commit)--> PrepareCommit --markers--> CompleteCommit
+                                        Ongoing --EndTxn(abort) / timeout--> PrepareAbort --markers--> CompleteAbort
+    Complete* --AddPartitions--> Ongoing;   Empty/Complete* --InitProducerId--> Empty (epoch + 1)
+    Empty/Complete* idle for transactional.id.expiration.ms --> Dead (tombstone, forgotten)
+
+Every transition is written to `__transaction_state` (txn_log.py) before it is answered, so a
+restart replays the same states; a transaction found in PrepareCommit/PrepareAbort at start has
+its markers written again and completes; an Ongoing one is aborted when its timeout passes.
+
+Writing the markers is the only await between Prepare* and Complete*; every request that finds a
+transaction in Prepare* is answered CONCURRENT_TRANSACTIONS (the client retries), so no lock is
+needed: all other state changes happen without awaiting. See docs/transactions.md.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+import logging
+import re
+import time
+from typing import Awaitable, Callable, Iterable, Optional
+
+from fastlog.config import Config
+from fastlog.coordinator.group_log import WRITE_ERRORS
+from fastlog.coordinator.producer_ids import ProducerIdManager
+from fastlog.coordinator.txn_log import StoredTxn, TxnLog, txn_value
+from fastlog.protocol.errors import ErrorCode
+from fastlog.storage.log_manager import LogManager
+
+log = logging.getLogger("fastlog.transactions")
+
+E = ErrorCode
+NO_PRODUCER_ID = -1
+NO_EPOCH = -1
+MAX_EPOCH = 32767
+# On one node the coordinator never moves, so its epoch (Kafka: the leader epoch of the
+# `__transaction_state` partition) is always 0; it is what the markers carry.
+COORDINATOR_EPOCH = 0
+TopicPartition = tuple[str, int]
+
+
+class TxnState(enum.IntEnum):
+    """Kafka's TransactionState, with its status byte in `__transaction_state` and its name in
+    DescribeTransactions / ListTransactions."""
+
+    EMPTY = 0
+    ONGOING = 1
+    PREPARE_COMMIT = 2
+    PREPARE_ABORT = 3
+    COMPLETE_COMMIT = 4
+    COMPLETE_ABORT = 5
+    DEAD = 6
+    PREPARE_EPOCH_FENCE = 7
+
+    @property
+    def kafka_name(self) -> str:
+        return "".join(w.capitalize() for w in self.name.split("_"))
+
+
+PREPARING = (TxnState.PREPARE_COMMIT, TxnState.PREPARE_ABORT)
+ENDED = (TxnState.EMPTY, TxnState.COMPLETE_COMMIT, TxnState.COMPLETE_ABORT)
+STATE_BY_NAME = {s.kafka_name: s for s in TxnState}
+
+
+def epoch_exhausted(epoch: int) -> bool:
+    # Kafka keeps one epoch in reserve: the bump that fences a timed-out transaction.
+    return epoch >= MAX_EPOCH - 1
+
+
+@dataclasses.dataclass
+class TxnMetadata:
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    timeout_ms: int
+    state: TxnState
+    partitions: set[TopicPartition] = dataclasses.field(default_factory=set)
+    start_ms: int = -1
+    last_update_ms: int = -1
+    # KIP-360: the id/epoch handed out before the current one, so that a producer retrying an
+    # InitProducerId whose answer it lost is not fenced. In memory only, as in Kafka's v0 records.
+    last_producer_id: int = NO_PRODUCER_ID
+    last_producer_epoch: int = NO_EPOCH
+
+    def stored(self) -> StoredTxn:
+        return StoredTxn(self.producer_id, self.producer_epoch, self.timeout_ms, int(self.state),
+                         sorted(self.partitions), self.last_update_ms, self.start_ms)
+
+
+@dataclasses.dataclass(frozen=True)
+class TxnSettings:
+    """The transaction.* broker configs, read once at start."""
+
+    max_timeout_ms: int
+    id_expiration_ms: int
+    abort_check_interval_ms: int
+    expire_check_interval_ms: int
+    log_partitions: int
+    log_segment_bytes: int
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> "TxnSettings":
+        return cls(
+            max_timeout_ms=cfg.get_int("transaction.max.timeout.ms"),
+            id_expiration_ms=cfg.get_int("transactional.id.expiration.ms"),
+            abort_check_interval_ms=cfg.get_int("transaction.abort.timed.out.transaction.cleanup.interval.ms"),
+            expire_check_interval_ms=cfg.get_int("transaction.remove.expired.transaction.cleanup.interval.ms"),
+            log_partitions=cfg.get_int("transaction.state.log.num.partitions"),
+            log_segment_bytes=cfg.get_int("transaction.state.log.segment.bytes"),
+        )
+
+
+# Called with (producer id, `__consumer_offsets` partition, commit) once the marker is in that
+# partition: the group coordinator makes the transaction's offsets visible or drops them.
+OffsetsMarkerHook = Callable[[int, int, bool], None]
+OFFSETS_TOPIC = "__consumer_offsets"
+
+
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class TransactionCoordinator:
+    def __init__(self, logs: LogManager, config: Config, producer_ids: ProducerIdManager,
+                 now_ms: Callable[[], int] = _wall_ms, compact_min_records: int = 10000) -> None:
+        self.logs = logs
+        self.settings = TxnSettings.from_config(config)
+        self.producer_ids = producer_ids
+        self.store = TxnLog(logs, self.settings.log_partitions, self.settings.log_segment_bytes, compact_min_records)
+        self.now_ms = now_ms
+        self.txns: dict[str, TxnMetadata] = {}
+        self.active = False
+        self.on_offsets_marker: Optional[OffsetsMarkerHook] = None
+        # Transactions whose markers are being written right now (not to be started twice).
+        self._completing: set[str] = set()
+        self._tasks: list[asyncio.Task] = []
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Replay `__transaction_state`, finish what a crash left in Prepare*, start the timers."""
+        for tid, stored in self.store.replay():
+            if stored is None:
+                self.txns.pop(tid, None)
+                continue
+            try:
+                state = TxnState(stored.status)
+            except ValueError:
+                log.warning("transactional id %s: unknown status %d, skipped", tid, stored.status)
+                continue
+            self.txns[tid] = TxnMetadata(tid, stored.producer_id, stored.producer_epoch, stored.timeout_ms, state,
+                                         set(stored.partitions), stored.start_ms, stored.last_update_ms)
+        for meta in list(self.txns.values()):
+            if meta.state == TxnState.DEAD:
+                del self.txns[meta.transactional_id]
+        self.active = True
+        log.info("loaded %d transactional ids from %s", len(self.txns), self.store.topic and self.store.topic.name)
+        for meta in list(self.txns.values()):
+            if meta.state in PREPARING:
+                log.info("transactional id %s: completing its %s after restart", meta.transactional_id,
+                         meta.state.kafka_name)
+                await self._complete(meta)
+        self._tasks.append(asyncio.create_task(self._every(self.settings.abort_check_interval_ms,
+                                                           self.abort_timed_out), name="txn-timeouts"))
+        self._tasks.append(asyncio.create_task(self._every(self.settings.expire_check_interval_ms,
+                                                           self.expire_ids), name="txn-expiry"))
+
+    async def stop(self) -> None:
+        self.active = False
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _every(self, interval_ms: int, work: Callable[[], Awaitable[int]]) -> None:
+        while True:
+            await asyncio.sleep(max(interval_ms, 10) / 1000)
+            try:
+                await work()
+            except WRITE_ERRORS:  # the next pass tries again
+                log.exception("transaction housekeeping failed")
+
+    # -- persistence --------------------------------------------------------------------
+    def _persist(self, meta: TxnMetadata) -> None:
+        """Write the metadata's current state; raises one of WRITE_ERRORS."""
+        meta.last_update_ms = self.now_ms()
+        self.store.write(meta.transactional_id, txn_value(meta.stored()))
+        self._maybe_compact(meta.transactional_id)
+
+    def _maybe_compact(self, transactional_id: str) -> None:
+        partition = self.store.partition_for(transactional_id)
+        live = {tid: txn_value(m.stored()) for tid, m in self.txns.items()
+                if self.store.partition_for(tid) == partition}
+        try:
+            self.store.maybe_compact(partition, live)
+        except WRITE_ERRORS:
+            log.exception("rewriting __transaction_state-%d failed", partition)
+
+    def _transition(self, meta: TxnMetadata, **changes) -> Optional[int]:
+        """Apply `changes` to `meta` and persist them; on a failed write undo them and return
+        the error to answer (Kafka's answer when the log append fails)."""
+        before = dataclasses.replace(meta, partitions=set(meta.partitions))
+        for name, value in changes.items():
+            setattr(meta, name, value)
+        try:
+            self._persist(meta)
+        except WRITE_ERRORS:
+            log.exception("writing transactional id %s failed", meta.transactional_id)
+            for f in dataclasses.fields(meta):
+                setattr(meta, f.name, getattr(before, f.name))
+            return E.COORDINATOR_NOT_AVAILABLE
+        return None
+
+    # -- InitProducerId ---------------------------------------------------------------
+    async def init_producer_id(self, transactional_id: str, timeout_ms: int, producer_id: int = NO_PRODUCER_ID,
+                               producer_epoch: int = NO_EPOCH) -> tuple[int, int, int]:
+        """(error, producer id, epoch)."""
+        fail = (NO_PRODUCER_ID, NO_EPOCH)
+        if not self.active:
+            return (E.COORDINATOR_NOT_AVAILABLE, *fail)
+        if transactional_id == "":
+            return (E.INVALID_REQUEST, *fail)
+        if not 0 < timeout_ms <= self.settings.max_timeout_ms:
+            return (E.INVALID_TRANSACTION_TIMEOUT, *fail)
+        meta = self.txns.get(transactional_id)
+        if meta is None:
+            meta = TxnMetadata(transactional_id, self.producer_ids.new_id(), NO_EPOCH, timeout_ms, TxnState.EMPTY)
+            self.txns[transactional_id] = meta
+            error = self._transition(meta, producer_epoch=0, timeout_ms=timeout_ms)
+            if error is not None:
+                del self.txns[transactional_id]
+                return (error, *fail)
+            return E.NONE, meta.producer_id, meta.producer_epoch
+        if meta.state in PREPARING or meta.transactional_id in self._completing:
+            return (E.CONCURRENT_TRANSACTIONS, *fail)
+        expected = producer_id != NO_PRODUCER_ID
+        if expected and not (meta.producer_id == producer_id or meta.producer_epoch == NO_EPOCH or (
+                producer_id == meta.last_producer_id and epoch_exhausted(producer_epoch))):
+            return (E.PRODUCER_FENCED, *fail)
+        if meta.state == TxnState.ONGOING:
+            # A new instance of the producer: abort what the old one left open, fencing it with
+            # an epoch bump; the answer below then bumps once more for the new instance.
+            error = await self._abort_fencing(meta)
+            if error is not None:
+                return (error, *fail)
+            if meta.state != TxnState.COMPLETE_ABORT:
+                return (E.CONCURRENT_TRANSACTIONS, *fail)
+        # Ended (Empty, CompleteCommit, CompleteAbort): bump the epoch, or a new producer id when
+        # the epoch is used up.
+        if expected and meta.producer_id == producer_id and producer_epoch != meta.producer_epoch:
+            if producer_epoch == meta.last_producer_epoch and meta.last_producer_id in (NO_PRODUCER_ID, producer_id):
+                return E.NONE, meta.producer_id, meta.producer_epoch  # a retry of the last bump
+            return (E.PRODUCER_FENCED, *fail)
+        if expected and producer_id == meta.last_producer_id and producer_id != meta.producer_id:
+            return E.NONE, meta.producer_id, meta.producer_epoch  # a retry of the last id rotation
+        if epoch_exhausted(meta.producer_epoch + 1):
+            changes = dict(producer_id=self.producer_ids.new_id(), producer_epoch=0,
+                           last_producer_id=meta.producer_id, last_producer_epoch=meta.producer_epoch)
+        else:
+            changes = dict(producer_epoch=meta.producer_epoch + 1, last_producer_id=meta.producer_id,
+                           last_producer_epoch=meta.producer_epoch)
+        error = self._transition(meta, state=TxnState.EMPTY, partitions=set(), start_ms=-1, timeout_ms=timeout_ms,
+                                 **changes)
+        if error is not None:
+            return (error, *fail)
+        return E.NONE, meta.producer_id, meta.producer_epoch
+
+    # -- the checks every producer request passes ---------------------------------------
+    def _check_producer(self, transactional_id: str, producer_id: int, producer_epoch: int
+                        ) -> tuple[Optional[int], Optional[TxnMetadata]]:
+        """(error or None, metadata)."""
+        if not self.active:
+            return E.COORDINATOR_NOT_AVAILABLE, None
+        meta = self.txns.get(transactional_id) if transactional_id else None
+        if meta is None or meta.producer_id != producer_id:
+            return E.INVALID_PRODUCER_ID_MAPPING, meta
+        if meta.producer_epoch != producer_epoch:
+            return E.PRODUCER_FENCED, meta
+        if meta.state in PREPARING or transactional_id in self._completing:
+            return E.CONCURRENT_TRANSACTIONS, meta
+        return None, meta
+
+    def _begin(self, meta: TxnMetadata, add: Iterable[TopicPartition]) -> Optional[int]:
+        new = set(add) - meta.partitions
+        if meta.state == TxnState.ONGOING and not new:
+            return None
+        if meta.state not in (TxnState.ONGOING, *ENDED):
+            return E.INVALID_TXN_STATE
+        start = meta.start_ms if meta.state == TxnState.ONGOING else self.now_ms()
+        partitions = (meta.partitions if meta.state == TxnState.ONGOING else set()) | new
+        return self._transition(meta, state=TxnState.ONGOING, partitions=partitions, start_ms=start)
+
+    # -- AddPartitionsToTxn, AddOffsetsToTxn ---------------------------------------------
+    def add_partitions(self, transactional_id: str, producer_id: int, producer_epoch: int,
+                       partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """The error per partition (Kafka answers every partition with the one error)."""
+        unknown = [tp for tp in partitions if not self._partition_exists(tp)]
+        if unknown:
+            # Nothing is added when a partition is unknown; the others were not attempted.
+            return {tp: (E.UNKNOWN_TOPIC_OR_PARTITION if tp in unknown else E.OPERATION_NOT_ATTEMPTED)
+                    for tp in partitions}
+        error, meta = self._check_producer(transactional_id, producer_id, producer_epoch)
+        if error is None and meta is not None:
+            error = self._begin(meta, partitions)
+        return {tp: error or E.NONE for tp in partitions}
+
+    def verify_partitions(self, transactional_id: str, producer_id: int, producer_epoch: int,
+                          partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """AddPartitionsToTxn v4+ verify_only, and the check of a transactional Produce: is each
+        partition in the producer's ongoing transaction?"""
+        error, meta = self._check_producer(transactional_id, producer_id, producer_epoch)
+        if error is None and meta is not None:
+            return {tp: E.NONE if meta.state == TxnState.ONGOING and tp in meta.partitions else E.INVALID_TXN_STATE
+                    for tp in partitions}
+        return {tp: error or E.NONE for tp in partitions}
+
+    def add_offsets(self, transactional_id: str, producer_id: int, producer_epoch: int,
+                    offsets_partition: int) -> int:
+        """AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction."""
+        error, meta = self._check_producer(transactional_id, producer_id, producer_epoch)
+        if error is None and meta is not None:
+            error = self._begin(meta, [(OFFSETS_TOPIC, offsets_partition)])
+        return error or E.NONE
+
+    def check_offsets_producer(self, transactional_id: str, producer_id: int, producer_epoch: int) -> int:
+        """TxnOffsetCommit's producer check (the group coordinator asks): a zombie is fenced."""
+        error, meta = self._check_producer(transactional_id, producer_id, producer_epoch)
+        if error == E.CONCURRENT_TRANSACTIONS:
+            return E.NONE  # Kafka does not look at the transaction's state here
+        if error is None and meta is not None and meta.state != TxnState.ONGOING:
+            return E.INVALID_TXN_STATE
+        return error or E.NONE
+
+    def _partition_exists(self, tp: TopicPartition) -> bool:
+        topic = self.logs.get(tp[0])
+        return topic is not None and 0 <= tp[1] < len(topic.partitions)
+
+    # -- EndTxn -------------------------------------------------------------------------
+    async def end_txn(self, transactional_id: str, producer_id: int, producer_epoch: int, commit: bool) -> int:
+        error, meta = self._check_producer(transactional_id, producer_id, producer_epoch)
+        if meta is not None and error == E.CONCURRENT_TRANSACTIONS and meta.state in PREPARING:
+            wanted = TxnState.PREPARE_COMMIT if commit else TxnState.PREPARE_ABORT
+            return E.CONCURRENT_TRANSACTIONS if meta.state == wanted else E.INVALID_TXN_STATE
+        if error is not None or meta is None:
+            return error or E.INVALID_PRODUCER_ID_MAPPING
+        if meta.state == TxnState.ONGOING:
+            prepare = TxnState.PREPARE_COMMIT if commit else TxnState.PREPARE_ABORT
+            error = self._transition(meta, state=prepare)
+            if error is not None:
+                return error
+            await self._complete(meta)
+            return E.NONE
+        # A retry of an EndTxn that already completed answers as it did; anything else is wrong.
+        done = TxnState.COMPLETE_COMMIT if commit else TxnState.COMPLETE_ABORT
+        return E.NONE if meta.state == done else E.INVALID_TXN_STATE
+
+    async def _complete(self, meta: TxnMetadata) -> None:
+        """Write the markers of a Prepare* transaction, then move it to Complete*. On a failed
+        marker write it stays in Prepare* and the timeout task tries again."""
+        tid = meta.transactional_id
+        if tid in self._completing:
+            return
+        commit = meta.state == TxnState.PREPARE_COMMIT
+        self._completing.add(tid)
+        try:
+            for tp in sorted(meta.partitions):
+                await self._write_marker(tp, meta.producer_id, meta.producer_epoch, commit)
+        except WRITE_ERRORS:
+            log.exception("transactional id %s: writing markers failed; retried later", tid)
+            return
+        finally:
+            self._completing.discard(tid)
+        done = TxnState.COMPLETE_COMMIT if commit else TxnState.COMPLETE_ABORT
+        if self._transition(meta, state=done, partitions=set()) is None:
+            log.debug("transactional id %s: %s", tid, done.kafka_name)
+
+    async def _write_marker(self, tp: TopicPartition, producer_id: int, producer_epoch: int, commit: bool) -> None:
+        topic = self.logs.get(tp[0])
+        if topic is None or not 0 <= tp[1] < len(topic.partitions):
+            return  # deleted since it joined the transaction: nothing left to mark
+        await self.logs.write_txn_marker_async(topic, tp[1], producer_id, producer_epoch, commit, COORDINATOR_EPOCH)
+        if tp[0] == OFFSETS_TOPIC and self.on_offsets_marker is not None:
+            self.on_offsets_marker(producer_id, tp[1], commit)
+
+    async def _abort_fencing(self, meta: TxnMetadata) -> Optional[int]:
+        """Abort an Ongoing transaction under a bumped epoch, so that its producer (a zombie, or
+        one past its timeout) is fenced: its next request carries the old epoch."""
+        epoch = meta.producer_epoch if epoch_exhausted(meta.producer_epoch) else meta.producer_epoch + 1
+        error = self._transition(meta, state=TxnState.PREPARE_ABORT, producer_epoch=epoch,
+                                 last_producer_epoch=NO_EPOCH)
+        if error is not None:
+            return error
+        await self._complete(meta)
+        return None
+
+    # -- housekeeping -------------------------------------------------------------------
+    async def abort_timed_out(self) -> int:
+        """Abort every Ongoing transaction past its timeout; finish Prepare* ones whose markers
+        failed before. Returns how many were aborted."""
+        now = self.now_ms()
+        aborted = 0
+        for meta in list(self.txns.values()):
+            if meta.transactional_id in self._completing:
+                continue
+            if meta.state in PREPARING:
+                await self._complete(meta)
+            elif meta.state == TxnState.ONGOING and meta.start_ms + meta.timeout_ms <= now:
+                log.info("transactional id %s: aborting its transaction, open longer than %d ms",
+                         meta.transactional_id, meta.timeout_ms)
+                if await self._abort_fencing(meta) is None:
+                    aborted += 1
+        return aborted
+
+    async def expire_ids(self) -> int:
+        """Forget transactional ids idle for transactional.id.expiration.ms (a tombstone in the
+        log). Returns how many."""
+        now = self.now_ms()
+        expired = 0
+        for meta in list(self.txns.values()):
+            if meta.state in ENDED and meta.last_update_ms + self.settings.id_expiration_ms <= now \
+                    and meta.transactional_id not in self._completing:
+                try:
+                    self.store.write(meta.transactional_id, None)
+                except WRITE_ERRORS:
+                    log.exception("expiring transactional id %s failed", meta.transactional_id)
+                    continue
+                del self.txns[meta.transactional_id]
+                expired += 1
+        if expired:
+            log.info("expired %d transactional ids", expired)
+        return expired
+
+    # -- DescribeTransactions, ListTransactions ---------------------------------------------
+    def describe(self, transactional_id: str) -> tuple[int, Optional[TxnMetadata]]:
+        if not self.active:
+            return E.COORDINATOR_NOT_AVAILABLE, None
+        meta = self.txns.get(transactional_id)
+        if meta is None or meta.state == TxnState.DEAD:
+            return E.TRANSACTIONAL_ID_NOT_FOUND, None
+        return E.NONE, meta
+
+    def list(self, states: list[str], producer_ids: list[int], min_duration_ms: int = -1,
+             id_pattern: Optional[str] = None) -> tuple[int, list[str], list[TxnMetadata]]:
+        """(error, unknown state filters, matching transactions)."""
+        if not self.active:
+            return E.COORDINATOR_NOT_AVAILABLE, [], []
+        unknown = [s for s in states if s not in STATE_BY_NAME]
+        wanted = {STATE_BY_NAME[s] for s in states if s in STATE_BY_NAME}
+        try:
+            pattern = re.compile(id_pattern) if id_pattern else None
+        except re.error:
+            return E.INVALID_REQUEST, [], []
+        now = self.now_ms()
+        out = []
+        for meta in self.txns.values():
+            if states and meta.state not in wanted:
+                continue
+            if producer_ids and meta.producer_id not in producer_ids:
+                continue
+            if min_duration_ms >= 0 and (meta.state != TxnState.ONGOING or now - meta.start_ms < min_duration_ms):
+                continue
+            if pattern is not None and not pattern.fullmatch(meta.transactional_id):
+                continue
+            out.append(meta)
+        return E.NONE, unknown, out

@@ -1,0 +1,29 @@
+"""DescribeProducers (61): the producer state the log of each partition keeps (kafka-transactions
+describe-producers and find-hanging)."""
+from __future__ import annotations
+
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import (
+    DescribeProducersResponse,
+    PartitionResponse,
+    ProducerState,
+)
+
+
+def _partition(ctx: RequestContext, name: str, index: int) -> PartitionResponse:
+    topic = ctx.services.logs.get(name)
+    if topic is None or not 0 <= index < len(topic.partitions):
+        return {"partition_index": index, "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                "error_message": None, "active_producers": []}
+    producers: list[ProducerState] = [{"producer_id": s[0], "producer_epoch": s[1], "last_sequence": s[2], "last_timestamp": s[3],
+                  "coordinator_epoch": s[4], "current_txn_start_offset": s[5]}
+                 for s in topic.partitions[index].producer_states()]  # type: ignore[attr-defined]
+    return {"partition_index": index, "error_code": 0, "error_message": None, "active_producers": producers}
+
+
+@api(key=61, name="DescribeProducers", min_version=0, max_version=0)
+async def handle(ctx: RequestContext, request: dict) -> DescribeProducersResponse:
+    return {"throttle_time_ms": 0, "topics": [
+        {"name": t["name"], "partitions": [_partition(ctx, t["name"], i) for i in t["partition_indexes"]]}
+        for t in request["topics"]]}
