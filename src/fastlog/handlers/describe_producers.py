@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
-from fastlog.protocol.responses import (
-    DescribeProducersResponse,
-    PartitionResponse,
-    ProducerState,
-)
+from fastlog.protocol.responses import DescribeProducersResponse, PartitionResponse, ProducerState
 
 
 def _partition(ctx: RequestContext, name: str, index: int) -> PartitionResponse:
