@@ -255,7 +255,7 @@ class TransactionCoordinator:
             return (E.PRODUCER_FENCED, *fail)
         if expected and producer_id == meta.last_producer_id and producer_id != meta.producer_id:
             return E.NONE, meta.producer_id, meta.producer_epoch  # a retry of the last id rotation
-        if epoch_exhausted(meta.producer_epoch + 1):
+        if epoch_exhausted(meta.producer_epoch):
             changes = dict(producer_id=self.producer_ids.new_id(), producer_epoch=0,
                            last_producer_id=meta.producer_id, last_producer_epoch=meta.producer_epoch)
         else:

@@ -1,0 +1,177 @@
+"""The transaction coordinator without sockets: a real Config and LogManager (real partition logs,
+markers written by the storage engine) in a tmp dir, its coroutines called directly, Kafka's
+answers asserted. The clock is a variable, so timeouts and expiry need no sleeping."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from fastlog.config import Config
+from fastlog.coordinator.producer_ids import ProducerIdManager
+from fastlog.coordinator.transactions import TransactionCoordinator, TxnState
+from fastlog.coordinator.txn_log import TOPIC, StoredTxn, decode_txn_key, decode_txn_value, txn_key, txn_value
+from fastlog.protocol.errors import ErrorCode as E
+from fastlog.storage.log_manager import LogManager
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000_000
+
+    def __call__(self) -> int:
+        return self.now
+
+
+class Node:
+    def __init__(self, path, **overrides) -> None:
+        values = {"log.dirs": str(path), "transaction.state.log.num.partitions": "3",
+                  "transaction.max.timeout.ms": "60000"}
+        values.update({k: str(v) for k, v in overrides.items()})
+        self.config = Config(values)
+        self.logs = LogManager(self.config)
+        self.logs.open()
+        self.logs.create_topic("t", 2)
+        self.clock = Clock()
+
+    async def coordinator(self) -> TransactionCoordinator:
+        tc = TransactionCoordinator(self.logs, self.config, ProducerIdManager(self.config.data_dir), now_ms=self.clock)
+        await tc.start()
+        return tc
+
+    def close(self) -> None:
+        self.logs.close()
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 30))
+
+
+@pytest.fixture
+def node(tmp_path):
+    n = Node(tmp_path)
+    yield n
+    n.close()
+
+
+def test_record_layout_round_trips_and_is_kafkas():
+    stored = StoredTxn(7, 3, 60000, TxnState.ONGOING, [("a", 1), ("a", 0), ("b", 2)], 1000, 900)
+    value = txn_value(stored)
+    # version 0, pid, epoch, timeout, status, 2 topics: "a" [0, 1], "b" [2], timestamps
+    assert value[:17] == bytes.fromhex("0000" "0000000000000007" "0003" "0000ea60" "01")
+    assert value[17:21] == b"\x00\x00\x00\x02"
+    back = decode_txn_value(value)
+    assert back.partitions == [("a", 0), ("a", 1), ("b", 2)] and back.producer_id == 7 and back.start_ms == 900
+    assert txn_key("tx") == b"\x00\x00\x00\x02tx" and decode_txn_key(txn_key("tx")) == "tx"
+    empty = decode_txn_value(txn_value(StoredTxn(1, 0, 5, TxnState.EMPTY, [], 1, -1)))
+    assert empty.partitions == []
+    with pytest.raises(ValueError):
+        decode_txn_value(value[:20])
+
+
+def test_init_producer_id_bumps_the_epoch_and_fences_the_old_instance(node):
+    async def body():
+        tc = await node.coordinator()
+        err, pid, epoch = await tc.init_producer_id("app", 10000)
+        assert (err, epoch) == (E.NONE, 0)
+        err, pid2, epoch2 = await tc.init_producer_id("app", 10000)
+        assert (err, pid2, epoch2) == (E.NONE, pid, 1)
+        # The first instance's epoch is fenced everywhere.
+        assert tc.add_partitions("app", pid, 0, [("t", 0)]) == {("t", 0): E.PRODUCER_FENCED}
+        assert tc.add_partitions("app", pid + 100, 1, [("t", 0)]) == {("t", 0): E.INVALID_PRODUCER_ID_MAPPING}
+        assert tc.add_partitions("nope", pid, 1, [("t", 0)]) == {("t", 0): E.INVALID_PRODUCER_ID_MAPPING}
+        assert tc.add_partitions("app", pid, 1, [("t", 0), ("t", 9)]) == {
+            ("t", 0): E.OPERATION_NOT_ATTEMPTED, ("t", 9): E.UNKNOWN_TOPIC_OR_PARTITION}
+        assert tc.add_partitions("app", pid, 1, [("t", 0)]) == {("t", 0): E.NONE}
+        meta = tc.txns["app"]
+        assert meta.state == TxnState.ONGOING and meta.partitions == {("t", 0)} and meta.start_ms == node.clock.now
+        # KIP-360: the producer names its id and current epoch: bumped; a wrong id is fenced.
+        assert (await tc.init_producer_id("app", 10000, pid + 5, 1))[0] == E.PRODUCER_FENCED
+        await tc.stop()
+    run(body())
+
+
+def test_init_producer_id_refuses_bad_timeouts_and_empty_ids(node):
+    async def body():
+        tc = await node.coordinator()
+        assert (await tc.init_producer_id("app", 60001))[0] == E.INVALID_TRANSACTION_TIMEOUT
+        assert (await tc.init_producer_id("app", 0))[0] == E.INVALID_TRANSACTION_TIMEOUT
+        assert (await tc.init_producer_id("", 1000))[0] == E.INVALID_REQUEST
+        assert "app" not in tc.txns
+        await tc.stop()
+    run(body())
+
+
+def test_exhausted_epoch_gets_a_new_producer_id(node):
+    async def body():
+        tc = await node.coordinator()
+        _, pid, _ = await tc.init_producer_id("app", 1000)
+        tc.txns["app"].producer_epoch = 32766
+        err, pid2, epoch2 = await tc.init_producer_id("app", 1000)
+        assert err == E.NONE and pid2 != pid and epoch2 == 0
+        # A retry of that InitProducerId with the old id and exhausted epoch gets the same answer.
+        assert await tc.init_producer_id("app", 1000, pid, 32766) == (E.NONE, pid2, 0)
+        await tc.stop()
+    run(body())
+
+
+def test_state_survives_a_restart_through_the_transaction_log(node):
+    async def body():
+        tc = await node.coordinator()
+        _, pid, _ = await tc.init_producer_id("a", 5000)
+        assert tc.add_partitions("a", pid, 0, [("t", 0), ("t", 1)]) == {("t", 0): E.NONE, ("t", 1): E.NONE}
+        _, pid_b, _ = await tc.init_producer_id("b", 7000)
+        await tc.stop()
+        assert node.logs.get(TOPIC) is not None and node.logs.get(TOPIC).internal
+        tc2 = await node.coordinator()
+        a, b = tc2.txns["a"], tc2.txns["b"]
+        assert (a.producer_id, a.producer_epoch, a.state, a.partitions, a.timeout_ms) == (
+            pid, 0, TxnState.ONGOING, {("t", 0), ("t", 1)}, 5000)
+        assert (b.producer_id, b.state, b.timeout_ms) == (pid_b, TxnState.EMPTY, 7000)
+        # New ids never reuse an old one (the producer id block is persisted).
+        _, pid_c, _ = await tc2.init_producer_id("c", 1000)
+        assert pid_c not in (pid, pid_b)
+        await tc2.stop()
+    run(body())
+
+
+def test_list_and_describe_filters(node):
+    async def body():
+        tc = await node.coordinator()
+        _, pid_a, _ = await tc.init_producer_id("a", 5000)
+        _, pid_b, _ = await tc.init_producer_id("b", 5000)
+        tc.add_partitions("a", pid_a, 0, [("t", 0)])
+        node.clock.now += 3000
+        err, unknown, found = tc.list(["Ongoing", "Bogus"], [])
+        assert err == E.NONE and unknown == ["Bogus"] and [m.transactional_id for m in found] == ["a"]
+        assert [m.transactional_id for m in tc.list([], [pid_b])[2]] == ["b"]
+        assert [m.transactional_id for m in tc.list([], [], 2000)[2]] == ["a"]
+        assert tc.list([], [], 4000)[2] == []
+        assert sorted(m.transactional_id for m in tc.list([], [], -1, "[ab]")[2]) == ["a", "b"]
+        assert tc.describe("a")[1].state.kafka_name == "Ongoing"
+        assert tc.describe("zzz") == (E.TRANSACTIONAL_ID_NOT_FOUND, None)
+        await tc.stop()
+    run(body())
+
+
+def test_idle_transactional_ids_expire(tmp_path):
+    node = Node(tmp_path, **{"transactional.id.expiration.ms": 1000})
+
+    async def body():
+        tc = await node.coordinator()
+        await tc.init_producer_id("idle", 500)
+        _, pid, _ = await tc.init_producer_id("busy", 500)
+        tc.add_partitions("busy", pid, 0, [("t", 0)])
+        node.clock.now += 1000
+        assert await tc.expire_ids() == 1
+        assert "idle" not in tc.txns and "busy" in tc.txns
+        await tc.stop()
+        tc2 = await node.coordinator()  # the tombstone is in the log
+        assert "idle" not in tc2.txns
+        await tc2.stop()
+    try:
+        run(body())
+    finally:
+        node.close()
