@@ -586,6 +586,33 @@ class EndTxnResponse(TypedDict, total=False):
     producer_epoch: int  # new epoch (transaction.version 2); v5+, default -1
 
 
+class WritableTxnMarkerPartitionResult(TypedDict, total=False):
+    """An item of WriteTxnMarkersResponse.markers.topics.partitions"""
+
+    partition_index: int  # partition; v0+
+    error_code: int  # error; v0+
+
+
+class WritableTxnMarkerTopicResult(TypedDict, total=False):
+    """An item of WriteTxnMarkersResponse.markers.topics"""
+
+    name: str  # topic; v0+
+    partitions: list[WritableTxnMarkerPartitionResult]  # per partition; v0+
+
+
+class WritableTxnMarkerResult(TypedDict, total=False):
+    """An item of WriteTxnMarkersResponse.markers"""
+
+    producer_id: int  # producer id; v0+
+    topics: list[WritableTxnMarkerTopicResult]  # per topic; v0+
+
+
+class WriteTxnMarkersResponse(TypedDict, total=False):
+    """WriteTxnMarkers (API key 27) response, v1"""
+
+    markers: list[WritableTxnMarkerResult]  # per producer; v0+
+
+
 class TxnOffsetCommitResponsePartition(TypedDict, total=False):
     """An item of TxnOffsetCommitResponse.topics.partitions"""
 
