@@ -78,8 +78,10 @@ class GroupLog:
         by_group = self.pending.get(producer_id, {})
         for group_id in [g for g in by_group if self.store.partition_for(g) == partition]:
             offsets = by_group.pop(group_id)
-            group = self.groups.get(group_id)
-            if commit and group is not None:
+            if commit:
+                group = self.groups.get(group_id)
+                if group is None:  # removed meanwhile (empty, no offsets yet): it has some now
+                    group = self.groups[group_id] = Group(group_id, int(time.time() * 1000))
                 group.offsets.update(offsets)
         if not by_group:
             self.pending.pop(producer_id, None)

@@ -324,12 +324,14 @@ class TransactionCoordinator:
             error = self._begin(meta, [(OFFSETS_TOPIC, offsets_partition)])
         return error or E.NONE
 
-    def check_offsets_producer(self, transactional_id: str, producer_id: int, producer_epoch: int) -> int:
-        """TxnOffsetCommit's producer check (the group coordinator asks): a zombie is fenced."""
+    def check_offsets_producer(self, transactional_id: str, producer_id: int, producer_epoch: int,
+                               offsets_partition: int) -> int:
+        """TxnOffsetCommit's producer check (the group coordinator asks): a zombie is fenced, and
+        the group's partition must be in the ongoing transaction (AddOffsetsToTxn first), or the
+        offsets would never get a marker (Kafka 4 verifies this too)."""
         error, meta = self._check_producer(transactional_id, producer_id, producer_epoch)
-        if error == E.CONCURRENT_TRANSACTIONS:
-            return E.NONE  # Kafka does not look at the transaction's state here
-        if error is None and meta is not None and meta.state != TxnState.ONGOING:
+        if error is None and meta is not None and not (
+                meta.state == TxnState.ONGOING and (OFFSETS_TOPIC, offsets_partition) in meta.partitions):
             return E.INVALID_TXN_STATE
         return error or E.NONE
 
@@ -459,7 +461,8 @@ class TransactionCoordinator:
                 continue
             if producer_ids and meta.producer_id not in producer_ids:
                 continue
-            if min_duration_ms >= 0 and (meta.state != TxnState.ONGOING or now - meta.start_ms < min_duration_ms):
+            # Kafka's rule, for every state: running (since start_ms, -1 when none) longer than the filter.
+            if min_duration_ms >= 0 and now - meta.start_ms <= min_duration_ms:
                 continue
             if pattern is not None and not pattern.fullmatch(meta.transactional_id):
                 continue

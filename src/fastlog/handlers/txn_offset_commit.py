@@ -19,7 +19,8 @@ async def handle(ctx: RequestContext, request: dict) -> TxnOffsetCommitResponse:
         CommitRequest(group_id=request["group_id"], generation_id=request.get("generation_id", -1),
                       member_id=request.get("member_id") or "", group_instance_id=request.get("group_instance_id"),
                       retention_time_ms=-1, offsets=offsets, api_version=ctx.api_version),
-        pid, epoch, lambda: services.transactions.check_offsets_producer(tid, pid, epoch))
+        pid, epoch, lambda: services.transactions.check_offsets_producer(
+            tid, pid, epoch, services.groups.offsets_partition(request["group_id"])))
     return {"throttle_time_ms": 0, "topics": [
         {"name": t["name"], "partitions": [
             {"partition_index": p["partition_index"],
