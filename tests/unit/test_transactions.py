@@ -176,3 +176,85 @@ def test_idle_transactional_ids_expire(tmp_path):
         run(body())
     finally:
         node.close()
+
+
+# -- with markers (the storage engine writes them) ---------------------------------------------
+def read_markers(node: Node, topic: str, partition: int) -> list[tuple[int, bool]]:
+    """(producer id, commit?) of every control record of a partition, in log order."""
+    plog = node.logs.get(topic).partitions[partition]
+    return [(r.producer_id, r.key[2:4] == b"\x00\x01") for r in plog.records(0) if r.is_control]
+
+
+def transactional_batch(pid: int, epoch: int, seq: int, value: bytes) -> bytes:
+    from fastlog import _native
+    return _native.build_batch([(None, value, [], 1)], producer_id=pid, producer_epoch=epoch, base_sequence=seq,
+                               transactional=True)
+
+
+def test_end_txn_writes_markers_and_answers_retries_as_kafka(node):
+    async def body():
+        tc = await node.coordinator()
+        _, pid, epoch = await tc.init_producer_id("app", 10000)
+        assert await tc.end_txn("app", pid, epoch, True) == E.INVALID_TXN_STATE  # Empty: nothing to end
+        tc.add_partitions("app", pid, epoch, [("t", 0), ("t", 1)])
+        node.logs.append(node.logs.get("t"), 0, transactional_batch(pid, epoch, 0, b"x"), 1)
+        assert await tc.end_txn("app", pid, epoch, True) == E.NONE
+        assert tc.txns["app"].state == TxnState.COMPLETE_COMMIT and tc.txns["app"].partitions == set()
+        assert read_markers(node, "t", 0) == [(pid, True)] and read_markers(node, "t", 1) == [(pid, True)]
+        assert await tc.end_txn("app", pid, epoch, True) == E.NONE             # a retry
+        assert await tc.end_txn("app", pid, epoch, False) == E.INVALID_TXN_STATE
+        assert await tc.end_txn("app", pid, epoch + 1, False) == E.PRODUCER_FENCED
+        tc.add_partitions("app", pid, epoch, [("t", 1)])
+        assert await tc.end_txn("app", pid, epoch, False) == E.NONE
+        assert read_markers(node, "t", 1) == [(pid, True), (pid, False)]
+        await tc.stop()
+    run(body())
+
+
+def test_prepare_commit_left_by_a_crash_completes_on_restart(node):
+    async def body():
+        tc = await node.coordinator()
+        _, pid, epoch = await tc.init_producer_id("app", 10000)
+        tc.add_partitions("app", pid, epoch, [("t", 0)])
+        # What a crash between logging PrepareCommit and writing the markers leaves behind.
+        meta = tc.txns["app"]
+        meta.state = TxnState.PREPARE_COMMIT
+        tc._persist(meta)
+        await tc.stop()
+        assert read_markers(node, "t", 0) == []
+        tc2 = await node.coordinator()
+        assert tc2.txns["app"].state == TxnState.COMPLETE_COMMIT
+        assert read_markers(node, "t", 0) == [(pid, True)]
+        await tc2.stop()
+    run(body())
+
+
+def test_timed_out_transaction_is_aborted_with_a_fencing_epoch_bump(node):
+    async def body():
+        tc = await node.coordinator()
+        _, pid, epoch = await tc.init_producer_id("app", 5000)
+        tc.add_partitions("app", pid, epoch, [("t", 0)])
+        node.clock.now += 4999
+        assert await tc.abort_timed_out() == 0
+        node.clock.now += 1
+        assert await tc.abort_timed_out() == 1
+        meta = tc.txns["app"]
+        assert (meta.state, meta.producer_epoch) == (TxnState.COMPLETE_ABORT, epoch + 1)
+        assert read_markers(node, "t", 0) == [(pid, False)]
+        assert await tc.end_txn("app", pid, epoch, True) == E.PRODUCER_FENCED
+        assert tc.add_partitions("app", pid, epoch, [("t", 0)]) == {("t", 0): E.PRODUCER_FENCED}
+        await tc.stop()
+    run(body())
+
+
+def test_new_instance_aborts_the_open_transaction_of_the_old_one(node):
+    async def body():
+        tc = await node.coordinator()
+        _, pid, epoch = await tc.init_producer_id("app", 5000)
+        tc.add_partitions("app", pid, epoch, [("t", 1)])
+        err, pid2, epoch2 = await tc.init_producer_id("app", 5000)
+        assert (err, pid2, epoch2) == (E.NONE, pid, epoch + 2)  # +1 fences the abort, +1 the new instance
+        assert tc.txns["app"].state == TxnState.EMPTY
+        assert read_markers(node, "t", 1) == [(pid, False)]
+        await tc.stop()
+    run(body())
