@@ -98,6 +98,16 @@ def test_franz_go_admin(franzgo_bin, broker):
     assert res["extra"]["topic_configs"] > 1 and res["extra"]["broker_configs"] > 1
 
 
+def test_franz_go_group_transact_session(franzgo_bin, broker):
+    """kgo.GroupTransactSession copies a topic in transactions with the group's offsets: the
+    read_committed copy holds every record exactly once (see the txn mode in franzgo/main.go)."""
+    topic = unique_topic("fg-txn")
+    res = run_franzgo(franzgo_bin, broker.bootstrap, "-mode", "txn", "-topic", topic, "-count", "2000",
+                      "-partitions", "3", timeout=150)
+    assert res["consumed"] == 2000 and res["extra"]["committed_total"] == 2000
+    assert res["extra"]["transactions"] >= 1
+
+
 def test_franz_go_reports_failures(franzgo_bin, broker):
     """The checker is not a rubber stamp: a roundtrip onto a topic that already holds data fails."""
     topic = unique_topic("franzgo-dup")

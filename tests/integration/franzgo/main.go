@@ -13,6 +13,10 @@
 //	admin      kadm: create (and create again), list, describe broker and topic configs, list
 //	           offsets (start, end, by time), delete records, create partitions, list brokers,
 //	           delete topic, auto-create on produce.
+//	txn        consume-transform-produce with kgo.GroupTransactSession: -count records of the
+//	           topic are copied to <topic>-out in transactions that carry the group's offsets;
+//	           a read_committed read of <topic>-out must hold every record exactly once, and the
+//	           group's committed offsets must be at the end of the input.
 package main
 
 import (
@@ -828,7 +832,7 @@ func main() {
 	flag.StringVar(&cfg.group, "group", "", "consumer group (group mode; default <topic>-group)")
 	flag.IntVar(&cfg.count, "count", 20000, "records to produce")
 	flag.StringVar(&cfg.codec, "codec", "none", "none, gzip, snappy, lz4 or zstd")
-	flag.StringVar(&cfg.mode, "mode", "roundtrip", "roundtrip, group or admin")
+	flag.StringVar(&cfg.mode, "mode", "roundtrip", "roundtrip, group, admin or txn")
 	flag.IntVar(&cfg.partitions, "partitions", 6, "partitions of the created topic")
 	flag.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "overall deadline")
 	flag.BoolVar(&cfg.verbose, "v", false, "client debug logging to stderr")
@@ -854,6 +858,8 @@ func main() {
 		err = runGroup(ctx, cfg, res)
 	case cfg.mode == "admin":
 		err = runAdmin(ctx, cfg, res)
+	case cfg.mode == "txn":
+		err = runTxn(ctx, cfg, res)
 	default:
 		err = fmt.Errorf("unknown mode %q", cfg.mode)
 	}
@@ -866,4 +872,111 @@ func main() {
 	if len(res.Errors) > 0 {
 		os.Exit(1)
 	}
+}
+
+// runTxn: see the txn mode in the package comment.
+func runTxn(ctx context.Context, cfg config, res *result) error {
+	adm0, err := newClient(cfg)
+	if err != nil {
+		return err
+	}
+	defer adm0.Close()
+	adm := kadm.NewClient(adm0)
+	out := cfg.topic + "-out"
+	if err := createTopic(ctx, adm, cfg, res); err != nil {
+		return err
+	}
+	if _, err := adm.CreateTopics(ctx, 1, 1, nil, out); err != nil {
+		return err
+	}
+	if _, err := produce(ctx, cfg, res, 0, cfg.count); err != nil {
+		return err
+	}
+	res.step("produced input")
+
+	sess, err := kgo.NewGroupTransactSession(
+		kgo.SeedBrokers(cfg.bootstrap),
+		kgo.ClientID("fastlog-franzgo-txn"),
+		kgo.TransactionalID(cfg.topic+"-txn"),
+		kgo.ConsumerGroup(cfg.group),
+		kgo.ConsumeTopics(cfg.topic),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.DefaultProduceTopic(out),
+		kgo.RequireStableFetchOffsets(),
+		kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelWarn, nil)),
+	)
+	if err != nil {
+		return err
+	}
+	copied, txns := 0, 0
+	for copied < cfg.count {
+		if ctx.Err() != nil {
+			sess.Close()
+			return fmt.Errorf("copied %d of %d before the deadline", copied, cfg.count)
+		}
+		fetches := sess.PollRecords(ctx, 200)
+		for _, fe := range fetches.Errors() {
+			res.fail("fetch %s/%d: %v", fe.Topic, fe.Partition, fe.Err)
+		}
+		recs := fetches.Records()
+		if len(recs) == 0 {
+			continue
+		}
+		if err := sess.Begin(); err != nil {
+			sess.Close()
+			return fmt.Errorf("begin: %w", err)
+		}
+		for _, r := range recs {
+			sess.Produce(ctx, &kgo.Record{Key: r.Key, Value: r.Value}, func(_ *kgo.Record, err error) {
+				if err != nil {
+					res.fail("produce: %v", err)
+				}
+			})
+		}
+		committed, err := sess.End(ctx, kgo.TryCommit)
+		if err != nil {
+			sess.Close()
+			return fmt.Errorf("end: %w", err)
+		}
+		if committed {
+			copied += len(recs)
+			txns++
+		}
+	}
+	sess.Close()
+	res.Extra["transactions"] = txns
+	res.step("copied in transactions")
+
+	// Read the output back, read_committed, and count every input key.
+	cl, err := newClient(cfg, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{out: {0: kgo.NewOffset().AtStart()}}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	seen := map[string]int{}
+	for res.Consumed < cfg.count && ctx.Err() == nil {
+		fetches := cl.PollFetches(ctx)
+		fetches.EachRecord(func(r *kgo.Record) {
+			seen[string(r.Key)]++
+			res.Consumed++
+		})
+	}
+	for seq := 0; seq < cfg.count; seq++ {
+		if n := seen["key-"+strconv.Itoa(seq)]; n != 1 {
+			res.fail("key-%d copied %d times", seq, n)
+		}
+	}
+	offsets, err := adm.FetchOffsets(ctx, cfg.group)
+	if err != nil {
+		return err
+	}
+	total := int64(0)
+	offsets.Each(func(o kadm.OffsetResponse) { total += o.At })
+	res.Extra["committed_total"] = total
+	if total != int64(cfg.count) {
+		res.fail("group offsets sum to %d, want %d", total, cfg.count)
+	}
+	return nil
 }
