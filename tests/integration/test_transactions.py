@@ -213,6 +213,7 @@ def test_kafka_python_transactional_producer(broker):
     producer.init_transactions()
     producer.begin_transaction()
     producer.send(topic, b"kp-aborted", partition=0)
+    producer.flush()
     producer.abort_transaction()
     producer.begin_transaction()
     producer.send(topic, b"kp-committed", partition=0)
