@@ -2,7 +2,8 @@
 
 Each feature Kafka 4.4 knows, with the levels fastlog supports: metadata.version at 4.4-IV2 (33,
 the protocol level fastlog speaks) and every other feature only at level 0 (off): fastlog has no
-KIP-848 groups, transactions, share groups, streams groups, ELR or dynamic KRaft quorum. Supported ranges are
+KIP-848 groups, KIP-890's transaction.version 1-2 (transactions use the classic flow, see
+docs/transactions.md), share groups, streams groups, ELR or dynamic KRaft quorum. Supported ranges are
 exactly the levels fastlog runs at, so none can be changed (UpdateFeatures refuses other levels).
 """
 METADATA_VERSION = "metadata.version"
