@@ -65,12 +65,24 @@ class GroupLog:
         if not offsets:
             return
         partition = self.store.partition_for(group_id)
-        epoch, seq = self._txn_sequences.get((partition, producer_id), (producer_epoch, 0))
+        if (partition, producer_id) not in self._txn_sequences:
+            self._txn_sequences[(partition, producer_id)] = self._engine_sequence(partition, producer_id)
+        epoch, seq = self._txn_sequences[(partition, producer_id)]
         if epoch != producer_epoch:
             seq = 0
         records: list[Record] = [(offset_key(group_id, t, p), offset_value(o)) for (t, p), o in offsets.items()]
         self.store.append_transactional(partition, records, producer_id, producer_epoch, seq)
         self._txn_sequences[(partition, producer_id)] = (producer_epoch, seq + len(records))
+
+    def _engine_sequence(self, partition: int, producer_id: int) -> tuple[int, int]:
+        """(epoch, next sequence) of the producer as the partition's log remembers it (after a
+        restart our own count is gone), or (-1, 0) for a producer it does not know."""
+        topic = self.store.topic
+        if topic is not None and partition < len(topic.partitions):
+            for state in topic.partitions[partition].producer_states():
+                if state.producer_id == producer_id:
+                    return state.producer_epoch, state.last_sequence + 1
+        return -1, 0
 
     def apply_txn_marker(self, producer_id: int, partition: int, commit: bool) -> None:
         """The producer's transaction ended in `partition`: its pending offsets of the groups of

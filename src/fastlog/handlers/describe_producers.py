@@ -12,10 +12,11 @@ def _partition(ctx: RequestContext, name: str, index: int) -> PartitionResponse:
     if topic is None or not 0 <= index < len(topic.partitions):
         return {"partition_index": index, "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                 "error_message": None, "active_producers": []}
-    states = topic.partitions[index].producer_states()  # type: ignore[attr-defined]
     producers: list[ProducerState] = [
-        {"producer_id": s[0], "producer_epoch": s[1], "last_sequence": s[2], "last_timestamp": s[3],
-         "coordinator_epoch": s[4], "current_txn_start_offset": s[5]} for s in states]
+        {"producer_id": s.producer_id, "producer_epoch": s.producer_epoch, "last_sequence": s.last_sequence,
+         "last_timestamp": s.last_timestamp, "coordinator_epoch": s.coordinator_epoch,
+         "current_txn_start_offset": s.current_txn_start_offset}
+        for s in topic.partitions[index].producer_states()]
     return {"partition_index": index, "error_code": 0, "error_message": None, "active_producers": producers}
 
 
