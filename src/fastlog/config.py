@@ -297,6 +297,8 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         "How often transactions past their timeout are looked for and aborted.", at_least(1)),
     Key("transaction.remove.expired.transaction.cleanup.interval.ms", I, 3600000, L,
         "How often expired transactional ids are removed.", at_least(1)),
+    Key("transaction.partition.verification.enable", B, True, L,
+        "Produce checks a transactional batch's partition is in its producer's ongoing transaction."),
     # -- keys of a cluster or of threads: accepted, no effect on one asyncio node --
     Key("transaction.state.log.replication.factor", SH, 3, H, "Replication factor of __transaction_state.",
         at_least(1), honoured=False, note=ONE_NODE),

@@ -5,10 +5,11 @@ v0-v2 carry old message formats and are answered UNSUPPORTED_VERSION per partiti
 acks 0, 1 and -1 are the same on one node (the append is done when it returns); acks=0 gets no
 response, and when it failed the connection is closed, as Kafka does.
 
-A transactional batch is checked with the transaction coordinator first, as Kafka 4 does
-(transaction.partition.verification.enable): the producer must hold the transactional id's
-current id and epoch (INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH) and the partition
-must be in its ongoing transaction (INVALID_TXN_STATE).
+A transactional batch needs the request's transactional id (else the whole request is answered
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka does) and is checked with the transaction
+coordinator first, as Kafka 4 does (transaction.partition.verification.enable): the producer must
+hold the transactional id's current id and epoch (INVALID_PRODUCER_ID_MAPPING,
+INVALID_PRODUCER_EPOCH) and the partition must be in its ongoing transaction (INVALID_TXN_STATE).
 """
 import struct
 import time
@@ -30,13 +31,18 @@ VERIFY_ERRORS: dict[int, int] = {ErrorCode.PRODUCER_FENCED: ErrorCode.INVALID_PR
                  ErrorCode.COORDINATOR_NOT_AVAILABLE: ErrorCode.NOT_ENOUGH_REPLICAS}
 
 
-def _verify_transactional(ctx: RequestContext, transactional_id: Optional[str], topic: str, index: int,
-                          records: bytes) -> int:
+def _is_transactional(records: Optional[bytes]) -> bool:
+    # A malformed batch is the engine's to refuse.
+    return records is not None and len(records) >= 61 and bool(struct.unpack_from(">h", records, 21)[0]
+                                                                & TRANSACTIONAL_BIT)
+
+
+def _verify_transactional(ctx: RequestContext, transactional_id: str, topic: str, index: int, records: bytes) -> int:
     """NONE, or why a transactional batch may not be appended to this partition."""
-    if len(records) < 61 or not struct.unpack_from(">h", records, 21)[0] & TRANSACTIONAL_BIT:
-        return ErrorCode.NONE  # not transactional (a malformed batch is the engine's to refuse)
+    if not _is_transactional(records) or not ctx.services.config.get_bool("transaction.partition.verification.enable"):
+        return ErrorCode.NONE
     producer_id, epoch = struct.unpack_from(">qh", records, 43)
-    error = ctx.services.transactions.verify_partitions(transactional_id or "", producer_id, epoch,
+    error = ctx.services.transactions.verify_partitions(transactional_id, producer_id, epoch,
                                                         [(topic, index)])[(topic, index)]
     return VERIFY_ERRORS.get(error, error)
 
@@ -55,6 +61,9 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
         refuse = ErrorCode.UNSUPPORTED_VERSION
     elif acks not in (0, 1, -1):
         refuse = ErrorCode.INVALID_REQUIRED_ACKS
+    elif request.get("transactional_id") is None and any(
+            _is_transactional(p["records"]) for t in request["topic_data"] for p in t["partition_data"]):
+        refuse = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     now_ms = int(time.time() * 1000)
     by_id = ctx.api_version >= 13
     responses: list[TopicProduceResponse] = []
@@ -76,8 +85,8 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
                 partitions_out.append(_error(index, topic_error))
             elif not 0 <= index < len(topic.partitions):
                 partitions_out.append(_error(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
-            elif (verify_error := _verify_transactional(ctx, request.get("transactional_id"), topic.name, index,
-                                                        part["records"] or b"")):
+            elif (verify_error := _verify_transactional(ctx, request.get("transactional_id") or "", topic.name,
+                                                        index, part["records"] or b"")):
                 partitions_out.append(_error(index, verify_error))
             else:
                 try:
