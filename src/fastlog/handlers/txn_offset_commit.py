@@ -1,29 +1,55 @@
 """TxnOffsetCommit (28): a group's offsets inside a transaction; visible with its COMMIT marker.
 
-v3+ carry the group generation and member id (KIP-447) and are fenced like OffsetCommit."""
+v3+ carry the group generation and member id (KIP-447) and are fenced like OffsetCommit; v6 names
+topics by id (an id no topic has is answered UNKNOWN_TOPIC_ID for its partitions)."""
+from __future__ import annotations
+
 from fastlog.coordinator.group_state import CommitRequest, OffsetToCommit
 from fastlog.handlers._txn import for_version
 from fastlog.handlers.registry import RequestContext, api
-from fastlog.protocol.responses import TxnOffsetCommitResponse
+from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import (
+    TxnOffsetCommitResponse,
+    TxnOffsetCommitResponsePartition,
+    TxnOffsetCommitResponseTopic,
+)
+
+FIRST_VERSION_WITH_TOPIC_IDS = 6
 
 
-@api(key=28, name="TxnOffsetCommit", min_version=0, max_version=5)
+@api(key=28, name="TxnOffsetCommit", min_version=0, max_version=6)
 async def handle(ctx: RequestContext, request: dict) -> TxnOffsetCommitResponse:
     services = ctx.services
     topics = request["topics"]
-    offsets = {(t["name"], p["partition_index"]): OffsetToCommit(
+    by_id = ctx.api_version >= FIRST_VERSION_WITH_TOPIC_IDS
+    names: list[str | None] = []
+    for t in topics:
+        if by_id:
+            topic = services.logs.get_by_id(t["topic_id"])
+            names.append(topic.name if topic is not None else None)
+        else:
+            names.append(t["name"])
+    offsets = {(name, p["partition_index"]): OffsetToCommit(
         p["committed_offset"], p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
-        for t in topics for p in t["partitions"]}
+        for t, name in zip(topics, names) if name is not None for p in t["partitions"]}
     tid, pid, epoch = request["transactional_id"], request["producer_id"], request["producer_epoch"]
     errors = await services.groups.txn_commit_offsets(
-        CommitRequest(group_id=request["group_id"], generation_id=request.get("generation_id", -1),
+        CommitRequest(group_id=request["group_id"], generation_id=request.get("generation_id_or_member_epoch", -1),
                       member_id=request.get("member_id") or "", group_instance_id=request.get("group_instance_id"),
                       retention_time_ms=-1, offsets=offsets, api_version=ctx.api_version),
         pid, epoch, lambda: services.transactions.check_offsets_producer(
             tid, pid, epoch, services.groups.offsets_partition(request["group_id"])))
-    return {"throttle_time_ms": 0, "topics": [
-        {"name": t["name"], "partitions": [
+    out: TxnOffsetCommitResponse = {"throttle_time_ms": 0, "topics": []}
+    for t, name in zip(topics, names):
+        partitions: list[TxnOffsetCommitResponsePartition] = [
             {"partition_index": p["partition_index"],
-             "error_code": for_version(errors[(t["name"], p["partition_index"])], 28, ctx.api_version)}
-            for p in t["partitions"]]}
-        for t in topics]}
+             "error_code": ErrorCode.UNKNOWN_TOPIC_ID if name is None
+             else for_version(errors[(name, p["partition_index"])], 28, ctx.api_version)}
+            for p in t["partitions"]]
+        answer: TxnOffsetCommitResponseTopic = {"partitions": partitions}
+        if by_id:
+            answer["topic_id"] = t["topic_id"]
+        else:
+            answer["name"] = t["name"]
+        out["topics"].append(answer)
+    return out

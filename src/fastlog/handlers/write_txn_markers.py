@@ -33,7 +33,7 @@ async def _mark(ctx: RequestContext, name: str, index: int, marker: dict) -> int
     return ErrorCode.NONE
 
 
-@api(key=27, name="WriteTxnMarkers", min_version=1, max_version=1)
+@api(key=27, name="WriteTxnMarkers", min_version=1, max_version=2)
 async def handle(ctx: RequestContext, request: dict) -> WriteTxnMarkersResponse:
     results: list[WritableTxnMarkerResult] = []
     for marker in request["markers"]:

@@ -608,7 +608,7 @@ class WritableTxnMarkerResult(TypedDict, total=False):
 
 
 class WriteTxnMarkersResponse(TypedDict, total=False):
-    """WriteTxnMarkers (API key 27) response, v1"""
+    """WriteTxnMarkers (API key 27) response, v1-2"""
 
     markers: list[WritableTxnMarkerResult]  # per producer; v0+
 
@@ -623,12 +623,13 @@ class TxnOffsetCommitResponsePartition(TypedDict, total=False):
 class TxnOffsetCommitResponseTopic(TypedDict, total=False):
     """An item of TxnOffsetCommitResponse.topics"""
 
-    name: str  # topic; v0+
+    name: str  # topic; v0-5
+    topic_id: bytes  # topic (by id); v6+
     partitions: list[TxnOffsetCommitResponsePartition]  # per partition; v0+
 
 
 class TxnOffsetCommitResponse(TypedDict, total=False):
-    """TxnOffsetCommit (API key 28) response, v0-5"""
+    """TxnOffsetCommit (API key 28) response, v0-6"""
 
     throttle_time_ms: int  # quota delay; v0+
     topics: list[TxnOffsetCommitResponseTopic]  # per topic; v0+

@@ -4,7 +4,7 @@ One field a line, its meaning after `#`; the format is described in protocol/sch
 """
 
 TABLE = """
-request 27 WriteTxnMarkers 1 flex=1+
+request 27 WriteTxnMarkers 1-2 flex=1+
   markers []WritableTxnMarker 0+                  # per producer
     producer_id int64 0+                          # producer id
     producer_epoch int16 0+                       # producer epoch
@@ -13,8 +13,9 @@ request 27 WriteTxnMarkers 1 flex=1+
       name string 0+                              # topic
       partition_indexes []int32 0+                # partitions
     coordinator_epoch int32 0+                    # coordinator epoch
+    transaction_version int8 2+ =0                # the transaction's transaction.version
 
-response 27 WriteTxnMarkers 1 flex=1+
+response 27 WriteTxnMarkers 1-2 flex=1+
   markers []WritableTxnMarkerResult 0+            # per producer
     producer_id int64 0+                          # producer id
     topics []WritableTxnMarkerTopicResult 0+      # per topic
