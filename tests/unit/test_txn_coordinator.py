@@ -258,3 +258,17 @@ def test_new_instance_aborts_the_open_transaction_of_the_old_one(node):
         assert read_markers(node, "t", 1) == [(pid, False)]
         await tc.stop()
     run(body())
+
+
+def test_a_marker_the_log_refuses_is_skipped_not_retried_forever(node):
+    async def body():
+        tc = await node.coordinator()
+        _, pid, epoch = await tc.init_producer_id("app", 10000)
+        tc.add_partitions("app", pid, epoch, [("t", 0), ("t", 1)])
+        # Someone (WriteTxnMarkers) already wrote a marker with a newer epoch in t-0.
+        node.logs.write_txn_marker(node.logs.get("t"), 0, pid, epoch + 3, False, 0)
+        assert await tc.end_txn("app", pid, epoch, True) == E.NONE
+        assert tc.txns["app"].state == TxnState.COMPLETE_COMMIT
+        assert read_markers(node, "t", 0) == [(pid, False)] and read_markers(node, "t", 1) == [(pid, True)]
+        await tc.stop()
+    run(body())

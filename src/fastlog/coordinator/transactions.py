@@ -23,6 +23,7 @@ import re
 import time
 from typing import Awaitable, Callable, Iterable, Optional
 
+from fastlog import _native
 from fastlog.config import Config
 from fastlog.coordinator.group_log import WRITE_ERRORS
 from fastlog.coordinator.producer_ids import ProducerIdManager
@@ -40,6 +41,9 @@ MAX_EPOCH = 32767
 # `__transaction_state` partition) is always 0; it is what the markers carry.
 COORDINATOR_EPOCH = 0
 TopicPartition = tuple[str, int]
+# What the engine answers a marker it will not write (an older producer epoch, an older
+# coordinator epoch): retrying cannot help, the partition is skipped.
+MARKER_REFUSALS = (E.INVALID_PRODUCER_EPOCH, E.TRANSACTION_COORDINATOR_FENCED)
 
 
 class TxnState(enum.IntEnum):
@@ -382,7 +386,16 @@ class TransactionCoordinator:
         topic = self.logs.get(tp[0])
         if topic is None or not 0 <= tp[1] < len(topic.partitions):
             return  # deleted since it joined the transaction: nothing left to mark
-        await self.logs.write_txn_marker_async(topic, tp[1], producer_id, producer_epoch, commit, COORDINATOR_EPOCH)
+        try:
+            await self.logs.write_txn_marker_async(topic, tp[1], producer_id, producer_epoch, commit,
+                                                   COORDINATOR_EPOCH)
+        except _native.StorageError as e:
+            if e.code not in MARKER_REFUSALS:
+                raise  # disk trouble: the transaction stays in Prepare* and is retried
+            # The log has a newer producer epoch or coordinator there (a marker written through
+            # WriteTxnMarkers, e.g. `kafka-transactions abort`): nothing left to end, as in Kafka.
+            log.warning("%s-%d: marker of producer %d refused (%s); skipped", tp[0], tp[1], producer_id, e.message)
+            return
         if tp[0] == OFFSETS_TOPIC and self.on_offsets_marker is not None:
             self.on_offsets_marker(producer_id, tp[1], commit)
 
