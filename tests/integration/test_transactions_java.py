@@ -63,7 +63,8 @@ def test_kafka_transactions_tool(broker, kafka_classpath):
     topic = unique_topic("txn-tool")
     create_topic(broker.bootstrap, topic, 1)
     txn_id = "tool-" + uuid.uuid4().hex[:6]
-    producer = txn_producer(broker.bootstrap, txn_id)
+    # Five JVM runs may take over librdkafka's default 60 s transaction timeout on a loaded machine.
+    producer = txn_producer(broker.bootstrap, txn_id, **{"transaction.timeout.ms": 600000})
     producer.begin_transaction()
     producer.produce(topic, value=b"open", partition=0)
     producer.flush(30)
