@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import time
 
 import pytest
 
@@ -188,6 +189,36 @@ def test_session_timeout_removes_member_and_rebalances(node):
         await asyncio.sleep(0.8)
         group = gc.groups["g"]
         assert group.state is GroupState.EMPTY and not group.members and group.generation_id == 3
+        await gc.stop()
+    run(go())
+
+
+async def until(moment: float) -> None:
+    """Sleep until time.monotonic() reaches moment (asyncio may wake a hair early)."""
+    while time.monotonic() < moment:
+        await asyncio.sleep(max(moment - time.monotonic(), 0))
+
+
+def test_session_expires_exactly_at_its_deadline(node):
+    """librdkafka's 0081 closes a static member and sends DeleteGroups right at its session
+    timeout: Kafka has expired it by then, so the group is Empty and deleted (no 100 ms tick)."""
+    async def go():
+        gc = await started(node)
+        joined = await join(gc, instance="i1", session=1000)
+        assert joined.error == E.NONE
+        await sync_group(gc, "g", 1, joined.member_id, "i1", None, None, {})
+        group = gc.groups["g"]
+        deadline = group.members[joined.member_id].last_heartbeat + 1.0
+        # The timer was set at the join; SyncGroup moved the deadline later, so it fires early,
+        # finds the member alive and re-arms at the member's deadline.
+        first_due = group.expiry_due
+        assert first_due is not None and first_due < deadline
+        while group.expiry_due in (first_due, None):   # fired, then re-armed
+            await asyncio.sleep(0.001)
+        assert group.expiry_due == deadline and list(group.members) == [joined.member_id]
+        await until(deadline)
+        assert await gc.delete_groups(["g"]) == {"g": E.NONE}
+        assert "g" not in gc.groups
         await gc.stop()
     run(go())
 

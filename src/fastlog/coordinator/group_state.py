@@ -173,6 +173,9 @@ class Group:
         self.in_initial_delay = False                # join_deadline is the initial delay
         self.initial_delay_remaining_ms = 0          # left of the initial delay extension budget
         self.sync_deadline: Optional[float] = None
+        # The timer for the next member session or pending member id to expire, and when it fires.
+        self.expiry_timer: Optional[asyncio.TimerHandle] = None
+        self.expiry_due: Optional[float] = None
         # One lock per group: every state change happens while holding it.
         self.lock = asyncio.Lock()
 

@@ -67,7 +67,7 @@ class GroupCoordinator:
         finally:
             self.table.loading = False
         self.table.active = True
-        self._tasks.append(asyncio.create_task(self.membership.run_ticker(), name="groups-ticker"))
+        self.membership.arm_all()
         self._tasks.append(asyncio.create_task(self.offsets.run_cleaner(), name="groups-cleaner"))
 
     async def stop(self) -> None:
@@ -158,6 +158,7 @@ class GroupCoordinator:
                 results[group_id] = E.GROUP_ID_NOT_FOUND
                 continue
             async with group.lock:
+                self.membership.expire_due(group)  # a session that ran out just now counts as gone
                 if group.is_(GroupState.DEAD):
                     results[group_id] = E.GROUP_ID_NOT_FOUND
                 elif not group.is_(GroupState.EMPTY):

@@ -8,7 +8,9 @@ States Empty -> PreparingRebalance -> CompletingRebalance -> Stable, and Dead:
 - The leader's SyncGroup carries the assignment; it is written to the offsets log before the
   members get it, so a restart keeps the group Stable with the same generation.
 - A member that neither heartbeats nor has a request parked for session.timeout.ms is removed,
-  which starts a rebalance for the others.
+  which starts a rebalance for the others. Each group has one timer, set to the moment its next
+  session (or pending member id) runs out, as Kafka's per-member heartbeat timers: a member is
+  gone exactly at its deadline, not on a later tick.
 
 Every change of a group's state happens while holding that group's asyncio lock, in code that
 does not await.
@@ -37,8 +39,6 @@ EMPTY, PREPARING, COMPLETING, STABLE, DEAD = (
 # Kafka's GroupCoordinator.NewMemberJoinTimeoutMs: a member that joined but never got its
 # JoinGroup answer (client gone mid-rebalance) is dropped after this long.
 NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000
-# How often session timeouts and pending member ids are checked.
-TICK_SECONDS = 0.1
 
 
 def resolve(fut: Optional[asyncio.Future], value: object) -> None:
@@ -91,6 +91,7 @@ class Membership:
                 self._join_known(group, fut, req)
             if group.is_(PREPARING):
                 self._try_complete_join(group)
+            self._arm_expiry(group)
         return await fut
 
     def _join_unknown(self, group: Group, fut: asyncio.Future, req: JoinRequest) -> None:
@@ -335,7 +336,16 @@ class Membership:
         elif group.is_(PREPARING):
             self._try_complete_join(group)
 
-    def _check_deadlines(self, group: Group) -> None:
+    @staticmethod
+    def _member_deadline(member: Member) -> Optional[float]:
+        """When the member expires (monotonic seconds); None while it has a request parked."""
+        if member.is_new:
+            return member.last_heartbeat + NEW_MEMBER_JOIN_TIMEOUT_MS / 1000
+        if member.awaiting_join or member.awaiting_sync:
+            return None  # a parked request counts as a sign of life
+        return member.last_heartbeat + member.session_timeout_ms / 1000
+
+    def expire_due(self, group: Group) -> None:
         """Expire whatever is due in this group. Called with the group's lock held."""
         now = time.monotonic()
         for pending_id, deadline in list(group.pending_members.items()):
@@ -345,13 +355,8 @@ class Membership:
         for member in list(group.members.values()):
             if member.member_id not in group.members:
                 continue
-            if member.is_new:
-                alive = member.last_heartbeat + NEW_MEMBER_JOIN_TIMEOUT_MS / 1000 > now
-            elif member.awaiting_join or member.awaiting_sync:
-                alive = True  # a parked request counts as a sign of life
-            else:
-                alive = member.last_heartbeat + member.session_timeout_ms / 1000 > now
-            if not alive:
+            session_end = self._member_deadline(member)
+            if session_end is not None and session_end <= now:
                 log.info("member %s of group %s expired (session timeout)", member.member_id, group.group_id)
                 self._remove_member(group, member)
         if group.is_(PREPARING) and group.join_deadline is not None and group.join_deadline <= now:
@@ -364,6 +369,39 @@ class Membership:
                 log.info("group %s: %d members never sent SyncGroup; removing them", group.group_id, len(missing))
                 for member in missing:
                     self._remove_member(group, member)
+        self._arm_expiry(group)
+
+    def _arm_expiry(self, group: Group) -> None:
+        """Set the group's expiry timer to its earliest session or pending-id deadline, unless it
+        is already set that early. Called with the lock held after anything that may bring a
+        deadline forward (a member or pending id added, a parked request answered); a heartbeat
+        only moves one later, so the timer then fires early, finds nothing due and re-arms."""
+        deadlines = [*group.pending_members.values()]
+        deadlines += [d for d in map(self._member_deadline, group.members.values()) if d is not None]
+        if not deadlines or not self.table.active:
+            return
+        due = min(deadlines)
+        if group.expiry_timer is not None and group.expiry_due is not None and group.expiry_due <= due:
+            return
+        if group.expiry_timer is not None:
+            group.expiry_timer.cancel()
+            self._timers.discard(group.expiry_timer)
+
+        def fire() -> None:
+            self._timers.discard(handle)
+            if group.expiry_timer is handle:
+                group.expiry_timer = group.expiry_due = None
+            if self.table.active:
+                asyncio.ensure_future(self._run_deadlines(group))
+
+        handle = asyncio.get_running_loop().call_later(max(due - time.monotonic(), 0), fire)
+        group.expiry_timer, group.expiry_due = handle, due
+        self._timers.add(handle)
+
+    def arm_all(self) -> None:
+        """Start the expiry timers of the groups loaded from the offsets log."""
+        for group in self.groups.values():
+            self._arm_expiry(group)
 
     def _schedule(self, group: Group, deadline: float) -> None:
         loop = asyncio.get_running_loop()
@@ -380,17 +418,9 @@ class Membership:
         try:
             async with group.lock:
                 if self.groups.get(group.group_id) is group:
-                    self._check_deadlines(group)
-        except Exception:  # a timer task has no caller to tell: log it and keep the ticker alive
+                    self.expire_due(group)
+        except Exception:  # a timer has no caller to tell: log it; the next request or timer re-arms
             log.exception("group %s: deadline handling failed", group.group_id)
-
-    async def run_ticker(self) -> None:
-        """Expire sessions and pending member ids; runs while the coordinator serves."""
-        while True:
-            await asyncio.sleep(TICK_SECONDS)
-            for group in list(self.groups.values()):
-                if group.members or group.pending_members:
-                    await self._run_deadlines(group)
 
     # =========================================================================================
     # SyncGroup
@@ -407,6 +437,7 @@ class Membership:
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         async with group.lock:
             result = self._sync(group, fut, req)
+            self._arm_expiry(group)
             if result is not None:
                 return result
         return await fut
@@ -519,5 +550,6 @@ class Membership:
                         log.info("member %s leaves group %s", target.member_id, group_id)
                         self._remove_member(group, target)
                         results.append(E.NONE)
+            self._arm_expiry(group)
         return E.NONE, results
 
