@@ -4,6 +4,8 @@ control), both with the same settings, then stop the broker whatever the command
     python3 broker.py --broker fastlog --set num.partitions=4 -- go test ./pkg/kgo
 
 The command sees the broker's address as $BOOTSTRAP (host:port) and its exit code is ours.
+`{port}` in a setting's value is the broker's port (for advertised.listeners, which suites'
+own fixtures set and some tests read back).
 """
 from __future__ import annotations
 
@@ -24,14 +26,20 @@ def main() -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command to run")
-    settings = dict(item.split("=", 1) for item in args.set)
+    from fastlog.kafka_dist import KafkaBroker, free_port
+    from fastlog.testing import BrokerProcess
 
+    port = free_port()
+    settings = {key: value.replace("{port}", str(port))
+                for key, value in (item.split("=", 1) for item in args.set)}
+    broker: BrokerProcess | KafkaBroker
     if args.broker == "fastlog":
-        from fastlog.testing import BrokerProcess
-        broker = BrokerProcess(overrides=settings)
+        broker = BrokerProcess(overrides=settings, port=port)
     else:
-        from fastlog.kafka_dist import KafkaBroker
-        broker = KafkaBroker(properties=settings)
+        broker = KafkaBroker(properties=settings, port=port)
+        if "node.id" in settings:   # the single voter is this node, under the id the suite wants
+            broker.extra_properties["controller.quorum.voters"] = \
+                f"{settings['node.id']}@127.0.0.1:{broker.controller_port}"
     with broker:
         print(f"{args.broker} serving on {broker.bootstrap}", file=sys.stderr, flush=True)
         env = dict(os.environ, BOOTSTRAP=broker.bootstrap)

@@ -35,8 +35,7 @@ def read_expected(path: Path) -> dict[str, str]:
 def read_junit(text: str) -> dict[str, str]:
     results: dict[str, str] = {}
     for case in ET.fromstring(text).iter("testcase"):
-        module = case.get("classname", "").rsplit(".", 1)[-1]
-        name = f"{module}::{case.get('name')}"
+        name = f"{case.get('classname')}::{case.get('name')}"
         if case.find("skipped") is not None:
             results[name] = "SKIP"
         elif case.find("failure") is not None or case.find("error") is not None:

@@ -4,27 +4,36 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 VERSION="${KAFKA_PYTHON_VERSION:-3.0.12}"
-# The fast subset: one module of producer tests and the admin tests that need no SASL/ACLs.
-FAST=(test/integration/test_producer_integration.py test/integration/test_admin_integration.py)
+# The whole suite takes about a minute, so the fast subset (SUBSET=fast) is all of it.
 
-python3 -m pip install -q --disable-pip-version-check pytest-timeout pytest-mock
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore pytest-timeout pytest-mock
 src="$CACHE_DIR/kafka-python-$VERSION"
 if [ ! -d "$src/kafka_python-$VERSION/test/integration" ]; then
     rm -rf "$src"; mkdir -p "$src"
     python3 -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
         "kafka-python==$VERSION" -d "$src"
     tar xzf "$src/kafka_python-$VERSION.tar.gz" -C "$src"
+    # Its test/ folder has no __init__.py, so Python's own `test` package would shadow it.
+    touch "$src/kafka_python-$VERSION/test/__init__.py"
 fi
+# The sdist lacks test/service.py, which the fixtures import: ours serves the external broker.
+cp "$HERE/kafka_python_service.py" "$src/kafka_python-$VERSION/test/service.py"
 cd "$src/kafka_python-$VERSION"
 
-tests=(test/integration)
-[ "$SUBSET" = fast ] && tests=("${FAST[@]}")
+# test_ssl_integration starts its own SSL broker from servers/resources, which the sdist does
+# not ship: it cannot run against either broker here.
+tests=(test/integration --ignore=test/integration/test_ssl_integration.py)
+# The fixtures give Kafka an authorizer that allows all when no ACL matches; fastlog has no
+# authorizer setting yet (its ACL test is on the expected-failure list).
+acl_settings=()
+[ "$BROKER" = kafka ] && acl_settings=(authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+                                      allow.everyone.if.no.acl.found=true)
 out="$RESULTS_DIR/kafka-python-$BROKER.xml"
 set +e
 # KAFKA_URI makes the fixtures use our broker; KAFKA_ROOT only has to exist. The sdist's own
 # pytest options use thread timeouts, which hang on a stuck test; signal ones end it.
-run_against_broker kafka-python node.id=0 num.partitions=4 group.min.session.timeout.ms=1000 \
-    offsets.topic.num.partitions=2 -- sh -c \
+run_against_broker kafka-python node.id=0 advertised.listeners=PLAINTEXT://127.0.0.1:{port} num.partitions=4 group.min.session.timeout.ms=1000 \
+    offsets.topic.num.partitions=2 "${acl_settings[@]}" -- sh -c \
     'KAFKA_URI="tcp://$BOOTSTRAP" KAFKA_VERSION=4.1 KAFKA_ROOT="$PWD" exec python3 -m pytest -q \
         -p no:cacheprovider -o log_level=INFO --timeout=120 --timeout-method=signal \
         --junitxml="$0" "$@"' "$out" "${tests[@]}" > "$RESULTS_DIR/kafka-python-$BROKER.log" 2>&1
