@@ -34,9 +34,11 @@ fi
 # KAFKA_PATH/bin/kafka-*.sh: the tests call Kafka's CLI tools; ours run the Maven-resolved jars.
 kafka_path="$RESULTS_DIR/kafka-path"
 mkdir -p "$kafka_path/bin"
-classpath="$(python3 -c 'from fastlog import kafka_dist; print(kafka_dist.classpath())')"
-for tool in kafka-topics.sh:org.apache.kafka.tools.TopicCommand kafka-acls.sh:org.apache.kafka.tools.AclCommand \
-            kafka-configs.sh:kafka.admin.ConfigCommand; do
+# Kafka's main classes as fastlog.kafka_dist names them for the pinned Kafka version.
+read -r classpath topics_class configs_class < <(python3 -c 'from fastlog import kafka_dist as k
+print(k.classpath(), k.TOPIC_COMMAND, k.CONFIG_COMMAND)')
+for tool in "kafka-topics.sh:$topics_class" kafka-acls.sh:org.apache.kafka.tools.AclCommand \
+            "kafka-configs.sh:$configs_class"; do
     printf '#!/bin/sh\nexec java -Xmx256M -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "%s" %s "$@"\n' \
         "$classpath" "${tool#*:}" > "$kafka_path/bin/${tool%%:*}"
     chmod +x "$kafka_path/bin/${tool%%:*}"
