@@ -193,8 +193,46 @@ def produce_small(bootstrap: str, topic: str, clients: int, seconds: float, keys
             "latency_ms": percentiles(latencies), "client_cpu_s": _cpu() - cpu0, "errors": errors[:5]}
 
 
-def consume_all(bootstrap: str, topic: str, settings: dict[str, Any], timeout: float = 600.0) -> dict:
-    """Read a topic from the start of every partition up to its current end (assign, no group)."""
+def produce_transactional(bootstrap: str, topic: str, total_bytes: int, settings: dict[str, Any],
+                          transaction_ms: float = 100.0, record_size: int = RECORD_SIZE) -> dict:
+    """Send total_bytes of records inside transactions, each committed after `transaction_ms`;
+    time until the last commit returns (the commit waits for every record's ack)."""
+    from confluent_kafka import Producer
+
+    errors: list[str] = []
+    conf = {"bootstrap.servers": bootstrap, **PRODUCER_SETTINGS, **settings,
+            "transactional.id": f"fastlog-bench-{uuid.uuid4().hex[:8]}", "error_cb": lambda e: errors.append(str(e))}
+    producer = Producer(conf)
+    producer.init_transactions(30)
+    values = payloads(record_size)
+    mask = len(values) - 1
+    count = total_bytes // record_size
+    transactions = 0
+    cpu0 = _cpu()
+    start = time.perf_counter()
+    producer.begin_transaction()
+    ends = start + transaction_ms / 1000
+    for i in range(count):
+        _produce(producer, topic, values[i & mask])
+        if i & 255 == 0:
+            producer.poll(0)
+            if time.perf_counter() >= ends:
+                producer.commit_transaction(60)
+                transactions += 1
+                producer.begin_transaction()
+                ends = time.perf_counter() + transaction_ms / 1000
+    producer.commit_transaction(60)
+    transactions += 1
+    seconds = time.perf_counter() - start
+    return {"records": count, "bytes": count * record_size, "seconds": seconds, "transactions": transactions,
+            "mb_s": count * record_size / seconds / 1e6, "failed": 0, "client_cpu_s": _cpu() - cpu0,
+            "errors": errors[:5]}
+
+
+def consume_all(bootstrap: str, topic: str, settings: dict[str, Any], timeout: float = 600.0,
+                expected: Optional[int] = None) -> dict:
+    """Read a topic from the start of every partition up to its current end (assign, no group).
+    `expected`: the records to read, where offsets also hold transaction markers."""
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
     errors: list[str] = []
@@ -203,10 +241,11 @@ def consume_all(bootstrap: str, topic: str, settings: dict[str, Any], timeout: f
     try:
         meta = consumer.list_topics(topic, timeout=30)
         partitions = sorted(meta.topics[topic].partitions)
-        expected = 0
-        for p in partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
-            expected += high - low
+        if expected is None:
+            expected = 0
+            for p in partitions:
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
+                expected += high - low
         cpu0 = _cpu()
         start = time.perf_counter()
         deadline = start + timeout

@@ -23,7 +23,7 @@ from fastlog import kafka_dist as kd
 from fastlog.bench import baseline, javaperf, load, procstats, report
 
 PARTITIONS = 6
-ALL_WORKLOADS = ("startup", "baseline", "produce", "consume", "latency", "small", "java")
+ALL_WORKLOADS = ("startup", "baseline", "produce", "consume", "latency", "small", "txn", "java")
 
 
 @dataclass
@@ -369,6 +369,41 @@ class Bench:
                              f"p99 {p99:.1f} ms, broker CPU {cpu / max(requests, 1) * 1e6:.0f} us/request")
                     self.delete_topic(target, topic)
 
+    def run_txn(self) -> None:
+        """Exactly-once traffic: one producer sends produce_mb inside transactions committed every
+        100 ms; then the topic is read back read_committed and read_uncommitted (issue 9)."""
+        total = self.profile.produce_mb * 1_000_000
+        settings = {"acks": "all", "compression.type": "none", "enable.idempotence": True}
+        self.say(f"txn      {self.profile.produce_mb} MB of 1 KiB records in 100 ms transactions, {PARTITIONS} "
+                 f"partitions, settings {settings_text({**load.PRODUCER_SETTINGS, **settings})}; then read back "
+                 "with isolation.level read_committed and read_uncommitted")
+        for rep in range(self.reps):
+            for target in self.order(rep):
+                topic = self.create_topic(target, "txn")
+                outs = self.measured(target, "produce", lambda: load.run_workers(
+                    [(load.produce_transactional, {"bootstrap": target.bootstrap, "topic": topic,
+                                                   "total_bytes": total, "settings": settings})],
+                    self.profile.step_timeout)[0])
+                self.raw.append({"workload": "txn", "case": "produce", "broker": target.name, **outs})
+                if self.failed("txn produce", target.name, outs):
+                    self.delete_topic(target, topic)
+                    continue
+                self.record("txn", "produce in 100 ms transactions", "MB/s", target.name, outs["mb_s"])
+                line = f"txn      {target.name:8} rep {rep + 1}/{self.reps}: produce {outs['mb_s']:.1f} MB/s " \
+                       f"({outs['transactions']} transactions)"
+                for isolation in ("read_committed", "read_uncommitted"):
+                    read = self.measured(target, "consume", lambda: load.run_workers(
+                        [(load.consume_all, {"bootstrap": target.bootstrap, "topic": topic,
+                                             "settings": {"isolation.level": isolation},
+                                             "timeout": self.profile.step_timeout, "expected": outs["records"]})],
+                        self.profile.step_timeout + 30)[0])
+                    self.raw.append({"workload": "txn", "case": isolation, "broker": target.name, **read})
+                    if not self.failed(f"txn {isolation}", target.name, read):
+                        self.record("txn", f"consume {isolation}", "MB/s", target.name, read["mb_s"])
+                        line += f", {isolation} {read['mb_s']:.1f} MB/s"
+                self.say(line)
+                self.delete_topic(target, topic)
+
     def run_java(self) -> None:
         records = self.profile.java_records
         self.say(f"java     ProducerPerformance {records} x 1 KiB records, {PARTITIONS} partitions, producer props "
@@ -418,7 +453,8 @@ class Bench:
         try:
             self.start_targets()
             steps = {"baseline": self.run_baseline, "produce": self.run_produce, "consume": self.run_consume,
-                     "latency": self.run_latency, "small": self.run_small, "java": self.run_java}
+                     "latency": self.run_latency, "small": self.run_small, "txn": self.run_txn,
+                     "java": self.run_java}
             for name in self.workloads:
                 if name in steps:
                     try:
