@@ -162,9 +162,30 @@ class PartitionLog:
         log_append_time: bool,
         timestamp_before_max_ms: int,
         timestamp_after_max_ms: int,
+        segment_ms: int,
+        segment_jitter_ms: int,
+        compression_codec: int,
+        compression_level: int,
     ) -> Self:
         """Every setting is given (no defaults here): fastlog.storage.log_manager.log_options
-        reads them from the config table."""
+        reads them from the config table. compression_codec: -1 keeps batches as sent
+        (compression.type=producer), else 0-4 recompresses others to that codec at that level."""
+    def configure(
+        self,
+        *,
+        segment_bytes: int,
+        index_interval_bytes: int,
+        max_message_bytes: int,
+        flush_interval_messages: int,
+        log_append_time: bool,
+        timestamp_before_max_ms: int,
+        timestamp_after_max_ms: int,
+        segment_ms: int,
+        segment_jitter_ms: int,
+        compression_codec: int,
+        compression_level: int,
+    ) -> None:
+        """New settings for the open log (a live topic's configs changed); from the next append."""
     def append(self, records: Buffer, now_ms: int, *, produce_version: int | None = None) -> AppendResult:
         """Validate a record set (v2 batches), assign offsets and append it, all or nothing.
         With `produce_version` it is a client's Produce request of that version and must be

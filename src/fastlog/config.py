@@ -54,10 +54,11 @@ class Importance(enum.Enum):
 class Source(enum.IntEnum):
     """DescribeConfigs config_source ids (Kafka's ConfigSource)."""
     TOPIC_CONFIG = 1  # DYNAMIC_TOPIC_CONFIG: set on the topic
-    DYNAMIC_BROKER_CONFIG = 2
-    DYNAMIC_DEFAULT_BROKER_CONFIG = 3
+    DYNAMIC_BROKER_CONFIG = 2  # set at runtime for this broker (kafka-configs --entity-name 1)
+    DYNAMIC_DEFAULT_BROKER_CONFIG = 3  # set at runtime for every broker (--entity-default)
     STATIC_BROKER_CONFIG = 4  # server.properties or --override
     DEFAULT_CONFIG = 5
+    GROUP_CONFIG = 8  # set on a group (IncrementalAlterConfigs, resource type GROUP)
 
 
 _RANGES = {Type.INT: (-2**31, INT_MAX), Type.SHORT: (-2**15, 2**15 - 1), Type.LONG: (-2**63, LONG_MAX)}
@@ -116,11 +117,14 @@ def between(low: float, high: float) -> Callable[[Any], None]:
 
 
 def one_of(*allowed: Any, why: str = "") -> Callable[[Any], None]:
+    """Kafka's ValidString / ValidList.in: every item one of `allowed` (listed in Kafka's order)."""
+    kind = "String " if all(isinstance(a, str) for a in allowed) else ""
+
     def check(value: Any) -> None:
         items = value if isinstance(value, list) else [value]
         for item in items:
             if item not in allowed:
-                raise ValueError(f"must be one of: {', '.join(map(str, allowed))}{why}")
+                raise ValueError(f"{kind}must be one of: {', '.join(map(str, allowed))}{why}")
     return check
 
 
@@ -150,7 +154,6 @@ class Key:
     doc: str
     validator: Optional[Callable[[Any], None]] = None
     honoured: bool = True  # False: accepted and reported, but has no effect on one fastlog node
-    dynamic: bool = False  # fastlog changes it at runtime (topic keys: on a live topic)
     # Topic keys: the broker key whose value is this key's default (Kafka's TopicConfigSynonyms).
     broker_key: Optional[str] = None
     kafka_default: str = ""  # Kafka's default, as text, where fastlog's differs (`note` says why)
@@ -231,16 +234,14 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         at_least(0)),
     Key("log.message.timestamp.after.max.ms", LG, 3600000, M, "Furthest in the future a CreateTime timestamp may be.",
         at_least(0)),
-    Key("log.cleanup.policy", LS, ["delete"], M, "delete (by retention) and/or compact.", one_of("delete", "compact"),
+    Key("log.cleanup.policy", LS, ["delete"], M, "delete (by retention) and/or compact.", one_of("compact", "delete"),
         note="compact is stored, not done"),
-    Key("compression.type", S, "producer", H, "Compression of stored batches.", one_of("producer", why=": fastlog never recompresses"),
-        note="only producer: batches are stored as the producer compressed them"),
-    Key("log.roll.ms", LG, None, M, "Age at which a segment is rolled.", at_least(1), honoured=False,
-        note="segments roll by size only"),
-    Key("log.roll.hours", I, 168, H, "Segment age in hours, when log.roll.ms is not set.", at_least(1), honoured=False,
-        note="segments roll by size only"),
-    Key("log.roll.jitter.ms", LG, None, M, "Random jitter subtracted from the roll time.", at_least(0), honoured=False),
-    Key("log.roll.jitter.hours", I, 0, M, "Roll jitter in hours.", at_least(0), honoured=False),
+    Key("compression.type", S, "producer", H, "Codec of stored batches; producer keeps each as sent.",
+        one_of("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")),
+    Key("log.roll.ms", LG, None, M, "Age at which a segment is rolled.", at_least(1)),
+    Key("log.roll.hours", I, 168, H, "Segment age in hours, when log.roll.ms is not set.", at_least(1)),
+    Key("log.roll.jitter.ms", LG, None, M, "Random jitter subtracted from the roll time.", at_least(0)),
+    Key("log.roll.jitter.hours", I, 0, M, "Roll jitter in hours.", at_least(0)),
     Key("log.segment.delete.delay.ms", LG, 60000, H, "Wait before a deleted segment's files are removed.", at_least(0),
         honoured=False, note="files are removed at once"),
     Key("log.preallocate", B, False, M, "Preallocate segment files.", honoured=False),
@@ -263,12 +264,9 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         honoured=False, note=NO_TIERING),
     Key("max.decompressed.message.bytes", I, 2147483639, M, "Largest decompressed record accepted.", at_least(0),
         honoured=False, note="not checked: a record is bounded by its batch's max.message.bytes"),
-    Key("compression.gzip.level", I, -1, M, "gzip level when the broker compresses.", gzip_level, honoured=False,
-        note="fastlog never recompresses"),
-    Key("compression.lz4.level", I, 9, M, "lz4 level when the broker compresses.", between(1, 17), honoured=False,
-        note="fastlog never recompresses"),
-    Key("compression.zstd.level", I, 3, M, "zstd level when the broker compresses.", between(-131072, 22),
-        honoured=False, note="fastlog never recompresses"),
+    Key("compression.gzip.level", I, -1, M, "gzip level when the broker compresses.", gzip_level),
+    Key("compression.lz4.level", I, 9, M, "lz4 level when the broker compresses.", between(1, 17)),
+    Key("compression.zstd.level", I, 3, M, "zstd level when the broker compresses.", between(-131072, 22)),
     Key("min.insync.replicas", I, 1, H, "Replicas that must have a write acknowledged with acks=all.", at_least(1),
         honoured=False, note="one replica, always in sync"),
     Key("unclean.leader.election.enable", B, False, H, "Elect an out-of-sync replica as leader.", honoured=False,
@@ -328,6 +326,24 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         honoured=False, note="the OS default is used"),
 ]}
 
+# Broker keys that may change at runtime (kafka-configs --entity-type brokers --alter, per broker
+# or --entity-default): Kafka's DynamicBrokerConfig.AllDynamicConfigs that fastlog applies live
+# (topic defaults are read at each use and handed to the open logs) or does not act on at all.
+# DescribeConfigs reports the others read-only, and altering them is refused as Kafka refuses
+# them. Kafka's that fastlog cannot apply live stay read-only: listeners, max.connections[.per.ip].
+DYNAMIC_BROKER_KEYS = frozenset([
+    "compression.type", "compression.gzip.level", "compression.lz4.level", "compression.zstd.level",
+    "listener.security.protocol.map",
+    "log.cleaner.delete.retention.ms", "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms",
+    "log.cleaner.max.compaction.lag.ms", "log.cleanup.policy",
+    "log.flush.interval.messages", "log.flush.interval.ms", "log.index.interval.bytes", "log.index.size.max.bytes",
+    "log.local.retention.bytes", "log.local.retention.ms", "log.message.timestamp.after.max.ms",
+    "log.message.timestamp.before.max.ms", "log.message.timestamp.type", "log.preallocate", "log.retention.bytes",
+    "log.retention.ms", "log.roll.jitter.ms", "log.roll.ms", "log.segment.bytes", "log.segment.delete.delay.ms",
+    "message.max.bytes", "min.insync.replicas", "num.io.threads", "num.network.threads",
+    "num.recovery.threads.per.data.dir", "num.replica.fetchers", "unclean.leader.election.enable",
+])
+
 # Broker keys that stand for one setting in different units, most precise first; the first one
 # set wins (Kafka's DynamicBrokerConfig.brokerConfigSynonyms). Value = milliseconds per unit.
 _SYNONYM_GROUPS: list[list[tuple[str, int]]] = [
@@ -344,45 +360,47 @@ def _topic(name: str, type_: Type, default: Any, importance: Importance, doc: st
     return Key(name, type_, default, importance, doc, validator, broker_key=broker_key, **kw)
 
 
-# Every topic config Kafka 4.4 reports for a topic. A key fastlog does not act on is stored and
-# reported, and may change on a live topic (nothing reads it); `dynamic` marks the ones fastlog
-# reads at each use (the others are fixed in the open partition logs).
+# Every topic config Kafka 4.4 reports for a topic. Every one may change on a live topic and
+# applies from the next append, segment roll or retention pass (LogManager.alter_topic_configs
+# hands the new values to the open partition logs); a key fastlog does not act on is stored and
+# reported all the same.
 TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
     _topic("cleanup.policy", LS, ["delete"], M, "delete (by retention) and/or compact.", "log.cleanup.policy",
-           one_of("delete", "compact"), dynamic=True, note="compact is stored, not done: segments go by retention only"),
-    _topic("compression.type", S, "producer", M, "Compression of stored batches.", "compression.type",
-           one_of("producer", why=": fastlog never recompresses"), note="only producer"),
+           one_of("compact", "delete"), note="compact is stored, not done: segments go by retention only"),
+    _topic("compression.type", S, "producer", M, "Codec of stored batches; producer keeps each as sent, another "
+           "recompresses batches not already in it.", "compression.type",
+           one_of("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")),
     _topic("compression.gzip.level", I, -1, M, "gzip level when the broker compresses.", "compression.gzip.level",
-           gzip_level, honoured=False, dynamic=True, note="fastlog never recompresses"),
+           gzip_level),
     _topic("compression.lz4.level", I, 9, M, "lz4 level when the broker compresses.", "compression.lz4.level",
-           between(1, 17), honoured=False, dynamic=True, note="fastlog never recompresses"),
+           between(1, 17)),
     _topic("compression.zstd.level", I, 3, M, "zstd level when the broker compresses.", "compression.zstd.level",
-           between(-131072, 22), honoured=False, dynamic=True, note="fastlog never recompresses"),
+           between(-131072, 22)),
     _topic("delete.retention.ms", LG, 86400000, M, "How long compaction keeps delete tombstones.",
-           "log.cleaner.delete.retention.ms", at_least(0), honoured=False, dynamic=True, note=NO_COMPACTION),
+           "log.cleaner.delete.retention.ms", at_least(0), honoured=False, note=NO_COMPACTION),
     _topic("errors.deadletterqueue.group.enable", B, False, M, "Allow share groups to use this topic as a dead-letter queue.",
-           None, honoured=False, dynamic=True, note="no share groups"),
+           None, honoured=False, note="no share groups"),
     _topic("file.delete.delay.ms", LG, 60000, M, "Wait before a deleted segment's files are removed.",
-           "log.segment.delete.delay.ms", at_least(0), honoured=False, dynamic=True, note="files are removed at once"),
+           "log.segment.delete.delay.ms", at_least(0), honoured=False, note="files are removed at once"),
     _topic("flush.messages", LG, LONG_MAX, M, "Messages appended before fsync.", "log.flush.interval.messages",
            at_least(1)),
     _topic("flush.ms", LG, LONG_MAX, M, "Longest time data stays unflushed.", "log.flush.interval.ms", at_least(0),
-           honoured=False, dynamic=True, note="the broker-wide log.flush.interval.ms applies to every topic"),
+           note="checked once a second"),
     _topic("follower.replication.throttled.replicas", LS, [], M, "Replicas throttled on the follower side.", None,
-           honoured=False, dynamic=True, note=ONE_NODE),
+           honoured=False, note=ONE_NODE),
     _topic("index.interval.bytes", I, 4096, M, "Bytes between offset index entries.", "log.index.interval.bytes",
            at_least(0)),
     _topic("leader.replication.throttled.replicas", LS, [], M, "Replicas throttled on the leader side.", None,
-           honoured=False, dynamic=True, note=ONE_NODE),
+           honoured=False, note=ONE_NODE),
     _topic("local.retention.bytes", LG, -2, M, "Local size limit with tiered storage.", "log.local.retention.bytes",
-           at_least(-2), honoured=False, dynamic=True, note=NO_TIERING),
+           at_least(-2), honoured=False, note=NO_TIERING),
     _topic("local.retention.ms", LG, -2, M, "Local retention with tiered storage.", "log.local.retention.ms",
-           at_least(-2), honoured=False, dynamic=True, note=NO_TIERING),
+           at_least(-2), honoured=False, note=NO_TIERING),
     _topic("max.compaction.lag.ms", LG, LONG_MAX, M, "Greatest age of an uncompacted record.",
-           "log.cleaner.max.compaction.lag.ms", at_least(1), honoured=False, dynamic=True, note=NO_COMPACTION),
+           "log.cleaner.max.compaction.lag.ms", at_least(1), honoured=False, note=NO_COMPACTION),
     _topic("max.message.bytes", I, 1048588, M, "Largest record batch accepted.", "message.max.bytes", at_least(0)),
     _topic("max.decompressed.message.bytes", I, 2147483639, M, "Largest decompressed record accepted.",
-           "max.decompressed.message.bytes", at_least(0), honoured=False, dynamic=True,
+           "max.decompressed.message.bytes", at_least(0), honoured=False,
            note="not checked: a record is bounded by its batch's max.message.bytes"),
     _topic("message.timestamp.after.max.ms", LG, 3600000, M, "Furthest in the future a CreateTime timestamp may be.",
            "log.message.timestamp.after.max.ms", at_least(0)),
@@ -391,38 +409,104 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
     _topic("message.timestamp.type", S, "CreateTime", M, "CreateTime or LogAppendTime.", "log.message.timestamp.type",
            one_of("CreateTime", "LogAppendTime")),
     _topic("min.cleanable.dirty.ratio", D, 0.5, M, "Dirty ratio at which the log is compacted.",
-           "log.cleaner.min.cleanable.ratio", between(0, 1), honoured=False, dynamic=True, note=NO_COMPACTION),
+           "log.cleaner.min.cleanable.ratio", between(0, 1), honoured=False, note=NO_COMPACTION),
     _topic("min.compaction.lag.ms", LG, 0, M, "Least age of a record before compaction.",
-           "log.cleaner.min.compaction.lag.ms", at_least(0), honoured=False, dynamic=True, note=NO_COMPACTION),
+           "log.cleaner.min.compaction.lag.ms", at_least(0), honoured=False, note=NO_COMPACTION),
     _topic("min.insync.replicas", I, 1, M, "Replicas that must have a write acknowledged with acks=all.",
-           "min.insync.replicas", at_least(1), honoured=False, dynamic=True, note="one replica, always in sync"),
-    _topic("preallocate", B, False, M, "Preallocate segment files.", "log.preallocate", honoured=False, dynamic=True),
+           "min.insync.replicas", at_least(1), honoured=False, note="one replica, always in sync"),
+    _topic("preallocate", B, False, M, "Preallocate segment files.", "log.preallocate", honoured=False),
     _topic("remote.copy.lag.bytes", LG, -1, M, "Bytes of newer data before a segment is copied to tiered storage.",
-           "log.remote.copy.lag.bytes", at_least(-1), honoured=False, dynamic=True, note=NO_TIERING),
+           "log.remote.copy.lag.bytes", at_least(-1), honoured=False, note=NO_TIERING),
     _topic("remote.copy.lag.ms", LG, 0, M, "Age before a segment is copied to tiered storage.",
-           "log.remote.copy.lag.ms", at_least(-1), honoured=False, dynamic=True, note=NO_TIERING),
+           "log.remote.copy.lag.ms", at_least(-1), honoured=False, note=NO_TIERING),
     _topic("remote.log.copy.disable", B, False, M, "Stop copying segments to tiered storage.", None,
-           honoured=False, dynamic=True, note=NO_TIERING),
+           honoured=False, note=NO_TIERING),
     _topic("remote.log.delete.on.disable", B, False, M, "Delete tiered data when tiering is turned off.", None,
-           honoured=False, dynamic=True, note=NO_TIERING),
+           honoured=False, note=NO_TIERING),
     _topic("remote.storage.enable", B, False, M, "Tier this topic's segments to remote storage.", None,
            must_be_false("Tiered Storage functionality is disabled in the broker"),
            note="true is refused, as by a Kafka broker without tiered storage"),
     _topic("retention.bytes", LG, -1, M, "Size above which the oldest segments are deleted; -1 = no limit.",
-           "log.retention.bytes", dynamic=True),
+           "log.retention.bytes"),
     _topic("retention.ms", LG, 604800000, M, "Age after which segments are deleted; -1 = forever.", "log.retention.ms",
-           at_least(-1), dynamic=True),
+           at_least(-1)),
     _topic("segment.bytes", I, 1073741824, M, "Size at which a new segment file starts.", "log.segment.bytes",
            at_least(14), note="Kafka 4 wants at least 1048576; smaller is allowed (tests use small segments)"),
     _topic("segment.index.bytes", I, 10485760, M, "Largest offset index file.", "log.index.size.max.bytes",
-           at_least(4), honoured=False, dynamic=True, note="index files grow as needed"),
+           at_least(4), honoured=False, note="index files grow as needed"),
     _topic("segment.jitter.ms", LG, 0, M, "Random jitter subtracted from the roll time.", "log.roll.jitter.ms",
-           at_least(0), honoured=False, dynamic=True, note="segments roll by size only"),
-    _topic("segment.ms", LG, 604800000, M, "Age at which a segment is rolled.", "log.roll.ms", at_least(1),
-           honoured=False, dynamic=True, note="segments roll by size only"),
+           at_least(0)),
+    _topic("segment.ms", LG, 604800000, M, "Age at which a segment is rolled (checked at each append, as Kafka).",
+           "log.roll.ms", at_least(1)),
     _topic("unclean.leader.election.enable", B, False, M, "Elect an out-of-sync replica as leader.",
-           "unclean.leader.election.enable", honoured=False, dynamic=True, note=ONE_NODE),
+           "unclean.leader.election.enable", honoured=False, note=ONE_NODE),
 ]}
+
+
+# Group configs (DescribeConfigs / IncrementalAlterConfigs resource type GROUP, Kafka 4.1's
+# GroupConfig): per group, overriding the broker's group.* setting named in `broker_key` (the
+# broker keys themselves are not in BROKER_KEYS: fastlog has no consumer-protocol, share or
+# streams groups yet). A value must lie within the broker's min/max for it (GROUP_BOUNDS).
+NO_NEW_GROUPS = "stored and reported; fastlog has no consumer-protocol (KIP-848), share or streams groups yet"
+GROUP_KEYS: dict[str, Key] = {k.name: k for k in [
+    _topic("consumer.heartbeat.interval.ms", I, 5000, M, "The heartbeat interval given to the members of a consumer "
+           "group.", "group.consumer.heartbeat.interval.ms", honoured=False, note=NO_NEW_GROUPS),
+    _topic("consumer.session.timeout.ms", I, 45000, M, "The timeout to detect client failures when using the "
+           "consumer group protocol.", "group.consumer.session.timeout.ms", honoured=False, note=NO_NEW_GROUPS),
+    _topic("share.auto.offset.reset", S, "latest", M, "The strategy to initialize the share-partition start offset: "
+           "earliest, latest or by_duration:<ISO8601 duration>.", None, honoured=False, note=NO_NEW_GROUPS),
+    _topic("share.heartbeat.interval.ms", I, 5000, M, "The heartbeat interval given to the members of a share group.",
+           "group.share.heartbeat.interval.ms", honoured=False, note=NO_NEW_GROUPS),
+    _topic("share.isolation.level", S, "read_uncommitted", M, "Controls how to read records written transactionally.",
+           None, one_of("read_committed", "read_uncommitted"), honoured=False, note=NO_NEW_GROUPS),
+    _topic("share.record.lock.duration.ms", I, 30000, M, "The record acquisition lock duration in milliseconds for "
+           "share groups.", "group.share.record.lock.duration.ms", honoured=False, note=NO_NEW_GROUPS),
+    _topic("share.session.timeout.ms", I, 45000, M, "The timeout to detect client failures when using the share "
+           "group protocol.", "group.share.session.timeout.ms", honoured=False, note=NO_NEW_GROUPS),
+    _topic("streams.heartbeat.interval.ms", I, 5000, M, "The heartbeat interval given to the members.",
+           "group.streams.heartbeat.interval.ms", honoured=False, note=NO_NEW_GROUPS),
+    _topic("streams.num.standby.replicas", I, 0, M, "The number of standby replicas for each task.",
+           "group.streams.num.standby.replicas", honoured=False, note=NO_NEW_GROUPS),
+    _topic("streams.session.timeout.ms", I, 45000, M, "The timeout to detect client failures when using the "
+           "streams group protocol.", "group.streams.session.timeout.ms", honoured=False, note=NO_NEW_GROUPS),
+]}
+# (broker key for the least, its default, broker key for the most, its default) per group key.
+GROUP_BOUNDS: dict[str, tuple[str, int, str, int]] = {
+    "consumer.heartbeat.interval.ms": ("group.consumer.min.heartbeat.interval.ms", 5000,
+                                       "group.consumer.max.heartbeat.interval.ms", 15000),
+    "consumer.session.timeout.ms": ("group.consumer.min.session.timeout.ms", 45000,
+                                    "group.consumer.max.session.timeout.ms", 60000),
+    "share.heartbeat.interval.ms": ("group.share.min.heartbeat.interval.ms", 5000,
+                                    "group.share.max.heartbeat.interval.ms", 15000),
+    "share.record.lock.duration.ms": ("group.share.min.record.lock.duration.ms", 15000,
+                                      "group.share.max.record.lock.duration.ms", 60000),
+    "share.session.timeout.ms": ("group.share.min.session.timeout.ms", 45000,
+                                 "group.share.max.session.timeout.ms", 60000),
+    "streams.heartbeat.interval.ms": ("group.streams.min.heartbeat.interval.ms", 5000,
+                                      "group.streams.max.heartbeat.interval.ms", 15000),
+    "streams.num.standby.replicas": ("", 0, "group.streams.max.standby.replicas", 2),
+    "streams.session.timeout.ms": ("group.streams.min.session.timeout.ms", 45000,
+                                   "group.streams.max.session.timeout.ms", 60000),
+}
+
+
+def validate_group_configs(configs: dict[str, str]) -> None:
+    """Check a group's configs as Kafka's GroupConfig.validate does; ConfigError in its words."""
+    for key, text in configs.items():
+        spec = GROUP_KEYS.get(key)
+        if spec is None:
+            raise ConfigError(f"Unknown group config name: {key}")
+        value = spec.check(text)
+        if key == "share.auto.offset.reset" and value not in ("earliest", "latest") \
+                and not value.startswith("by_duration:"):
+            raise ConfigError(f"Invalid value {text} for configuration {key}: "
+                              "must be earliest, latest or by_duration:<duration>")
+        if key in GROUP_BOUNDS:
+            low_key, low, high_key, high = GROUP_BOUNDS[key]
+            if value < low:
+                raise ConfigError(f"{key} must be greater than or equal to {low_key or 0}")
+            if value > high:
+                raise ConfigError(f"{key} must be less than or equal to {high_key}")
 
 
 def validate_topic_config(key: str, value: Optional[str]) -> Any:
@@ -449,11 +533,16 @@ def validate_topic_configs(config: "Config", configs: dict[str, str]) -> None:
 
 class Config:
     """The broker's settings: `values` as given in server.properties and --override (Kafka's
-    static broker configs), typed through BROKER_KEYS; a key not given has the table's default."""
+    static broker configs), typed through BROKER_KEYS; a key not given has the table's default.
+    Dynamic broker configs set at runtime (`set_dynamic`; storage.dynamic_configs keeps them on
+    disk) take precedence, Kafka's order: this broker's, then the cluster default, then static."""
 
     def __init__(self, values: Optional[dict[str, str]] = None) -> None:
         self.values: dict[str, str] = dict(values or {})
         self._typed: dict[str, Any] = {}
+        # Source.DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG -> typed values of known keys.
+        self._dynamic: dict[Source, dict[str, Any]] = {Source.DYNAMIC_BROKER_CONFIG: {},
+                                                       Source.DYNAMIC_DEFAULT_BROKER_CONFIG: {}}
         for key, text in self.values.items():
             spec = BROKER_KEYS.get(key)
             if spec is None:
@@ -477,13 +566,45 @@ class Config:
             values[key.strip()] = value.strip()
         return cls(values)
 
+    # -- dynamic broker configs ---------------------------------------------------------
+    @staticmethod
+    def check_dynamic(values: dict[str, str]) -> dict[str, Any]:
+        """Typed values of a set of dynamic broker configs; ConfigError in Kafka's words for a
+        key that cannot change at runtime or a bad value. Keys Kafka does not know are kept as
+        Kafka keeps them (custom configs), and have no effect."""
+        fixed = sorted(k for k in values if k in BROKER_KEYS and k not in DYNAMIC_BROKER_KEYS)
+        if fixed:
+            raise ConfigError(f"Cannot update these configs dynamically: Set({', '.join(fixed)})")
+        return {k: BROKER_KEYS[k].check(v) for k, v in values.items() if k in BROKER_KEYS}
+
+    def set_dynamic(self, source: Source, values: dict[str, str]) -> None:
+        """Replace this broker's (DYNAMIC_BROKER_CONFIG) or the cluster default's
+        (DYNAMIC_DEFAULT_BROKER_CONFIG) dynamic configs; ConfigError leaves them unchanged."""
+        self._dynamic[source] = self.check_dynamic(values)
+
+    def dynamic_values(self, source: Source) -> dict[str, Any]:
+        return dict(self._dynamic[source])
+
+    def _layers(self) -> list[tuple[Source, dict[str, Any]]]:
+        """Given values, most binding first (Kafka's DynamicBrokerConfig precedence)."""
+        return [(Source.DYNAMIC_BROKER_CONFIG, self._dynamic[Source.DYNAMIC_BROKER_CONFIG]),
+                (Source.DYNAMIC_DEFAULT_BROKER_CONFIG, self._dynamic[Source.DYNAMIC_DEFAULT_BROKER_CONFIG]),
+                (Source.STATIC_BROKER_CONFIG, self._typed)]
+
+    def _given(self, key: str) -> Any:
+        for _, layer in self._layers():
+            if key in layer:
+                return layer[key]
+        return None
+
     # -- typed access -------------------------------------------------------------------
     def get(self, key: str) -> Any:
-        """The typed value of a broker key: as given, else the table's default (KeyError if unknown)."""
-        return self._typed[key] if key in self._typed else BROKER_KEYS[key].default
+        """The typed value of a broker key: as given (dynamic, then static), else the table's
+        default (KeyError if unknown)."""
+        return self._given(key) if self.is_set(key) else BROKER_KEYS[key].default
 
     def is_set(self, key: str) -> bool:
-        return key in self._typed
+        return any(key in layer for _, layer in self._layers())
 
     def get_str(self, key: str) -> Optional[str]:
         return to_text(BROKER_KEYS[key].type, self.get(key))
@@ -514,7 +635,7 @@ class Config:
             self_given = [(key, self.node_id, Source.STATIC_BROKER_CONFIG)]
             default = BROKER_KEYS[key].default
             return self_given + ([(key, default, Source.DEFAULT_CONFIG)] if default is not None else [])
-        chain = [(name, self._typed[name], Source.STATIC_BROKER_CONFIG) for name in group if name in self._typed]
+        chain = [(name, layer[name], source) for source, layer in self._layers() for name in group if name in layer]
         chain += [(name, BROKER_KEYS[name].default, Source.DEFAULT_CONFIG) for name in group
                   if BROKER_KEYS[name].default is not None]
         while chain and chain[0][0] != key:
@@ -550,7 +671,7 @@ class Config:
     def _first_of_group(self, key: str) -> Any:
         """A synonym group's value in milliseconds: the first key given, else the first default."""
         group = BROKER_SYNONYMS[key]
-        for pick in (lambda name: self._typed.get(name), lambda name: BROKER_KEYS[name].default):
+        for pick in (self._given, lambda name: BROKER_KEYS[name].default):
             for name, unit in group:
                 value = pick(name)
                 if value is not None:
@@ -631,15 +752,29 @@ def _row(spec: Key) -> str:
 
 def readme_tables() -> str:
     """The README's settings section tables, generated from the table (a test checks they match)."""
-    lines = ["Broker settings (server.properties / --override). Every one is read-only at runtime.", "",
-             "| key | type | default | meaning | fastlog |", "|---|---|---|---|---|"]
-    lines += [_row(spec) for spec in BROKER_KEYS.values()]
+    lines = ["Broker settings (server.properties / --override). `dynamic`: can also change at runtime, per broker or "
+             "as the cluster default (`kafka-configs --entity-type brokers --alter`; kept in the data folder's "
+             "fastlog-dynamic-configs.json); the others are read-only at runtime.", "",
+             "| key | type | default | dynamic | meaning | fastlog |", "|---|---|---|---|---|---|"]
+    for spec in BROKER_KEYS.values():
+        row = _row(spec).split(" | ")
+        row[3:3] = ["yes" if spec.name in DYNAMIC_BROKER_KEYS else ""]
+        lines.append(" | ".join(row))
     lines += ["", "Topic configs (CreateTopics, AlterConfigs, IncrementalAlterConfigs). A topic that does not set "
-              "one takes its broker key's value (`broker key` column). `live`: can change on an existing topic.", "",
-              "| key | type | default | broker key | live | meaning | fastlog |", "|---|---|---|---|---|---|---|"]
+              "one takes its broker key's value (`broker key` column). Every one can change on a live topic and "
+              "applies from the next append (segment limits from the next roll check, retention from the next "
+              "pass), as in Kafka.", "",
+              "| key | type | default | broker key | meaning | fastlog |", "|---|---|---|---|---|---|"]
     for spec in TOPIC_KEYS.values():
         row = _row(spec).split(" | ")
-        row[3:3] = [spec.broker_key or "", "yes" if spec.dynamic else ""]
+        row[3:3] = [spec.broker_key or ""]
+        lines.append(" | ".join(row))
+    lines += ["", "Group configs (DescribeConfigs / IncrementalAlterConfigs, resource type GROUP; `kafka-configs "
+              "--entity-type groups`), each within the bounds Kafka's broker sets for it.", "",
+              "| key | type | default | broker key | meaning | fastlog |", "|---|---|---|---|---|---|"]
+    for spec in GROUP_KEYS.values():
+        row = _row(spec).split(" | ")
+        row[3:3] = [spec.broker_key or ""]
         lines.append(" | ".join(row))
     return "\n".join(lines) + "\n"
 

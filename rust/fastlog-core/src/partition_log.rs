@@ -23,6 +23,8 @@ use crate::batch::{self, AppendOrigin, BatchHeader, ValidationConfig, HEADER_SIZ
 use crate::error::{code, Result, StorageError};
 use crate::producer::ProducerState;
 use crate::record::{self, LogRecords};
+use crate::recompress::{self, Compression};
+use crate::segment_roll::SegmentClock;
 use crate::segment::{io_err, FileSlice, Scanner, Segment, Step};
 
 pub const CLEAN_SHUTDOWN_FILE: &str = ".clean-shutdown";
@@ -64,6 +66,11 @@ pub struct LogConfig {
     pub index_interval_bytes: u64,
     pub flush_interval_messages: u64,
     pub validation: ValidationConfig,
+    /// segment.ms and segment.jitter.ms (segment_roll.rs); i64::MAX = never by time.
+    pub segment_ms: i64,
+    pub segment_jitter_ms: i64,
+    /// The topic's compression.type when it is a codec (None = `producer`: kept as sent).
+    pub compression: Option<Compression>,
 }
 
 impl Default for LogConfig {
@@ -73,6 +80,9 @@ impl Default for LogConfig {
             index_interval_bytes: 4096,
             flush_interval_messages: u64::MAX,
             validation: ValidationConfig::default(),
+            segment_ms: i64::MAX,
+            segment_jitter_ms: 0,
+            compression: None,
         }
     }
 }
@@ -106,6 +116,8 @@ pub struct PartitionLog {
     recovery_point_written: Option<(i64, Instant)>,
     /// What open() did or found, for the broker to log.
     pub(crate) events: Vec<RecoveryEvent>,
+    /// When the active segment rolls by time.
+    active_clock: SegmentClock,
 }
 
 impl PartitionLog {
@@ -113,7 +125,6 @@ impl PartitionLog {
     pub(crate) fn empty(dir: PathBuf, cfg: LogConfig) -> PartitionLog {
         PartitionLog {
             dir,
-            cfg,
             segments: Vec::new(),
             log_start: 0,
             producers: ProducerState::new(),
@@ -123,7 +134,15 @@ impl PartitionLog {
             recovery_point: 0,
             recovery_point_written: None,
             events: Vec::new(),
+            active_clock: SegmentClock::new(now_wall_ms(), cfg.segment_ms, cfg.segment_jitter_ms),
+            cfg,
         }
+    }
+
+    /// New topic configs for the live log: they apply from the next append (size and time
+    /// limits from the next roll check, as in Kafka).
+    pub fn configure(&mut self, cfg: LogConfig) {
+        self.cfg = cfg;
     }
 
     /// What opening this directory truncated, rebuilt or found damaged (empty after a clean
@@ -212,6 +231,12 @@ impl PartitionLog {
     pub fn append(&mut self, records: &[u8], now_ms: i64, origin: AppendOrigin) -> Result<AppendResult> {
         self.check_open()?;
         let batches = batch::validate_record_set(records, &self.cfg.validation, now_ms, origin)?;
+        // compression.type of the topic: batches in another codec are recompressed (then checked again).
+        let recompressed = recompress::to_topic_codec(records, &batches, self.cfg.compression)?;
+        let (records, batches) = match &recompressed {
+            None => (records, batches),
+            Some(buf) => (&buf[..], batch::validate_record_set(buf, &self.cfg.validation, now_ms, AppendOrigin::Coordinator)?),
+        };
         let log_append_time = if self.cfg.validation.log_append_time { now_ms } else { -1 };
 
         // A retry of a batch already in the log is answered with its original offsets.
@@ -251,8 +276,11 @@ impl PartitionLog {
         let total: u64 = batches.iter().map(|b| b.size as u64).sum();
 
         let active = self.segments.last().unwrap();
+        let incoming_max_ts = batches.iter().map(|b| b.max_timestamp).max().unwrap_or(now_ms);
         if active.size > 0
-            && (active.size + total > self.cfg.segment_bytes || last_offset - active.base > i32::MAX as i64)
+            && (active.size + total > self.cfg.segment_bytes
+                || last_offset - active.base > i32::MAX as i64
+                || self.active_clock.should_roll(active, now_ms, incoming_max_ts, self.cfg.segment_ms)?)
         {
             self.roll()?;
         }
@@ -316,6 +344,7 @@ impl PartitionLog {
         self.segments.last_mut().unwrap().seal()?;
         let seg = Segment::create(&self.dir, base)?;
         self.segments.push(seg);
+        self.active_clock = SegmentClock::new(now_wall_ms(), self.cfg.segment_ms, self.cfg.segment_jitter_ms);
         self.dir_dirty = true;
         // Bounds the replay after a crash to the active segment. Only an optimisation: a failed
         // write leaves the older snapshot, which is still correct.

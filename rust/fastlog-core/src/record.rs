@@ -17,7 +17,6 @@
 //!
 //! varint/varlong are zigzag LEB128 (protobuf's sint32/sint64).
 use std::borrow::Cow;
-use std::io::Write;
 use std::sync::Arc;
 
 use crate::batch::{
@@ -47,7 +46,7 @@ pub struct BatchOptions {
     pub transactional: bool,
     /// Control batch (transaction markers); its records carry the marker key and value.
     pub control: bool,
-    /// 0 none, 1 gzip, 4 zstd (2 snappy and 3 lz4 are read but not written).
+    /// 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd (recompress.rs writes them).
     pub codec: u8,
 }
 
@@ -110,7 +109,7 @@ pub fn build_batch(records: &[Record], opts: &BatchOptions) -> Result<Vec<u8>> {
         put_varlong(body.len() as i64, &mut payload);
         payload.extend_from_slice(&body);
     }
-    let payload = compress(&payload, opts.codec)?;
+    let payload = crate::recompress::compress(&payload, opts.codec, crate::recompress::Compression::default_level(opts.codec))?;
 
     let mut attributes = opts.codec as i16;
     if opts.transactional {
@@ -198,23 +197,6 @@ pub fn parse_txn_marker(b: &[u8]) -> Option<TxnMarker> {
         _ => -1,
     };
     Some(TxnMarker { commit, coordinator_epoch })
-}
-
-fn compress(raw: &[u8], codec: u8) -> Result<Vec<u8>> {
-    let failed = |e: std::io::Error| StorageError::new(code::KAFKA_STORAGE_ERROR, format!("compression failed: {e}"));
-    match codec {
-        0 => Ok(raw.to_vec()),
-        1 => {
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            e.write_all(raw).map_err(failed)?;
-            e.finish().map_err(failed)
-        }
-        4 => zstd::stream::encode_all(raw, 3).map_err(failed),
-        _ => Err(StorageError::new(
-            code::UNSUPPORTED_COMPRESSION_TYPE,
-            format!("Building batches with compression type id {codec} is not supported"),
-        )),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

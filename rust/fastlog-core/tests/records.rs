@@ -54,8 +54,12 @@ fn builder_options_set_the_batch_fields() {
     let h = BatchHeader::parse(&build_batch(&sample(), &BatchOptions { control: true, ..Default::default() }).unwrap());
     assert!(h.is_control());
     assert_eq!(build_batch(&[], &BatchOptions::default()).unwrap_err().code, code::INVALID_RECORD);
-    let lz4 = BatchOptions { codec: 3, ..Default::default() };
-    assert_eq!(build_batch(&sample(), &lz4).unwrap_err().code, code::UNSUPPORTED_COMPRESSION_TYPE);
+    for codec in 1..=4 {
+        let h = BatchHeader::parse(&build_batch(&sample(), &BatchOptions { codec, ..Default::default() }).unwrap());
+        assert_eq!(h.codec(), codec);
+    }
+    let unknown = BatchOptions { codec: 5, ..Default::default() };
+    assert_eq!(build_batch(&sample(), &unknown).unwrap_err().code, code::UNSUPPORTED_COMPRESSION_TYPE);
 }
 
 #[test]

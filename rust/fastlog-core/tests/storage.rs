@@ -261,6 +261,47 @@ fn roll_index_lookup_and_read() {
 }
 
 #[test]
+fn segment_ms_rolls_by_record_time_and_configure_applies_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = PartitionLog::open(dir.path(), cfg()).unwrap();
+    let at = |ts: i64| B { base_ts: ts, ..B::new(1) }.build();
+    log.append(&at(BASE_TS), NOW, INTERNAL).unwrap();
+    log.append(&at(BASE_TS + 100_000), NOW, INTERNAL).unwrap();
+    assert_eq!(log.segment_count(), 1); // default segment.ms: 7 days (never here)
+    log.configure(LogConfig { segment_ms: 50_000, ..cfg() });
+    log.append(&at(BASE_TS + 100_001), NOW, INTERNAL).unwrap();
+    assert_eq!(log.segment_count(), 2); // 100 s after the segment's first batch
+    log.append(&at(BASE_TS + 140_000), NOW, INTERNAL).unwrap();
+    assert_eq!(log.segment_count(), 2); // 40 s after the new segment's first batch
+    log.append(&at(BASE_TS + 150_002), NOW, INTERNAL).unwrap();
+    assert_eq!(log.segment_count(), 3);
+    // A smaller max message size applies from the next append.
+    log.configure(LogConfig { validation: batch::ValidationConfig { max_message_bytes: 50, ..Default::default() }, ..cfg() });
+    assert_eq!(log.append(&B::new(10).build(), NOW, INTERNAL).unwrap_err().code, 10);
+}
+
+#[test]
+fn topic_compression_recompresses_other_codecs_only() {
+    use fastlog_core::recompress::Compression;
+    let dir = tempfile::tempdir().unwrap();
+    let c = LogConfig { compression: Some(Compression { codec: 3, level: 9 }), ..cfg() };
+    let mut log = PartitionLog::open(dir.path(), c).unwrap();
+    let zstd = B::new(20).codec(4).producer(5, 0, 0).build();
+    let lz4 = B::new(20).codec(3).build();
+    log.append(&zstd, NOW, INTERNAL).unwrap();
+    log.append(&lz4, NOW, INTERNAL).unwrap();
+    let stored: Vec<_> = log.records(0).unwrap().collect::<Result<_, _>>().unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|b| b.header.codec() == 3));
+    assert_eq!((stored[0].header.producer_id, stored[0].header.base_sequence), (5, 0));
+    assert_eq!(stored[0].records.len(), 20);
+    assert_eq!(stored[1].records[19].value.as_deref(), Some(&b"value-19"[..]));
+    // The lz4 batch was written as sent: byte for byte after the offset/epoch fields.
+    let second = log.read(20, 1 << 20).unwrap().to_vec().unwrap();
+    assert_eq!(&second[16..], &lz4[16..]);
+}
+
+#[test]
 fn recovery_truncates_torn_tail_and_rebuilds_bad_index() {
     let dir = tempfile::tempdir().unwrap();
     let c = LogConfig { index_interval_bytes: 100, ..cfg() };

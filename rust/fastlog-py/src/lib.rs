@@ -5,6 +5,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use fastlog_core::batch::{AppendOrigin, ValidationConfig};
+use fastlog_core::recompress::Compression;
 use fastlog_core::record::{BatchOptions, LogRecord, LogRecords, Record as CoreRecord, TxnMarker};
 use fastlog_core::{self as core, LogConfig};
 use pyo3::buffer::PyBuffer;
@@ -225,6 +226,42 @@ fn non_negative(name: &str, v: i64) -> PyResult<u64> {
     Ok(v as u64)
 }
 
+/// The engine's LogConfig from the binding's keywords. compression_codec -1 = `producer`.
+#[allow(clippy::too_many_arguments)]
+fn log_config(
+    segment_bytes: i64,
+    index_interval_bytes: i64,
+    max_message_bytes: i64,
+    flush_interval_messages: i64,
+    log_append_time: bool,
+    timestamp_before_max_ms: i64,
+    timestamp_after_max_ms: i64,
+    segment_ms: i64,
+    segment_jitter_ms: i64,
+    compression_codec: i32,
+    compression_level: i32,
+) -> PyResult<LogConfig> {
+    let compression = match compression_codec {
+        -1 => None,
+        0..=4 => Some(Compression { codec: compression_codec as u8, level: compression_level }),
+        _ => return Err(PyValueError::new_err(format!("unknown compression codec id {compression_codec}"))),
+    };
+    Ok(LogConfig {
+        segment_bytes: non_negative("segment_bytes", segment_bytes)?.max(1),
+        index_interval_bytes: non_negative("index_interval_bytes", index_interval_bytes)?,
+        flush_interval_messages: non_negative("flush_interval_messages", flush_interval_messages)?.max(1),
+        validation: ValidationConfig {
+            max_message_bytes,
+            log_append_time,
+            timestamp_before_max_ms: non_negative("timestamp_before_max_ms", timestamp_before_max_ms)? as i64,
+            timestamp_after_max_ms: non_negative("timestamp_after_max_ms", timestamp_after_max_ms)? as i64,
+        },
+        segment_ms: non_negative("segment_ms", segment_ms)?.max(1) as i64,
+        segment_jitter_ms: non_negative("segment_jitter_ms", segment_jitter_ms)? as i64,
+        compression,
+    })
+}
+
 #[pymethods]
 impl PartitionLog {
     /// Settings have no defaults here: Python passes every one from its config table
@@ -232,7 +269,8 @@ impl PartitionLog {
     #[new]
     #[pyo3(signature = (
         path, *, segment_bytes, index_interval_bytes, max_message_bytes, flush_interval_messages, log_append_time,
-        timestamp_before_max_ms, timestamp_after_max_ms
+        timestamp_before_max_ms, timestamp_after_max_ms, segment_ms, segment_jitter_ms, compression_codec,
+        compression_level
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -245,20 +283,68 @@ impl PartitionLog {
         log_append_time: bool,
         timestamp_before_max_ms: i64,
         timestamp_after_max_ms: i64,
+        segment_ms: i64,
+        segment_jitter_ms: i64,
+        compression_codec: i32,
+        compression_level: i32,
     ) -> PyResult<Self> {
-        let cfg = LogConfig {
-            segment_bytes: non_negative("segment_bytes", segment_bytes)?.max(1),
-            index_interval_bytes: non_negative("index_interval_bytes", index_interval_bytes)?,
-            flush_interval_messages: non_negative("flush_interval_messages", flush_interval_messages)?.max(1),
-            validation: ValidationConfig {
-                max_message_bytes,
-                log_append_time,
-                timestamp_before_max_ms: non_negative("timestamp_before_max_ms", timestamp_before_max_ms)? as i64,
-                timestamp_after_max_ms: non_negative("timestamp_after_max_ms", timestamp_after_max_ms)? as i64,
-            },
-        };
+        let cfg = log_config(
+            segment_bytes,
+            index_interval_bytes,
+            max_message_bytes,
+            flush_interval_messages,
+            log_append_time,
+            timestamp_before_max_ms,
+            timestamp_after_max_ms,
+            segment_ms,
+            segment_jitter_ms,
+            compression_codec,
+            compression_level,
+        )?;
         let log = py.detach(|| core::PartitionLog::open(&path, cfg)).map_err(storage_error)?;
         Ok(PartitionLog { inner: Mutex::new(Some(log)), path })
+    }
+
+    /// Change the settings of the open log (a topic config altered on a live topic); the same
+    /// keywords as the constructor. They apply from the next append.
+    #[pyo3(signature = (
+        *, segment_bytes, index_interval_bytes, max_message_bytes, flush_interval_messages, log_append_time,
+        timestamp_before_max_ms, timestamp_after_max_ms, segment_ms, segment_jitter_ms, compression_codec,
+        compression_level
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn configure(
+        &self,
+        py: Python<'_>,
+        segment_bytes: i64,
+        index_interval_bytes: i64,
+        max_message_bytes: i64,
+        flush_interval_messages: i64,
+        log_append_time: bool,
+        timestamp_before_max_ms: i64,
+        timestamp_after_max_ms: i64,
+        segment_ms: i64,
+        segment_jitter_ms: i64,
+        compression_codec: i32,
+        compression_level: i32,
+    ) -> PyResult<()> {
+        let cfg = log_config(
+            segment_bytes,
+            index_interval_bytes,
+            max_message_bytes,
+            flush_interval_messages,
+            log_append_time,
+            timestamp_before_max_ms,
+            timestamp_after_max_ms,
+            segment_ms,
+            segment_jitter_ms,
+            compression_codec,
+            compression_level,
+        )?;
+        self.with(py, |log| {
+            log.configure(cfg);
+            Ok(())
+        })
     }
 
     #[pyo3(signature = (records, now_ms, *, produce_version = None))]

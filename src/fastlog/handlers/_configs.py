@@ -1,11 +1,24 @@
-"""What the config APIs share: describing a topic's or the broker's configs from the config
-table (DescribeConfigs and CreateTopics answer with the same entries), and applying a new set of
-topic configs through the log manager (which decides what may change on a live topic)."""
+"""What the config APIs share: describing a topic's, the broker's (this node or the cluster
+default '') or a group's configs from the config tables (DescribeConfigs and CreateTopics answer
+with the same entries), and applying a new set of explicit configs to one of them through the
+log manager (topic configs to the open logs, dynamic broker and group configs to
+storage.dynamic_configs)."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from fastlog.config import BROKER_KEYS, TOPIC_KEYS, Config, Key, Source, Type, to_text
+from fastlog.config import (
+    BROKER_KEYS,
+    DYNAMIC_BROKER_KEYS,
+    GROUP_KEYS,
+    TOPIC_KEYS,
+    Config,
+    ConfigError,
+    Key,
+    Source,
+    Type,
+    to_text,
+)
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import (
     AlterConfigsResourceResponse,
@@ -16,7 +29,7 @@ from fastlog.protocol.responses import (
 from fastlog.services import BrokerServices
 from fastlog.storage.log_manager import TopicError
 
-TOPIC, BROKER = 2, 4
+TOPIC, BROKER, GROUP = 2, 4, 32  # ConfigResource types
 
 
 def _entry(spec: Key, value: Any, chain: list[tuple[str, Any, Source]], read_only: bool,
@@ -55,11 +68,31 @@ def topic_config_entries(config: Config, explicit: dict[str, str], include_synon
 
 def broker_config_entries(config: Config, include_synonyms: bool = False,
                           include_documentation: bool = False) -> list[DescribeConfigsResourceResult]:
-    """Every broker key with the value this node runs with; read-only, as fastlog changes no
-    broker config at runtime."""
-    return [_entry(spec, config.running_value(name), config.synonym_chain(name), not spec.dynamic,
+    """Every broker key with the value this node runs with; read-only unless Kafka and fastlog
+    can change it at runtime (DYNAMIC_BROKER_KEYS)."""
+    return [_entry(spec, config.running_value(name), config.synonym_chain(name), name not in DYNAMIC_BROKER_KEYS,
                    include_synonyms, include_documentation)
             for name, spec in sorted(BROKER_KEYS.items())]
+
+
+def broker_default_entries(config: Config, include_synonyms: bool = False,
+                           include_documentation: bool = False) -> list[DescribeConfigsResourceResult]:
+    """The cluster default resource (broker name ''): only the dynamic default configs, each its
+    own only synonym, as Kafka answers it."""
+    source = Source.DYNAMIC_DEFAULT_BROKER_CONFIG
+    return [_entry(BROKER_KEYS[name], value, [(name, value, source)], False, include_synonyms, include_documentation)
+            for name, value in sorted(config.dynamic_values(source).items())]
+
+
+def group_config_entries(explicit: dict[str, str], include_synonyms: bool = False,
+                         include_documentation: bool = False) -> list[DescribeConfigsResourceResult]:
+    """Every group config: the group's own (GROUP_CONFIG), else the default; never read-only."""
+    out: list[DescribeConfigsResourceResult] = []
+    for name, spec in sorted(GROUP_KEYS.items()):
+        source = Source.GROUP_CONFIG if name in explicit else Source.DEFAULT_CONFIG
+        value = spec.check(explicit[name]) if name in explicit else spec.default
+        out.append(_entry(spec, value, [(name, value, source)], False, include_synonyms, include_documentation))
+    return out
 
 
 def created_topic_configs(config: Config, explicit: dict[str, str]) -> list[CreatableTopicConfigs]:
@@ -69,25 +102,54 @@ def created_topic_configs(config: Config, explicit: dict[str, str]) -> list[Crea
             for e in topic_config_entries(config, explicit)]
 
 
+def broker_name_error(services: BrokerServices, name: str) -> str:
+    """Why a broker resource name is not this broker nor the cluster default ('' if it is)."""
+    if name in ("", str(services.node_id)):
+        return ""
+    return f"Unexpected broker id, expected {services.node_id}, but received {name}"
+
+
+def current_configs(services: BrokerServices, rtype: int, name: str) -> dict[str, str]:
+    """The explicit configs of a resource as text: a topic's own, a broker scope's dynamic ones,
+    a group's own. TopicError for an unknown topic."""
+    if rtype == TOPIC:
+        topic = services.logs.get(name)
+        if topic is None:
+            raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
+        return dict(topic.configs)
+    if rtype == BROKER:
+        return dict(services.logs.dynamic.broker[services.logs.dynamic.source_of(name)])
+    return services.logs.dynamic.group(name)
+
+
 def alter_resource(services: BrokerServices, resource: dict, new_configs: Callable[[dict], dict],
                    validate_only: bool) -> AlterConfigsResourceResponse:
-    """Answer one resource of an alter request; `new_configs(current)` returns the topic's new
-    explicit configs or raises TopicError."""
+    """Answer one resource of an alter request; `new_configs(current)` returns the resource's new
+    explicit configs (as text) or raises TopicError. A topic gets INVALID_CONFIG for a bad value,
+    a broker INVALID_REQUEST (both as Kafka)."""
     rtype, name = resource["resource_type"], resource["resource_name"]
     out: AlterConfigsResourceResponse = {"error_code": 0, "error_message": None, "resource_type": rtype,
                                          "resource_name": name}
-    if rtype == BROKER:
-        out.update({"error_code": ErrorCode.INVALID_CONFIG,
-                    "error_message": "fastlog does not change broker configs at runtime: "
-                                     "set them in server.properties"})
-    elif rtype != TOPIC:
-        out.update({"error_code": ErrorCode.INVALID_REQUEST, "error_message": f"Unsupported resource type {rtype}"})
-    else:
-        topic = services.logs.get(name)
-        try:
-            if topic is None:
-                raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
-            services.logs.alter_topic_configs(name, new_configs(dict(topic.configs)), validate_only)
-        except TopicError as e:
-            out.update({"error_code": e.code, "error_message": e.message})
+    try:
+        if rtype == BROKER:
+            if broker_name_error(services, name):
+                raise TopicError(ErrorCode.INVALID_REQUEST, broker_name_error(services, name))
+            wanted = new_configs(current_configs(services, rtype, name))
+            try:
+                services.logs.alter_broker_configs(name, wanted, validate_only)
+            except ConfigError as e:
+                raise TopicError(ErrorCode.INVALID_REQUEST, str(e)) from None
+        elif rtype == GROUP:
+            wanted = new_configs(current_configs(services, rtype, name))
+            try:
+                services.logs.dynamic.alter_group(name, wanted, validate_only)
+            except ConfigError as e:
+                raise TopicError(ErrorCode.INVALID_CONFIG, str(e)) from None
+        elif rtype == TOPIC:
+            services.logs.alter_topic_configs(name, new_configs(current_configs(services, rtype, name)),
+                                              validate_only)
+        else:
+            raise TopicError(ErrorCode.INVALID_REQUEST, f"Unsupported resource type {rtype}")
+    except TopicError as e:
+        out.update({"error_code": e.code, "error_message": e.message})
     return out

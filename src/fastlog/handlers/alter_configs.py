@@ -1,6 +1,7 @@
-"""AlterConfigs (33), v0-v2: replace a topic's explicit configs with the given set (configs not
-named return to their defaults). Only retention and cleanup policy can change on a live topic;
-broker configs are not changed at runtime (INVALID_CONFIG), as the README says."""
+"""AlterConfigs (33), v0-v2: replace the explicit configs of a topic, of this broker or the
+cluster default (dynamic broker configs; resource name '') with the given set: configs not named
+return to their defaults. Every topic config may change on a live topic; broker keys Kafka cannot
+change at runtime are refused (INVALID_REQUEST). See handlers/_configs.py."""
 from fastlog.handlers._configs import alter_resource
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.responses import AlterConfigsResourceResponse, AlterConfigsResponse

@@ -1,8 +1,19 @@
-"""DescribeConfigs (32), v1-v4: every topic config (the topic's own, else the broker's) and the
-broker's settings, with sources, synonyms, types and documentation from the config table
-(fastlog.config). Kafka's resource types: 2 = topic, 4 = broker, 8 = broker logger.
+"""DescribeConfigs (32), v1-v4: every topic config (the topic's own, else the broker's), the
+broker's settings (static and dynamic; resource name '' = the cluster default, which lists only
+its dynamic default configs, as Kafka does) and a group's configs, with sources, synonyms, types
+and documentation from the config tables (fastlog.config). Kafka's resource types: 2 = topic,
+4 = broker, 8 = broker logger, 32 = group.
 """
-from fastlog.handlers._configs import BROKER, TOPIC, broker_config_entries, topic_config_entries
+from fastlog.handlers._configs import (
+    BROKER,
+    GROUP,
+    TOPIC,
+    broker_config_entries,
+    broker_default_entries,
+    broker_name_error,
+    group_config_entries,
+    topic_config_entries,
+)
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DescribeConfigsResponse, DescribeConfigsResult
@@ -26,11 +37,15 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeConfigsResponse:
             else:
                 result["configs"] = topic_config_entries(services.config, topic.configs, synonyms, documentation)
         elif rtype == BROKER:
-            if name not in ("", str(services.node_id)):
+            if broker_name_error(services, name):
                 result.update({"error_code": ErrorCode.INVALID_REQUEST,
-                               "error_message": f"Unexpected broker id {name}"})
+                               "error_message": broker_name_error(services, name)})
+            elif name == "":
+                result["configs"] = broker_default_entries(services.config, synonyms, documentation)
             else:
                 result["configs"] = broker_config_entries(services.config, synonyms, documentation)
+        elif rtype == GROUP:
+            result["configs"] = group_config_entries(services.logs.dynamic.group(name), synonyms, documentation)
         else:
             result.update({"error_code": ErrorCode.INVALID_REQUEST,
                            "error_message": f"Resource type {rtype} is not supported by fastlog"})

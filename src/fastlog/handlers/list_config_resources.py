@@ -2,8 +2,9 @@
 
 v0 (KIP-714's ListClientMetricsResources) lists client-metrics subscriptions: fastlog has none.
 v1 lists, as Kafka 4.1 does for the types asked (all when the list is empty), in Kafka's order:
-this node as a broker logger and as a broker, then every topic. Client-metrics and group config
-resources: fastlog has none of either. Any other type is UNSUPPORTED_VERSION, Kafka's answer.
+this node as a broker logger and as a broker, then every topic, then every group that has
+configs of its own (IncrementalAlterConfigs, resource type GROUP). Client-metrics resources:
+fastlog has none. Any other type is UNSUPPORTED_VERSION, Kafka's answer.
 """
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
@@ -27,4 +28,7 @@ async def handle(ctx: RequestContext, request: dict) -> ListConfigResourcesRespo
             resources.append({"resource_name": str(services.node_id), "resource_type": kind})
     if TOPIC in wanted:
         resources += [{"resource_name": name, "resource_type": TOPIC} for name in sorted(services.logs.topics)]
+    if GROUP in wanted:
+        resources += [{"resource_name": name, "resource_type": GROUP}
+                      for name, configs in sorted(services.logs.dynamic.groups.items()) if configs]
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "config_resources": resources}

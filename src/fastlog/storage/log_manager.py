@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from fastlog import _native
-from fastlog.config import TOPIC_KEYS, Config, ConfigError, validate_topic_configs
+from fastlog.config import Config, ConfigError, validate_topic_configs
 from fastlog.files import atomic_write, parse_properties
+from fastlog.storage.dynamic_configs import DynamicConfigs
 
 log = logging.getLogger("fastlog.storage")
 
@@ -77,9 +78,9 @@ UNKNOWN_TOPIC_OR_PARTITION = 3
 KAFKA_STORAGE_ERROR = 56
 
 
-# Topic configs that may change on a live topic: read at each use, or not acted on at all (the
-# others are fixed in the open partition logs). The config table says which.
-DYNAMIC_TOPIC_CONFIGS = frozenset(name for name, spec in TOPIC_KEYS.items() if spec.dynamic)
+# compression.type -> the engine's codec id (-1: `producer`, batches kept as sent).
+CODEC_IDS = {"producer": -1, "uncompressed": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+CODEC_LEVEL_KEYS = {1: "compression.gzip.level", 3: "compression.lz4.level", 4: "compression.zstd.level"}
 
 
 def check_topic_configs(config: Config, configs: dict[str, str]) -> None:
@@ -120,12 +121,15 @@ class LogManager:
         self.cluster_id = ""
         self._lock_fd: Optional[int] = None
         self._append_threads = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="append")
+        self.dynamic = DynamicConfigs(config, self.data_dir)
+        self._last_flush: dict[str, float] = {}  # topic -> monotonic time of its last flush.ms flush
 
     # -- start and stop -------------------------------------------------------------------
     def open(self) -> None:
         os.makedirs(self.data_dir, exist_ok=True)
         self._lock_data_dir()
         self.cluster_id = self._load_meta()
+        self.dynamic.load()
         catalogue = self._read_catalogue()
         for name, entry in catalogue.items():
             topic = Topic(name, bytes.fromhex(entry["topic_id"]), dict(entry.get("configs", {})),
@@ -235,23 +239,32 @@ class LogManager:
 
     def alter_topic_configs(self, name: str, configs: dict[str, str], validate_only: bool = False) -> None:
         """Replace a topic's explicit configs (keys left out fall back to the broker defaults).
-
-        Only DYNAMIC_TOPIC_CONFIGS can change while the topic exists (read at each use, like
-        retention and cleanup policy, or not acted on at all). The others are fixed in the open
-        partition logs; changing them is refused with INVALID_CONFIG (the README's `live` column)."""
+        Any may change on a live topic: retention, cleanup policy and flush.ms are read at each
+        use, the others are handed to the open partition logs and apply from their next append."""
         topic = self.topics.get(name)
         if topic is None:
             raise TopicError(UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
         check_topic_configs(self.config, configs)
-        for key in set(configs) | set(topic.configs):
-            if key not in DYNAMIC_TOPIC_CONFIGS and configs.get(key) != topic.configs.get(key):
-                raise TopicError(INVALID_CONFIG, f"fastlog cannot change {key} of an existing topic; "
-                                 "it is fixed in the open partition logs")
         if validate_only:
             return
         topic.configs = dict(configs)
         self._write_catalogue()
+        self._reconfigure(topic)
         log.info("topic %s configs now %s", name, topic.configs)
+
+    def alter_broker_configs(self, resource_name: str, values: dict[str, str], validate_only: bool = False) -> None:
+        """Replace the dynamic broker configs of this broker (`resource_name` its id) or of the
+        cluster default (''); every topic that takes a default from them follows from its next
+        append. ConfigError (Kafka's words) changes nothing."""
+        self.dynamic.alter_broker(self.dynamic.source_of(resource_name), values, validate_only)
+        if not validate_only:
+            for topic in list(self.topics.values()):
+                self._reconfigure(topic)
+
+    def _reconfigure(self, topic: Topic) -> None:
+        options = self._log_options(topic)
+        for plog in topic.partitions:
+            plog.configure(**options)
 
     def delete_topic(self, name: str) -> None:
         topic = self.topics.get(name)
@@ -383,21 +396,30 @@ class LogManager:
 
     # -- maintenance --------------------------------------------------------------------------
     async def run_maintenance(self) -> None:
-        """Time-based flush (log.flush.interval.ms) and retention (log.retention.check.interval.ms)."""
-        flush_ms = self.config.flush_interval_ms
+        """Time-based flush (each topic's flush.ms, checked at least once a second) and retention
+        (log.retention.check.interval.ms)."""
         retention_check_ms: int = self.config.get("log.retention.check.interval.ms")
-        tick = min(flush_ms, retention_check_ms, 1000) / 1000
-        last_flush = last_retention = time.monotonic()
+        tick = min(self.config.flush_interval_ms, retention_check_ms, 1000) / 1000
+        last_retention = time.monotonic()
         while True:
             await asyncio.sleep(max(tick, 0.01))
             now = time.monotonic()
-            if flush_ms < 2**62 and (now - last_flush) * 1000 >= flush_ms:
-                last_flush = now
-                self.flush_all(only_dirty=True)
+            self.flush_due(now)
             if (now - last_retention) * 1000 >= retention_check_ms:
                 last_retention = now
                 self.enforce_retention()
                 self.ensure_reserve()
+
+    def flush_due(self, now: float) -> None:
+        """fsync the partitions of every topic whose flush.ms has passed since its last flush."""
+        for topic in list(self.topics.values()):
+            flush_ms = topic.config("flush.ms", self.config)
+            last = self._last_flush.setdefault(topic.name, now)
+            if flush_ms < 2**62 and (now - last) * 1000 >= flush_ms:
+                self._last_flush[topic.name] = now
+                for plog in topic.partitions:
+                    if plog.unflushed_messages:
+                        plog.flush()
 
     def flush_all(self, only_dirty: bool = False) -> None:
         for topic in list(self.topics.values()):
@@ -499,6 +521,7 @@ def log_options(config: Config, topic_configs: dict[str, str]) -> dict:
     def value(key: str):
         return config.topic_value(key, topic_configs)
 
+    codec = CODEC_IDS[value("compression.type")]
     return dict(
         segment_bytes=value("segment.bytes"),
         index_interval_bytes=value("index.interval.bytes"),
@@ -507,6 +530,10 @@ def log_options(config: Config, topic_configs: dict[str, str]) -> dict:
         log_append_time=value("message.timestamp.type") == "LogAppendTime",
         timestamp_before_max_ms=value("message.timestamp.before.max.ms"),
         timestamp_after_max_ms=value("message.timestamp.after.max.ms"),
+        segment_ms=value("segment.ms"),
+        segment_jitter_ms=value("segment.jitter.ms"),
+        compression_codec=codec,
+        compression_level=value(CODEC_LEVEL_KEYS[codec]) if codec in CODEC_LEVEL_KEYS else 0,
     )
 
 

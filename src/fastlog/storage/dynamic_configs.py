@@ -1,0 +1,83 @@
+"""Configs set at runtime besides a topic's own: dynamic broker configs (this broker's and the
+cluster default, Kafka's DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG) and group configs
+(resource type GROUP). Kafka keeps them in its metadata log; fastlog keeps them in the data
+folder, in `fastlog-dynamic-configs.json` (written whole: tmp file, fsync, rename):
+
+    {"broker": {key: value}, "broker_default": {key: value}, "groups": {group: {key: value}}}
+
+Values are kept as text, as given; the typed broker values live in fastlog.config.Config.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Optional
+
+from fastlog.config import Config, Source, validate_group_configs
+from fastlog.files import atomic_write
+
+log = logging.getLogger("fastlog.storage")
+
+FILE = "fastlog-dynamic-configs.json"
+
+
+class DynamicConfigs:
+    def __init__(self, config: Config, data_dir: str) -> None:
+        self.config = config
+        self.path = os.path.join(data_dir, FILE)
+        # Source.DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG -> {key: text}
+        self.broker: dict[Source, dict[str, str]] = {Source.DYNAMIC_BROKER_CONFIG: {},
+                                                     Source.DYNAMIC_DEFAULT_BROKER_CONFIG: {}}
+        self.groups: dict[str, dict[str, str]] = {}
+
+    def load(self) -> None:
+        """Read the file (if any) and install the broker values in the Config. A value this
+        version refuses is dropped with a warning rather than stopping the broker."""
+        if not os.path.exists(self.path):
+            return
+        with open(self.path, encoding="utf-8") as f:
+            saved = json.load(f)
+        for source, name in ((Source.DYNAMIC_BROKER_CONFIG, "broker"),
+                             (Source.DYNAMIC_DEFAULT_BROKER_CONFIG, "broker_default")):
+            values = {str(k): str(v) for k, v in saved.get(name, {}).items()}
+            for key, text in list(values.items()):
+                try:
+                    Config.check_dynamic({key: text})
+                except ValueError as e:
+                    log.warning("dynamic broker config %s=%s dropped: %s", key, text, e)
+                    del values[key]
+            self.config.set_dynamic(source, values)
+            self.broker[source] = values
+        self.groups = {str(g): {str(k): str(v) for k, v in c.items()} for g, c in saved.get("groups", {}).items()}
+
+    def _save(self) -> None:
+        atomic_write(self.path, json.dumps({
+            "broker": self.broker[Source.DYNAMIC_BROKER_CONFIG],
+            "broker_default": self.broker[Source.DYNAMIC_DEFAULT_BROKER_CONFIG],
+            "groups": {g: c for g, c in self.groups.items() if c}}, indent=1, sort_keys=True))
+
+    def alter_broker(self, source: Source, values: dict[str, str], validate_only: bool = False) -> None:
+        """Replace one scope's dynamic broker configs; ConfigError (Kafka's words) changes nothing."""
+        Config.check_dynamic(values)
+        if validate_only:
+            return
+        self.config.set_dynamic(source, values)
+        self.broker[source] = dict(values)
+        self._save()
+        log.info("dynamic broker configs (%s) now %s", source.name, values)
+
+    def group(self, name: str) -> dict[str, str]:
+        return dict(self.groups.get(name, {}))
+
+    def alter_group(self, name: str, values: dict[str, str], validate_only: bool = False) -> None:
+        validate_group_configs(values)
+        if validate_only:
+            return
+        self.groups[name] = dict(values)
+        self._save()
+        log.info("group %s configs now %s", name, values)
+
+    def source_of(self, resource_name: Optional[str]) -> Source:
+        """The scope a broker resource names: '' is the cluster default, an id this broker."""
+        return Source.DYNAMIC_DEFAULT_BROKER_CONFIG if not resource_name else Source.DYNAMIC_BROKER_CONFIG
