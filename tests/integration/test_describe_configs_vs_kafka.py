@@ -13,8 +13,9 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic, ResourceType
 
 from fastlog import kafka_dist as kd
-from fastlog.config import BROKER_KEYS, TOPIC_KEYS
+from fastlog.config import BROKER_KEYS, GROUP_KEYS, TOPIC_KEYS
 
+from clients import wait_until
 from describe_configs_raw import BROKER, TOPIC, describe_configs, request
 
 # The same static settings for both; each shows up as STATIC_BROKER_CONFIG in both answers.
@@ -102,7 +103,7 @@ def test_broker_configs_match_kafka_where_both_report(broker_factory, kafka):
         assert entry["config_type"] == reference["config_type"], key
         assert entry["is_sensitive"] == reference["is_sensitive"], key
         if reference["read_only"]:
-            assert entry["read_only"], key  # fastlog changes no broker config at runtime
+            assert entry["read_only"], key  # the reverse: test_read_only_flags_match_kafka
         if key in own_settings | differing_defaults | KRAFT_DYNAMIC_DEFAULT:
             continue
         assert (entry["value"], entry["config_source"]) == (reference["value"], reference["config_source"]), key
@@ -174,3 +175,121 @@ def test_create_topics_v7_answers_with_the_describe_entries(broker):
         assert (c["value"], c["config_source"], c["read_only"]) == \
             (entry["value"], entry["config_source"], entry["read_only"]), c["name"]
     assert {c["name"]: c["config_source"] for c in created["configs"]}["retention.ms"] == 1
+
+
+# -- dynamic broker configs, group configs and alter errors, side by side -----------------------
+# Kafka keys fastlog reports read-only although Kafka changes them at runtime: fastlog cannot
+# apply them live (its listener and connection limits are set at start).
+NOT_LIVE_ON_FASTLOG = {"listeners", "max.connections", "max.connections.per.ip"}
+GROUP = 32
+
+
+def _alter(bootstrap: str, rtype: int, name: str, *changes: tuple[int, str, object]) -> dict:
+    body = {"resources": [{"resource_type": rtype, "resource_name": name, "configs": [
+        {"name": key, "config_operation": op, "value": value} for op, key, value in changes]}],
+        "validate_only": False}
+    (answer,) = request(bootstrap, 44, 1, body)["responses"]
+    return answer
+
+
+def _entry_view(entry: dict) -> tuple:
+    return entry["value"], entry["config_source"], entry["read_only"], entry["config_type"], _synonyms(entry)
+
+
+def test_read_only_flags_match_kafka(broker_factory, kafka):
+    ours = _raw_view(broker_factory(SHARED).bootstrap, BROKER, "1")
+    theirs = _raw_view(kafka.bootstrap, BROKER, "1")
+    for key in set(ours) & set(theirs):
+        expected = theirs[key]["read_only"] or key in NOT_LIVE_ON_FASTLOG
+        assert ours[key]["read_only"] == expected, key
+
+
+def test_dynamic_broker_configs_match_kafka(broker_factory, kafka):
+    """The same per-broker and cluster-default changes on both: same values, sources, synonym
+    lists (Kafka's order: this broker's, the default's, static, defaults) and topic defaults."""
+    fastlog = broker_factory(SHARED)
+    changes = [(BROKER, "1", (0, "message.max.bytes", "3000000")), (BROKER, "", (0, "log.retention.ms", "6000")),
+               (BROKER, "", (0, "log.segment.bytes", "20000000")), (BROKER, "1", (0, "log.retention.ms", "5000"))]
+    for b in (fastlog, kafka):
+        if b is fastlog:  # the module's Kafka has them from test_topic_configs_match_kafka
+            _create_topics(b.bootstrap)
+        for rtype, name, change in changes:
+            assert _alter(b.bootstrap, rtype, name, change)["error_code"] == 0
+    keys = ("message.max.bytes", "log.retention.ms", "log.segment.bytes")
+    topic_keys = ("max.message.bytes", "retention.ms", "segment.bytes")
+
+    def views(b) -> tuple:
+        node, default, topic = (_raw_view(b.bootstrap, BROKER, "1"), _raw_view(b.bootstrap, BROKER, ""),
+                                _raw_view(b.bootstrap, TOPIC, "plain"))
+        return ({k: _entry_view(node[k]) for k in keys},
+                {k: _entry_view(v) for k, v in default.items() if k not in KRAFT_DYNAMIC_DEFAULT},
+                {k: _entry_view(topic[k]) for k in topic_keys})
+
+    ours = views(fastlog)
+    # Kafka applies dynamic configs from its metadata log a moment after answering the alter.
+    assert wait_until(lambda: views(kafka) == ours, 30), f"fastlog {ours}\nKafka {views(kafka)}"
+    assert ours[0]["log.retention.ms"][:2] == ("5000", 2)
+    assert ours[2]["retention.ms"][:2] == ("5000", 2)
+    try:
+        for bad, key in (("log.dirs", "/x"), ("node.id", "3")):
+            answers = [_alter(b.bootstrap, BROKER, "1", (0, bad, key)) for b in (fastlog, kafka)]
+            assert [(a["error_code"], a["error_message"]) for a in answers] == \
+                [(42, f"Cannot update these configs dynamically: Set({bad})")] * 2
+        answers = [_alter(b.bootstrap, BROKER, "1", (0, "log.retention.ms", "abc")) for b in (fastlog, kafka)]
+        assert answers[0]["error_code"] == answers[1]["error_code"] == 42
+        assert answers[0]["error_message"] == answers[1]["error_message"]
+        answers = [_alter(b.bootstrap, BROKER, "7", (0, "log.retention.ms", "5")) for b in (fastlog, kafka)]
+        assert [(a["error_code"], a["error_message"]) for a in answers] == \
+            [(42, "Unexpected broker id, expected 1, but received 7")] * 2
+    finally:  # the Kafka broker is shared by this module's tests
+        for rtype, name, (_, key, _) in changes:
+            _alter(kafka.bootstrap, rtype, name, (1, key, None))
+        assert wait_until(lambda: set(_raw_view(kafka.bootstrap, BROKER, "")) <= KRAFT_DYNAMIC_DEFAULT, 30)
+
+
+def test_group_configs_match_kafka(broker_factory, kafka):
+    fastlog = broker_factory(SHARED)
+    group = "side-by-side-group"
+
+    def view(b) -> dict:
+        return {k: _entry_view(e) for k, e in _raw_view(b.bootstrap, GROUP, group).items()}
+
+    assert view(fastlog) == view(kafka)
+    assert sorted(view(fastlog)) == sorted(GROUP_KEYS)
+    for b in (fastlog, kafka):
+        assert _alter(b.bootstrap, GROUP, group, (0, "consumer.session.timeout.ms", "50000"),
+                      (0, "share.auto.offset.reset", "earliest"))["error_code"] == 0
+    assert wait_until(lambda: view(kafka) == view(fastlog), 30), f"fastlog {view(fastlog)}\nKafka {view(kafka)}"
+    assert view(fastlog)["consumer.session.timeout.ms"][:2] == ("50000", 8)
+    for change in [(0, "consumer.session.timeout.ms", "1"), (0, "consumer.heartbeat.interval.ms", "99999"),
+                   (0, "no.such", "1"), (2, "consumer.session.timeout.ms", "1"), (0, "share.isolation.level", "x")]:
+        answers = [_alter(b.bootstrap, GROUP, group, change) for b in (fastlog, kafka)]
+        assert answers[0]["error_code"] == answers[1]["error_code"] == 40, (change, answers)
+        if change[1] != "share.isolation.level":
+            assert answers[0]["error_message"] == answers[1]["error_message"], (change, answers)
+    for b in (fastlog, kafka):
+        _alter(b.bootstrap, GROUP, group, (1, "consumer.session.timeout.ms", None),
+               (1, "share.auto.offset.reset", None))
+
+
+def test_topic_alter_errors_match_kafka(broker_factory, kafka):
+    """Bad values on a live topic: the same INVALID_CONFIG and message from both; SUBTRACT may
+    empty cleanup.policy on both."""
+    fastlog = broker_factory(SHARED)
+    for b in (fastlog, kafka):
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        admin.create_topics([NewTopic("alter-errors", 1, 1)])["alter-errors"].result(30)
+    for change in [(0, "compression.type", "brotli"), (0, "cleanup.policy", "tidy"), (0, "segment.ms", "0"),
+                   (2, "retention.ms", "5"), (0, "max.message.bytes", "x")]:
+        answers = [_alter(b.bootstrap, TOPIC, "alter-errors", change) for b in (fastlog, kafka)]
+        assert [(a["error_code"], a["error_message"]) for a in answers][0] == \
+            [(a["error_code"], a["error_message"]) for a in answers][1], change
+        assert answers[0]["error_code"] == 40
+    for b in (fastlog, kafka):
+        assert _alter(b.bootstrap, TOPIC, "alter-errors", (0, "compression.type", "lz4"), (0, "segment.ms", "1000"),
+                      (3, "cleanup.policy", "delete"))["error_code"] == 0
+
+    def view(b) -> dict:
+        entries = _raw_view(b.bootstrap, TOPIC, "alter-errors")
+        return {k: _entry_view(entries[k]) for k in ("compression.type", "segment.ms", "cleanup.policy")}
+    assert wait_until(lambda: view(kafka) == view(fastlog), 30), f"fastlog {view(fastlog)}\nKafka {view(kafka)}"
