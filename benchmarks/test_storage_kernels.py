@@ -178,3 +178,31 @@ def test_validate_compressed_batch(benchmark, codec):
     b = batch(values, codec=codec)
     assert benchmark(validate_records, b, NOW, max_message_bytes=4 * MiB, log_append_time=False) == 2000
     gbps(benchmark, sum(len(v) for v in values))
+
+
+# --- append to a topic with compression.type set (recompression) ------------------------------------
+
+CODEC_NAMES = {NONE: "none", GZIP: "gzip", SNAPPY: "snappy", LZ4: "lz4", ZSTD: "zstd"}
+LEVELS = {GZIP: -1, LZ4: 9, ZSTD: 3}  # Kafka's default compression.*.level
+
+
+@pytest.mark.parametrize(("sent", "topic"), [(NONE, None), (LZ4, LZ4), (NONE, LZ4), (NONE, ZSTD), (NONE, GZIP),
+                                             (NONE, SNAPPY), (ZSTD, LZ4), (LZ4, NONE)],
+                         ids=lambda c: "producer" if c is None else CODEC_NAMES[c])
+def test_append_with_topic_compression(benchmark, sent, topic):
+    """Append of a 2000-record (~420 KB raw) batch sent in codec `sent` to a topic whose
+    compression.type is `topic` (None = producer): the recompression cost per appended batch.
+    A batch already in the topic's codec is written as sent (same cost as producer)."""
+    values = [RAW[i : i + 200] for i in range(0, 200 * 2000, 200)]
+    b = batch(values, codec=sent)
+    d = scratch_dir()
+    codec = -1 if topic is None else topic
+    log = open_log(os.path.join(d, "p"), segment_bytes=256 * MiB, max_message_bytes=4 * MiB,
+                   compression_codec=codec, compression_level=LEVELS.get(codec, 0))
+    try:
+        benchmark.pedantic(log.append, args=(b, NOW), rounds=60, iterations=1, warmup_rounds=2)
+        assert log.log_end_offset == 62 * 2000
+        gbps(benchmark, sum(len(v) for v in values))  # uncompressed record bytes per second
+    finally:
+        log.delete()
+        shutil.rmtree(d, ignore_errors=True)
