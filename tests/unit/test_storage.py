@@ -612,3 +612,43 @@ def test_stale_producer_snapshot_is_not_trusted(tmp_path):
     with pytest.raises(StorageError) as e:
         log.append(pbatch(9), NOW)
     assert err_code(e) == 45
+
+
+def test_live_topic_configs_reach_the_open_logs(tmp_path):
+    """LogManager.alter_topic_configs hands flush.messages and friends to the open partition
+    logs; flush.ms is checked per topic; a broker default changed at runtime reaches topics that
+    take it, and is kept across a restart."""
+    import time
+
+    from fastlog.config import Config
+    from fastlog.storage.log_manager import LogManager
+
+    config = Config({"log.dirs": str(tmp_path)})
+    logs = LogManager(config)
+    logs.open()
+    try:
+        topic = logs.create_topic("live", 1)
+        logs.append(topic, 0, batch([b"a"] * 3), NOW)
+        assert topic.partitions[0].unflushed_messages == 3
+        logs.alter_topic_configs("live", {"flush.messages": "4"})
+        logs.append(topic, 0, batch([b"a"] * 2), NOW)
+        assert topic.partitions[0].unflushed_messages == 0
+        logs.append(topic, 0, batch([b"a"]), NOW)
+        logs.alter_topic_configs("live", {"flush.ms": "0"})
+        logs.flush_due(time.monotonic())
+        assert topic.partitions[0].unflushed_messages == 0
+        logs.alter_topic_configs("live", {})
+        logs.alter_broker_configs("", {"message.max.bytes": "100"})
+        with pytest.raises(StorageError) as too_big:
+            logs.append(topic, 0, batch([b"a" * 200]), NOW)
+        assert err_code(too_big) == 10
+    finally:
+        logs.close()
+    again = LogManager(Config({"log.dirs": str(tmp_path)}))
+    again.open()
+    try:
+        assert again.config.get("message.max.bytes") == 100
+        with pytest.raises(StorageError):
+            again.append(again.topics["live"], 0, batch([b"a" * 200]), NOW)
+    finally:
+        again.close()
