@@ -160,8 +160,10 @@ class Key:
     fastlog_only: bool = False  # not a Kafka config
     note: str = ""  # what fastlog does differently, for the README
 
-    def check(self, text: str) -> Any:
+    def check(self, text: Optional[str]) -> Any:
         """Parse and validate a value given as text; ConfigError in Kafka's words."""
+        if text is None:  # a SET without a value
+            raise ConfigError(f"Null value not supported for config {self.name}")
         try:
             value = parse(self.type, text)
             if self.validator is not None:

@@ -1,6 +1,7 @@
 """Config parsing (server.properties syntax, overrides, Kafka's defaults and our refusals) and
 the config table every reader uses."""
 import pathlib
+import re
 
 import pytest
 
@@ -183,3 +184,25 @@ def test_connection_limits_are_checked_by_the_table():
                        ("request.arrival.timeout.ms", "-5")):
         with pytest.raises(ConfigError, match=key):
             Config({key: value})
+
+
+def test_dynamic_broker_configs_layer_over_static_ones():
+    from fastlog.config import GROUP_KEYS, validate_group_configs
+    config = Config({"log.retention.hours": "100", "message.max.bytes": "2000"})
+    config.set_dynamic(Source.DYNAMIC_DEFAULT_BROKER_CONFIG, {"message.max.bytes": "3000", "log.retention.ms": "6000"})
+    config.set_dynamic(Source.DYNAMIC_BROKER_CONFIG, {"message.max.bytes": "4000"})
+    assert config.get("message.max.bytes") == 4000 and config.retention_ms == 6000
+    assert [s for _, _, s in config.synonym_chain("message.max.bytes")] == [2, 3, 4, 5]
+    assert config.topic_value("max.message.bytes", {}) == 4000
+    for bad, why in [({"log.dirs": "/x"}, "Cannot update these configs dynamically: Set(log.dirs)"),
+                     ({"message.max.bytes": "x"}, "Not a number of type INT"),
+                     ({"message.max.bytes": None}, "Null value")]:
+        with pytest.raises(ConfigError, match=re.escape(why)):
+            config.set_dynamic(Source.DYNAMIC_BROKER_CONFIG, bad)
+    assert config.get("message.max.bytes") == 4000  # a refused change changes nothing
+    config.set_dynamic(Source.DYNAMIC_BROKER_CONFIG, {"some.plugin.key": "1"})  # unknown: kept, as Kafka
+    assert config.get("message.max.bytes") == 3000
+    validate_group_configs({"consumer.session.timeout.ms": "50000", "share.auto.offset.reset": "by_duration:PT1H"})
+    with pytest.raises(ConfigError, match="must be less than or equal to group.consumer.max.session.timeout.ms"):
+        validate_group_configs({"consumer.session.timeout.ms": "60001"})
+    assert GROUP_KEYS["share.isolation.level"].default == "read_uncommitted"
