@@ -6,6 +6,7 @@ Data folder layout (one folder, the first of log.dirs):
     meta.properties            cluster.id and node.id, written once (Kafka's file name and keys)
     fastlog-topics.json        topic catalogue: name -> {topic_id (hex), partitions, configs,
                                internal}; replaced atomically (write temp, fsync, rename)
+    fastlog-dynamic-configs.json  dynamic broker and group configs (storage/dynamic_configs.py)
     fastlog-reserve            RESERVE_BYTES of zeros, given up so that deletions work on a full disk
     <topic>-<partition>/       one partition log each, format in docs/storage-format.md
 
