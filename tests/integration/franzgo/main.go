@@ -673,7 +673,9 @@ func runAdmin(ctx context.Context, cfg config, res *result) error {
 	res.step("list_topics")
 
 	// describe configs: the value we set, marked as a dynamic topic config
-	bcs, err := adm.DescribeBrokerConfigs(ctx)
+	// By id: with no id kadm asks for the cluster default resource (""), which lists only
+	// dynamic default configs, as Kafka does.
+	bcs, err := adm.DescribeBrokerConfigs(ctx, brokers[0].NodeID)
 	if err != nil || len(bcs) != 1 || bcs[0].Err != nil || len(bcs[0].Configs) == 0 {
 		res.fail("describe broker configs: %+v %v", bcs, err)
 	} else {
