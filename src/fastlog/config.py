@@ -339,7 +339,8 @@ DYNAMIC_BROKER_KEYS = frozenset([
     "log.cleaner.delete.retention.ms", "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms",
     "log.cleaner.max.compaction.lag.ms", "log.cleanup.policy",
     "log.flush.interval.messages", "log.flush.interval.ms", "log.index.interval.bytes", "log.index.size.max.bytes",
-    "log.local.retention.bytes", "log.local.retention.ms", "log.message.timestamp.after.max.ms",
+    "log.local.retention.bytes", "log.local.retention.ms", "log.remote.copy.lag.bytes", "log.remote.copy.lag.ms",
+    "log.message.timestamp.after.max.ms", "max.decompressed.message.bytes",
     "log.message.timestamp.before.max.ms", "log.message.timestamp.type", "log.preallocate", "log.retention.bytes",
     "log.retention.ms", "log.roll.jitter.ms", "log.roll.ms", "log.segment.bytes", "log.segment.delete.delay.ms",
     "message.max.bytes", "min.insync.replicas", "num.io.threads", "num.network.threads",
@@ -445,50 +446,75 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
 ]}
 
 
-# Group configs (DescribeConfigs / IncrementalAlterConfigs resource type GROUP, Kafka 4.1's
-# GroupConfig): per group, overriding the broker's group.* setting named in `broker_key` (the
-# broker keys themselves are not in BROKER_KEYS: fastlog has no consumer-protocol, share or
-# streams groups yet). A value must lie within the broker's min/max for it (GROUP_BOUNDS).
+# Group configs (DescribeConfigs / IncrementalAlterConfigs resource type GROUP, Kafka 4.4's
+# GroupConfig): per group, overriding the broker's group.* setting named in `broker_key` (its
+# synonym; the broker keys themselves are not in BROKER_KEYS: fastlog has no consumer-protocol,
+# share or streams groups yet). A value must lie within the broker's bounds for it (GROUP_BOUNDS).
 NO_NEW_GROUPS = "stored and reported; fastlog has no consumer-protocol (KIP-848), share or streams groups yet"
+
+
+def _group(name: str, type_: Type, default: Any, doc: str, broker_key: Optional[str],
+           validator: Optional[Callable[[Any], None]] = None) -> Key:
+    return Key(name, type_, default, M, doc, validator, broker_key=broker_key, honoured=False, note=NO_NEW_GROUPS)
+
+
+def share_auto_offset_reset(value: Any) -> None:
+    if value not in ("earliest", "latest") and not value.startswith("by_duration:"):
+        raise ValueError(f"Invalid value `{value}` for configuration share.auto.offset.reset. The value must be "
+                         "either 'earliest', 'latest' or of the format 'by_duration:<PnDTnHnMn.nS>'.")
+
+
 GROUP_KEYS: dict[str, Key] = {k.name: k for k in [
-    _topic("consumer.heartbeat.interval.ms", I, 5000, M, "The heartbeat interval given to the members of a consumer "
-           "group.", "group.consumer.heartbeat.interval.ms", honoured=False, note=NO_NEW_GROUPS),
-    _topic("consumer.session.timeout.ms", I, 45000, M, "The timeout to detect client failures when using the "
-           "consumer group protocol.", "group.consumer.session.timeout.ms", honoured=False, note=NO_NEW_GROUPS),
-    _topic("share.auto.offset.reset", S, "latest", M, "The strategy to initialize the share-partition start offset: "
-           "earliest, latest or by_duration:<ISO8601 duration>.", None, honoured=False, note=NO_NEW_GROUPS),
-    _topic("share.heartbeat.interval.ms", I, 5000, M, "The heartbeat interval given to the members of a share group.",
-           "group.share.heartbeat.interval.ms", honoured=False, note=NO_NEW_GROUPS),
-    _topic("share.isolation.level", S, "read_uncommitted", M, "Controls how to read records written transactionally.",
-           None, one_of("read_committed", "read_uncommitted"), honoured=False, note=NO_NEW_GROUPS),
-    _topic("share.record.lock.duration.ms", I, 30000, M, "The record acquisition lock duration in milliseconds for "
-           "share groups.", "group.share.record.lock.duration.ms", honoured=False, note=NO_NEW_GROUPS),
-    _topic("share.session.timeout.ms", I, 45000, M, "The timeout to detect client failures when using the share "
-           "group protocol.", "group.share.session.timeout.ms", honoured=False, note=NO_NEW_GROUPS),
-    _topic("streams.heartbeat.interval.ms", I, 5000, M, "The heartbeat interval given to the members.",
-           "group.streams.heartbeat.interval.ms", honoured=False, note=NO_NEW_GROUPS),
-    _topic("streams.num.standby.replicas", I, 0, M, "The number of standby replicas for each task.",
-           "group.streams.num.standby.replicas", honoured=False, note=NO_NEW_GROUPS),
-    _topic("streams.session.timeout.ms", I, 45000, M, "The timeout to detect client failures when using the "
-           "streams group protocol.", "group.streams.session.timeout.ms", honoured=False, note=NO_NEW_GROUPS),
+    _group("consumer.assignment.interval.ms", I, 1000, "The interval between assignments of a consumer group.",
+           "group.consumer.assignment.interval.ms"),
+    _group("consumer.heartbeat.interval.ms", I, 5000, "The heartbeat interval given to the members of a consumer "
+           "group.", "group.consumer.heartbeat.interval.ms"),
+    _group("consumer.session.timeout.ms", I, 45000, "The timeout to detect client failures when using the consumer "
+           "group protocol.", "group.consumer.session.timeout.ms"),
+    _group("errors.deadletterqueue.copy.record.enable", B, False, "Copy the record to the share group's "
+           "dead-letter queue topic.", None),
+    _group("errors.deadletterqueue.topic.name", S, "", "The share group's dead-letter queue topic.", None),
+    _group("share.assignment.interval.ms", I, 1000, "The interval between assignments of a share group.",
+           "group.share.assignment.interval.ms"),
+    _group("share.auto.offset.reset", S, "latest", "The strategy to initialize the share-partition start offset: "
+           "earliest, latest or by_duration:<ISO8601 duration>.", None, share_auto_offset_reset),
+    _group("share.delivery.count.limit", I, 5, "Most delivery attempts of a record to a share group.",
+           "group.share.delivery.count.limit"),
+    _group("share.heartbeat.interval.ms", I, 5000, "The heartbeat interval given to the members of a share group.",
+           "group.share.heartbeat.interval.ms"),
+    _group("share.isolation.level", S, "read_uncommitted", "Controls how to read records written transactionally.",
+           None, one_of("read_committed", "read_uncommitted")),
+    _group("share.partition.max.record.locks", I, 2000, "Most records in flight per share-partition.",
+           "group.share.partition.max.record.locks"),
+    _group("share.record.lock.duration.ms", I, 30000, "The record acquisition lock duration in milliseconds for "
+           "share groups.", "group.share.record.lock.duration.ms", at_least(1000)),
+    _group("share.renew.acknowledge.enable", B, True, "Members may renew a record's acquisition lock.", None),
+    _group("share.session.timeout.ms", I, 45000, "The timeout to detect client failures when using the share group "
+           "protocol.", "group.share.session.timeout.ms"),
+    _group("streams.assignment.interval.ms", I, 1000, "The interval between assignments of a streams group.",
+           "group.streams.assignment.interval.ms"),
+    _group("streams.assignor.name", S, "sticky", "The task assignor of a streams group.", "group.streams.assignors"),
+    _group("streams.heartbeat.interval.ms", I, 5000, "The heartbeat interval given to the members.",
+           "group.streams.heartbeat.interval.ms"),
+    _group("streams.initial.rebalance.delay.ms", I, 3000, "Wait for more members before a streams group's first "
+           "rebalance.", "group.streams.initial.rebalance.delay.ms"),
+    _group("streams.num.standby.replicas", I, 0, "The number of standby replicas for each task.",
+           "group.streams.num.standby.replicas"),
+    _group("streams.rack.aware.assignment.tags", LS, [], "Rack-aware assignment tags of a streams group.",
+           "group.streams.rack.aware.assignment.tags"),
+    _group("streams.session.timeout.ms", I, 45000, "The timeout to detect client failures when using the streams "
+           "group protocol.", "group.streams.session.timeout.ms"),
 ]}
-# (broker key for the least, its default, broker key for the most, its default) per group key.
-GROUP_BOUNDS: dict[str, tuple[str, int, str, int]] = {
-    "consumer.heartbeat.interval.ms": ("group.consumer.min.heartbeat.interval.ms", 5000,
-                                       "group.consumer.max.heartbeat.interval.ms", 15000),
-    "consumer.session.timeout.ms": ("group.consumer.min.session.timeout.ms", 45000,
-                                    "group.consumer.max.session.timeout.ms", 60000),
-    "share.heartbeat.interval.ms": ("group.share.min.heartbeat.interval.ms", 5000,
-                                    "group.share.max.heartbeat.interval.ms", 15000),
-    "share.record.lock.duration.ms": ("group.share.min.record.lock.duration.ms", 15000,
-                                      "group.share.max.record.lock.duration.ms", 60000),
-    "share.session.timeout.ms": ("group.share.min.session.timeout.ms", 45000,
-                                 "group.share.max.session.timeout.ms", 60000),
-    "streams.heartbeat.interval.ms": ("group.streams.min.heartbeat.interval.ms", 5000,
-                                      "group.streams.max.heartbeat.interval.ms", 15000),
-    "streams.num.standby.replicas": ("", 0, "group.streams.max.standby.replicas", 2),
-    "streams.session.timeout.ms": ("group.streams.min.session.timeout.ms", 45000,
-                                   "group.streams.max.session.timeout.ms", 60000),
+# The least and most value of a group key: Kafka's broker bounds (group.*.min/max.* defaults).
+GROUP_BOUNDS: dict[str, tuple[Optional[int], int]] = {
+    "consumer.heartbeat.interval.ms": (5000, 15000),
+    "consumer.session.timeout.ms": (45000, 60000),
+    "share.heartbeat.interval.ms": (5000, 15000),
+    "share.record.lock.duration.ms": (15000, 60000),
+    "share.session.timeout.ms": (45000, 60000),
+    "streams.heartbeat.interval.ms": (5000, 15000),
+    "streams.num.standby.replicas": (None, 2),
+    "streams.session.timeout.ms": (45000, 60000),
 }
 
 
@@ -499,16 +525,12 @@ def validate_group_configs(configs: dict[str, str]) -> None:
         if spec is None:
             raise ConfigError(f"Unknown group config name: {key}")
         value = spec.check(text)
-        if key == "share.auto.offset.reset" and value not in ("earliest", "latest") \
-                and not value.startswith("by_duration:"):
-            raise ConfigError(f"Invalid value {text} for configuration {key}: "
-                              "must be earliest, latest or by_duration:<duration>")
         if key in GROUP_BOUNDS:
-            low_key, low, high_key, high = GROUP_BOUNDS[key]
-            if value < low:
-                raise ConfigError(f"{key} must be greater than or equal to {low_key or 0}")
-            if value > high:
-                raise ConfigError(f"{key} must be less than or equal to {high_key}")
+            low, high = GROUP_BOUNDS[key]
+            if low is None and value > high:
+                raise ConfigError(f"{key} must be less than or equal to {high}")
+            if low is not None and not low <= value <= high:
+                raise ConfigError(f"{key} must be in the range {low} to {high} inclusive.")
 
 
 def validate_topic_config(key: str, value: Optional[str]) -> Any:
@@ -576,7 +598,7 @@ class Config:
         Kafka keeps them (custom configs), and have no effect."""
         fixed = sorted(k for k in values if k in BROKER_KEYS and k not in DYNAMIC_BROKER_KEYS)
         if fixed:
-            raise ConfigError(f"Cannot update these configs dynamically: Set({', '.join(fixed)})")
+            raise ConfigError(f"Cannot update these configs dynamically: [{', '.join(fixed)}]")
         return {k: BROKER_KEYS[k].check(v) for k, v in values.items() if k in BROKER_KEYS}
 
     def set_dynamic(self, source: Source, values: dict[str, str]) -> None:

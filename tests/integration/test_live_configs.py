@@ -263,4 +263,4 @@ def test_group_configs_through_kafka_configs(broker):
         {"name": "consumer.session.timeout.ms", "config_operation": 0, "value": "1"}]}], "validate_only": False}
     (answer,) = request(broker.bootstrap, 44, 1, body)["responses"]
     assert (answer["error_code"], answer["error_message"]) == (
-        40, "consumer.session.timeout.ms must be greater than or equal to group.consumer.min.session.timeout.ms")
+        40, "consumer.session.timeout.ms must be in the range 45000 to 60000 inclusive.")

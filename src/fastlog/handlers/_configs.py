@@ -89,9 +89,11 @@ def group_config_entries(explicit: dict[str, str], include_synonyms: bool = Fals
     """Every group config: the group's own (GROUP_CONFIG), else the default; never read-only."""
     out: list[DescribeConfigsResourceResult] = []
     for name, spec in sorted(GROUP_KEYS.items()):
-        source = Source.GROUP_CONFIG if name in explicit else Source.DEFAULT_CONFIG
-        value = spec.check(explicit[name]) if name in explicit else spec.default
-        out.append(_entry(spec, value, [(name, value, source)], False, include_synonyms, include_documentation))
+        # Kafka 4.4: the group's own value, then the broker key it overrides with its default.
+        chain: list[tuple[str, Any, Source]] = [(spec.broker_key or name, spec.default, Source.DEFAULT_CONFIG)]
+        if name in explicit:
+            chain.insert(0, (name, spec.check(explicit[name]), Source.GROUP_CONFIG))
+        out.append(_entry(spec, chain[0][1], chain, False, include_synonyms, include_documentation))
     return out
 
 
