@@ -345,6 +345,8 @@ DYNAMIC_BROKER_KEYS = frozenset([
     "log.retention.ms", "log.roll.jitter.ms", "log.roll.ms", "log.segment.bytes", "log.segment.delete.delay.ms",
     "message.max.bytes", "min.insync.replicas", "num.io.threads", "num.network.threads",
     "num.recovery.threads.per.data.dir", "num.replica.fetchers", "unclean.leader.election.enable",
+    # Kafka's ProducerStateManagerConfig; produce.py reads it at each transactional batch.
+    "transaction.partition.verification.enable",
 ])
 
 # Broker keys that stand for one setting in different units, most precise first; the first one
