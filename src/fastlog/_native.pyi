@@ -10,7 +10,8 @@ from typing_extensions import Buffer, Self
 
 __all__ = [
     "StorageError", "crc32c", "sendfile", "validate_records", "decompress", "build_batch", "FileSlice",
-    "AppendResult", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition",
+    "AppendResult", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition", "keyless_records",
+    "Cleanable", "CleanStats",
 ]
 
 @final
@@ -41,6 +42,10 @@ def validate_records(
 
 def decompress(data: Buffer, codec: int) -> bytes:
     """Decompress a batch payload (bytes after the 61-byte header); codec 0 none .. 4 zstd."""
+
+def keyless_records(records: Buffer) -> list[int]:
+    """Index within its batch of each record without a key in a produce record set (a compacted
+    topic refuses them); a malformed batch ends the scan (the append reports it)."""
 
 def build_batch(
     records: Sequence[tuple[bytes | None, bytes | None, Sequence[tuple[str, bytes | None]], int]],
@@ -148,6 +153,52 @@ class ProducerState:
         """First offset of the producer's ongoing transaction here, -1 if none."""
 
 @final
+class Cleanable:
+    """How much of a log the cleaner may clean now (PartitionLog.cleanable)."""
+    @property
+    def first_dirty(self) -> int:
+        """The checkpoint, or the log start when the checkpoint is outside the log."""
+    @property
+    def first_uncleanable(self) -> int:
+        """The active segment's base, or that of the first segment younger than
+        min.compaction.lag.ms or damaged."""
+    @property
+    def clean_bytes(self) -> int: ...
+    @property
+    def dirty_bytes(self) -> int: ...
+    @property
+    def first_dirty_timestamp(self) -> int:
+        """Max timestamp of the first dirty batch (-1: none), for max.compaction.lag.ms."""
+
+@final
+class CleanStats:
+    """What one cleaner pass did; `end` is the new cleaner checkpoint."""
+    @property
+    def first_dirty(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def segments_read(self) -> int: ...
+    @property
+    def segments_written(self) -> int: ...
+    @property
+    def bytes_read(self) -> int: ...
+    @property
+    def bytes_written(self) -> int: ...
+    @property
+    def records_read(self) -> int: ...
+    @property
+    def records_removed(self) -> int: ...
+    @property
+    def tombstones_removed(self) -> int: ...
+    @property
+    def keys(self) -> int: ...
+    @property
+    def batches_rewritten(self) -> int: ...
+    @property
+    def duration_ms(self) -> int: ...
+
+@final
 class PartitionLog:
     """One partition directory: segments `<base>.log/.index/.timeindex`, recovered on open."""
 
@@ -239,6 +290,22 @@ class PartitionLog:
     def enforce_retention(self, now_ms: int, retention_ms: int, retention_bytes: int) -> int:
         """Delete the oldest segments past retention (-1: unlimited), by largest timestamp / total
         size; as in Kafka the active segment goes too (after rolling an empty one). Returns how many."""
+    def cleanable(self, checkpoint: int, now_ms: int, min_compaction_lag_ms: int) -> Cleanable:
+        """The clean and dirty parts of the log for a cleaner checkpoint."""
+    def clean(
+        self,
+        *,
+        checkpoint: int,
+        now_ms: int,
+        min_compaction_lag_ms: int,
+        delete_retention_ms: int,
+        segment_bytes: int,
+        max_map_entries: int,
+        io_max_bytes_per_second: float,
+    ) -> CleanStats | None:
+        """One cleaner pass (docs/storage-format.md, "Log cleaner"); None when nothing is dirty or
+        the log changed under the pass (it is then discarded). The log is locked only to plan and
+        to swap the cleaned segments in."""
     def flush(self) -> None: ...
     def close(self) -> None:
         """Flush, write the clean-shutdown marker and release the files."""

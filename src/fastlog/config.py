@@ -176,7 +176,6 @@ class Key:
 H, M, L = Importance.HIGH, Importance.MEDIUM, Importance.LOW
 B, S, I, SH, LG, D, LS = Type.BOOLEAN, Type.STRING, Type.INT, Type.SHORT, Type.LONG, Type.DOUBLE, Type.LIST
 ONE_NODE = "one node: no replicas, no controller quorum"
-NO_COMPACTION = "no log compaction yet"
 NO_TIERING = "no tiered storage"
 
 BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
@@ -236,8 +235,7 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         at_least(0)),
     Key("log.message.timestamp.after.max.ms", LG, 3600000, M, "Furthest in the future a CreateTime timestamp may be.",
         at_least(0)),
-    Key("log.cleanup.policy", LS, ["delete"], M, "delete (by retention) and/or compact.", one_of("compact", "delete"),
-        note="compact is stored, not done"),
+    Key("log.cleanup.policy", LS, ["delete"], M, "delete (by retention) and/or compact.", one_of("compact", "delete")),
     Key("compression.type", S, "producer", H, "Codec of stored batches; producer keeps each as sent.",
         one_of("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")),
     Key("log.roll.ms", LG, None, M, "Age at which a segment is rolled.", at_least(1)),
@@ -247,15 +245,21 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("log.segment.delete.delay.ms", LG, 60000, H, "Wait before a deleted segment's files are removed.", at_least(0),
         honoured=False, note="files are removed at once"),
     Key("log.preallocate", B, False, M, "Preallocate segment files.", honoured=False),
-    Key("log.cleaner.enable", B, True, M, "Run the log cleaner.", honoured=False, note=NO_COMPACTION),
+    Key("log.cleaner.enable", B, True, M, "Run the log cleaner (compaction of compact topics)."),
+    Key("log.cleaner.threads", I, 1, M, "Cleaner threads (logs cleaned at the same time).", at_least(0)),
+    Key("log.cleaner.backoff.ms", LG, 15000, M, "Pause of the cleaner when no log needs cleaning.", at_least(0)),
+    Key("log.cleaner.dedupe.buffer.size", LG, 134217728, M,
+        "Key map memory of all cleaner threads (24 bytes a key); a pass cleans the prefix that fits.", at_least(0)),
+    Key("log.cleaner.io.buffer.load.factor", D, 0.9, M, "How full the key map may get.", between(0, 1)),
+    Key("log.cleaner.io.buffer.size", I, 524288, M, "Cleaner I/O buffer size.", at_least(0), honoured=False,
+        note="the cleaner reads 1 MiB windows"),
+    Key("log.cleaner.io.max.bytes.per.second", D, 1.7976931348623157e308, M,
+        "Cleaner I/O (read + written) limit, bytes per second, all threads together."),
     Key("log.cleaner.delete.retention.ms", LG, 86400000, M, "How long compaction keeps delete tombstones.",
-        at_least(0), honoured=False, note=NO_COMPACTION),
-    Key("log.cleaner.min.cleanable.ratio", D, 0.5, M, "Dirty ratio at which a log is compacted.", between(0, 1),
-        honoured=False, note=NO_COMPACTION),
-    Key("log.cleaner.min.compaction.lag.ms", LG, 0, M, "Least age of a record before compaction.", at_least(0),
-        honoured=False, note=NO_COMPACTION),
-    Key("log.cleaner.max.compaction.lag.ms", LG, LONG_MAX, M, "Greatest age of an uncompacted record.", at_least(1),
-        honoured=False, note=NO_COMPACTION),
+        at_least(0)),
+    Key("log.cleaner.min.cleanable.ratio", D, 0.5, M, "Dirty ratio at which a log is compacted.", between(0, 1)),
+    Key("log.cleaner.min.compaction.lag.ms", LG, 0, M, "Least age of a record before compaction.", at_least(0)),
+    Key("log.cleaner.max.compaction.lag.ms", LG, LONG_MAX, M, "Greatest age of an uncompacted record.", at_least(1)),
     Key("log.local.retention.ms", LG, -2, M, "Local retention with tiered storage.", at_least(-2), honoured=False,
         note=NO_TIERING),
     Key("log.local.retention.bytes", LG, -2, M, "Local size limit with tiered storage.", at_least(-2), honoured=False,
@@ -371,7 +375,7 @@ def _topic(name: str, type_: Type, default: Any, importance: Importance, doc: st
 # reported all the same.
 TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
     _topic("cleanup.policy", LS, ["delete"], M, "delete (by retention) and/or compact.", "log.cleanup.policy",
-           one_of("compact", "delete"), note="compact is stored, not done: segments go by retention only"),
+           one_of("compact", "delete")),
     _topic("compression.type", S, "producer", M, "Codec of stored batches; producer keeps each as sent, another "
            "recompresses batches not already in it.", "compression.type",
            one_of("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")),
@@ -382,7 +386,7 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
     _topic("compression.zstd.level", I, 3, M, "zstd level when the broker compresses.", "compression.zstd.level",
            between(-131072, 22)),
     _topic("delete.retention.ms", LG, 86400000, M, "How long compaction keeps delete tombstones.",
-           "log.cleaner.delete.retention.ms", at_least(0), honoured=False, note=NO_COMPACTION),
+           "log.cleaner.delete.retention.ms", at_least(0)),
     _topic("errors.deadletterqueue.group.enable", B, False, M, "Allow share groups to use this topic as a dead-letter queue.",
            None, honoured=False, note="no share groups"),
     _topic("file.delete.delay.ms", LG, 60000, M, "Wait before a deleted segment's files are removed.",
@@ -402,7 +406,7 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
     _topic("local.retention.ms", LG, -2, M, "Local retention with tiered storage.", "log.local.retention.ms",
            at_least(-2), honoured=False, note=NO_TIERING),
     _topic("max.compaction.lag.ms", LG, LONG_MAX, M, "Greatest age of an uncompacted record.",
-           "log.cleaner.max.compaction.lag.ms", at_least(1), honoured=False, note=NO_COMPACTION),
+           "log.cleaner.max.compaction.lag.ms", at_least(1)),
     _topic("max.message.bytes", I, 1048588, M, "Largest record batch accepted.", "message.max.bytes", at_least(0)),
     _topic("max.decompressed.message.bytes", I, 2147483639, M, "Largest decompressed record accepted.",
            "max.decompressed.message.bytes", at_least(0), honoured=False,
@@ -414,9 +418,9 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
     _topic("message.timestamp.type", S, "CreateTime", M, "CreateTime or LogAppendTime.", "log.message.timestamp.type",
            one_of("CreateTime", "LogAppendTime")),
     _topic("min.cleanable.dirty.ratio", D, 0.5, M, "Dirty ratio at which the log is compacted.",
-           "log.cleaner.min.cleanable.ratio", between(0, 1), honoured=False, note=NO_COMPACTION),
+           "log.cleaner.min.cleanable.ratio", between(0, 1)),
     _topic("min.compaction.lag.ms", LG, 0, M, "Least age of a record before compaction.",
-           "log.cleaner.min.compaction.lag.ms", at_least(0), honoured=False, note=NO_COMPACTION),
+           "log.cleaner.min.compaction.lag.ms", at_least(0)),
     _topic("min.insync.replicas", I, 1, M, "Replicas that must have a write acknowledged with acks=all.",
            "min.insync.replicas", at_least(1), honoured=False, note="one replica, always in sync"),
     _topic("preallocate", B, False, M, "Preallocate segment files.", "log.preallocate", honoured=False),

@@ -5,8 +5,10 @@
 //! Modules of the log, one per on-disk structure (each documents its format):
 //! `segment` (`.log`), `offset_index` (`.index`), `time_index` (`.timeindex`), `txn_index`
 //! (`.txnindex`), `producer` (`producer-state.snapshot`), `recovery` (what open trusts and
-//! rebuilds), `partition_log`, `txn` (markers, last stable offset, read_committed reads).
+//! rebuilds), `partition_log`, `txn` (markers, last stable offset, read_committed reads),
+//! `cleaner` (log compaction).
 pub mod batch;
+pub mod cleaner;
 pub mod crc;
 pub mod error;
 pub mod index_file;

@@ -23,6 +23,7 @@ use crate::batch::{
     self, BatchHeader, ATTR_CONTROL, ATTR_TRANSACTIONAL, ATTRIBUTES_OFFSET, CRC_OFFSET, HEADER_SIZE, LOG_OVERHEAD,
 };
 use crate::crc::crc32c;
+use crate::recompress::{self, Compression};
 use crate::error::{code, Result, StorageError};
 use crate::segment::{FileSlice, Scanner, Step};
 
@@ -95,21 +96,9 @@ pub fn build_batch(records: &[Record], opts: &BatchOptions) -> Result<Vec<u8>> {
     let mut payload = Vec::new();
     let mut body = Vec::new();
     for (i, r) in records.iter().enumerate() {
-        body.clear();
-        body.push(0); // attributes
-        put_varlong(r.timestamp.wrapping_sub(base_ts), &mut body);
-        put_varlong(i as i64, &mut body);
-        put_bytes(r.key.as_deref(), &mut body);
-        put_bytes(r.value.as_deref(), &mut body);
-        put_varlong(r.headers.len() as i64, &mut body);
-        for (k, v) in &r.headers {
-            put_bytes(Some(k.as_bytes()), &mut body);
-            put_bytes(v.as_deref(), &mut body);
-        }
-        put_varlong(body.len() as i64, &mut payload);
-        payload.extend_from_slice(&body);
+        encode_record(r.timestamp.wrapping_sub(base_ts), i as i64, r.key.as_deref(), r.value.as_deref(), &r.headers, &mut body, &mut payload);
     }
-    let payload = crate::recompress::compress(&payload, opts.codec, crate::recompress::Compression::default_level(opts.codec))?;
+    let payload = recompress::compress(&payload, opts.codec, Compression::default_level(opts.codec))?;
 
     let mut attributes = opts.codec as i16;
     if opts.transactional {
@@ -120,25 +109,118 @@ pub fn build_batch(records: &[Record], opts: &BatchOptions) -> Result<Vec<u8>> {
     }
     let count = records.len() as i32;
     let max_ts = records.iter().map(|r| r.timestamp).max().unwrap_or(base_ts);
+    let fields = HeaderFields {
+        base_offset: 0,
+        attributes,
+        last_offset_delta: count - 1,
+        base_timestamp: base_ts,
+        max_timestamp: max_ts,
+        producer_id: opts.producer_id,
+        producer_epoch: opts.producer_epoch,
+        base_sequence: opts.base_sequence,
+        records_count: count,
+    };
+    assemble(&fields, &payload)
+}
+
+/// A batch of the log rebuilt with only `keep` of its records (the cleaner): base offset,
+/// lastOffsetDelta, producer id/epoch/base sequence, attributes (codec included: the payload is
+/// compressed again with the batch's own codec) and base timestamp stay the original's, so each
+/// record keeps its offset and timestamp and the producer's sequence range is unchanged; the
+/// max timestamp is recomputed (kept for LogAppendTime) and so is the CRC. With no record
+/// kept the result is the original header alone, records count 0 and codec none (Kafka's
+/// writeEmptyHeader: clients would try to decompress an empty payload).
+pub fn rebuild_batch(header: &BatchHeader, keep: &[LogRecord]) -> Result<Vec<u8>> {
+    if keep.len() > i32::MAX as usize {
+        return Err(too_large("the record count"));
+    }
+    let mut payload = Vec::new();
+    let mut body = Vec::new();
+    for r in keep {
+        let ts_delta = if header.is_log_append_time() { 0 } else { r.timestamp.wrapping_sub(header.base_timestamp) };
+        encode_record(ts_delta, r.offset - header.base_offset, r.key.as_deref(), r.value.as_deref(), &r.headers, &mut body, &mut payload);
+    }
+    // Kafka's cleaner also writes with the batch's own codec at its default level.
+    let codec = header.codec();
+    let payload = if keep.is_empty() { Vec::new() } else { recompress::compress(&payload, codec, Compression::default_level(codec))? };
+    let max_timestamp = if header.is_log_append_time() || keep.is_empty() {
+        header.max_timestamp
+    } else {
+        keep.iter().map(|r| r.timestamp).max().unwrap_or(header.base_timestamp)
+    };
+    let fields = HeaderFields {
+        base_offset: header.base_offset,
+        attributes: if keep.is_empty() { header.attributes & !batch::ATTR_CODEC_MASK } else { header.attributes },
+        last_offset_delta: header.last_offset_delta,
+        base_timestamp: header.base_timestamp,
+        max_timestamp,
+        producer_id: header.producer_id,
+        producer_epoch: header.producer_epoch,
+        base_sequence: header.base_sequence,
+        records_count: keep.len() as i32,
+    };
+    assemble(&fields, &payload)
+}
+
+/// Append one record (DefaultRecord, table above) to `out`; `body` is scratch space.
+fn encode_record(
+    ts_delta: i64,
+    offset_delta: i64,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[Header],
+    body: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) {
+    body.clear();
+    body.push(0); // attributes
+    put_varlong(ts_delta, body);
+    put_varlong(offset_delta, body);
+    put_bytes(key, body);
+    put_bytes(value, body);
+    put_varlong(headers.len() as i64, body);
+    for (k, v) in headers {
+        put_bytes(Some(k.as_bytes()), body);
+        put_bytes(v.as_deref(), body);
+    }
+    put_varlong(body.len() as i64, out);
+    out.extend_from_slice(body);
+}
+
+/// Header fields of a batch to assemble (batchLength, magic and CRC are derived).
+struct HeaderFields {
+    base_offset: i64,
+    attributes: i16,
+    last_offset_delta: i32,
+    base_timestamp: i64,
+    max_timestamp: i64,
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+    records_count: i32,
+}
+
+/// The 61-byte header followed by `payload`, CRC computed.
+fn assemble(f: &HeaderFields, payload: &[u8]) -> Result<Vec<u8>> {
     let batch_length = HEADER_SIZE - LOG_OVERHEAD + payload.len();
     if batch_length > i32::MAX as usize {
         return Err(too_large("the batch"));
     }
     let mut out = Vec::with_capacity(HEADER_SIZE + payload.len());
-    out.extend_from_slice(&0i64.to_be_bytes()); // baseOffset
+    out.extend_from_slice(&f.base_offset.to_be_bytes());
     out.extend_from_slice(&(batch_length as i32).to_be_bytes());
     out.extend_from_slice(&0i32.to_be_bytes()); // partitionLeaderEpoch
     out.push(2); // magic
     out.extend_from_slice(&[0; 4]); // crc, below
-    out.extend_from_slice(&attributes.to_be_bytes());
-    out.extend_from_slice(&(count - 1).to_be_bytes()); // lastOffsetDelta
-    out.extend_from_slice(&base_ts.to_be_bytes());
-    out.extend_from_slice(&max_ts.to_be_bytes());
-    out.extend_from_slice(&opts.producer_id.to_be_bytes());
-    out.extend_from_slice(&opts.producer_epoch.to_be_bytes());
-    out.extend_from_slice(&opts.base_sequence.to_be_bytes());
-    out.extend_from_slice(&count.to_be_bytes());
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(&f.attributes.to_be_bytes());
+    out.extend_from_slice(&f.last_offset_delta.to_be_bytes());
+    out.extend_from_slice(&f.base_timestamp.to_be_bytes());
+    out.extend_from_slice(&f.max_timestamp.to_be_bytes());
+    out.extend_from_slice(&f.producer_id.to_be_bytes());
+    out.extend_from_slice(&f.producer_epoch.to_be_bytes());
+    out.extend_from_slice(&f.base_sequence.to_be_bytes());
+    out.extend_from_slice(&f.records_count.to_be_bytes());
+    out.extend_from_slice(payload);
     let crc = crc32c(&out[ATTRIBUTES_OFFSET..]);
     out[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
     Ok(out)

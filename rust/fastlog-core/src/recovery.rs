@@ -54,11 +54,14 @@ impl PartitionLog {
             fs::remove_file(&marker).map_err(io_err("remove clean shutdown marker"))?;
         }
 
+        // A cleaner pass cut short: complete its swap or drop its files (cleaner.rs).
+        let cleaner_events = crate::cleaner::recover_cleaner_files(&dir)?;
         let bases = list_segments(&dir)?;
         let checkpoint = read_offset_file(&dir.join(LOG_START_FILE));
         let recovery_point = read_offset_file(&dir.join(RECOVERY_POINT_FILE));
 
         let mut log = PartitionLog::empty(dir.clone(), cfg);
+        log.events.extend(cleaner_events);
         if bases.is_empty() {
             let base = checkpoint.unwrap_or(0).max(0);
             log.segments.push(Segment::create(&dir, base)?);

@@ -174,7 +174,7 @@ impl Segment {
         dir.join(segment_name(base, ext))
     }
 
-    fn with_file(base: i64, log: File, size: u64) -> Segment {
+    pub(crate) fn with_file(base: i64, log: File, size: u64) -> Segment {
         Segment {
             base,
             log: Arc::new(log),

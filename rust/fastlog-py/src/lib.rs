@@ -2,7 +2,9 @@
 //! or decompression runs with the GIL released; a PartitionLog is guarded by a Mutex so that two
 //! Python threads may share it. Engine errors become `StorageError`, an exception class defined
 //! here (code + message), raised lazily from `storage_error`.
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{LazyLock, Mutex, MutexGuard};
+
+use fastlog_core::cleaner::{self, CleanOptions, Throttle};
 
 use fastlog_core::batch::{AppendOrigin, ValidationConfig};
 use fastlog_core::recompress::Compression;
@@ -109,6 +111,13 @@ fn validate_records(
 }
 
 /// Decompress a batch payload (the bytes after the 61-byte header) of codec 0..4.
+/// Index within its batch of each record without a key (a compacted topic refuses them).
+#[pyfunction]
+fn keyless_records(py: Python<'_>, records: PyBuffer<u8>) -> PyResult<Vec<i32>> {
+    let b = view(&records)?;
+    Ok(py.detach(|| cleaner::keyless_records(b.0)))
+}
+
 #[pyfunction]
 fn decompress<'py>(py: Python<'py>, data: PyBuffer<u8>, codec: u8) -> PyResult<Bound<'py, PyBytes>> {
     let b = view(&data)?;
@@ -191,6 +200,36 @@ impl ProducerState {
         )
     }
 }
+
+/// What `PartitionLog.cleanable` found (fastlog_core::cleaner::Cleanable).
+#[pyclass(module = "fastlog._native", frozen, get_all)]
+struct Cleanable {
+    first_dirty: i64,
+    first_uncleanable: i64,
+    clean_bytes: u64,
+    dirty_bytes: u64,
+    first_dirty_timestamp: i64,
+}
+
+/// What one cleaner pass did (fastlog_core::cleaner::CleanStats).
+#[pyclass(module = "fastlog._native", frozen, get_all)]
+struct CleanStats {
+    first_dirty: i64,
+    end: i64,
+    segments_read: u64,
+    segments_written: u64,
+    bytes_read: u64,
+    bytes_written: u64,
+    records_read: u64,
+    records_removed: u64,
+    tombstones_removed: u64,
+    keys: u64,
+    batches_rewritten: u64,
+    duration_ms: u64,
+}
+
+/// One I/O budget for every cleaner thread (log.cleaner.io.max.bytes.per.second).
+static CLEANER_THROTTLE: LazyLock<Throttle> = LazyLock::new(Throttle::default);
 
 /// One partition's log directory.
 #[pyclass(module = "fastlog._native", frozen)]
@@ -464,6 +503,75 @@ impl PartitionLog {
         self.with(py, |log| log.enforce_retention(now_ms, retention_ms, retention_bytes))
     }
 
+    fn cleanable(&self, py: Python<'_>, checkpoint: i64, now_ms: i64, min_compaction_lag_ms: i64) -> PyResult<Cleanable> {
+        let c = self.with(py, |log| log.cleanable(checkpoint, now_ms, min_compaction_lag_ms))?;
+        Ok(Cleanable {
+            first_dirty: c.first_dirty,
+            first_uncleanable: c.first_uncleanable,
+            clean_bytes: c.clean_bytes,
+            dirty_bytes: c.dirty_bytes,
+            first_dirty_timestamp: c.first_dirty_timestamp,
+        })
+    }
+
+    /// One cleaner pass; the log is locked only to plan and to swap, not while reading and
+    /// writing segments, so appends and fetches go on.
+    #[pyo3(signature = (
+        *, checkpoint, now_ms, min_compaction_lag_ms, delete_retention_ms, segment_bytes, max_map_entries,
+        io_max_bytes_per_second
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn clean(
+        &self,
+        py: Python<'_>,
+        checkpoint: i64,
+        now_ms: i64,
+        min_compaction_lag_ms: i64,
+        delete_retention_ms: i64,
+        segment_bytes: i64,
+        max_map_entries: i64,
+        io_max_bytes_per_second: f64,
+    ) -> PyResult<Option<CleanStats>> {
+        let opts = CleanOptions {
+            checkpoint,
+            now_ms,
+            min_compaction_lag_ms,
+            delete_retention_ms,
+            segment_bytes: non_negative("segment_bytes", segment_bytes)?.max(1),
+            max_map_entries: non_negative("max_map_entries", max_map_entries)? as usize,
+        };
+        let closed = || core::StorageError::new(core::code::KAFKA_STORAGE_ERROR, "partition log is closed");
+        let result = py.detach(|| -> core::Result<Option<cleaner::CleanStats>> {
+            let plan = match self.lock().as_ref() {
+                Some(log) => log.clean_plan(opts)?,
+                None => return Err(closed()),
+            };
+            let Some(plan) = plan else { return Ok(None) };
+            let cleaned = plan.run(&CLEANER_THROTTLE, io_max_bytes_per_second)?;
+            match self.lock().as_mut() {
+                Some(log) => log.commit_clean(cleaned),
+                None => {
+                    cleaned.discard();
+                    Err(closed())
+                }
+            }
+        });
+        Ok(result.map_err(storage_error)?.map(|s| CleanStats {
+            first_dirty: s.first_dirty,
+            end: s.end,
+            segments_read: s.segments_read,
+            segments_written: s.segments_written,
+            bytes_read: s.bytes_read,
+            bytes_written: s.bytes_written,
+            records_read: s.records_read,
+            records_removed: s.records_removed,
+            tombstones_removed: s.tombstones_removed,
+            keys: s.keys,
+            batches_rewritten: s.batches_rewritten,
+            duration_ms: s.duration_ms,
+        }))
+    }
+
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
         self.with(py, |log| log.flush())
     }
@@ -627,12 +735,15 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sendfile, m)?)?;
     m.add_function(wrap_pyfunction!(validate_records, m)?)?;
     m.add_function(wrap_pyfunction!(decompress, m)?)?;
+    m.add_function(wrap_pyfunction!(keyless_records, m)?)?;
     m.add_function(wrap_pyfunction!(build_batch, m)?)?;
     m.add_function(wrap_pyfunction!(verify_partition, m)?)?;
     m.add_class::<Record>()?;
     m.add_class::<RecordIterator>()?;
     m.add_class::<FileSlice>()?;
     m.add_class::<AppendResult>()?;
+    m.add_class::<Cleanable>()?;
+    m.add_class::<CleanStats>()?;
     m.add_class::<PartitionLog>()?;
     m.add_class::<ProducerState>()?;
     Ok(())

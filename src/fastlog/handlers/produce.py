@@ -16,10 +16,17 @@ import time
 from typing import Optional
 
 from fastlog import _native
+from fastlog.config import Config
 from fastlog.handlers._topics import find_or_create
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
-from fastlog.protocol.responses import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
+from fastlog.protocol.responses import (
+    BatchIndexAndErrorMessage,
+    PartitionProduceResponse,
+    ProduceResponse,
+    TopicProduceResponse,
+)
+from fastlog.storage.log_manager import Topic
 
 MIN_REAL_VERSION = 3
 # Record batch v2 header: attributes int16 at byte 21 (bit 4 transactional), producer id int64
@@ -50,6 +57,24 @@ def _verify_transactional(ctx: RequestContext, transactional_id: str, topic: str
 def _error(index: int, code: int, message: Optional[str] = None) -> PartitionProduceResponse:
     # Kafka answers a failed partition with base offset -1; the other fields' defaults say "none".
     return PartitionProduceResponse(index=index, error_code=code, base_offset=-1, error_message=message)
+
+
+def _keyless_refused(topic: Topic, index: int, records, config: Config) -> Optional[PartitionProduceResponse]:
+    """A compacted topic takes only records with a key: Kafka's LogValidator answers
+    INVALID_RECORD with one record error per keyless record (its index in the batch)."""
+    if not records or "compact" not in topic.config("cleanup.policy", config):
+        return None
+    keyless = _native.keyless_records(records)
+    if not keyless:
+        return None
+    why = f"Compacted topic cannot accept message without key in topic partition {topic.name}-{index}."
+    errors: list[BatchIndexAndErrorMessage] = [{"batch_index": i, "batch_index_error_message": why} for i in keyless]
+    shown = ", ".join(f"RecordError(batchIndex={i}, message='{why}')" for i in keyless[:3])
+    message = (f"One or more records have been rejected due to {len(keyless)} record errors in total, "
+               f"and only showing the first three errors at most: [{shown}]")
+    out = _error(index, ErrorCode.INVALID_RECORD, message)
+    out["record_errors"] = errors
+    return out
 
 
 @api(key=0, name="Produce", min_version=0, max_version=13)
@@ -88,6 +113,8 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
             elif (verify_error := _verify_transactional(ctx, request.get("transactional_id") or "", topic.name,
                                                         index, part["records"] or b"")):
                 partitions_out.append(_error(index, verify_error))
+            elif (refused := _keyless_refused(topic, index, part["records"], services.config)) is not None:
+                partitions_out.append(refused)
             else:
                 try:
                     # The engine checks Kafka's rule for v3+ too: exactly one whole batch of magic 2.

@@ -81,6 +81,7 @@ class Broker:
                                         producer_ids=producer_ids, transactions=transactions, node_id=self.node_id,
                                         host=self.host, port=self.port, quotas=quotas)
         self._tasks.append(loop.create_task(self.logs.run_maintenance()))
+        self._tasks.append(loop.create_task(self.logs.cleaner.run()))
         self._tasks.append(loop.create_task(self._police_connections()))
 
     # -- connection limits ----------------------------------------------------------------

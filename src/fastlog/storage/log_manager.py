@@ -43,6 +43,7 @@ from fastlog import _native
 from fastlog.config import Config, ConfigError, validate_topic_configs
 from fastlog.files import atomic_write, parse_properties
 from fastlog.storage.dynamic_configs import DynamicConfigs
+from fastlog.storage.cleaner import LogCleaner
 
 log = logging.getLogger("fastlog.storage")
 
@@ -124,6 +125,7 @@ class LogManager:
         self._append_threads = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="append")
         self.dynamic = DynamicConfigs(config, self.data_dir)
         self._last_flush: dict[str, float] = {}  # topic -> monotonic time of its last flush.ms flush
+        self.cleaner = LogCleaner(self)
 
     # -- start and stop -------------------------------------------------------------------
     def open(self) -> None:
@@ -138,9 +140,11 @@ class LogManager:
             self._open_partitions(topic)
             self._index(topic)
         self._remove_orphans()
+        self.cleaner.open()
         self.ensure_reserve()
 
     def close(self) -> None:
+        self.cleaner.close()
         self._append_threads.shutdown(wait=True)
 
         def close_one(topic: Topic, plog: _native.PartitionLog) -> None:
@@ -278,6 +282,7 @@ class LogManager:
         except OSError as e:
             self._index(topic)
             raise TopicError(KAFKA_STORAGE_ERROR, f"Could not delete topic {name}: {_describe(e)}") from None
+        self.cleaner.forget(name)
         for plog in topic.partitions:
             plog.delete()
         for waiting in topic.waiters:

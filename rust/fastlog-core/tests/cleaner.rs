@@ -1,0 +1,349 @@
+//! The log cleaner (cleaner.rs): what a pass keeps, the key map budget, codecs, producer
+//! batches, and recovery of a pass cut short at each step of its swap.
+use std::fs;
+use std::path::Path;
+
+use fastlog_core::batch::AppendOrigin;
+use fastlog_core::cleaner::{CleanOptions, CleanStats, Throttle};
+use fastlog_core::record::{build_batch, BatchOptions, Record};
+use fastlog_core::{Level, LogConfig, PartitionLog};
+
+const SEGMENT: u64 = 1024;
+const NOW: i64 = 1_700_000_000_000;
+
+fn cfg(segment_bytes: u64) -> LogConfig {
+    LogConfig { segment_bytes, index_interval_bytes: 256, ..LogConfig::default() }
+}
+
+fn rec(key: Option<&str>, value: Option<&str>) -> Record {
+    Record {
+        key: key.map(|k| k.as_bytes().to_vec()),
+        value: value.map(|v| v.as_bytes().to_vec()),
+        headers: vec![("h".to_string(), Some(b"x".to_vec()))],
+        timestamp: NOW - 1000,
+    }
+}
+
+fn append(log: &mut PartitionLog, records: &[Record], opts: &BatchOptions) {
+    let b = build_batch(records, opts).unwrap();
+    log.append(&b, NOW, AppendOrigin::Coordinator).unwrap();
+}
+
+fn opts(checkpoint: i64) -> CleanOptions {
+    CleanOptions {
+        checkpoint,
+        now_ms: NOW,
+        min_compaction_lag_ms: 0,
+        delete_retention_ms: 86_400_000,
+        segment_bytes: 1 << 20,
+        max_map_entries: 1 << 20,
+    }
+}
+
+fn clean(log: &mut PartitionLog, o: CleanOptions) -> Option<CleanStats> {
+    let plan = log.clean_plan(o).unwrap()?;
+    let cleaned = plan.run(&Throttle::default(), 0.0).unwrap();
+    log.commit_clean(cleaned).unwrap()
+}
+
+/// (offset, key, value) of every record from the log start.
+fn contents(log: &PartitionLog) -> Vec<(i64, Option<String>, Option<String>)> {
+    let s = |b: Option<Vec<u8>>| b.map(|b| String::from_utf8(b).unwrap());
+    let mut out = Vec::new();
+    for batch in log.records(log.log_start_offset()).unwrap() {
+        for r in batch.unwrap().records {
+            out.push((r.offset, s(r.key), s(r.value)));
+        }
+    }
+    out
+}
+
+/// 10 keys written 20 times each in batches of 5, tombstones for k0 and k1 at the end, a
+/// keyless record; small segments so there are many.
+fn overwritten_log(dir: &Path, codec: u8) -> PartitionLog {
+    let mut log = PartitionLog::open(dir, cfg(SEGMENT)).unwrap();
+    let o = BatchOptions { codec, ..BatchOptions::default() };
+    for round in 0..20 {
+        for half in 0..2 {
+            let batch: Vec<Record> = (0..5)
+                .map(|i| {
+                    let k = format!("k{}", half * 5 + i);
+                    rec(Some(&k), Some(&format!("{k}-v{round}")))
+                })
+                .collect();
+            append(&mut log, &batch, &o);
+        }
+    }
+    append(&mut log, &[rec(Some("k0"), None), rec(Some("k1"), None), rec(None, Some("no key"))], &o);
+    // A record larger than a segment: the segment before it closes, this one is the active
+    // segment (never cleaned).
+    append(&mut log, &[rec(Some("k2"), Some(&incompressible(1500)))], &o);
+    log
+}
+
+/// Text that no codec shrinks much (a simple LCG's hex digits).
+fn incompressible(len: usize) -> String {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            char::from_digit(((x >> 60) & 0xf) as u32, 16).unwrap()
+        })
+        .collect()
+}
+
+fn check_compacted(log: &PartitionLog, leo: i64, tombstones: bool) {
+    let c = contents(log);
+    let mut keys: Vec<&str> = c.iter().filter_map(|(_, k, _)| k.as_deref()).collect();
+    let values: Vec<(&str, Option<&str>)> =
+        c.iter().filter(|(o, _, _)| *o < 203).map(|(_, k, v)| (k.as_deref().unwrap(), v.as_deref())).collect();
+    // One record per key below the active segment, each the last value (or the tombstone).
+    for k in 2..10 {
+        assert!(values.contains(&(&format!("k{k}"), Some(&*format!("k{k}-v19")))), "{values:?}");
+    }
+    assert_eq!(values.iter().any(|(k, v)| *k == "k0" && v.is_none()), tombstones, "{values:?}");
+    assert_eq!(values.len(), if tombstones { 10 } else { 8 }, "{values:?}");
+    // Offsets kept (holes), in order, and the log end unchanged.
+    assert!(c.windows(2).all(|w| w[0].0 < w[1].0));
+    assert_eq!(c.last().unwrap().0, 203);
+    assert_eq!(log.log_end_offset(), leo);
+    keys.sort();
+    keys.dedup();
+    assert!(keys.len() <= 10);
+}
+
+#[test]
+fn a_pass_keeps_the_last_record_of_each_key_and_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = overwritten_log(dir.path(), 0);
+    let leo = log.log_end_offset();
+    let before = log.segment_count();
+    assert!(before > 5);
+    let stats = clean(&mut log, opts(0)).unwrap();
+    assert_eq!(stats.first_dirty, 0);
+    assert_eq!(stats.end, log.cleanable(0, NOW, 0).unwrap().first_uncleanable);
+    assert_eq!(stats.keys, 10);
+    assert!(stats.records_removed >= 190, "{stats:?}");
+    assert!(stats.bytes_written < stats.bytes_read);
+    check_compacted(&log, leo, true);
+    // Small cleaned segments were grouped into one.
+    assert_eq!(log.segment_count(), 2);
+    // Nothing is dirty any more; a second pass has nothing to do.
+    assert!(clean(&mut log, opts(stats.end)).is_none());
+
+    // Reopened (clean shutdown and after a crash): the same records, no warning.
+    log.close().unwrap();
+    let log = PartitionLog::open(dir.path(), cfg(SEGMENT)).unwrap();
+    check_compacted(&log, leo, true);
+    assert!(log.recovery_events().iter().all(|e| e.level == Level::Info), "{:?}", log.recovery_events());
+    drop(log);
+    let log = PartitionLog::open(dir.path(), cfg(SEGMENT)).unwrap();
+    check_compacted(&log, leo, true);
+    assert!(log.recovery_events().iter().all(|e| e.level == Level::Info), "{:?}", log.recovery_events());
+}
+
+#[test]
+fn tombstones_go_after_delete_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = overwritten_log(dir.path(), 0);
+    let leo = log.log_end_offset();
+    let stats = clean(&mut log, CleanOptions { delete_retention_ms: 0, ..opts(0) }).unwrap();
+    assert_eq!(stats.tombstones_removed, 2);
+    check_compacted(&log, leo, false);
+}
+
+#[test]
+fn compressed_batches_are_rewritten_with_their_codec() {
+    for codec in [1u8, 2, 3, 4] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = overwritten_log(dir.path(), codec);
+        let leo = log.log_end_offset();
+        let stats = clean(&mut log, opts(0)).unwrap();
+        assert!(stats.batches_rewritten > 0);
+        // records() checks every CRC; each batch still carries the codec.
+        check_compacted(&log, leo, true);
+        for batch in log.records(0).unwrap() {
+            let b = batch.unwrap();
+            if !b.records.is_empty() {
+                assert_eq!(b.header.codec(), codec);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_key_map_budget_cleans_a_prefix_and_the_next_pass_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = PartitionLog::open(dir.path(), cfg(4096)).unwrap();
+    // 200 distinct keys, then the first 100 again.
+    for i in 0..200 {
+        append(&mut log, &[rec(Some(&format!("k{i}")), Some("old"))], &BatchOptions::default());
+    }
+    for i in 0..100 {
+        append(&mut log, &[rec(Some(&format!("k{i}")), Some("new"))], &BatchOptions::default());
+    }
+    append(&mut log, &[rec(Some("tail"), Some("x"))], &BatchOptions::default());
+    let uncleanable = log.cleanable(0, NOW, 0).unwrap().first_uncleanable;
+    let stats = clean(&mut log, CleanOptions { max_map_entries: 50, ..opts(0) }).unwrap();
+    assert_eq!(stats.keys, 50);
+    assert_eq!(stats.end, 50, "the map holds the first 50 keys: the pass ends there");
+    let mut checkpoint = stats.end;
+    let mut passes = 1;
+    while let Some(s) = clean(&mut log, CleanOptions { max_map_entries: 50, ..opts(checkpoint) }) {
+        checkpoint = s.end;
+        passes += 1;
+    }
+    assert_eq!(checkpoint, uncleanable);
+    assert!(passes >= 6);
+    let c = contents(&log);
+    let below: Vec<_> = c.iter().filter(|(o, _, _)| *o < uncleanable).collect();
+    assert_eq!(below.len(), 200, "one record per key");
+    assert!(below.iter().all(|(o, _, v)| (*o >= 200) == (v.as_deref() == Some("new"))));
+}
+
+#[test]
+fn min_compaction_lag_keeps_young_segments_dirty() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = overwritten_log(dir.path(), 0);
+    // Every record is 1 s old: a 10 s lag leaves nothing cleanable.
+    let c = log.cleanable(0, NOW, 10_000).unwrap();
+    assert_eq!(c.first_uncleanable, 0);
+    assert!(clean(&mut log, CleanOptions { min_compaction_lag_ms: 10_000, ..opts(0) }).is_none());
+    assert!(clean(&mut log, CleanOptions { min_compaction_lag_ms: 500, ..opts(0) }).is_some());
+}
+
+#[test]
+fn producer_batches_and_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = PartitionLog::open(dir.path(), cfg(1024)).unwrap();
+    let p = |seq| BatchOptions { producer_id: 7, producer_epoch: 0, base_sequence: seq, ..BatchOptions::default() };
+    let mut seq = 0;
+    for _ in 0..10 {
+        append(&mut log, &[rec(Some("a"), Some("1")), rec(Some("b"), Some("1"))], &p(seq));
+        seq += 2;
+    }
+    // The producer's last batch, then plain batches that supersede all its keys.
+    append(&mut log, &[rec(Some("a"), Some("2")), rec(Some("b"), Some("2"))], &BatchOptions::default());
+    let txn = BatchOptions { producer_id: 9, producer_epoch: 0, base_sequence: 0, transactional: true, ..BatchOptions::default() };
+    append(&mut log, &[rec(Some("a"), Some("txn"))], &txn);
+    append(&mut log, &[rec(Some("a"), Some("3")), rec(Some("b"), Some("3"))], &BatchOptions::default());
+    append(&mut log, &[rec(Some("z"), Some("active"))], &BatchOptions::default());
+    let leo = log.log_end_offset();
+    clean(&mut log, opts(0)).unwrap();
+    let batches: Vec<_> = log.records(0).unwrap().map(|b| b.unwrap()).collect();
+    // Producer 7's last batch (offsets 18-19) stays as an empty batch with its sequence range.
+    let last7 = batches.iter().find(|b| b.header.producer_id == 7).unwrap();
+    assert_eq!((last7.header.base_offset, last7.header.last_offset_delta, last7.header.base_sequence), (18, 1, 18));
+    assert!(last7.records.is_empty());
+    assert_eq!(batches.iter().filter(|b| b.header.producer_id == 7).count(), 1);
+    // The transactional batch is kept whole.
+    assert!(batches.iter().any(|b| b.header.is_transactional() && b.records.len() == 1));
+    // Producer state rebuilt from the log alone (no snapshot) still knows producer 7.
+    log.close().unwrap();
+    fs::remove_file(dir.path().join("producer-state.snapshot")).unwrap();
+    let log = PartitionLog::open(dir.path(), cfg(1024)).unwrap();
+    let state = &log.producer_state().producers[&7];
+    assert_eq!(state.last_seq(), Some(19));
+    assert_eq!(log.log_end_offset(), leo);
+}
+
+/// Copy every file of `from` into a new directory.
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+fn names(dir: &Path, suffix: &str) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(suffix))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn recovery_completes_or_drops_a_pass_cut_short() {
+    let work = tempfile::tempdir().unwrap();
+    let original = work.path().join("original");
+    {
+        let log = overwritten_log(&original, 0);
+        drop(log); // a crash: no clean shutdown
+    }
+    let expected = {
+        let done = work.path().join("done");
+        copy_dir(&original, &done);
+        let mut log = PartitionLog::open(&done, cfg(SEGMENT)).unwrap();
+        clean(&mut log, opts(0)).unwrap();
+        let c = contents(&log);
+        drop(log);
+        c
+    };
+    let old_contents = contents(&PartitionLog::open(work.path().join("done-not").as_path(), cfg(SEGMENT)).unwrap());
+    assert!(old_contents.is_empty());
+
+    // Cut after the cleaned files were written (no swap yet): they are deleted, nothing changes.
+    let dir = work.path().join("cleaned-only");
+    copy_dir(&original, &dir);
+    let before = {
+        let log = PartitionLog::open(&dir, cfg(SEGMENT)).unwrap();
+        let plan = log.clean_plan(opts(0)).unwrap().unwrap();
+        let _cleaned = plan.run(&Throttle::default(), 0.0).unwrap();
+        assert_eq!(names(&dir, ".cleaned").len(), 3);
+        contents(&log)
+    };
+    let log = PartitionLog::open(&dir, cfg(SEGMENT)).unwrap();
+    assert!(names(&dir, ".cleaned").is_empty());
+    assert_eq!(contents(&log), before);
+    assert!(log.recovery_events().iter().any(|e| e.message.contains("interrupted cleaner pass")));
+    drop(log);
+
+    // Cut after the rename to .swap, with none, some or all of the old segments deleted.
+    for deleted in [0usize, 1, 3, usize::MAX] {
+        let dir = work.path().join(format!("swap-{deleted}"));
+        copy_dir(&original, &dir);
+        {
+            let log = PartitionLog::open(&dir, cfg(SEGMENT)).unwrap();
+            let plan = log.clean_plan(opts(0)).unwrap().unwrap();
+            let _cleaned = plan.run(&Throttle::default(), 0.0).unwrap();
+        }
+        let cleaned_log = names(&dir, ".log.cleaned");
+        assert_eq!(cleaned_log.len(), 1);
+        let base = cleaned_log[0].trim_end_matches(".log.cleaned").to_string();
+        fs::rename(dir.join(&cleaned_log[0]), dir.join(format!("{base}.log.swap"))).unwrap();
+        let old_logs = names(&dir, ".log");
+        let active = old_logs.last().unwrap().clone();
+        for n in old_logs.iter().filter(|n| **n != active).take(deleted) {
+            fs::remove_file(dir.join(n)).unwrap();
+        }
+        let log = PartitionLog::open(&dir, cfg(SEGMENT)).unwrap();
+        assert_eq!(contents(&log), expected, "deleted {deleted}");
+        assert!(names(&dir, ".swap").is_empty() && names(&dir, ".cleaned").is_empty());
+        assert!(log.recovery_events().iter().all(|e| e.level == Level::Info), "{:?}", log.recovery_events());
+    }
+}
+
+#[test]
+fn a_log_changed_during_the_pass_is_not_swapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = overwritten_log(dir.path(), 0);
+    let plan = log.clean_plan(opts(0)).unwrap().unwrap();
+    let cleaned = plan.run(&Throttle::default(), 0.0).unwrap();
+    // Retention deletes the first segments meanwhile.
+    log.delete_records_before(100).unwrap();
+    let before = contents(&log);
+    assert!(log.commit_clean(cleaned).unwrap().is_none());
+    assert!(names(dir.path(), ".cleaned").is_empty());
+    assert_eq!(contents(&log), before);
+}
+
+#[test]
+fn keyless_records_are_found() {
+    let b = build_batch(&[rec(Some("a"), Some("1")), rec(None, Some("2")), rec(None, None)], &BatchOptions::default()).unwrap();
+    assert_eq!(fastlog_core::cleaner::keyless_records(&b), vec![1, 2]);
+    assert!(fastlog_core::cleaner::keyless_records(&b[..30]).is_empty());
+}
