@@ -58,7 +58,7 @@ def build_batch(
     compression: int = 0,
 ) -> bytes:
     """One record batch v2 (base offset 0: the log assigns offsets) of (key, value, headers,
-    timestamp) records, ready for PartitionLog.append. compression: 0 none, 1 gzip, 4 zstd.
+    timestamp) records, ready for PartitionLog.append. compression: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.
     StorageError(87) for no records."""
 
 def verify_partition(path: str) -> list[tuple[str, str]]:

@@ -6,6 +6,8 @@
 - `compact,delete`: retention deletes old segments and the cleaner compacts the rest.
 - kill -9 while passes run (a test hook pauses between the swap's file steps): after each
   restart every key still reads back its last value.
+- `__consumer_offsets` is cleaned like any compacted topic: many commits leave it small, and
+  the last committed offsets survive a restart.
 - A record without a key is refused by a compacted topic: INVALID_RECORD with record errors.
 """
 from __future__ import annotations
@@ -18,7 +20,16 @@ import confluent_kafka
 import pytest
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
-from clients import RawConnection, RawRecord, build_batch, confluent_consumer, unique_topic, wait_until
+from clients import (
+    RawConnection,
+    RawRecord,
+    build_batch,
+    confluent_consumer,
+    consume_aiokafka,
+    consume_kafka_python,
+    unique_topic,
+    wait_until,
+)
 
 FAST_CLEANER = {"log.cleaner.backoff.ms": 50}
 COMPACTED = {"cleanup.policy": "compact", "segment.bytes": "8192", "min.cleanable.dirty.ratio": "0.01"}
@@ -59,7 +70,7 @@ def settled(broker, topic: str) -> int:
 
 
 def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes | None]], codec: str = "none",
-            ) -> list[tuple[int, bytes, bytes | None]]:
+            timestamp: int = 0) -> list[tuple[int, bytes, bytes | None]]:
     """Produce to partition 0; (offset, key, value) of each, from the delivery reports."""
     producer = confluent_kafka.Producer({"bootstrap.servers": bootstrap, "compression.type": codec,
                                          "linger.ms": 5, "acks": "all"})
@@ -73,7 +84,7 @@ def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes | None]
             out.append((msg.offset(), msg.key(), msg.value()))
 
     for key, value in records:
-        producer.produce(topic, key=key, value=value, partition=0, on_delivery=delivered)
+        producer.produce(topic, key=key, value=value, partition=0, on_delivery=delivered, timestamp=timestamp)
         producer.poll(0)
     assert producer.flush(60) == 0
     assert not errors, errors[:3]
@@ -138,6 +149,9 @@ def test_compaction_keeps_the_last_value_of_each_key(broker_factory, codec):
     # delete.retention.ms is a day: the tombstones are still there.
     assert {k for o, k, v in records if v is None and o < end} == {b"k%d" % k for k in range(5)}
     assert f"cleaned {topic}-0 offsets" in broker.log_tail(200_000)
+    # The Python clients read the compacted log (holes, rebuilt and empty batches) the same way.
+    for consume in (consume_kafka_python, consume_aiokafka):
+        assert [(c.offset, c.key, c.value) for c in consume(broker.bootstrap, topic, len(records), [0])] == records
 
     # delete.retention.ms=0, set live: the next pass removes them.
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
@@ -161,20 +175,27 @@ def test_compaction_keeps_the_last_value_of_each_key(broker_factory, codec):
 def test_compact_delete_does_both(broker_factory):
     broker = broker_factory({**FAST_CLEANER, "log.retention.check.interval.ms": 100})
     topic = unique_topic("compact-delete")
-    create(broker.bootstrap, topic, {**COMPACTED, "cleanup.policy": "compact,delete", "retention.bytes": "40000"})
-    produced = []
-    for n in range(40):
-        produced += produce(broker.bootstrap, topic, [(b"k%d" % k, value(k, n)) for k in range(40)])
+    create(broker.bootstrap, topic, {**COMPACTED, "cleanup.policy": "compact,delete", "retention.ms": "1800000"})
+    # Records an hour old: retention deletes their segments (compacted or not).
+    hour_ago = int(time.time() * 1000) - 3_600_000
+    for n in range(10):
+        produce(broker.bootstrap, topic, [(b"k%d" % k, value(k, n)) for k in range(40)], timestamp=hour_ago)
     consumer = confluent_consumer(broker.bootstrap)
     try:
         def start() -> int:
             return consumer.get_watermark_offsets(confluent_kafka.TopicPartition(topic, 0), timeout=10)[0]
-        assert wait_until(lambda: start() > 0 and checkpoint(broker, topic) > start(), 60), broker.log_tail()
+        assert wait_until(lambda: start() > 0, 60), broker.log_tail()
+        old_gone = start()
     finally:
         consumer.close()
+    # Current records: compacted, not deleted.
+    produced = []
+    for n in range(10, 40):
+        produced += produce(broker.bootstrap, topic, [(b"k%d" % k, value(k, n)) for k in range(40)])
     end = settled(broker, topic)
     records = consume_all(broker.bootstrap, topic)
-    assert records[0][0] > 0
+    assert records[0][0] >= old_gone > 0
+    assert end > produced[0][0] and len(records) < len(produced) / 4
     check_compacted(records, [r for r in produced if r[0] >= records[0][0]], end)
 
 
@@ -215,7 +236,7 @@ def test_keyless_record_is_refused_by_a_compacted_topic(broker):
         answer = conn.call(0, 9, {"transactional_id": None, "acks": -1, "timeout_ms": 5000, "topic_data": [
             {"name": topic, "partition_data": [{"index": 0, "records": batch}]}]})
     part = answer["responses"][0]["partition_responses"][0]
-    why = f"Compacted topic cannot accept message without key in topic partition {topic}-0."
+    why = f"Compacted topic cannot accept message without key in topic partition {topic}-0"
     assert part["error_code"] == 87  # INVALID_RECORD
     assert part["record_errors"] == [{"batch_index": 1, "batch_index_error_message": why},
                                      {"batch_index": 2, "batch_index_error_message": why}]
@@ -231,3 +252,29 @@ def test_keyless_record_is_refused_by_a_compacted_topic(broker):
     producer.flush(30)
     assert errors and errors[0].code() == confluent_kafka.KafkaError.INVALID_RECORD
     assert produce(broker.bootstrap, topic, [(b"k", b"v")])[0][0] == 0
+
+
+def test_consumer_offsets_stay_small_and_survive_restart(broker_factory):
+    broker = broker_factory({**FAST_CLEANER, "offsets.topic.num.partitions": 1, "offsets.topic.segment.bytes": 4096})
+    topic = unique_topic("commits")
+    create(broker.bootstrap, topic, {})
+    produce(broker.bootstrap, topic, [(b"k", b"v")] * 10)
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "committer",
+                                         "enable.auto.commit": False})
+    try:
+        for i in range(1500):
+            consumer.commit(offsets=[confluent_kafka.TopicPartition(topic, 0, i, f"m{i}")], asynchronous=False)
+    finally:
+        consumer.close()
+    settled(broker, "__consumer_offsets")
+    partition = os.path.join(broker.data_dir, "logs", "__consumer_offsets-0")
+    size = sum(os.path.getsize(os.path.join(partition, n)) for n in os.listdir(partition) if n.endswith(".log"))
+    assert size < 3 * 4096, f"{size} bytes of offsets log for 1500 commits of one partition"
+
+    broker.restart(clean=True)
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "committer"})
+    try:
+        [got] = consumer.committed([confluent_kafka.TopicPartition(topic, 0)], timeout=30)
+        assert (got.offset, got.metadata) == (1499, "m1499")
+    finally:
+        consumer.close()

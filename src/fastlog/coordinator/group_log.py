@@ -38,7 +38,7 @@ Record = tuple[bytes, Optional[bytes]]
 
 class GroupLog:
     """Writes a coordinator's groups to the offsets log. `groups` is the coordinator's table of
-    live groups, read when a partition is rewritten as a snapshot."""
+    live groups."""
 
     def __init__(self, store: OffsetsLog, groups: dict[str, Group]) -> None:
         self.store = store
@@ -48,7 +48,7 @@ class GroupLog:
         # Next sequence number of a producer's transactional offset batch, per (partition, producer
         # id): (epoch, sequence). The engine checks them like any idempotent producer's.
         self._txn_sequences: dict[tuple[int, int], tuple[int, int]] = {}
-        # Last group metadata value written per group: what a log rewrite must carry forward.
+        # Last group metadata value written per group (a deleted group's key gets a tombstone).
         self.persisted: dict[str, bytes] = {}
 
     # -- writes (each raises one of WRITE_ERRORS when the record did not reach the log) ------
@@ -112,7 +112,6 @@ class GroupLog:
         value = group_value(stored)
         self.append(group.group_id, [(group_key(group.group_id), value)])
         self.persisted[group.group_id] = value
-        self.maybe_compact(group.group_id)
 
     def delete_group(self, group: Group) -> None:
         """Tombstone the group's metadata and every offset it still has."""
@@ -121,24 +120,6 @@ class GroupLog:
             records.append((group_key(group.group_id), None))
         self.append(group.group_id, records)
         self.persisted.pop(group.group_id, None)
-
-    def maybe_compact(self, group_id: str) -> None:
-        partition = self.store.partition_for(group_id)
-        if any(self.store.partition_for(g) == partition for by_group in self.pending.values() for g in by_group):
-            return  # a rewrite would drop the open transaction's offsets from the log
-        try:
-            self.store.maybe_compact(partition, lambda: self._live_records(partition))
-        except WRITE_ERRORS:  # the log is still correct, just longer than it needs to be
-            log.exception("rewriting %s-%d failed", "__consumer_offsets", partition)
-
-    def _live_records(self, partition: int) -> Iterable[Record]:
-        for gid, group in self.groups.items():
-            if self.store.partition_for(gid) != partition:
-                continue
-            if gid in self.persisted:
-                yield group_key(gid), self.persisted[gid]
-            for (topic, part), committed in group.offsets.items():
-                yield offset_key(gid, topic, part), offset_value(committed)
 
     # -- loading ------------------------------------------------------------------------
     def load(self, now_ms: Callable[[], int]) -> None:

@@ -42,11 +42,11 @@ E = ErrorCode
 
 
 class GroupCoordinator:
-    def __init__(self, logs: LogManager, config: Config, compact_min_records: int = 10000,
+    def __init__(self, logs: LogManager, config: Config,
                  now_ms: Callable[[], int] = wall_clock_ms) -> None:
         settings = GroupSettings.from_config(config)
         store = OffsetsLog(logs, num_partitions=settings.offsets_partitions,
-                           segment_bytes=settings.offsets_segment_bytes, compact_min_records=compact_min_records)
+                           segment_bytes=settings.offsets_segment_bytes)
         self.table = GroupTable(settings, GroupLog(store, {}), now_ms)
         self.groups: dict[str, Group] = self.table.groups
         self.membership = Membership(self.table)

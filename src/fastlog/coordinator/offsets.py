@@ -98,7 +98,6 @@ class Offsets:
                 return results
             group.offsets.update(accepted)
             results.update({tp: E.NONE for tp in accepted})
-            self.table.log.maybe_compact(group_id)
         return results
 
     # -- transactional offsets (KIP-98, KIP-447) -------------------------------------------

@@ -3,10 +3,9 @@
 Committed offsets and group metadata are key/value records in ordinary record batches v2, built
 (`_native.build_batch`) and read back (`PartitionLog.records`) by the storage engine, which owns
 the record format, and appended like any produce. On start the whole log is replayed (last
-record per key wins, a null value deletes the key). To keep it from growing without bound the
-log is rewritten per partition: when a partition holds many more records than live keys, the live
-state is appended again as a snapshot and everything before the snapshot is dropped with
-`delete_records_before` (whole segments are freed once they are below the log start).
+record per key wins, a null value deletes the key). The topic is an ordinary compacted topic
+(`cleanup.policy=compact`): the log cleaner (fastlog.storage.cleaner) keeps it from growing
+without bound, as Kafka's does.
 """
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ import logging
 import struct
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Iterator, Optional, Union
 
 from fastlog import _native
 from fastlog.coordinator.group_state import CommittedOffset
@@ -238,15 +237,10 @@ def java_string_hash(s: str) -> int:
 class OffsetsLog:
     """Appends and replays the internal topic. Not thread-safe; used from the event loop only."""
 
-    def __init__(self, logs: "LogManager", num_partitions: int, segment_bytes: int,
-                 compact_min_records: int = 10000) -> None:
+    def __init__(self, logs: "LogManager", num_partitions: int, segment_bytes: int) -> None:
         self.logs = logs
         self.wanted_partitions = max(1, num_partitions)
         self.segment_bytes = segment_bytes
-        self.compact_min_records = compact_min_records
-        # Records from log start to end, per partition (drives the rewrite decision).
-        self.records_in_log: dict[int, int] = {}
-        self.next_check: dict[int, int] = {}
 
     @property
     def topic(self) -> Optional["Topic"]:
@@ -266,8 +260,8 @@ class OffsetsLog:
     def ensure_topic(self) -> "Topic":
         topic = self.topic
         if topic is None:
-            # cleanup.policy=compact keeps time/size retention away from live offsets; our own
-            # rewrite (maybe_compact) bounds the size instead.
+            # cleanup.policy=compact: the log cleaner keeps the last record of each key, and
+            # retention never deletes live offsets.
             topic = self.logs.create_topic(
                 TOPIC, self.wanted_partitions,
                 configs={"cleanup.policy": "compact", "segment.bytes": str(self.segment_bytes)},
@@ -295,7 +289,6 @@ class OffsetsLog:
                     yield index, record
             except _native.StorageError as e:
                 log.error("%s-%d: %s; stopping replay of it after %d records", TOPIC, index, e, count)
-            self.records_in_log[index] = count
 
     def append(self, partition: int, records: list[tuple[bytes, Optional[bytes]]]) -> None:
         """Write records durably (to the OS; a process crash keeps them). Raises on failure."""
@@ -304,7 +297,6 @@ class OffsetsLog:
         topic = self.ensure_topic()
         now_ms = int(time.time() * 1000)
         self.logs.append(topic, partition, build_batches(records, now_ms), now_ms)
-        self.records_in_log[partition] = self.records_in_log.get(partition, 0) + len(records)
 
     def append_transactional(self, partition: int, records: list[tuple[bytes, Optional[bytes]]], producer_id: int,
                              producer_epoch: int, base_sequence: int) -> None:
@@ -315,33 +307,3 @@ class OffsetsLog:
         batch = _native.build_batch([(k, v, [], now_ms) for k, v in records], producer_id=producer_id,
                                     producer_epoch=producer_epoch, base_sequence=base_sequence, transactional=True)
         self.logs.append(topic, partition, batch, now_ms)
-        self.records_in_log[partition] = self.records_in_log.get(partition, 0) + len(records)
-
-    def maybe_compact(self, partition: int, live: Callable[[], Iterable[tuple[bytes, Optional[bytes]]]]) -> bool:
-        """Rewrite `partition` as a snapshot of `live()` when superseded records dominate it.
-        `live` must return every live key/value of the groups of this partition."""
-        total = self.records_in_log.get(partition, 0)
-        if total < max(self.compact_min_records, self.next_check.get(partition, 0)):
-            return False
-        snapshot = list(live())
-        threshold = 2 * len(snapshot) + self.compact_min_records
-        if total < threshold:
-            # Not worth it yet; look again only when the log has grown to the threshold, so a
-            # busy partition does not rebuild its snapshot list on every commit.
-            self.next_check[partition] = threshold
-            return False
-        self.compact(partition, snapshot)
-        return True
-
-    def compact(self, partition: int, snapshot: list[tuple[bytes, Optional[bytes]]]) -> None:
-        topic = self.ensure_topic()
-        plog = topic.partitions[partition]
-        start = plog.log_end_offset
-        if snapshot:
-            now_ms = int(time.time() * 1000)
-            # One append: the snapshot is in the log whole or not at all.
-            self.logs.append(topic, partition, build_batches(snapshot, now_ms), now_ms)
-        # Replay starts at the snapshot from now on; a crash before this line just replays both.
-        plog.delete_records_before(start)
-        self.records_in_log[partition] = len(snapshot)
-        log.info("%s-%d rewritten: %d live records, log start now %d", TOPIC, partition, len(snapshot), start)

@@ -67,7 +67,7 @@ def _keyless_refused(topic: Topic, index: int, records, config: Config) -> Optio
     keyless = _native.keyless_records(records)
     if not keyless:
         return None
-    why = f"Compacted topic cannot accept message without key in topic partition {topic.name}-{index}."
+    why = f"Compacted topic cannot accept message without key in topic partition {topic.name}-{index}"
     errors: list[BatchIndexAndErrorMessage] = [{"batch_index": i, "batch_index_error_message": why} for i in keyless]
     shown = ", ".join(f"RecordError(batchIndex={i}, message='{why}')" for i in keyless[:3])
     message = (f"One or more records have been rejected due to {len(keyless)} record errors in total, "
