@@ -98,7 +98,24 @@ def to_text(type_: Type, value: Any) -> Optional[str]:
         return "true" if value else "false"
     if type_ == Type.LIST:
         return ",".join(value)
+    if type_ == Type.DOUBLE:
+        return java_double(value)
     return str(value)
+
+
+def java_double(value: float) -> str:
+    """Java's Double.toString: plain in [1e-3, 1e7), else `<mantissa>E<exponent>` (1.0E7)."""
+    value = float(value)
+    if value == 0 or 1e-3 <= abs(value) < 1e7 or value != value or value in (float("inf"), float("-inf")):
+        return repr(value)
+    text = repr(value) if "e" in repr(value) else f"{value:.15e}"
+    mantissa, _, exponent = text.partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    mantissa = mantissa.rstrip("0")
+    if mantissa.endswith("."):
+        mantissa += "0"
+    return f"{mantissa}E{int(exponent)}"
 
 
 # -- validators: each takes a typed value and raises ValueError with the reason -----------------

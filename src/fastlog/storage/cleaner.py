@@ -170,10 +170,10 @@ class LogCleaner:
                 max_map_entries=max(entries, 1),
                 io_max_bytes_per_second=float(cfg.get("log.cleaner.io.max.bytes.per.second")),
             )
-        except (_native.StorageError, IndexError) as e:
+        except Exception as e:  # a log the cleaner cannot clean now must not stop the others
             self.totals.failures += 1
             self._retry_at[(topic.name, index)] = time.monotonic() + RETRY_AFTER_FAILURE_S
-            log.warning("cleaning %s stopped: %s", name, e)
+            log.warning("cleaning %s stopped: %s", name, e, exc_info=not isinstance(e, _native.StorageError))
             return None
         if stats is None:
             return None
@@ -201,7 +201,7 @@ class LogCleaner:
 
     def _write_checkpoint(self) -> None:
         # Only logs that still exist (a deleted topic's entry goes, as in Kafka).
-        live = {(t.name, i) for t in self.logs.topics.values() for i in range(len(t.partitions))}
+        live = {(t.name, i) for t in list(self.logs.topics.values()) for i in range(len(t.partitions))}
         self.checkpoints = {k: v for k, v in self.checkpoints.items() if k in live}
         try:
             atomic_write(self.path, checkpoint_text(self.checkpoints))
