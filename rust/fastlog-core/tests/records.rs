@@ -55,8 +55,9 @@ fn builder_options_set_the_batch_fields() {
     assert!(h.is_control());
     assert_eq!(build_batch(&[], &BatchOptions::default()).unwrap_err().code, code::INVALID_RECORD);
     for codec in 1..=4 {
-        let h = BatchHeader::parse(&build_batch(&sample(), &BatchOptions { codec, ..Default::default() }).unwrap());
-        assert_eq!(h.codec(), codec);
+        let b = build_batch(&sample(), &BatchOptions { codec, ..Default::default() }).unwrap();
+        assert_eq!(BatchHeader::parse(&b).codec(), codec);
+        assert_eq!(fastlog_core::record::decode_batch(&b).unwrap().records.len(), sample().len());
     }
     let unknown = BatchOptions { codec: 5, ..Default::default() };
     assert_eq!(build_batch(&sample(), &unknown).unwrap_err().code, code::UNSUPPORTED_COMPRESSION_TYPE);

@@ -22,13 +22,14 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import Any, Optional
 
 from fastlog import _native
+from fastlog.config import Config
 from fastlog.files import atomic_write
 
-if TYPE_CHECKING:
-    from fastlog.storage.log_manager import LogManager, Topic
+# A log_manager.Topic (not imported: log_manager imports this module).
+Topic = Any
 
 log = logging.getLogger("fastlog.cleaner")
 
@@ -73,10 +74,11 @@ class CleanerTotals:
 
 
 class LogCleaner:
-    def __init__(self, logs: LogManager) -> None:
-        self.logs = logs
-        self.config = logs.config
-        self.path = os.path.join(logs.data_dir, CHECKPOINT_FILE)
+    def __init__(self, config: Config, data_dir: str, topics: dict[str, Topic]) -> None:
+        """`topics` is the log manager's own table (name -> Topic), read at each round."""
+        self.topics = topics
+        self.config = config
+        self.path = os.path.join(data_dir, CHECKPOINT_FILE)
         self.threads = max(int(self.config.get("log.cleaner.threads")), 1)
         self.checkpoints: dict[tuple[str, int], int] = {}
         self.totals = CleanerTotals()
@@ -102,7 +104,7 @@ class LogCleaner:
     def candidates(self, now_ms: int) -> list[tuple[float, Topic, int]]:
         """(dirty ratio, topic, partition) of the logs to clean now, dirtiest first."""
         found = []
-        for topic in list(self.logs.topics.values()):
+        for topic in list(self.topics.values()):
             if "compact" not in topic.config("cleanup.policy", self.config):
                 continue
             ratio_min = float(topic.config("min.cleanable.dirty.ratio", self.config))
@@ -201,7 +203,7 @@ class LogCleaner:
 
     def _write_checkpoint(self) -> None:
         # Only logs that still exist (a deleted topic's entry goes, as in Kafka).
-        live = {(t.name, i) for t in list(self.logs.topics.values()) for i in range(len(t.partitions))}
+        live = {(t.name, i) for t in list(self.topics.values()) for i in range(len(t.partitions))}
         self.checkpoints = {k: v for k, v in self.checkpoints.items() if k in live}
         try:
             atomic_write(self.path, checkpoint_text(self.checkpoints))

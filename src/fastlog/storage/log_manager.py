@@ -125,7 +125,7 @@ class LogManager:
         self._append_threads = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="append")
         self.dynamic = DynamicConfigs(config, self.data_dir)
         self._last_flush: dict[str, float] = {}  # topic -> monotonic time of its last flush.ms flush
-        self.cleaner = LogCleaner(self)
+        self.cleaner = LogCleaner(config, self.data_dir, self.topics)
 
     # -- start and stop -------------------------------------------------------------------
     def open(self) -> None:
