@@ -11,7 +11,8 @@
 //!    dirty part [first dirty, first uncleanable), at most `max_map_entries` keys: if they do not
 //!    all fit, the map covers a prefix ending at a batch boundary (`end`, the next checkpoint).
 //!    Then rewrite the segments holding offsets below `end`, grouped up to segment.bytes, into
-//!    `<base>.log.cleaned` (+ `.index.cleaned`, `.timeindex.cleaned`), fsynced.
+//!    `<base>.log.cleaned` (+ `.index.cleaned`, `.timeindex.cleaned`), fsynced; at commit the
+//!    replaced segments' `.txnindex` entries are written to `.txnindex.cleaned` (markers stay).
 //! 3. `commit` (log locked): if the segments are still the planned ones, rename each
 //!    `.log.cleaned` to `.log.swap` (the point from which recovery completes the swap), then
 //!    delete the old segments, move the new index files and the `.swap` to their final names.
@@ -269,7 +270,7 @@ impl PartitionLog {
 
     /// Step 3: swap the cleaned segments in. Ok(None) when the log changed meanwhile (segments
     /// deleted by retention or DeleteRecords, or the log closed): the pass is discarded.
-    pub fn commit_clean(&mut self, cleaned: CleanedLog) -> Result<Option<CleanStats>> {
+    pub fn commit_clean(&mut self, mut cleaned: CleanedLog) -> Result<Option<CleanStats>> {
         // Each group's sources must still be consecutive segments of the log, the same files.
         let mut at = Vec::with_capacity(cleaned.groups.len());
         for g in &cleaned.groups {
@@ -283,6 +284,27 @@ impl PartitionLog {
             at.push(i);
         }
         let dir = cleaned.dir.clone();
+        // The aborted-transaction index entries of the replaced segments move to the new one:
+        // transactional batches and markers are kept whole, so every entry stays true. Sealed
+        // segments' entries no longer change, so reading them now (log locked) is exact.
+        for (g, &i) in cleaned.groups.iter_mut().zip(&at) {
+            let entries: Vec<_> =
+                self.segments[i..i + g.sources.len()].iter().flat_map(|s| s.txn_index.entries.iter().copied()).collect();
+            if !entries.is_empty() {
+                g.segment.txn_index.entries = entries;
+                let path = Segment::path(&dir, g.segment.base, &cleaned_ext("txnindex"));
+                let bytes = g.segment.txn_index.encode_all();
+                let write = || -> io::Result<()> {
+                    let mut f = File::create(&path)?;
+                    io::Write::write_all(&mut f, &bytes)?;
+                    f.sync_all()
+                };
+                if let Err(e) = write() {
+                    cleaned.discard();
+                    return Err(StorageError::io("write cleaned transaction index", e));
+                }
+            }
+        }
         for g in &cleaned.groups {
             let b = g.segment.base;
             fs::rename(Segment::path(&dir, b, &cleaned_ext("log")), Segment::path(&dir, b, &format!("log.{SWAP_SUFFIX}")))
@@ -311,7 +333,7 @@ impl PartitionLog {
 /// Move a cleaned segment's index files and its `.log.swap` to their final names (the old
 /// segments it replaces are already deleted).
 fn swap_in(dir: &Path, base: i64) -> Result<()> {
-    for ext in ["index", "timeindex"] {
+    for ext in ["index", "timeindex", "txnindex"] {
         let from = Segment::path(dir, base, &cleaned_ext(ext));
         if from.exists() {
             fs::rename(&from, Segment::path(dir, base, ext)).map_err(io_err("rename cleaned index"))?;

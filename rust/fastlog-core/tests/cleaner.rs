@@ -5,7 +5,7 @@ use std::path::Path;
 
 use fastlog_core::batch::AppendOrigin;
 use fastlog_core::cleaner::{CleanOptions, CleanStats, Throttle};
-use fastlog_core::record::{build_batch, BatchOptions, Record};
+use fastlog_core::record::{build_batch, BatchOptions, Record, TxnMarker};
 use fastlog_core::{Level, LogConfig, PartitionLog};
 
 const SEGMENT: u64 = 1024;
@@ -245,6 +245,29 @@ fn producer_batches_and_transactions() {
     let state = &log.producer_state().producers[&7];
     assert_eq!(state.last_seq(), Some(19));
     assert_eq!(log.log_end_offset(), leo);
+}
+
+#[test]
+fn aborted_transactions_stay_indexed_after_a_pass_and_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = PartitionLog::open(dir.path(), cfg(1024)).unwrap();
+    let txn = BatchOptions { producer_id: 9, producer_epoch: 0, base_sequence: 0, transactional: true, ..BatchOptions::default() };
+    append(&mut log, &[rec(Some("a"), Some("aborted"))], &txn);
+    log.write_txn_marker(9, 0, TxnMarker { commit: false, coordinator_epoch: 0 }, NOW).unwrap();
+    for i in 0..20 {
+        append(&mut log, &[rec(Some("k"), Some(&i.to_string()))], &BatchOptions::default());
+    }
+    append(&mut log, &[rec(Some("z"), Some("active"))], &BatchOptions::default());
+    let before = log.aborted_transactions(0, log.log_end_offset());
+    assert_eq!(before, vec![(9, 0)]);
+    let stats = clean(&mut log, opts(0)).unwrap();
+    assert!(stats.records_removed > 0);
+    assert_eq!(log.aborted_transactions(0, log.log_end_offset()), before);
+    // The new segment's .txnindex is on disk: a restart finds the same entry.
+    log.close().unwrap();
+    let log = PartitionLog::open(dir.path(), cfg(1024)).unwrap();
+    assert_eq!(log.aborted_transactions(0, log.log_end_offset()), before);
+    assert!(names(dir.path(), ".cleaned").is_empty());
 }
 
 /// Copy every file of `from` into a new directory.
