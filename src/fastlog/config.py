@@ -359,6 +359,9 @@ DYNAMIC_BROKER_KEYS = frozenset([
     "listener.security.protocol.map",
     "log.cleaner.delete.retention.ms", "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms",
     "log.cleaner.max.compaction.lag.ms", "log.cleanup.policy",
+    # Kafka's LogCleaner.ReconfigurableConfigs; storage/cleaner.py reads them at each round/pass.
+    "log.cleaner.threads", "log.cleaner.backoff.ms", "log.cleaner.dedupe.buffer.size",
+    "log.cleaner.io.buffer.load.factor", "log.cleaner.io.buffer.size", "log.cleaner.io.max.bytes.per.second",
     "log.flush.interval.messages", "log.flush.interval.ms", "log.index.interval.bytes", "log.index.size.max.bytes",
     "log.local.retention.bytes", "log.local.retention.ms", "log.remote.copy.lag.bytes", "log.remote.copy.lag.ms",
     "log.message.timestamp.after.max.ms", "max.decompressed.message.bytes",

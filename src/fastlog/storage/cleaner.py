@@ -131,11 +131,18 @@ class LogCleaner:
         """Forever: start passes on free threads; sleep log.cleaner.backoff.ms when none is due."""
         if not self.enabled:
             return
-        self._pool = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix="log-cleaner")
         loop = asyncio.get_running_loop()
         running: set[asyncio.Future] = set()
-        backoff = int(self.config.get("log.cleaner.backoff.ms")) / 1000
         while True:
+            # log.cleaner.threads and .backoff.ms are dynamic broker configs (as in Kafka): read
+            # each round; a new thread count gets a new pool, passes on the old one finish there.
+            threads = max(int(self.config.get("log.cleaner.threads")), 1)
+            if self._pool is None or threads != self.threads:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self.threads = threads
+                self._pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="log-cleaner")
+            backoff = int(self.config.get("log.cleaner.backoff.ms")) / 1000
             now = time.monotonic()
             free = self.threads - len(running)
             for _, topic, index in self.candidates(int(time.time() * 1000))[:free]:

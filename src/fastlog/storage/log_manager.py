@@ -42,8 +42,8 @@ from typing import Optional
 from fastlog import _native
 from fastlog.config import Config, ConfigError, validate_topic_configs
 from fastlog.files import atomic_write, parse_properties
-from fastlog.storage.dynamic_configs import DynamicConfigs
 from fastlog.storage.cleaner import LogCleaner
+from fastlog.storage.dynamic_configs import DynamicConfigs
 
 log = logging.getLogger("fastlog.storage")
 
