@@ -320,6 +320,33 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         "How often expired transactional ids are removed.", at_least(1)),
     Key("transaction.partition.verification.enable", B, True, L,
         "Produce checks a transactional batch's partition is in its producer's ongoing transaction."),
+    # -- consumer groups of the KIP-848 protocol (group.protocol=consumer) --
+    Key("group.coordinator.rebalance.protocols", LS, ["classic", "consumer"], M,
+        "Group protocols the coordinator serves.", one_of("classic", "consumer", "streams", "share")),
+    Key("group.consumer.session.timeout.ms", I, 45000, M, "Session timeout of a consumer-protocol member.",
+        at_least(1)),
+    Key("group.consumer.min.session.timeout.ms", I, 45000, M, "Lower bound of group.consumer.session.timeout.ms.",
+        at_least(1)),
+    Key("group.consumer.max.session.timeout.ms", I, 60000, M, "Upper bound of group.consumer.session.timeout.ms.",
+        at_least(1)),
+    Key("group.consumer.heartbeat.interval.ms", I, 5000, M, "How often consumer-protocol members heartbeat.",
+        at_least(1)),
+    Key("group.consumer.min.heartbeat.interval.ms", I, 5000, M,
+        "Lower bound of group.consumer.heartbeat.interval.ms.", at_least(1)),
+    Key("group.consumer.max.heartbeat.interval.ms", I, 15000, M,
+        "Upper bound of group.consumer.heartbeat.interval.ms.", at_least(1)),
+    Key("group.consumer.max.size", I, INT_MAX, M, "Most members of one consumer-protocol group.", at_least(1)),
+    Key("group.consumer.assignors", LS, ["uniform", "range"], M,
+        "Server-side assignors, the first is the default (short names or Kafka's class names).",
+        one_of("uniform", "range", "org.apache.kafka.coordinator.group.assignor.UniformAssignor",
+               "org.apache.kafka.coordinator.group.assignor.RangeAssignor"),
+        kafka_default="org.apache.kafka.coordinator.group.assignor.UniformAssignor,"
+                      "org.apache.kafka.coordinator.group.assignor.RangeAssignor",
+        note="short names accepted too; custom assignor classes are not"),
+    Key("group.consumer.migration.policy", S, "bidirectional", M,
+        "Conversion between classic and consumer groups: bidirectional, upgrade, downgrade or disabled.",
+        one_of("bidirectional", "upgrade", "downgrade", "disabled"),
+        note="only empty groups are converted (no online migration of live members)"),
     # -- keys of a cluster or of threads: accepted, no effect on one asyncio node --
     Key("transaction.state.log.replication.factor", SH, 3, H, "Replication factor of __transaction_state.",
         at_least(1), honoured=False, note=ONE_NODE),
@@ -757,6 +784,14 @@ class Config:
     def validate(self) -> None:
         """Settings that depend on each other or on what one node can do."""
         self.listener()
+        for what in ("session.timeout", "heartbeat.interval"):  # Kafka's GroupCoordinatorConfig checks
+            low, value, high = (self.get_int(f"group.consumer.{bound}{what}.ms") for bound in ("min.", "", "max."))
+            if not low <= value <= high:
+                raise ConfigError(f"group.consumer.{what}.ms must be between group.consumer.min.{what}.ms "
+                                  f"and group.consumer.max.{what}.ms")
+        if self.get_int("group.consumer.heartbeat.interval.ms") >= self.get_int("group.consumer.session.timeout.ms"):
+            raise ConfigError("group.consumer.heartbeat.interval.ms must be less than "
+                              "group.consumer.session.timeout.ms")
 
 
 def _parse_listener(value: str, key: str) -> tuple[str, int]:

@@ -7,10 +7,12 @@ the record formats and the partition files) and rebuilds the groups from the rec
 from __future__ import annotations
 
 import logging
+import struct
 import time
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Protocol
 
 from fastlog import _native
+from fastlog.coordinator import consumer_records
 from fastlog.coordinator.group_state import CommittedOffset, Group, GroupState, Member
 from fastlog.coordinator.offsets_log import (
     OffsetsLog,
@@ -36,6 +38,14 @@ WRITE_ERRORS = (_native.StorageError, OSError, TopicError, ValueError)
 Record = tuple[bytes, Optional[bytes]]
 
 
+class ConsumerGroupRecords(Protocol):
+    """What consumer_groups.py gives the log: a consumer group's live records and tombstones."""
+
+    def live_records(self, group: Group) -> Iterable[Record]: ...
+
+    def tombstones(self, group: Group) -> list[Record]: ...
+
+
 class GroupLog:
     """Writes a coordinator's groups to the offsets log. `groups` is the coordinator's table of
     live groups."""
@@ -50,6 +60,9 @@ class GroupLog:
         self._txn_sequences: dict[tuple[int, int], tuple[int, int]] = {}
         # Last group metadata value written per group (a deleted group's key gets a tombstone).
         self.persisted: dict[str, bytes] = {}
+        # KIP-848 consumer groups: set by the coordinator; their records replayed at start.
+        self.consumer: Optional[ConsumerGroupRecords] = None
+        self.consumer_groups: dict[str, consumer_records.StoredConsumerGroup] = {}
 
     # -- writes (each raises one of WRITE_ERRORS when the record did not reach the log) ------
     def append(self, group_id: str, records: list[Record]) -> None:
@@ -118,6 +131,8 @@ class GroupLog:
         records: list[Record] = [(offset_key(group.group_id, t, p), None) for t, p in group.offsets]
         if group.group_id in self.persisted:
             records.append((group_key(group.group_id), None))
+        if self.consumer is not None:
+            records += self.consumer.tombstones(group)
         self.append(group.group_id, records)
         self.persisted.pop(group.group_id, None)
 
@@ -138,6 +153,9 @@ class GroupLog:
                     if decode_marker_is_commit(key):
                         for gid, txn_offsets in txn.items():
                             offsets.setdefault(gid, {}).update(txn_offsets)
+                    continue
+                if len(key) >= 2 and int.from_bytes(key[:2], "big", signed=True) in consumer_records.RECORD_TYPES:
+                    consumer_records.replay(self.consumer_groups, key, value)
                     continue
                 k = decode_key(key)
                 if k[0] == "offset":
@@ -160,7 +178,7 @@ class GroupLog:
                     else:
                         stored[gid] = decode_group_value(value)
                         raw[gid] = value
-            except (ValueError, UnicodeDecodeError) as e:
+            except (ValueError, UnicodeDecodeError, struct.error) as e:
                 bad += 1
                 log.warning("skipping an unreadable record in the offsets log: %s", e)
         for gid in set(stored) | set(offsets):

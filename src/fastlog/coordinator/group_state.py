@@ -10,7 +10,10 @@ import asyncio
 import dataclasses
 import enum
 import struct
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from fastlog.coordinator.consumer_state import ConsumerGroupState
 
 
 class GroupState(enum.Enum):
@@ -178,6 +181,34 @@ class Group:
         self.expiry_due: Optional[float] = None
         # One lock per group: every state change happens while holding it.
         self.lock = asyncio.Lock()
+        # Set for a KIP-848 consumer group (consumer_groups.py); None for a classic group.
+        self.consumer: Optional["ConsumerGroupState"] = None
+        self.subscribed_names: set[str] = set()      # consumer group: its members' resolved topics
+        self.assignor_name = ""                      # consumer group: the server assignor in use
+
+    @property
+    def group_type(self) -> str:
+        """ListGroups' type: classic or consumer."""
+        return "classic" if self.consumer is None else "consumer"
+
+    def state_name(self) -> str:
+        """The state as DescribeGroups/ListGroups report it (a consumer group has its own names)."""
+        return self.state.value if self.consumer is None else self.consumer.state_name()
+
+    def make_consumer(self, state: "ConsumerGroupState") -> None:
+        """Become (or be loaded as) a consumer group. Only for a group with no classic members."""
+        self.consumer = state
+        self.protocol_type = "consumer"
+        self.protocol_name = None
+        self.generation_id = 0
+        self.leader_id = None
+
+    def make_classic(self) -> None:
+        """An empty consumer group becomes an empty classic group."""
+        self.consumer = None
+        self.protocol_type = None
+        self.subscribed_names = set()
+        self.state = GroupState.EMPTY
 
     # -- state ------------------------------------------------------------------------------
     def is_(self, state: GroupState) -> bool:
@@ -259,6 +290,8 @@ class Group:
 
     def subscribed_topics(self) -> Optional[set[str]]:
         """Topics the members subscribe to, when the group runs the consumer protocol; else None."""
+        if self.consumer is not None:
+            return set(self.subscribed_names) if self.consumer.members else None
         if self.protocol_type != "consumer" or self.protocol_name is None or not self.members:
             return None
         topics: set[str] = set()

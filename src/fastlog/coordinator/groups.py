@@ -18,6 +18,7 @@ import logging
 from typing import Callable, Iterable, Optional
 
 from fastlog.config import Config
+from fastlog.coordinator.consumer_groups import ConsumerGroups, HeartbeatRequest, HeartbeatResult
 from fastlog.coordinator.group_log import WRITE_ERRORS, GroupLog
 from fastlog.coordinator.group_state import (
     CommitRequest,
@@ -49,7 +50,9 @@ class GroupCoordinator:
                            segment_bytes=settings.offsets_segment_bytes)
         self.table = GroupTable(settings, GroupLog(store, {}), now_ms)
         self.groups: dict[str, Group] = self.table.groups
-        self.membership = Membership(self.table)
+        self.consumer = ConsumerGroups(self.table, logs, config)
+        self.table.log.consumer = self.consumer
+        self.membership = Membership(self.table, self.consumer.downgrade)
         self.offsets = Offsets(self.table, logs)
         self._tasks: list[asyncio.Task] = []
 
@@ -64,11 +67,14 @@ class GroupCoordinator:
         self.table.loading = True
         try:
             self.table.log.load(self.table.now_ms)
+            self.consumer.restore(self.table.log.consumer_groups)
+            self.table.log.consumer_groups.clear()
         finally:
             self.table.loading = False
         self.table.active = True
         self.membership.arm_all()
         self._tasks.append(asyncio.create_task(self.offsets.run_cleaner(), name="groups-cleaner"))
+        self._tasks.append(asyncio.create_task(self.consumer.run_ticker(), name="consumer-groups-ticker"))
 
     async def stop(self) -> None:
         self.table.active = False
@@ -93,13 +99,18 @@ class GroupCoordinator:
         """(top-level error, one error per leaving (member id, instance id))."""
         return await self.membership.leave_group(group_id, members)
 
+    # -- KIP-848 consumer groups (consumer_groups.py) -------------------------------------
+    async def consumer_group_heartbeat(self, req: HeartbeatRequest) -> HeartbeatResult:
+        return await self.consumer.heartbeat(req)
+
     # -- offsets (offsets.py) -----------------------------------------------------------
     async def commit_offsets(self, req: CommitRequest) -> dict[TopicPartition, int]:
         return await self.offsets.commit_offsets(req)
 
-    def fetch_offsets(self, group_id: str, partitions: Optional[list[TopicPartition]]
+    def fetch_offsets(self, group_id: str, partitions: Optional[list[TopicPartition]],
+                      member_id: Optional[str] = None, member_epoch: int = -1,
                       ) -> tuple[int, list[tuple[str, int, Optional[CommittedOffset]]]]:
-        return self.offsets.fetch_offsets(group_id, partitions)
+        return self.offsets.fetch_offsets(group_id, partitions, member_id, member_epoch)
 
     async def txn_commit_offsets(self, req: CommitRequest, producer_id: int, producer_epoch: int,
                                  check_producer: Callable[[], int]) -> dict[TopicPartition, int]:
@@ -139,9 +150,9 @@ class GroupCoordinator:
         for group in self.groups.values():
             if group.is_(GroupState.DEAD):
                 continue
-            if state_filter and group.state.value.lower() not in state_filter:
+            if state_filter and group.state_name().lower() not in state_filter:
                 continue
-            if type_filter and "classic" not in type_filter:
+            if type_filter and group.group_type not in type_filter:
                 continue
             out.append(group)
         return (E.COORDINATOR_LOAD_IN_PROGRESS if self.table.loading else E.NONE), out

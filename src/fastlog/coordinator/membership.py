@@ -22,7 +22,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from typing import Optional
+from typing import Callable, Optional
 
 from fastlog.coordinator.group_log import WRITE_ERRORS
 from fastlog.coordinator.group_state import Group, GroupState, JoinRequest, JoinResult, Member, SyncRequest, SyncResult
@@ -47,8 +47,11 @@ def resolve(fut: Optional[asyncio.Future], value: object) -> None:
 
 
 class Membership:
-    def __init__(self, table: GroupTable) -> None:
+    def __init__(self, table: GroupTable, downgrade: Callable[[Group], bool] = lambda group: True) -> None:
         self.table = table
+        # Turns an empty KIP-848 consumer group into a classic one when the policy allows
+        # (consumer_groups.ConsumerGroups.downgrade); False: it stays a consumer group.
+        self.downgrade = downgrade
         self.settings = table.settings
         self.groups = table.groups
         self._timers: set[asyncio.TimerHandle] = set()
@@ -83,6 +86,10 @@ class Membership:
             group = self.table.new_group(req.group_id)
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         async with group.lock:
+            if group.consumer is not None and not self._downgraded(group):
+                # A consumer group with members (or no conversion allowed): Kafka refuses a
+                # classic member that cannot join it.
+                return JoinResult(E.INCONSISTENT_GROUP_PROTOCOL, req.member_id)
             if unknown and len(group.members) >= self.settings.max_group_size:
                 resolve(fut, JoinResult(E.GROUP_MAX_SIZE_REACHED, ""))
             elif unknown:
@@ -93,6 +100,13 @@ class Membership:
                 self._try_complete_join(group)
             self._arm_expiry(group)
         return await fut
+
+    def _downgraded(self, group: Group) -> bool:
+        try:
+            return self.downgrade(group)
+        except WRITE_ERRORS:
+            log.exception("converting group %s to a classic group failed", group.group_id)
+            return False
 
     def _join_unknown(self, group: Group, fut: asyncio.Future, req: JoinRequest) -> None:
         if group.is_(DEAD):

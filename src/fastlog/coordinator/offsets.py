@@ -15,6 +15,7 @@ import time
 from typing import Callable, Optional
 
 from fastlog import _native
+from fastlog.coordinator.consumer_groups import commit_error, fetch_error
 from fastlog.coordinator.group_log import WRITE_ERRORS
 from fastlog.coordinator.group_state import CommitRequest, CommittedOffset, Group, GroupState
 from fastlog.coordinator.group_table import GroupTable
@@ -67,9 +68,13 @@ class Offsets:
         async with group.lock:
             if group.is_(DEAD):
                 return fail(E.COORDINATOR_NOT_AVAILABLE)
-            if group.is_static_member_fenced(req.member_id, req.group_instance_id):
+            if group.consumer is not None:
+                consumer_error = commit_error(group.consumer, req.member_id, req.generation_id, req.api_version)
+                if consumer_error is not None:
+                    return fail(consumer_error)
+            elif group.is_static_member_fenced(req.member_id, req.group_instance_id):
                 return fail(E.FENCED_INSTANCE_ID)
-            if not (req.generation_id < 0 and group.is_(EMPTY)):
+            if group.consumer is None and not (req.generation_id < 0 and group.is_(EMPTY)):
                 member = group.members.get(req.member_id)
                 if member is None:
                     return fail(E.UNKNOWN_MEMBER_ID)
@@ -130,7 +135,12 @@ class Offsets:
                 return fail(E.COORDINATOR_NOT_AVAILABLE)
             # Kafka's rule: a member is checked only when the request names one (older versions
             # of the API carry neither generation nor member id).
-            if req.generation_id >= 0 or req.member_id or req.group_instance_id is not None:
+            if group.consumer is not None and (req.generation_id >= 0 or req.member_id):
+                consumer_error = commit_error(group.consumer, req.member_id, req.generation_id, req.api_version,
+                                              transactional=True)
+                if consumer_error is not None:
+                    return fail(consumer_error)
+            elif req.generation_id >= 0 or req.member_id or req.group_instance_id is not None:
                 if group.is_static_member_fenced(req.member_id, req.group_instance_id):
                     return fail(E.FENCED_INSTANCE_ID)
                 if req.member_id not in group.members:
@@ -168,13 +178,19 @@ class Offsets:
         """A transaction holds an offset of this group and partition not yet committed or aborted."""
         return any(tp in by_group.get(group_id, {}) for by_group in self.table.log.pending.values())
 
-    def fetch_offsets(self, group_id: str, partitions: Optional[list[TopicPartition]]
+    def fetch_offsets(self, group_id: str, partitions: Optional[list[TopicPartition]],
+                      member_id: Optional[str] = None, member_epoch: int = -1,
                       ) -> tuple[int, list[tuple[str, int, Optional[CommittedOffset]]]]:
-        """(error, [(topic, partition, committed or None)]); partitions None = all committed."""
+        """(error, [(topic, partition, committed or None)]); partitions None = all committed.
+        A member of a consumer group (v9+) gives its id and epoch, checked like a commit's."""
         error = self.table.check(group_id, allow_empty_id=True)
         if error is not None:
             return error, []
         group = self.groups.get(group_id)
+        if group is not None and group.consumer is not None:
+            error = fetch_error(group.consumer, member_id, member_epoch)
+            if error is not None:
+                return error, []
         offsets = group.offsets if group is not None and not group.is_(DEAD) else {}
         if partitions is None:
             return E.NONE, [(t, p, o) for (t, p), o in sorted(offsets.items())]

@@ -1,25 +1,48 @@
 """DescribeGroups (15): state, protocol and members of each group."""
 from __future__ import annotations
 
-from fastlog.coordinator.group_state import GroupState
+from fastlog.coordinator.consumer_protocol import by_name, encode_assignment, encode_subscription
+from fastlog.coordinator.group_state import Group, GroupState
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
-from fastlog.protocol.responses import DescribedGroup, DescribeGroupsResponse
+from fastlog.protocol.responses import DescribeGroupsDescribedGroup, DescribeGroupsResponse
+from fastlog.storage.log_manager import LogManager
+
+
+def _consumer_group(group: Group, logs: LogManager) -> DescribeGroupsDescribedGroup:
+    """A KIP-848 group as Kafka describes it to the classic API: its own state name, protocol
+    type `consumer`, no protocol, each member's subscription and assignment in the classic
+    ConsumerProtocol encoding (version 0), so classic tools can read them."""
+    cg = group.consumer
+    assert cg is not None
+    return {
+        "group_state": cg.state_name(), "protocol_type": "consumer", "protocol_data": "",
+        "members": [{
+            "member_id": m.member_id,
+            "group_instance_id": m.instance_id,
+            "client_id": m.client_id,
+            "client_host": m.client_host,
+            "member_metadata": encode_subscription(m.subscribed_topic_names),
+            "member_assignment": encode_assignment(by_name(m.assigned, logs)),
+        } for m in cg.members.values()],
+    }
 
 
 @api(key=15, name="DescribeGroups", min_version=0, max_version=6)
 async def handle(ctx: RequestContext, request: dict) -> DescribeGroupsResponse:
-    out: list[DescribedGroup] = []
+    out: list[DescribeGroupsDescribedGroup] = []
     for group_id in request.get("groups") or []:
         error, group = ctx.services.groups.describe_group(group_id)
-        entry: DescribedGroup = {"group_id": group_id, "error_code": error, "group_state": "", "protocol_type": "",
-                 "protocol_data": "", "members": []}
+        entry: DescribeGroupsDescribedGroup = {"group_id": group_id, "error_code": error, "group_state": "",
+                                               "protocol_type": "", "protocol_data": "", "members": []}
         if error == ErrorCode.NONE and group is None:
             # Kafka reports an unknown group as Dead; v6+ also says GROUP_ID_NOT_FOUND (KIP-1043).
             entry["group_state"] = GroupState.DEAD.value
             if ctx.api_version >= 6:
                 entry["error_code"] = ErrorCode.GROUP_ID_NOT_FOUND
                 entry["error_message"] = f"Group {group_id} not found."
+        elif group is not None and group.consumer is not None:
+            entry.update(_consumer_group(group, ctx.services.logs))
         elif group is not None:
             stable = group.state is GroupState.STABLE
             entry.update({

@@ -11,5 +11,5 @@ async def handle(ctx: RequestContext, request: dict) -> ListGroupsResponse:
         request.get("states_filter") or (), request.get("types_filter") or ())
     return {"error_code": error, "groups": [
         {"group_id": g.group_id, "protocol_type": g.protocol_type or "",
-         "group_state": g.state.value, "group_type": "classic"}
+         "group_state": g.state_name(), "group_type": g.group_type}
         for g in groups]}

@@ -27,7 +27,8 @@ def _partition(partition: int, committed, error: int) -> dict:
     }
 
 
-def _fetch(ctx: RequestContext, group_id: str, topics: Optional[list], require_stable: bool) -> tuple[int, list]:
+def _fetch(ctx: RequestContext, group_id: str, topics: Optional[list], require_stable: bool,
+           member_id: Optional[str] = None, member_epoch: int = -1) -> tuple[int, list]:
     """(error, response topics) for one group; topics None asks for every committed offset."""
     by_id = ctx.api_version >= FIRST_VERSION_WITH_TOPIC_IDS
     logs = ctx.services.logs
@@ -45,7 +46,7 @@ def _fetch(ctx: RequestContext, group_id: str, topics: Optional[list], require_s
             else:
                 name = t["name"]
             wanted.extend((name, p) for p in t.get("partition_indexes") or [])
-    error, rows = ctx.services.groups.fetch_offsets(group_id, wanted)
+    error, rows = ctx.services.groups.fetch_offsets(group_id, wanted, member_id, member_epoch)
     if error != ErrorCode.NONE and wanted is not None:
         # Partition-level errors too, for versions without a top-level error field.
         rows = [(t, p, None) for t, p in wanted]
@@ -74,7 +75,8 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
     if ctx.api_version >= 8:
         groups = []
         for g in request.get("groups") or []:
-            error, topics = _fetch(ctx, g["group_id"], g.get("topics"), request.get("require_stable", False))
+            error, topics = _fetch(ctx, g["group_id"], g.get("topics"), request.get("require_stable", False),
+                                   g.get("member_id"), g.get("member_epoch", -1))  # v9: KIP-848 member
             groups.append({"group_id": g["group_id"], "topics": topics, "error_code": error})
         return {"groups": groups}
     topics_req = request.get("topics")

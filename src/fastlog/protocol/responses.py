@@ -367,7 +367,7 @@ class DescribedGroupMember(TypedDict, total=False):
     member_assignment: bytes  # assignment bytes; v0+
 
 
-class DescribedGroup(TypedDict, total=False):
+class DescribeGroupsDescribedGroup(TypedDict, total=False):
     """An item of DescribeGroupsResponse.groups"""
 
     error_code: int  # error; v0+
@@ -384,7 +384,7 @@ class DescribeGroupsResponse(TypedDict, total=False):
     """DescribeGroups (API key 15) response, v0-6"""
 
     throttle_time_ms: int  # quota delay; v1+
-    groups: list[DescribedGroup]  # groups; v0+
+    groups: list[DescribeGroupsDescribedGroup]  # groups; v0+
 
 
 class ListedGroup(TypedDict, total=False):
@@ -1108,6 +1108,82 @@ class ListTransactionsResponse(TypedDict, total=False):
     error_code: int  # error; v0+
     unknown_state_filters: list[str]  # filters naming no state; v0+
     transaction_states: list[ListTransactionsTransactionState]  # matching txns; v0+
+
+
+class ConsumerGroupHeartbeatTopicPartitions(TypedDict, total=False):
+    """An item of ConsumerGroupHeartbeatResponse.assignment.topic_partitions"""
+
+    topic_id: bytes  # topic uuid; v0+
+    partitions: list[int]  # partitions; v0+
+
+
+class ConsumerGroupHeartbeatAssignment(TypedDict, total=False):
+    """ConsumerGroupHeartbeatResponse.assignment"""
+
+    topic_partitions: list[ConsumerGroupHeartbeatTopicPartitions]  # usable now; v0+
+
+
+class ConsumerGroupHeartbeatResponse(TypedDict, total=False):
+    """ConsumerGroupHeartbeat (API key 68) response, v0-1"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+    member_id: Optional[str]  # member; v0+, null v0+
+    member_epoch: int  # member's epoch; v0+
+    heartbeat_interval_ms: int  # next heartbeat in; v0+
+    assignment: Optional[ConsumerGroupHeartbeatAssignment]  # null: unchanged; v0+, null v0+
+
+
+class ConsumerGroupDescribeTopicPartitions(TypedDict, total=False):
+    """An item of ConsumerGroupDescribeResponse.groups.members.assignment.topic_partitions"""
+
+    topic_id: bytes  # topic uuid; v0+
+    topic_name: str  # topic; v0+
+    partitions: list[int]  # partitions; v0+
+
+
+class ConsumerGroupDescribeAssignment(TypedDict, total=False):
+    """ConsumerGroupDescribeResponse.groups.members.assignment"""
+
+    topic_partitions: list[ConsumerGroupDescribeTopicPartitions]  # per topic; v0+
+
+
+class Member(TypedDict, total=False):
+    """An item of ConsumerGroupDescribeResponse.groups.members"""
+
+    member_id: str  # member; v0+
+    instance_id: Optional[str]  # static member id; v0+, null v0+
+    rack_id: Optional[str]  # rack; v0+, null v0+
+    member_epoch: int  # member epoch; v0+
+    client_id: str  # client; v0+
+    client_host: str  # client address; v0+
+    subscribed_topic_names: list[str]  # topics; v0+
+    subscribed_topic_regex: Optional[str]  # regex; v0+, null v0+
+    assignment: ConsumerGroupDescribeAssignment  # current; v0+
+    target_assignment: ConsumerGroupDescribeAssignment  # target; v0+
+    member_type: int  # -1 unknown, 0 classic, 1 consumer; v1+, default -1
+
+
+class ConsumerGroupDescribeDescribedGroup(TypedDict, total=False):
+    """An item of ConsumerGroupDescribeResponse.groups"""
+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+    group_id: str  # group; v0+
+    group_state: str  # Empty/Assigning/Reconciling/Stable/Dead; v0+
+    group_epoch: int  # group epoch; v0+
+    assignment_epoch: int  # target assignment epoch; v0+
+    assignor_name: str  # uniform/range; v0+
+    members: list[Member]  # members; v0+
+    authorized_operations: int  # allowed ops bitfield; v0+, default -2147483648
+
+
+class ConsumerGroupDescribeResponse(TypedDict, total=False):
+    """ConsumerGroupDescribe (API key 69) response, v0-1"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    groups: list[ConsumerGroupDescribeDescribedGroup]  # per group; v0+
 
 
 class GetTelemetrySubscriptionsResponse(TypedDict, total=False):

@@ -1,0 +1,50 @@
+"""ConsumerGroupHeartbeat (68, KIP-848): join, heartbeat and leave of a consumer-protocol member;
+the answer carries the member's epoch and, when it changed, its assignment."""
+from __future__ import annotations
+
+from typing import Optional
+
+from fastlog.coordinator.consumer_groups import HeartbeatRequest
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.responses import ConsumerGroupHeartbeatResponse
+
+
+def _owned(topics: Optional[list]) -> Optional[dict[bytes, set[int]]]:
+    if topics is None:
+        return None
+    out: dict[bytes, set[int]] = {}
+    for t in topics:
+        out.setdefault(bytes(t["topic_id"]), set()).update(t.get("partitions") or [])
+    return {t: parts for t, parts in out.items() if parts}
+
+
+@api(key=68, name="ConsumerGroupHeartbeat", min_version=0, max_version=1)
+async def handle(ctx: RequestContext, request: dict) -> ConsumerGroupHeartbeatResponse:
+    result = await ctx.services.groups.consumer_group_heartbeat(HeartbeatRequest(
+        group_id=request["group_id"],
+        member_id=request["member_id"],
+        member_epoch=request["member_epoch"],
+        instance_id=request.get("instance_id"),
+        rack_id=request.get("rack_id"),
+        rebalance_timeout_ms=request.get("rebalance_timeout_ms", -1),
+        subscribed_topic_names=request.get("subscribed_topic_names"),
+        subscribed_topic_regex=request.get("subscribed_topic_regex"),
+        server_assignor=request.get("server_assignor"),
+        owned=_owned(request.get("topic_partitions")),
+        client_id=ctx.client_id or "",
+        client_host=ctx.client_host,
+        api_version=ctx.api_version,
+    ))
+    response: ConsumerGroupHeartbeatResponse = {
+        "error_code": result.error,
+        "error_message": result.message,
+        "member_id": result.member_id,
+        "member_epoch": result.member_epoch if result.error == 0 else -1,
+        "heartbeat_interval_ms": result.heartbeat_interval_ms,
+        "assignment": None,
+    }
+    if result.assignment is not None:
+        response["assignment"] = {"topic_partitions": [
+            {"topic_id": topic_id, "partitions": sorted(parts)}
+            for topic_id, parts in sorted(result.assignment.items()) if parts]}
+    return response
