@@ -1,0 +1,349 @@
+"""KIP-848 consumer groups (`group.protocol=consumer`) with real clients: confluent-kafka
+(librdkafka) members joining, leaving and killed while a producer writes, with the exact
+accounting of test_groups_clients.py; regex subscriptions; static members; a restart; the Java
+consumer and kafka-consumer-groups; classic and consumer groups side by side.
+
+Members run as child processes of this file (`python test_consumer_protocol.py member ...`) so
+they can be SIGKILLed; each writes the journal test_groups_clients.py defines.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_groups_clients import PARTITIONS, Journal, Producer, _positions, check_accounting  # noqa: E402
+
+
+def member_main(bootstrap: str, topic: str, group: str, journal_path: str, instance_id: str = "") -> None:
+    """A confluent-kafka consumer of the consumer protocol; `topic` starting with ^ is a regex."""
+    import confluent_kafka as ck
+    journal = Journal(journal_path)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    consumer = ck.Consumer({
+        "bootstrap.servers": bootstrap, "group.id": group, "group.protocol": "consumer",
+        "enable.auto.commit": False, "auto.offset.reset": "earliest", "client.id": f"kip848-{os.getpid()}",
+        "topic.metadata.refresh.interval.ms": 1000,
+        **({"group.instance.id": instance_id} if instance_id else {}),
+    })
+    consumer.subscribe([topic], on_assign=lambda c, tps: journal.assigned(tp.partition for tp in tps),
+                       on_revoke=lambda c, tps: journal.revoked(tp.partition for tp in tps),
+                       on_lost=lambda c, tps: journal.revoked(tp.partition for tp in tps))
+    while not stop.is_set():
+        msgs = consumer.consume(num_messages=500, timeout=0.2)
+        got = [m for m in msgs if m.error() is None]
+        if not got:
+            continue
+        # One topic per journal: the accounting keys by partition.
+        batch = [(m.partition(), m.offset()) for m in got]
+        journal.consumed(batch)
+        positions = journal.committing(_positions(batch))
+        try:
+            consumer.commit(offsets=[ck.TopicPartition(got[0].topic(), p, n) for p, n in positions.items()],
+                            asynchronous=False)
+            journal.committed(positions, True)
+        except ck.KafkaException:
+            journal.committed(positions, False)
+    consumer.close()
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "member":
+    member_main(*sys.argv[2:])
+    sys.exit(0)
+
+
+import confluent_kafka as ck  # noqa: E402
+import pytest  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+from fastlog import kafka_dist as kd  # noqa: E402
+
+SESSION_MS = 6000
+# Short sessions and heartbeats so that a killed member is noticed within seconds.
+FAST = {"group.consumer.min.session.timeout.ms": 3000, "group.consumer.session.timeout.ms": SESSION_MS,
+        "group.consumer.min.heartbeat.interval.ms": 500, "group.consumer.heartbeat.interval.ms": 500}
+
+
+class Member:
+    def __init__(self, name: str, bootstrap: str, topic: str, group: str, tmp_path, instance_id: str = "") -> None:
+        self.name = name
+        self.killed = False
+        self.journal = str(tmp_path / f"{name}.journal")
+        self.stderr = open(tmp_path / f"{name}.stderr", "w")
+        self.proc = subprocess.Popen([sys.executable, __file__, "member", bootstrap, topic, group, self.journal,
+                                      instance_id], stdout=subprocess.DEVNULL, stderr=self.stderr)
+
+    def lines(self) -> list[list[str]]:
+        try:
+            with open(self.journal, encoding="utf-8") as f:
+                return [line.split() for line in f.read().splitlines() if line]
+        except FileNotFoundError:
+            return []
+
+    def consumed(self) -> list[tuple[int, int]]:
+        if not self.killed and self.proc.poll() not in (None, 0):
+            raise AssertionError(f"member {self.name} died: {self.stderr_tail()}")
+        return [(int(x[1]), int(x[2])) for x in self.lines() if x[0] == "C"]
+
+    def leave(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        assert self.proc.wait(30) == 0, self.stderr_tail()
+
+    def kill(self) -> None:
+        self.killed = True
+        self.proc.kill()
+        self.proc.wait()
+
+    def stderr_tail(self) -> str:
+        self.stderr.flush()
+        with open(self.stderr.name, encoding="utf-8", errors="replace") as f:
+            return f.read()[-3000:]
+
+    def cleanup(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def create_topic(bootstrap: str, topic: str, partitions: int = PARTITIONS) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for f in admin.create_topics([NewTopic(topic, partitions, 1)]).values():
+        f.result(30)
+
+
+def describe(bootstrap: str, group: str):
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    return admin.describe_consumer_groups([group])[group].result(30)
+
+
+def assignments(bootstrap: str, group: str) -> dict[str, set[int]]:
+    """client id -> partitions, from ConsumerGroupDescribe (the admin client's first choice)."""
+    d = describe(bootstrap, group)
+    return {m.client_id: {tp.partition for tp in m.assignment.topic_partitions} for m in d.members}
+
+
+def committed_offsets(bootstrap: str, topic: str, group: str, partitions: int = PARTITIONS) -> dict[int, int]:
+    consumer = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        parts = consumer.committed([ck.TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+        return {tp.partition: tp.offset for tp in parts}
+    finally:
+        consumer.close()
+
+
+def finish_and_check(bootstrap: str, topic: str, group: str, producer: Producer, members: list[Member],
+                     alive: list[Member]) -> dict:
+    producer.finish()
+    assert not producer.errors, producer.errors[:3]
+    acked = set(producer.acked)
+    ends: dict[int, int] = defaultdict(int)
+    for p, o in acked:
+        ends[p] = max(ends[p], o + 1)
+    wait_until(lambda: committed_offsets(bootstrap, topic, group) == dict(ends), 90,
+               "the group to commit every record")
+    for m in alive:
+        m.leave()
+    return check_accounting(members, acked)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_confluent_members_join_leave_and_kill(broker_factory, tmp_path):
+    """4 consumer-protocol members come and go while a producer writes; one leaves, one is
+    SIGKILLed (its partitions move after the session timeout). Every record is processed; a
+    record is processed twice only in the window of a revocation or the kill."""
+    broker = broker_factory(FAST)
+    topic, group = f"k848-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    create_topic(broker.bootstrap, topic)
+    producer = Producer(broker.bootstrap, topic)
+    producer.start()
+    members: list[Member] = []
+    try:
+        def start(name):
+            m = Member(name, broker.bootstrap, topic, group, tmp_path)
+            members.append(m)
+            return m
+
+        m1, m2, m3 = start("m1"), start("m2"), start("m3")
+        wait_until(lambda: all(m.consumed() for m in (m1, m2, m3)), 60, "three members consuming")
+        wait_until(lambda: sorted(len(p) for p in assignments(broker.bootstrap, group).values()) == [2, 2, 2], 30,
+                   "the uniform assignor to give each of three members two partitions")
+        m4 = start("m4")
+        wait_until(lambda: bool(m4.consumed()), 60, "the fourth member consuming")
+        m2.leave()
+        wait_until(lambda: sorted(len(p) for p in assignments(broker.bootstrap, group).values()) == [2, 2, 2], 30,
+                   "three members again after one left")
+        held = assignments(broker.bootstrap, group)[f"kip848-{m3.proc.pid}"]
+        killed_at = time.monotonic()
+        m3.kill()
+        others = [m1, m4]
+        seen = {m.name: len(m.consumed()) for m in others}
+        wait_until(lambda: any(p in held for m in others for p, _ in m.consumed()[seen[m.name]:]), 60,
+                   "the killed member's partitions to move")
+        moved_after = time.monotonic() - killed_at
+        assert moved_after >= SESSION_MS / 1000 - 1.5, f"moved after {moved_after:.1f}s, before the session ended"
+        time.sleep(1)
+        stats = finish_and_check(broker.bootstrap, topic, group, producer, members, others)
+        print(f"\nconsumer protocol churn: {stats}, killed member's partitions moved after {moved_after:.1f}s")
+    finally:
+        producer.stop_event.set()
+        for m in members:
+            m.cleanup()
+
+
+@pytest.mark.timeout(180)
+def test_regex_subscription_picks_up_a_topic_created_later(broker_factory, tmp_path):
+    broker = broker_factory(FAST)
+    prefix = f"rx{uuid.uuid4().hex[:6]}"
+    create_topic(broker.bootstrap, f"{prefix}-a", 2)
+    create_topic(broker.bootstrap, f"other{prefix}", 2)  # does not match ^prefix-.*
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    consumer = ck.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "group.protocol": "consumer",
+                            "auto.offset.reset": "earliest", "topic.metadata.refresh.interval.ms": 1000})
+    try:
+        consumer.subscribe([f"^{prefix}-.*"])
+        producer = ck.Producer({"bootstrap.servers": broker.bootstrap})
+        for t in (f"{prefix}-a", f"other{prefix}"):
+            producer.produce(t, value=t.encode())
+        producer.flush(30)
+        seen: set[str] = set()
+
+        def poll_until(topic: str) -> bool:
+            for m in consumer.consume(50, 0.5):
+                if m.error() is None:
+                    seen.add(m.topic())
+            return topic in seen
+
+        wait_until(lambda: poll_until(f"{prefix}-a"), 60, "the first matching topic")
+        create_topic(broker.bootstrap, f"{prefix}-b", 3)
+        producer.produce(f"{prefix}-b", value=b"late")
+        producer.flush(30)
+        wait_until(lambda: poll_until(f"{prefix}-b"), 60, "the topic created later")
+        assert f"other{prefix}" not in seen
+        d = describe(broker.bootstrap, group)
+        assigned = {(tp.topic, tp.partition) for m in d.members for tp in m.assignment.topic_partitions}
+        assert assigned == {(f"{prefix}-a", 0), (f"{prefix}-a", 1), (f"{prefix}-b", 0), (f"{prefix}-b", 1),
+                            (f"{prefix}-b", 2)}
+    finally:
+        consumer.close()
+
+
+@pytest.mark.timeout(180)
+def test_static_member_rejoins_without_reassignment_and_restart_keeps_the_group(broker_factory, tmp_path):
+    """Two static members; one closes (a static leave) and a new process with its instance id
+    joins within the session: it gets the same partitions back and the other member's assignment never moves. Then the broker restarts:
+    the group (epochs, members, assignment) and its offsets come back from __consumer_offsets."""
+    broker = broker_factory({**FAST, "group.consumer.session.timeout.ms": 20000})
+    topic, group = f"st-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    create_topic(broker.bootstrap, topic)
+    producer = Producer(broker.bootstrap, topic, rate=100)
+    producer.start()
+    members: list[Member] = []
+    try:
+        a = Member("a", broker.bootstrap, topic, group, tmp_path, instance_id="inst-a")
+        b = Member("b", broker.bootstrap, topic, group, tmp_path, instance_id="inst-b")
+        members += [a, b]
+        wait_until(lambda: sorted(len(p) for p in assignments(broker.bootstrap, group).values()) == [3, 3], 60,
+                   "two static members with three partitions each")
+        before = describe(broker.bootstrap, group)
+        by_instance = {m.group_instance_id: {tp.partition for tp in m.assignment.topic_partitions}
+                       for m in before.members}
+        b_lines = len(b.lines())
+        a.leave()  # close(): a static member's leave (epoch -2) keeps its place
+        a2 = Member("a2", broker.bootstrap, topic, group, tmp_path, instance_id="inst-a")
+        members.append(a2)
+        wait_until(lambda: bool(a2.consumed()), 60, "the restarted static member consuming")
+        after = describe(broker.bootstrap, group)
+        assert {m.group_instance_id: {tp.partition for tp in m.assignment.topic_partitions}
+                for m in after.members} == by_instance
+        assert len(after.members) == 2
+        # b never lost or gained a partition while a was away.
+        assert not [x for x in b.lines()[b_lines:] if x[0] in "AR"]
+        stats = finish_and_check(broker.bootstrap, topic, group, producer, members, [])
+        print(f"\nstatic members: {stats}")
+        group_before = describe(broker.bootstrap, group)
+        offsets_before = committed_offsets(broker.bootstrap, topic, group)
+        broker.restart()
+        group_after = describe(broker.bootstrap, group)
+        assert str(group_after.type) == str(group_before.type) and "CONSUMER" in str(group_after.type)
+        assert {(m.member_id, frozenset((tp.partition for tp in m.assignment.topic_partitions)))
+                for m in group_after.members} == \
+            {(m.member_id, frozenset((tp.partition for tp in m.assignment.topic_partitions)))
+             for m in group_before.members}
+        assert committed_offsets(broker.bootstrap, topic, group) == offsets_before
+        # The members are still alive (they heartbeat through the restart) and leave cleanly.
+        for m in (a2, b):
+            m.leave()
+    finally:
+        producer.stop_event.set()
+        for m in members:
+            m.cleanup()
+
+
+def groups_tool(bootstrap: str, *args: str) -> str:
+    proc = kd.run_class(kd.CONSUMER_GROUP_COMMAND, ["--bootstrap-server", bootstrap, *args], timeout=90)
+    assert proc.returncode == 0, f"{' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+@pytest.mark.timeout(300)
+def test_java_consumer_and_tool_beside_a_classic_group(broker_factory):
+    """The Java console consumer with group.protocol=consumer reads a topic and commits;
+    a classic confluent group on the same broker; kafka-consumer-groups lists both with their
+    types and describes both."""
+    broker = broker_factory(FAST)
+    bootstrap = broker.bootstrap
+    topic = f"j-{uuid.uuid4().hex[:8]}"
+    create_topic(bootstrap, topic, 3)
+    producer = ck.Producer({"bootstrap.servers": bootstrap})
+    for i in range(300):
+        producer.produce(topic, value=b"%d" % i, partition=i % 3)
+    assert producer.flush(30) == 0
+    java_group, classic_group = f"java-{uuid.uuid4().hex[:6]}", f"classic-{uuid.uuid4().hex[:6]}"
+    proc = kd.run_class(kd.CONSOLE_CONSUMER, [
+        "--bootstrap-server", bootstrap, "--topic", topic, "--group", java_group, "--from-beginning",
+        "--max-messages", "300", "--timeout-ms", "60000",
+        "--consumer-property", "group.protocol=consumer"], timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sorted(int(v) for v in proc.stdout.split()) == list(range(300))
+    assert committed_offsets(bootstrap, topic, java_group, 3) == {0: 100, 1: 100, 2: 100}
+
+    classic = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": classic_group,
+                           "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    try:
+        classic.subscribe([topic])
+        got = 0
+        deadline = time.monotonic() + 60
+        while got < 300 and time.monotonic() < deadline:
+            got += sum(1 for m in classic.consume(100, 0.5) if m.error() is None)
+        assert got == 300
+        classic.commit(asynchronous=False)
+        listing = groups_tool(bootstrap, "--list", "--type")
+        types = {line.split()[0]: line.split()[1].lower() for line in listing.splitlines()[1:] if line.split()}
+        assert types.get(java_group) == "consumer" and types.get(classic_group) == "classic", listing
+        out = groups_tool(bootstrap, "--describe", "--group", java_group)
+        rows = [line.split() for line in out.splitlines() if line.split()[:1] == [java_group]]
+        assert sorted((int(r[2]), int(r[3]), int(r[5])) for r in rows) == [(0, 100, 0), (1, 100, 0), (2, 100, 0)], out
+        out = groups_tool(bootstrap, "--describe", "--group", classic_group, "--members")
+        assert classic_group in out and "rdkafka" in out, out
+        out = groups_tool(bootstrap, "--describe", "--group", java_group, "--state")
+        assert "Empty" in out, out
+    finally:
+        classic.close()
