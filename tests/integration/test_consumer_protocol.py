@@ -248,7 +248,8 @@ def test_regex_subscription_picks_up_a_topic_created_later(broker_factory, tmp_p
 @pytest.mark.timeout(180)
 def test_static_member_rejoins_without_reassignment_and_restart_keeps_the_group(broker_factory, tmp_path):
     """Two static members; one closes (a static leave) and a new process with its instance id
-    joins within the session: it gets the same partitions back and the other member's assignment never moves. Then the broker restarts:
+    joins within the session: it gets the same partitions back and the other member's
+    assignment never moves. Then the broker restarts:
     the group (epochs, members, assignment) and its offsets come back from __consumer_offsets."""
     broker = broker_factory({**FAST, "group.consumer.session.timeout.ms": 20000})
     topic, group = f"st-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
