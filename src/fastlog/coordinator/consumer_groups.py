@@ -131,16 +131,17 @@ class ConsumerGroups:
         if req.member_epoch == JOIN_EPOCH:
             if req.rebalance_timeout_ms == -1:
                 raise InvalidRequest(E.INVALID_REQUEST, "RebalanceTimeoutMs must be provided in first request.")
-            if req.owned:
+            if req.owned is None or req.owned:  # Kafka wants an empty list here, not null
                 raise InvalidRequest(E.INVALID_REQUEST, "TopicPartitions must be empty when (re-)joining.")
             if req.subscribed_topic_names is None and req.subscribed_topic_regex is None:
                 raise InvalidRequest(E.INVALID_REQUEST,
-                                     "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.")
+                                     "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when "
+                                     "(re-)joining.")
         elif req.member_epoch == STATIC_LEAVE_EPOCH:
             if req.instance_id is None:
                 raise InvalidRequest(E.INVALID_REQUEST, "InstanceId can't be null.")
         elif req.member_epoch < STATIC_LEAVE_EPOCH:
-            raise InvalidRequest(E.INVALID_REQUEST, f"MemberEpoch is invalid: {req.member_epoch}.")
+            raise InvalidRequest(E.INVALID_REQUEST, "MemberEpoch is invalid.")
         if req.subscribed_topic_regex:
             try:
                 _compile(req.subscribed_topic_regex)
@@ -166,7 +167,8 @@ class ConsumerGroups:
         group = self.groups.get(req.group_id)
         if group is None:
             if req.member_epoch != JOIN_EPOCH:
-                return HeartbeatResult(E.GROUP_ID_NOT_FOUND, f"Group {req.group_id} not found.", req.member_id)
+                return HeartbeatResult(E.GROUP_ID_NOT_FOUND, f"Consumer group {req.group_id} not found.",
+                                       req.member_id)
             group = self.table.new_group(req.group_id)
             group.make_consumer(ConsumerGroupState())
         async with group.lock:
@@ -264,7 +266,8 @@ class ConsumerGroups:
         old = cg.members[old_id]
         if old.member_epoch != STATIC_LEAVE_EPOCH:
             raise InvalidRequest(E.UNRELEASED_INSTANCE_ID,
-                                 f"Static member {old_id} with instance id {req.instance_id} is not released yet.")
+                                 f"Static member {member_id} with instance id {req.instance_id} cannot join the group "
+                                 f"because the instance id is owned by {old_id} member.")
         cg.remove(old_id)
         target = cg.target.pop(old_id, {})
         new = dataclasses.replace(old, member_id=member_id, member_epoch=old.previous_member_epoch,
@@ -325,9 +328,10 @@ class ConsumerGroups:
         cg.remove(member.member_id)
         records: list[rec.Record] = [(rec.key(t, group.group_id, member.member_id), None)
                                      for t in (rec.CURRENT_MEMBER, rec.TARGET_MEMBER, rec.MEMBER_METADATA)]
-        epoch_before = cg.group_epoch
-        target_changed = self._refresh(group, force_bump=True)
-        records += self._group_records(group, target_changed, cg.group_epoch != epoch_before)
+        # As Kafka: a new group epoch now, its target assignment at the next heartbeat of any
+        # member (the group reports Assigning until then).
+        cg.group_epoch += 1
+        records += self._group_records(group, False, True)
         self.table.log.append(group.group_id, records)
         self._sync_classic_state(group)
         log.info("member %s of consumer group %s %s (group epoch %d)", member.member_id, group.group_id, why,

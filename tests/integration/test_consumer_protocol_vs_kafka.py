@@ -1,0 +1,132 @@
+"""ConsumerGroupHeartbeat, ConsumerGroupDescribe and OffsetCommit v9 side by side: the same
+scenario of raw requests (fastlog's pure-Python codec over a socket) against fastlog and a real
+Apache Kafka 4.1 broker, started with the same group.consumer.* settings, must get the same
+error codes, member epochs and assignments: invalid requests, unknown assignor and regex, epochs
+fenced, unknown members, an unreleased static instance id, the group size limit, leaving, a
+commit with a stale member epoch, and describing unknown, classic and consumer groups.
+"""
+from __future__ import annotations
+
+import time
+
+import confluent_kafka as ck
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from fastlog import kafka_dist as kd
+
+from clients import RawConnection
+
+SHARED = {"group.consumer.max.size": "3"}
+HEARTBEAT, DESCRIBE, OFFSET_COMMIT = 68, 69, 8
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def kafka():
+    broker = kd.KafkaBroker(properties=dict(SHARED)).start()
+    yield broker
+    broker.stop()
+    broker.cleanup()
+
+
+def heartbeat(conn: RawConnection, group: str, member: str, epoch: int, version: int = 1, **fields) -> dict:
+    body = {"group_id": group, "member_id": member, "member_epoch": epoch, "instance_id": None, "rack_id": None,
+            "rebalance_timeout_ms": 30000 if epoch == 0 else -1, "subscribed_topic_names": None,
+            "subscribed_topic_regex": None, "server_assignor": None, "topic_partitions": [] if epoch == 0 else None}
+    body.update(fields)
+    return conn.call(HEARTBEAT, version, body)
+
+
+def scenario(bootstrap: str, topic: str) -> list:
+    """What each step got: (step, error code, member epoch or None, assigned partitions or None)."""
+    out: list = []
+    group = "kip848-vs-kafka"
+    topic_id: bytes = b""
+
+    def step(name: str, r: dict) -> dict:
+        nonlocal topic_id
+        assigned = None
+        if r.get("assignment") is not None:
+            assigned = sorted(p for t in r["assignment"]["topic_partitions"] for p in t["partitions"])
+            for t in r["assignment"]["topic_partitions"]:
+                topic_id = t["topic_id"]
+        out.append((name, r["error_code"], r["member_epoch"] if r["error_code"] == 0 else None, assigned))
+        return r
+
+    with RawConnection(bootstrap, timeout=30, client_id="kip848") as c:
+        sub = {"subscribed_topic_names": [topic]}
+        step("empty group id", heartbeat(c, "", "m", 0, **sub))
+        step("empty member id (v1)", heartbeat(c, group, "", 0, **sub))
+        step("join without rebalance timeout", heartbeat(c, group, "m", 0, rebalance_timeout_ms=-1, **sub))
+        step("join with null owned partitions", heartbeat(c, group, "m", 0, topic_partitions=None, **sub))
+        step("join without subscription", heartbeat(c, group, "m", 0))
+        step("unknown assignor", heartbeat(c, group, "m", 0, server_assignor="nope", **sub))
+        step("invalid regex", heartbeat(c, group, "m", 0, subscribed_topic_regex="(unclosed"))
+        step("epoch below -2", heartbeat(c, group, "m", -3, **sub))
+        step("heartbeat to an unknown group", heartbeat(c, "kip848-no-such-group", "m", 3))
+        step("A joins", heartbeat(c, group, "member-a", 0, server_assignor="range", **sub))
+        step("A heartbeats with a wrong epoch", heartbeat(c, group, "member-a", 7))
+        step("unknown member heartbeats", heartbeat(c, group, "member-x", 1))
+        step("A heartbeats", heartbeat(c, group, "member-a", 1))
+        step("static S joins", heartbeat(c, group, "member-s", 0, instance_id="inst-1", **sub))
+        step("another process claims S's instance id", heartbeat(c, group, "member-s2", 0, instance_id="inst-1", **sub))
+        step("C joins (third member)", heartbeat(c, group, "member-c", 0, **sub))
+        step("D joins beyond group.consumer.max.size", heartbeat(c, group, "member-d", 0, **sub))
+        r = c.call(OFFSET_COMMIT, 9, {
+            "group_id": group, "generation_id_or_member_epoch": 99, "member_id": "member-a",
+            "group_instance_id": None, "topics": [{"name": topic, "partitions": [
+                {"partition_index": 0, "committed_offset": 0, "committed_leader_epoch": -1,
+                 "committed_metadata": ""}]}]})
+        out.append(("commit with a wrong member epoch", r["topics"][0]["partitions"][0]["error_code"]))
+        r = c.call(OFFSET_COMMIT, 9, {
+            "group_id": group, "generation_id_or_member_epoch": -1, "member_id": "",
+            "group_instance_id": None, "topics": [{"name": topic, "partitions": [
+                {"partition_index": 0, "committed_offset": 0, "committed_leader_epoch": -1,
+                 "committed_metadata": ""}]}]})
+        out.append(("admin commit to a non-empty consumer group", r["topics"][0]["partitions"][0]["error_code"]))
+        step("C leaves", heartbeat(c, group, "member-c", -1))
+        step("C leaves again", heartbeat(c, group, "member-c", -1))
+        r = c.call(DESCRIBE, 0, {"group_ids": [group, "kip848-no-such-group", ""],
+                                 "include_authorized_operations": False})
+        out.append(("describe", sorted((g["group_id"], g["error_code"], g["group_state"] if g["error_code"] == 0
+                                         else "", sorted(m["member_id"] for m in g["members"])) for g in r["groups"])))
+    return out
+
+
+def _setup(bootstrap: str) -> str:
+    topic = "kip848-topic"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for f in admin.create_topics([NewTopic(topic, 4, 1)]).values():
+        f.result(30)
+    # A classic group too: ConsumerGroupDescribe must say it is not a consumer group.
+    # Kafka creates __consumer_offsets on first use: retry until its coordinator answers.
+    consumer = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": "kip848-classic"})
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            consumer.commit(offsets=[ck.TopicPartition(topic, 0, 1)], asynchronous=False)
+            break
+        except ck.KafkaException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    consumer.close()
+    return topic
+
+
+def test_heartbeat_errors_as_kafka(broker_factory, kafka):
+    fastlog = broker_factory(SHARED)
+    ours = scenario(fastlog.bootstrap, _setup(fastlog.bootstrap))
+    theirs = scenario(kafka.bootstrap, _setup(kafka.bootstrap))
+    for mine, kafkas in zip(ours, theirs):
+        print(f"\nfastlog {mine}\nkafka   {kafkas}")
+    for mine, kafkas in zip(ours, theirs):
+        assert mine == kafkas, f"fastlog {mine} != Kafka {kafkas}"
+    assert len(ours) == len(theirs)
+    with RawConnection(fastlog.bootstrap) as c:
+        r = c.call(DESCRIBE, 1, {"group_ids": ["kip848-classic"], "include_authorized_operations": False})
+    with RawConnection(kafka.bootstrap) as c:
+        k = c.call(DESCRIBE, 1, {"group_ids": ["kip848-classic"], "include_authorized_operations": False})
+    assert r["groups"][0]["error_code"] == k["groups"][0]["error_code"]
