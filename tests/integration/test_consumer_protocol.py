@@ -348,3 +348,70 @@ def test_java_consumer_and_tool_beside_a_classic_group(broker_factory):
         assert "Empty" in out, out
     finally:
         classic.close()
+
+
+@pytest.mark.timeout(180)
+def test_empty_group_converts_between_classic_and_consumer(broker_factory):
+    """group.consumer.migration.policy=bidirectional (the default): an empty classic group with
+    committed offsets becomes a consumer group when a consumer-protocol member joins (it resumes
+    from the committed offsets), and an empty consumer group becomes classic again. A classic
+    member cannot join a consumer group that has members."""
+    broker = broker_factory(FAST)
+    bootstrap = broker.bootstrap
+    topic, group = f"mig-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    create_topic(bootstrap, topic, 2)
+    producer = ck.Producer({"bootstrap.servers": bootstrap})
+    for i in range(40):
+        producer.produce(topic, value=b"%d" % i, partition=i % 2)
+    assert producer.flush(30) == 0
+
+    consumers: list[ck.Consumer] = []
+
+    def consume(protocol: str, want: int) -> tuple[ck.Consumer, list[int]]:
+        c = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": group, "group.protocol": protocol,
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+        consumers.append(c)
+        c.subscribe([topic])
+        values: list[int] = []
+        deadline = time.monotonic() + 60
+        while len(values) < want and time.monotonic() < deadline:
+            values += [int(m.value()) for m in c.consume(50, 0.5) if m.error() is None]
+        return c, values
+
+    try:
+        classic, _ = consume("classic", 40)
+        # Record i is at offset i // 2 of partition i % 2: commit records 0-19 only.
+        classic.commit(offsets=[ck.TopicPartition(topic, p, 10) for p in (0, 1)], asynchronous=False)
+        classic.close()
+        assert str(describe(bootstrap, group).type).endswith("CLASSIC")
+
+        modern, second = consume("consumer", 20)
+        assert sorted(second) == list(range(20, 40)), "resumed from the classic group's commits"
+        assert str(describe(bootstrap, group).type).endswith("CONSUMER")
+        # A classic member cannot join while a consumer-protocol member is in the group.
+        errors: list = []
+        blocked = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                               "error_cb": errors.append})
+        consumers.append(blocked)
+        blocked.subscribe([topic])
+        deadline = time.monotonic() + 30
+        while not errors and time.monotonic() < deadline:
+            errors += [m.error() for m in blocked.consume(10, 0.5) if m.error() is not None]
+        blocked.close()
+        assert any(e.code() == ck.KafkaError.INCONSISTENT_GROUP_PROTOCOL for e in errors), errors
+        modern.commit(asynchronous=False)
+        modern.close()
+
+        for i in range(10):
+            producer.produce(topic, value=b"%d" % (40 + i), partition=i % 2)
+        assert producer.flush(30) == 0
+        back, third = consume("classic", 10)
+        back.close()
+        assert sorted(third) == list(range(40, 50)), "classic again, from the consumer group's commits"
+        assert str(describe(bootstrap, group).type).endswith("CLASSIC")
+    finally:
+        for c in consumers:
+            try:
+                c.close()
+            except RuntimeError:  # already closed
+                pass
