@@ -1,9 +1,11 @@
-"""The group coordinator: Kafka's classic consumer-group protocol and committed offsets.
+"""The group coordinator: Kafka's classic group protocol, the KIP-848 consumer protocol, and
+committed offsets.
 
 fastlog is a single node, so it coordinates every group. This module is the face the handlers
 see; the work is split along Kafka's own seams:
 
 - membership.py   JoinGroup, SyncGroup, Heartbeat, LeaveGroup: the rebalance state machine
+- consumer_groups.py  ConsumerGroupHeartbeat (KIP-848): broker-side assignment, reconciliation
 - offsets.py      OffsetCommit, OffsetFetch, OffsetDelete, and offset expiry
 - group_log.py    writing groups and offsets to `__consumer_offsets`, and loading them at start
 - group_table.py  what those share: settings, the table of groups, the clock
