@@ -415,3 +415,95 @@ def test_empty_group_converts_between_classic_and_consumer(broker_factory):
                 c.close()
             except RuntimeError:  # already closed
                 pass
+
+
+class JavaMember:
+    """Kafka's console consumer (the Java KafkaConsumer) with group.protocol=consumer, printing
+    partition and offset of each record; auto-commit every 200 ms."""
+
+    def __init__(self, name: str, bootstrap: str, topic: str, group: str, tmp_path) -> None:
+        self.name = name
+        self.out_path = tmp_path / f"{name}.out"
+        self.out = open(self.out_path, "w")
+        self.err = open(tmp_path / f"{name}.err", "w")
+        cmd = kd.java_command(kd.CONSOLE_CONSUMER, [
+            "--bootstrap-server", bootstrap, "--topic", topic, "--group", group,
+            "--consumer-property", "group.protocol=consumer",
+            "--consumer-property", "auto.offset.reset=earliest",
+            "--consumer-property", "auto.commit.interval.ms=200",
+            "--consumer-property", f"client.id={name}",
+            "--property", "print.partition=true", "--property", "print.offset=true",
+            "--property", "print.value=false"], kd.FAST_START_OPTS)
+        self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL)
+
+    def consumed(self) -> list[tuple[int, int]]:
+        out = []
+        with open(self.out_path, encoding="utf-8") as f:
+            for line in f:
+                fields = dict(part.split(":", 1) for part in line.split() if ":" in part)
+                if "Partition" in fields and "Offset" in fields:
+                    out.append((int(fields["Partition"]), int(fields["Offset"])))
+        return out
+
+    def cleanup(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.out.close()
+        self.err.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_java_consumers_with_confluent_member_and_a_kill(broker_factory, tmp_path):
+    """Two Java consumers and a confluent-kafka member share a consumer-protocol group while a
+    producer writes; one Java consumer is SIGKILLed, the other leaves (close: its last commit).
+    Every acknowledged record is consumed by someone, the group's committed offsets reach the
+    end, and a record is consumed twice only if the killed member had it after its last commit."""
+    broker = broker_factory(FAST)
+    topic, group = f"jk-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    create_topic(broker.bootstrap, topic)
+    producer = Producer(broker.bootstrap, topic, rate=200)
+    producer.start()
+    java: list[JavaMember] = []
+    members: list[Member] = []
+    try:
+        j1 = JavaMember("java1", broker.bootstrap, topic, group, tmp_path)
+        j2 = JavaMember("java2", broker.bootstrap, topic, group, tmp_path)
+        java += [j1, j2]
+        wait_until(lambda: bool(j1.consumed()) and bool(j2.consumed()), 90, "both Java consumers consuming")
+        m1 = Member("m1", broker.bootstrap, topic, group, tmp_path)
+        members.append(m1)
+        wait_until(lambda: bool(m1.consumed()), 60, "the confluent member consuming beside them")
+        wait_until(lambda: len(assignments(broker.bootstrap, group)) == 3 and
+                   sorted(len(p) for p in assignments(broker.bootstrap, group).values()) == [2, 2, 2], 60,
+                   "three members with two partitions each")
+        j1.proc.kill()
+        j1.proc.wait()
+        time.sleep(SESSION_MS / 1000 + 3)  # its session ends; the others take its partitions
+        j2.proc.send_signal(signal.SIGTERM)
+        assert j2.proc.wait(60) in (0, 130, 143), j2.proc.returncode
+        producer.finish()
+        assert not producer.errors, producer.errors[:3]
+        acked = set(producer.acked)
+        ends: dict[int, int] = defaultdict(int)
+        for p, o in acked:
+            ends[p] = max(ends[p], o + 1)
+        wait_until(lambda: committed_offsets(broker.bootstrap, topic, group) == dict(ends), 90,
+                   "the confluent member to commit every record")
+        m1.leave()
+        seen: dict[tuple[int, int], int] = defaultdict(int)
+        for r in j1.consumed() + j2.consumed() + m1.consumed():
+            seen[r] += 1
+        missing = sorted(acked - set(seen))
+        assert not missing, f"{len(missing)} records never consumed, e.g. {missing[:5]}"
+        killed = set(j1.consumed())
+        twice = [r for r, n in seen.items() if n > 1]
+        assert all(r in killed for r in twice), "a duplicate not caused by the killed member"
+        print(f"\nJava + confluent: {len(acked)} records, {len(twice)} read twice (all after the kill)")
+    finally:
+        producer.stop_event.set()
+        for j in java:
+            j.cleanup()
+        for m in members:
+            m.cleanup()

@@ -247,8 +247,8 @@ class ConsumerGroups:
         target_changed = self._refresh(group, force_bump=bump)
         changed = reconcile(cg, member, req.owned, now)
         records = self._group_records(group, target_changed, cg.group_epoch != epoch_before)
-        records += self._member_records(group.group_id, member)
-        self.table.log.append(group.group_id, records)
+        records += self._changed_member_records(group.group_id, member)
+        self._write(group.group_id, records)
         self._sync_classic_state(group)
         if req.owned is not None and _pairs(req.owned) != _pairs(member.assigned):
             send_assignment = True
@@ -270,7 +270,7 @@ class ConsumerGroups:
                                  f"because the instance id is owned by {old_id} member.")
         cg.remove(old_id)
         target = cg.target.pop(old_id, {})
-        new = dataclasses.replace(old, member_id=member_id, member_epoch=old.previous_member_epoch,
+        new = dataclasses.replace(old, member_id=member_id, member_epoch=old.previous_member_epoch, written=(b"", b""),
                                   previous_member_epoch=old.previous_member_epoch)
         cg.add(new)
         cg.target[member_id] = target
@@ -317,7 +317,7 @@ class ConsumerGroups:
             if member.member_epoch != STATIC_LEAVE_EPOCH:
                 member.previous_member_epoch = member.member_epoch
             member.member_epoch = STATIC_LEAVE_EPOCH
-            self.table.log.append(group.group_id, self._member_records(group.group_id, member))
+            self._write(group.group_id, self._changed_member_records(group.group_id, member))
         else:
             self._remove_member(group, member, "left")
         return HeartbeatResult(E.NONE, None, req.member_id, req.member_epoch, 0)
@@ -332,7 +332,7 @@ class ConsumerGroups:
         # member (the group reports Assigning until then).
         cg.group_epoch += 1
         records += self._group_records(group, False, True)
-        self.table.log.append(group.group_id, records)
+        self._write(group.group_id, records)
         self._sync_classic_state(group)
         log.info("member %s of consumer group %s %s (group epoch %d)", member.member_id, group.group_id, why,
                  cg.group_epoch)
@@ -402,6 +402,20 @@ class ConsumerGroups:
                                   m.pending_revocation)
         return [(rec.key(rec.MEMBER_METADATA, gid, m.member_id), rec.member_value(stored)),
                 (rec.key(rec.CURRENT_MEMBER, gid, m.member_id), rec.current_member_value(stored))]
+
+    def _changed_member_records(self, gid: str, m: ConsumerMember) -> list[rec.Record]:
+        """The member's records whose value differs from the last one written: a plain
+        heartbeat writes nothing."""
+        records = self._member_records(gid, m)
+        values = (records[0][1] or b"", records[1][1] or b"")
+        changed = [r for r, old in zip(records, m.written) if r[1] != old]
+        m.written = values
+        return changed
+
+    def _write(self, gid: str, records: list[rec.Record]) -> None:
+        if records:
+            self.table.log.append(gid, records)
+            self.table.log.maybe_compact(gid)
 
     def live_records(self, group: Group) -> Iterable[rec.Record]:
         """Every live record of a consumer group (for a rewrite of its offsets log partition)."""

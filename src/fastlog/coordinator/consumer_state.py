@@ -51,6 +51,8 @@ class ConsumerMember:
     # Monotonic deadlines: the session, and (while revoking) the rebalance timeout.
     session_deadline: float = 0.0
     revocation_deadline: Optional[float] = None
+    # Values of its member-metadata and current-assignment records last written (b"": none).
+    written: tuple[bytes, bytes] = (b"", b"")
 
     def owns(self) -> set[tuple[bytes, int]]:
         """Partitions this member may still be consuming: assigned plus not yet revoked."""
