@@ -52,7 +52,10 @@ def scenario(bootstrap: str, topic: str) -> list:
             assigned = sorted(p for t in r["assignment"]["topic_partitions"] for p in t["partitions"])
             for t in r["assignment"]["topic_partitions"]:
                 topic_id = t["topic_id"]
-        out.append((name, r["error_code"], r["member_epoch"] if r["error_code"] == 0 else None, assigned))
+        if r["error_code"] != 0:
+            out.append((name, r["error_code"], r["member_id"], r["member_epoch"], r["heartbeat_interval_ms"]))
+            return r
+        out.append((name, r["error_code"], r["member_epoch"], assigned))
         return r
 
     with RawConnection(bootstrap, timeout=30, client_id="kip848") as c:

@@ -38,9 +38,10 @@ async def handle(ctx: RequestContext, request: dict) -> ConsumerGroupHeartbeatRe
     response: ConsumerGroupHeartbeatResponse = {
         "error_code": result.error,
         "error_message": result.message,
-        "member_id": result.member_id,
-        "member_epoch": result.member_epoch if result.error == 0 else -1,
-        "heartbeat_interval_ms": result.heartbeat_interval_ms,
+        # An error answer carries only the code and message (Kafka leaves the rest at defaults).
+        "member_id": result.member_id if result.error == 0 else None,
+        "member_epoch": result.member_epoch if result.error == 0 else 0,
+        "heartbeat_interval_ms": result.heartbeat_interval_ms if result.error == 0 else 0,
         "assignment": None,
     }
     if result.assignment is not None:
