@@ -1,6 +1,6 @@
 """ConsumerGroupHeartbeat, ConsumerGroupDescribe and OffsetCommit v9 side by side: the same
 scenario of raw requests (fastlog's pure-Python codec over a socket) against fastlog and a real
-Apache Kafka 4.1 broker, started with the same group.consumer.* settings, must get the same
+Apache Kafka 4.x broker (kafka_dist), started with the same group.consumer.* settings, must get the same
 error codes, member epochs and assignments: invalid requests, unknown assignor and regex, epochs
 fenced, unknown members, an unreleased static instance id, the group size limit, leaving, a
 commit with a stale member epoch, and describing unknown, classic and consumer groups.
