@@ -321,7 +321,7 @@ def test_java_consumer_and_tool_beside_a_classic_group(broker_factory):
     proc = kd.run_class(kd.CONSOLE_CONSUMER, [
         "--bootstrap-server", bootstrap, "--topic", topic, "--group", java_group, "--from-beginning",
         "--max-messages", "300", "--timeout-ms", "60000",
-        "--consumer-property", "group.protocol=consumer"], timeout=120)
+        "--command-property", "group.protocol=consumer"], timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert sorted(int(v) for v in proc.stdout.split()) == list(range(300))
     assert committed_offsets(bootstrap, topic, java_group, 3) == {0: 100, 1: 100, 2: 100}
@@ -428,12 +428,12 @@ class JavaMember:
         self.err = open(tmp_path / f"{name}.err", "w")
         cmd = kd.java_command(kd.CONSOLE_CONSUMER, [
             "--bootstrap-server", bootstrap, "--topic", topic, "--group", group,
-            "--consumer-property", "group.protocol=consumer",
-            "--consumer-property", "auto.offset.reset=earliest",
-            "--consumer-property", "auto.commit.interval.ms=200",
-            "--consumer-property", f"client.id={name}",
-            "--property", "print.partition=true", "--property", "print.offset=true",
-            "--property", "print.value=false"], kd.FAST_START_OPTS)
+            "--command-property", "group.protocol=consumer",
+            "--command-property", "auto.offset.reset=earliest",
+            "--command-property", "auto.commit.interval.ms=200",
+            "--command-property", f"client.id={name}",
+            "--formatter-property", "print.partition=true", "--formatter-property", "print.offset=true",
+            "--formatter-property", "print.value=false"], kd.FAST_START_OPTS)
         self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL)
 
     def consumed(self) -> list[tuple[int, int]]:
