@@ -507,3 +507,46 @@ def test_java_consumers_with_confluent_member_and_a_kill(broker_factory, tmp_pat
             j.cleanup()
         for m in members:
             m.cleanup()
+
+
+@pytest.mark.timeout(180)
+def test_transactional_offsets_of_a_consumer_protocol_member(broker):
+    """A consume-transform-produce loop with a `group.protocol=consumer` member: the producer
+    sends the member's offsets in its transaction (TxnOffsetCommit with the member's id and
+    epoch, checked against the consumer group); they are the group's once it commits, and an
+    aborted transaction's offsets never are."""
+    topic, group = "ctp848-" + uuid.uuid4().hex[:6], "ctp848-" + uuid.uuid4().hex[:6]
+    create_topic(broker.bootstrap, topic, 2)
+    plain = ck.Producer({"bootstrap.servers": broker.bootstrap})
+    for i in range(20):
+        plain.produce(topic, value=b"v%d" % i, partition=i % 2)
+    plain.flush(30)
+    consumer = ck.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "group.protocol": "consumer",
+                            "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                            "isolation.level": "read_committed"})
+    producer = ck.Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": "t848-" + group})
+    producer.init_transactions(30)
+    try:
+        consumer.subscribe([topic])
+        seen = 0
+        deadline = time.monotonic() + 60
+        while seen < 20:
+            assert time.monotonic() < deadline, f"read {seen} of 20"
+            for msg in consumer.consume(num_messages=100, timeout=0.5):
+                assert msg.error() is None, msg.error()
+                seen += 1
+        positions = consumer.position([ck.TopicPartition(topic, p) for p in range(2)])
+        assert [tp.offset for tp in positions] == [10, 10]
+        # Aborted: the group keeps no offsets.
+        producer.begin_transaction()
+        producer.send_offsets_to_transaction(positions, consumer.consumer_group_metadata(), 30)
+        producer.abort_transaction(30)
+        assert committed_offsets(broker.bootstrap, topic, group, 2) == {0: ck.OFFSET_INVALID, 1: ck.OFFSET_INVALID}
+        # Committed: the member's positions are the group's committed offsets.
+        producer.begin_transaction()
+        producer.send_offsets_to_transaction(positions, consumer.consumer_group_metadata(), 30)
+        producer.commit_transaction(30)
+        assert committed_offsets(broker.bootstrap, topic, group, 2) == {0: 10, 1: 10}
+        assert [tp.offset for tp in consumer.committed(positions, timeout=10)] == [10, 10]
+    finally:
+        consumer.close()
