@@ -322,7 +322,8 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         "Produce checks a transactional batch's partition is in its producer's ongoing transaction."),
     # -- consumer groups of the KIP-848 protocol (group.protocol=consumer) --
     Key("group.coordinator.rebalance.protocols", LS, ["classic", "consumer"], M,
-        "Group protocols the coordinator serves.", one_of("classic", "consumer", "streams", "share")),
+        "Group protocols the coordinator serves.", one_of("classic", "consumer", "streams", "share"),
+        kafka_default="classic,consumer,streams", note="no streams groups (KIP-1071)"),
     Key("group.consumer.session.timeout.ms", I, 45000, M, "Session timeout of a consumer-protocol member.",
         at_least(1)),
     Key("group.consumer.min.session.timeout.ms", I, 45000, M, "Lower bound of group.consumer.session.timeout.ms.",
