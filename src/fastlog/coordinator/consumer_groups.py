@@ -14,7 +14,7 @@ import logging
 import re
 import time
 import uuid
-from typing import Iterable, Optional
+from typing import Optional
 
 from fastlog.config import Config
 from fastlog.coordinator import consumer_records as rec
@@ -415,19 +415,6 @@ class ConsumerGroups:
     def _write(self, gid: str, records: list[rec.Record]) -> None:
         if records:
             self.table.log.append(gid, records)
-            self.table.log.maybe_compact(gid)
-
-    def live_records(self, group: Group) -> Iterable[rec.Record]:
-        """Every live record of a consumer group (for a rewrite of its offsets log partition)."""
-        cg = group.consumer
-        if cg is None:
-            return
-        yield rec.key(rec.GROUP_METADATA, group.group_id), rec.group_value(cg.group_epoch)
-        for member in cg.members.values():
-            yield from self._member_records(group.group_id, member)
-        for member_id, target in cg.target.items():
-            yield rec.key(rec.TARGET_MEMBER, group.group_id, member_id), rec.target_member_value(target)
-        yield rec.key(rec.TARGET_METADATA, group.group_id), rec.target_metadata_value(cg.assignment_epoch)
 
     def tombstones(self, group: Group) -> list[rec.Record]:
         """Records that delete the consumer group's state (not its offsets)."""

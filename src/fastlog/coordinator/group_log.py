@@ -39,9 +39,8 @@ Record = tuple[bytes, Optional[bytes]]
 
 
 class ConsumerGroupRecords(Protocol):
-    """What consumer_groups.py gives the log: a consumer group's live records and tombstones."""
-
-    def live_records(self, group: Group) -> Iterable[Record]: ...
+    """What consumer_groups.py gives the log: a deleted consumer group's tombstones (the log
+    cleaner keeps the last record of each key, so nothing else is needed for a rewrite)."""
 
     def tombstones(self, group: Group) -> list[Record]: ...
 
