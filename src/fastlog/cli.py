@@ -84,7 +84,9 @@ async def _serve(config: Config) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(f"fastlog serving on {broker.host}:{broker.port}", flush=True)
+    # The first address is the first listener's advertised one (what testing.READY_LINE reads);
+    # then every bound listener.
+    print(f"fastlog serving on {broker.host}:{broker.port} listeners {broker.describe_listeners()}", flush=True)
     await stop.wait()
     await broker.stop()
     return 0

@@ -195,11 +195,62 @@ B, S, I, SH, LG, D, LS = Type.BOOLEAN, Type.STRING, Type.INT, Type.SHORT, Type.L
 ONE_NODE = "one node: no replicas, no controller quorum"
 NO_TIERING = "no tiered storage"
 
+# Listeners, TLS, SASL and ACLs (docs/security.md). The ssl.* and sasl.* keys may also be given
+# per listener as listener.name.<listener>.<key> (Kafka's listener prefix), which wins.
+PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+SECURITY_KEYS = [
+    Key("listener.security.protocol.map", S, "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT",
+        L, "Listener name -> security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)."),
+    Key("ssl.keystore.type", S, "JKS", M, "PEM or PKCS12 (JKS is not read).", one_of("JKS", "PEM", "PKCS12"),
+        note="PEM and PKCS12 only"),
+    Key("ssl.keystore.location", S, None, H, "Keystore file: PEM (key + chain) or PKCS12."),
+    Key("ssl.keystore.password", Type.PASSWORD, None, H, "Password of a PKCS12 keystore."),
+    Key("ssl.key.password", Type.PASSWORD, None, H, "Password of the private key (an encrypted PEM key)."),
+    Key("ssl.keystore.certificate.chain", Type.PASSWORD, None, H, "Inline PEM certificate chain (ssl.keystore.type=PEM)."),
+    Key("ssl.keystore.key", Type.PASSWORD, None, H, "Inline PEM private key (ssl.keystore.type=PEM)."),
+    Key("ssl.truststore.type", S, "JKS", M, "PEM or PKCS12 (JKS is not read).", one_of("JKS", "PEM", "PKCS12"),
+        note="PEM and PKCS12 only"),
+    Key("ssl.truststore.location", S, None, H, "CA certificates that client certificates are checked against."),
+    Key("ssl.truststore.password", Type.PASSWORD, None, H, "Password of a PKCS12 truststore."),
+    Key("ssl.truststore.certificates", Type.PASSWORD, None, H, "Inline PEM CA certificates (ssl.truststore.type=PEM)."),
+    Key("ssl.client.auth", S, "none", M, "Client certificates: none, requested or required.",
+        one_of("none", "requested", "required")),
+    Key("ssl.enabled.protocols", LS, ["TLSv1.2", "TLSv1.3"], M, "TLS versions served.",
+        one_of("TLSv1.2", "TLSv1.3", why=": older TLS is not served")),
+    Key("ssl.protocol", S, "TLSv1.3", M, "TLS protocol of the SSL context.", honoured=False,
+        note="ssl.enabled.protocols decides"),
+    Key("ssl.cipher.suites", LS, [], L, "TLS 1.2 cipher suites (OpenSSL names); empty: Python's defaults."),
+    Key("ssl.principal.mapping.rules", S, "DEFAULT", L,
+        "Rules mapping a client certificate's subject to a user name (RULE:pattern/replacement/[LU])."),
+    Key("ssl.endpoint.identification.algorithm", S, "https", L, "Host name check of peers.", honoured=False,
+        note="the broker makes no TLS connections"),
+    Key("sasl.enabled.mechanisms", LS, ["GSSAPI"], M, "SASL mechanisms served.",
+        one_of("GSSAPI", *SASL_MECHANISMS, why=": GSSAPI is accepted as the default but never offered"),
+        note="PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; GSSAPI is not offered"),
+    Key("sasl.mechanism.inter.broker.protocol", S, "GSSAPI", M, "Mechanism between brokers.", honoured=False,
+        note="one node"),
+    Key("plain.sasl.jaas.config", Type.PASSWORD, None, M,
+        "PLAIN users: PlainLoginModule required user_NAME=\"password\" ...; (usually listener-prefixed).",
+        kafka_default="(listener.name.X.plain.sasl.jaas.config)", note="also accepted without the listener prefix"),
+    Key("connections.max.reauth.ms", LG, 0, M, "Longest SASL session before the client must re-authenticate; 0: forever.",
+        at_least(0)),
+    Key("scram.bootstrap.users", Type.PASSWORD, None, M,
+        "SCRAM users created at start if missing: SCRAM-SHA-512=[name=admin,password=s];... "
+        "(the --add-scram syntax of kafka-storage format).", fastlog_only=True,
+        note="Kafka: kafka-storage format --add-scram"),
+    Key("authorizer.class.name", S, "", L, "ACL authorizer: empty (none) or StandardAuthorizer (fastlog's ACLs)."),
+    Key("super.users", S, None, L, "Principals allowed everything: User:admin;User:other."),
+    Key("allow.everyone.if.no.acl.found", B, False, L, "A resource without ACLs is open to everyone."),
+]
+
 BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     # -- the node and its listener --
-    Key("listeners", LS, ["PLAINTEXT://127.0.0.1:9092"], H, "Addresses to listen on, NAME://host:port; port 0 picks a free one.",
-        kafka_default="PLAINTEXT://:9092", note="loopback by default; PLAINTEXT only"),
-    Key("advertised.listeners", LS, None, H, "Address given to clients in Metadata; default: the bound listener."),
+    Key("listeners", LS, ["PLAINTEXT://127.0.0.1:9092"], H,
+        "Listeners, NAME://host:port,...; port 0 picks a free one (docs/security.md).",
+        kafka_default="PLAINTEXT://:9092", note="loopback by default"),
+    Key("advertised.listeners", LS, None, H,
+        "Addresses given to clients, NAME://host:port per listener; default: the bound ones."),
     Key("log.dirs", LS, None, H, "Data folders; fastlog uses the first.", note="only the first folder is used"),
     Key("log.dir", LS, ["./fastlog-data"], H, "Data folder when log.dirs is not set.",
         kafka_default="/tmp/kafka-logs", note="a folder beside where it is started"),
@@ -364,8 +415,6 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("controller.listener.names", LS, None, H, "Listeners the controller uses.", honoured=False, note=ONE_NODE),
     Key("inter.broker.listener.name", S, None, M, "Listener brokers use between themselves.", honoured=False,
         note=ONE_NODE),
-    Key("listener.security.protocol.map", S, "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT",
-        L, "Listener name -> security protocol.", honoured=False, note="PLAINTEXT only"),
     Key("num.network.threads", I, 3, H, "Network threads.", at_least(1), honoured=False, note="one asyncio loop"),
     Key("num.io.threads", I, 8, H, "Request handler threads.", at_least(1), honoured=False, note="one asyncio loop"),
     Key("num.recovery.threads.per.data.dir", I, 2, H, "Threads recovering logs at start and flushing them at shutdown.",
@@ -375,6 +424,7 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         honoured=False, note="the OS default is used"),
     Key("socket.receive.buffer.bytes", I, 102400, H, "SO_RCVBUF of client sockets; -1 = the OS default.",
         honoured=False, note="the OS default is used"),
+    *SECURITY_KEYS,
 ]}
 
 # Broker keys that may change at runtime (kafka-configs --entity-type brokers --alter, per broker
@@ -621,8 +671,12 @@ class Config:
         # Source.DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG -> typed values of known keys.
         self._dynamic: dict[Source, dict[str, Any]] = {Source.DYNAMIC_BROKER_CONFIG: {},
                                                        Source.DYNAMIC_DEFAULT_BROKER_CONFIG: {}}
+        self._listener_keys: dict[str, Any] = {}  # listener.name.<listener>.<key> -> typed value
         for key, text in self.values.items():
             spec = BROKER_KEYS.get(key)
+            if spec is None and key.startswith("listener.name."):
+                self._listener_keys[key] = _listener_key(key).check(text)
+                continue
             if spec is None:
                 log.warning("unknown config %s ignored", key)
                 continue
@@ -734,17 +788,33 @@ class Config:
         dirs = self.get("log.dirs") or self.get("log.dir")
         return os.path.abspath(dirs[0].strip())
 
-    def listener(self) -> tuple[str, int]:
-        return _parse_listener(",".join(self.get("listeners") or []), "listeners")
+    def listeners(self) -> list["Listener"]:
+        """The listeners to bind (`listeners`), each with its security protocol
+        (listener.security.protocol.map) and its advertised address if one is given."""
+        protocols = _parse_protocol_map(self.get("listener.security.protocol.map"))
+        bound = _parse_listeners(",".join(self.get("listeners") or []), "listeners")
+        advertised = {item[0]: item for item in _parse_listeners(",".join(self.get("advertised.listeners") or []),
+                                                                 "advertised.listeners")}
+        out = []
+        for name, host, port in bound:
+            protocol = protocols.get(name)
+            if protocol is None:
+                raise ConfigError(f"listeners: listener {name} has no security protocol in "
+                                  f"listener.security.protocol.map")
+            _, adv_host, adv_port = advertised.pop(name, (name, None, None))
+            out.append(Listener(name, protocol, host, port, adv_host, adv_port))
+        if advertised:
+            raise ConfigError(f"advertised.listeners: {', '.join(advertised)} not among listeners")
+        if not out:
+            raise ConfigError("listeners: no listener given")
+        return out
 
-    def advertised(self, bound_host: str, bound_port: int) -> tuple[str, int]:
-        """The address clients are told to connect to: advertised.listeners, else the bound one."""
-        value = self.get("advertised.listeners")
-        if value:
-            host, port = _parse_listener(",".join(value), "advertised.listeners")
-            return host or bound_host, port or bound_port
-        host = bound_host if bound_host not in ("", "0.0.0.0", "::") else "127.0.0.1"
-        return host, bound_port
+    def for_listener(self, listener: str, key: str) -> Any:
+        """A key as one listener sees it: listener.name.<listener lowercase>.<key> if given, else the key."""
+        prefixed = f"listener.name.{listener.lower()}.{key}"
+        if prefixed in self._listener_keys:
+            return self._listener_keys[prefixed]
+        return self.get(key)
 
     def _first_of_group(self, key: str) -> Any:
         """A synonym group's value in milliseconds: the first key given, else the first default."""
@@ -784,7 +854,7 @@ class Config:
 
     def validate(self) -> None:
         """Settings that depend on each other or on what one node can do."""
-        self.listener()
+        self.listeners()
         for what in ("session.timeout", "heartbeat.interval"):  # Kafka's GroupCoordinatorConfig checks
             low, value, high = (self.get_int(f"group.consumer.{bound}{what}.ms") for bound in ("min.", "", "max."))
             if not low <= value <= high:
@@ -795,8 +865,55 @@ class Config:
                               "group.consumer.session.timeout.ms")
 
 
-def _parse_listener(value: str, key: str) -> tuple[str, int]:
-    """First PLAINTEXT listener `NAME://host:port` -> (host, port). Only PLAINTEXT is served."""
+@dataclass(frozen=True)
+class Listener:
+    """One entry of `listeners`: its name, security protocol, bind address and, when
+    advertised.listeners names it, the address clients are told (None: the bound one)."""
+    name: str
+    protocol: str
+    host: str
+    port: int
+    advertised_host: Optional[str] = None
+    advertised_port: Optional[int] = None
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.protocol in ("SASL_PLAINTEXT", "SASL_SSL")
+
+    def address(self) -> tuple[str, int]:
+        """The advertised address, once the broker has bound the listener and filled it in."""
+        assert self.advertised_host is not None and self.advertised_port is not None
+        return self.advertised_host, self.advertised_port
+
+    def advertised(self, bound_host: str, bound_port: int) -> tuple[str, int]:
+        """The address clients are told for this listener: its advertised one, else the bound one
+        (a wildcard bind advertises 127.0.0.1)."""
+        if self.advertised_host or self.advertised_port:
+            return self.advertised_host or bound_host, self.advertised_port or bound_port
+        host = bound_host if bound_host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        return host, bound_port
+
+
+def _parse_protocol_map(value: str) -> dict[str, str]:
+    out = {}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        name, sep, protocol = item.partition(":")
+        if not sep or protocol.strip().upper() not in PROTOCOLS:
+            raise ConfigError(f"listener.security.protocol.map: expected NAME:PROTOCOL with a protocol of "
+                              f"{', '.join(PROTOCOLS)}, got {item.strip()!r}")
+        out[name.strip().upper()] = protocol.strip().upper()
+    return out
+
+
+def _parse_listeners(value: str, key: str) -> list[tuple[str, str, int]]:
+    """`NAME://host:port,...` -> [(NAME, host, port)]; names are unique, as Kafka requires."""
+    out: list[tuple[str, str, int]] = []
     for item in value.split(","):
         item = item.strip()
         if not item:
@@ -804,16 +921,32 @@ def _parse_listener(value: str, key: str) -> tuple[str, int]:
         if "://" not in item:
             raise ConfigError(f"{key}: expected NAME://host:port, got {item!r}")
         name, address = item.split("://", 1)
-        if name.upper() not in ("PLAINTEXT",):
-            log.warning("%s: listener %s is not served (fastlog serves PLAINTEXT only)", key, item)
-            continue
+        name = name.upper()
         host, _, port = address.rpartition(":")
         host = host.strip("[]")
         try:
-            return host, int(port)
+            port_number = int(port)
         except ValueError:
             raise ConfigError(f"{key}: bad port in {item!r}") from None
-    raise ConfigError(f"{key}: no PLAINTEXT listener in {value!r}")
+        if any(name == seen for seen, _, _ in out):
+            raise ConfigError(f"{key}: listener name {name} given twice")
+        if port_number and any(port_number == p and host == h for _, h, p in out):
+            raise ConfigError(f"{key}: port {port_number} given twice")
+        out.append((name, host, port_number))
+    return out
+
+
+def _listener_key(key: str) -> Key:
+    """The table entry of a listener-prefixed key: listener.name.<listener>.<ssl or sasl key>."""
+    rest = key[len("listener.name."):]
+    _, _, suffix = rest.partition(".")
+    spec = BROKER_KEYS.get(suffix)
+    for mechanism in ("scram-sha-256.", "scram-sha-512."):  # per-mechanism jaas configs name no users
+        if suffix.startswith(mechanism) and suffix.endswith("sasl.jaas.config"):
+            spec = BROKER_KEYS["plain.sasl.jaas.config"]
+    if spec is None or not any(spec is k for k in SECURITY_KEYS):
+        raise ConfigError(f"unknown listener config {key}: the listener prefix takes ssl.* and sasl.* keys")
+    return spec
 
 
 # -- the README's settings tables --------------------------------------------------------------

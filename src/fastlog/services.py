@@ -4,7 +4,7 @@ Handlers get a `BrokerServices` (through RequestContext.services), never the Bro
 listener, the connections and the start/stop order stay the server's business, and the modules
 form layers without a circle:
 
-    config, files, protocol, storage  <-  coordinator  <-  services  <-  handlers  <-  server
+    config, files, protocol, storage  <-  coordinator, quotas, security  <-  services  <-  handlers  <-  server
 """
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
 from fastlog.coordinator.transactions import TransactionCoordinator
 from fastlog.quotas import ClientQuotas
+from fastlog.security.acl import Authorizer
+from fastlog.security.scram import CredentialStore
 from fastlog.storage.log_manager import LogManager
 
 
@@ -25,12 +27,16 @@ class BrokerServices:
     groups: GroupCoordinator
     producer_ids: ProducerIdManager
     transactions: TransactionCoordinator
-    # This node's identity and the address clients are told to connect to (advertised).
+    # This node's identity and the address clients are told to connect to (advertised) on its
+    # first listener; a handler answers the address of the request's own listener
+    # (RequestContext.address).
     node_id: int
     host: str
     port: int
     # Client quotas: kept by the AlterClientQuotas handler, enforced by the connections.
     quotas: ClientQuotas
+    scram: CredentialStore
+    authorizer: Authorizer
 
     @property
     def cluster_id(self) -> str:

@@ -21,6 +21,7 @@ import time
 from typing import IO, Optional
 
 READY_LINE = re.compile(r"fastlog serving on (\S+):(\d+)")
+LISTENERS = re.compile(r" listeners (\S+)")
 
 
 class ChildBroker:
@@ -98,6 +99,8 @@ class BrokerProcess(ChildBroker):
         self.log_file = log_file or os.path.join(self.data_dir, "broker.log")
         self.proc: Optional[subprocess.Popen] = None
         self._log: Optional[IO[str]] = None
+        # listener name -> bound "host:port", from the ready line (several listeners: docs/security.md)
+        self.listeners: dict[str, str] = {}
 
     def command(self) -> list[str]:
         settings = {
@@ -105,6 +108,8 @@ class BrokerProcess(ChildBroker):
             "log.dirs": os.path.join(self.data_dir, "logs"),
         }
         settings.update({k: str(v) for k, v in self.overrides.items()})
+        if self.listeners:  # a restart binds the ports the first start picked
+            settings["listeners"] = ",".join(f"{name}://{address}" for name, address in self.listeners.items())
         cmd = [sys.executable, "-m", "fastlog", "serve"]
         for key, value in settings.items():
             cmd += ["--override", f"{key}={value}"]
@@ -138,6 +143,9 @@ class BrokerProcess(ChildBroker):
                 if match and not ready:
                     ready.append(line)
                     self.host, self.port = match.group(1), int(match.group(2))
+                    named = LISTENERS.search(line)
+                    if named:
+                        self.listeners = dict(item.split("://", 1) for item in named.group(1).split(","))
             # keep draining stdout until the process ends so it never blocks on a full pipe
 
         self._reader = threading.Thread(target=read_ready_line, daemon=True)

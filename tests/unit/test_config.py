@@ -44,7 +44,9 @@ def test_kafka_defaults():
     assert config.get_int("log.segment.bytes") == 1073741824
     assert config.get_bool("auto.create.topics.enable") is True
     assert config.retention_ms == 168 * 3600 * 1000
-    assert config.listener() == ("127.0.0.1", 9092)
+    [listener] = config.listeners()
+    assert (listener.name, listener.protocol, listener.host, listener.port) == \
+        ("PLAINTEXT", "PLAINTEXT", "127.0.0.1", 9092)
 
 
 def test_retention_precedence():
@@ -72,14 +74,41 @@ def test_bad_values_are_errors():
 
 
 def test_listener_port_zero_and_advertised():
-    config = Config({"listeners": "PLAINTEXT://0.0.0.0:0"})
-    assert config.listener() == ("0.0.0.0", 0)
-    assert config.advertised("0.0.0.0", 45678) == ("127.0.0.1", 45678)
-    config = Config({"advertised.listeners": "PLAINTEXT://broker.example:19092"})
-    assert config.advertised("127.0.0.1", 9092) == ("broker.example", 19092)
+    [listener] = Config({"listeners": "PLAINTEXT://0.0.0.0:0"}).listeners()
+    assert (listener.host, listener.port) == ("0.0.0.0", 0)
+    assert listener.advertised("0.0.0.0", 45678) == ("127.0.0.1", 45678)
+    [listener] = Config({"advertised.listeners": "PLAINTEXT://broker.example:19092"}).listeners()
+    assert listener.advertised("127.0.0.1", 9092) == ("broker.example", 19092)
 
 
-# -- the config table ----------------------------------------------------------------------------
+def test_several_listeners_with_custom_names_and_protocols():
+    config = Config({
+        "listeners": "PLAINTEXT://:0,INTERNAL://127.0.0.1:0,SSL://127.0.0.1:9093",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,INTERNAL:SASL_SSL,SSL:SSL",
+        "advertised.listeners": "INTERNAL://internal.example:29092",
+        "listener.name.internal.sasl.enabled.mechanisms": "SCRAM-SHA-512",
+    })
+    plain, internal, ssl = config.listeners()
+    assert (plain.protocol, internal.protocol, ssl.protocol) == ("PLAINTEXT", "SASL_SSL", "SSL")
+    assert internal.uses_tls and internal.uses_sasl and not plain.uses_tls
+    assert internal.advertised("127.0.0.1", 1234) == ("internal.example", 29092)
+    assert plain.advertised("", 1234) == ("127.0.0.1", 1234)
+    assert config.for_listener("INTERNAL", "sasl.enabled.mechanisms") == ["SCRAM-SHA-512"]
+    assert config.for_listener("SSL", "sasl.enabled.mechanisms") == ["GSSAPI"]
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"listeners": "CUSTOM://:0"}, "no security protocol"),
+    ({"listeners": "PLAINTEXT://:0,PLAINTEXT://:1"}, "given twice"),
+    ({"advertised.listeners": "SSL://x:1"}, "not among listeners"),
+    ({"listener.security.protocol.map": "PLAINTEXT:TLS"}, "expected NAME:PROTOCOL"),
+    ({"listener.name.plaintext.log.retention.ms": "1"}, "unknown listener config"),
+])
+def test_bad_listener_settings_are_errors(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        Config(settings)
+
+
 README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
 
 

@@ -20,11 +20,14 @@ LAYERS = {
     "fastlog.quotas": {"fastlog.files", "fastlog.protocol"},
     "fastlog.storage": {"fastlog.config", "fastlog.files", "fastlog.protocol"},
     "fastlog.coordinator": {"fastlog.config", "fastlog.files", "fastlog.protocol", "fastlog.storage"},
-    "fastlog.services": {"fastlog.config", "fastlog.coordinator", "fastlog.quotas", "fastlog.storage"},
+    "fastlog.security": {"fastlog.config", "fastlog.files", "fastlog.protocol"},
+    "fastlog.services": {"fastlog.config", "fastlog.coordinator", "fastlog.quotas", "fastlog.security",
+                         "fastlog.storage"},
     "fastlog.handlers": {"fastlog.config", "fastlog.coordinator", "fastlog.log_throttle", "fastlog.protocol",
-                         "fastlog.quotas", "fastlog.services", "fastlog.storage"},
+                         "fastlog.quotas", "fastlog.security", "fastlog.services", "fastlog.storage"},
     "fastlog.server": {"fastlog.config", "fastlog.coordinator", "fastlog.handlers", "fastlog.log_throttle",
-                       "fastlog.protocol", "fastlog.quotas", "fastlog.services", "fastlog.storage"},
+                       "fastlog.protocol", "fastlog.quotas", "fastlog.security", "fastlog.services",
+                       "fastlog.storage"},
 }
 # Compiled parts and the package root: leaves anyone may use.
 LEAVES = {"fastlog", "fastlog._native", "fastlog._codec"}

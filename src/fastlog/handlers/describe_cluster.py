@@ -18,6 +18,6 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeClusterResponse:
     ops = CLUSTER_OPERATIONS if request.get("include_cluster_authorized_operations") else NOT_REQUESTED
     return {"throttle_time_ms": 0, "error_code": 0, "error_message": None, "endpoint_type": endpoint_type,
             "cluster_id": services.cluster_id, "controller_id": services.node_id,
-            "brokers": [{"broker_id": services.node_id, "host": services.host, "port": services.port,
+            "brokers": [{"broker_id": services.node_id, "host": ctx.address[0], "port": ctx.address[1],
                          "rack": None, "is_fenced": False}],
             "cluster_authorized_operations": ops}

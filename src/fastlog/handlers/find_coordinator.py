@@ -27,7 +27,7 @@ async def handle(ctx: RequestContext, request: dict) -> FindCoordinatorResponse:
     key_type = request.get("key_type", GROUP)
     error, message = _answer(ctx, key_type)
     ok = error == ErrorCode.NONE
-    node = (services.node_id, services.host, services.port) if ok else (-1, "", -1)
+    node = (services.node_id, *ctx.address) if ok else (-1, "", -1)
     if ctx.api_version >= 4:
         return {"coordinators": [
             {"key": key, "node_id": node[0], "host": node[1], "port": node[2],

@@ -63,7 +63,7 @@ async def handle(ctx: RequestContext, request: dict) -> MetadataResponse:
             topics.append(topic_entry(services, topic, include_ops))
     return {
         "throttle_time_ms": 0,
-        "brokers": [{"node_id": services.node_id, "host": services.host, "port": services.port, "rack": None}],
+        "brokers": [{"node_id": services.node_id, "host": ctx.address[0], "port": ctx.address[1], "rack": None}],
         "cluster_id": services.cluster_id,
         "controller_id": services.node_id,
         "topics": topics,

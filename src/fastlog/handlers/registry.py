@@ -10,6 +10,9 @@ import importlib
 import pkgutil
 from typing import Any, Awaitable, Callable, Mapping, Optional
 
+from fastlog.config import Listener
+from fastlog.security.acl import ANONYMOUS, Operation, ResourceType
+from fastlog.security.sasl import SaslSession
 from fastlog.services import BrokerServices
 
 
@@ -26,6 +29,26 @@ class RequestContext:
     # Set by a handler that wants the connection closed after this request (with this reason in
     # the log), e.g. Produce with acks=0 that failed: the client gets no response to notice.
     close_reason: Optional[str] = None
+    # The listener the request came in on (its advertised address filled in), the authenticated
+    # principal ("User:name"; User:ANONYMOUS on PLAINTEXT) and, on SASL listeners, the session
+    # the SASL handlers drive.
+    listener: Optional[Listener] = None
+    principal: str = ANONYMOUS
+    sasl: Optional[SaslSession] = None
+    # Like close_reason, but the response is written first (a failed SaslAuthenticate).
+    close_after_response: Optional[str] = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """This broker's address as clients of this request's listener must use it."""
+        if self.listener is not None and self.listener.advertised_host is not None:
+            return self.listener.advertised_host, self.listener.advertised_port or 0
+        return self.services.host, self.services.port
+
+    def authorize(self, operation: Operation, resource_type: ResourceType, name: str) -> bool:
+        """May this request's principal do `operation` on the resource (security/acl.py)?"""
+        return self.services.authorizer.authorize(self.principal, operation, resource_type, name,
+                                                  self.client_host.lstrip("/"))
 
 
 # A handler takes the context and the decoded request dict and returns the response dict (typed

@@ -404,6 +404,13 @@ class ListGroupsResponse(TypedDict, total=False):
     groups: list[ListedGroup]  # groups; v0+
 
 
+class SaslHandshakeResponse(TypedDict, total=False):
+    """SaslHandshake (API key 17) response, v0-1"""
+
+    error_code: int  # error; v0+
+    mechanisms: list[str]  # mechanisms offered; v0+
+
+
 class ApiVersion(TypedDict, total=False):
     """An item of ApiVersionsResponse.api_keys"""
 
@@ -635,6 +642,76 @@ class TxnOffsetCommitResponse(TypedDict, total=False):
     topics: list[TxnOffsetCommitResponseTopic]  # per topic; v0+
 
 
+class AclDescription(TypedDict, total=False):
+    """An item of DescribeAclsResponse.resources.acls"""
+
+    principal: str  # User:name; v0+
+    host: str  # host; v0+
+    operation: int  # operation; v0+
+    permission_type: int  # allow, deny; v0+
+
+
+class DescribeAclsResource(TypedDict, total=False):
+    """An item of DescribeAclsResponse.resources"""
+
+    resource_type: int  # type; v0+
+    resource_name: str  # name; v0+
+    pattern_type: int  # pattern type; v1+, default 3
+    acls: list[AclDescription]  # its ACLs; v0+
+
+
+class DescribeAclsResponse(TypedDict, total=False):
+    """DescribeAcls (API key 29) response, v1-3"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    resources: list[DescribeAclsResource]  # matching resources; v0+
+
+
+class AclCreationResult(TypedDict, total=False):
+    """An item of CreateAclsResponse.results"""
+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+
+
+class CreateAclsResponse(TypedDict, total=False):
+    """CreateAcls (API key 30) response, v1-3"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    results: list[AclCreationResult]  # per creation; v0+
+
+
+class DeleteAclsMatchingAcl(TypedDict, total=False):
+    """An item of DeleteAclsResponse.filter_results.matching_acls"""
+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    resource_type: int  # type; v0+
+    resource_name: str  # name; v0+
+    pattern_type: int  # pattern type; v1+, default 3
+    principal: str  # User:name; v0+
+    host: str  # host; v0+
+    operation: int  # operation; v0+
+    permission_type: int  # allow, deny; v0+
+
+
+class DeleteAclsFilterResult(TypedDict, total=False):
+    """An item of DeleteAclsResponse.filter_results"""
+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    matching_acls: list[DeleteAclsMatchingAcl]  # deleted ACLs; v0+
+
+
+class DeleteAclsResponse(TypedDict, total=False):
+    """DeleteAcls (API key 31) response, v1-3"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    filter_results: list[DeleteAclsFilterResult]  # per filter; v0+
+
+
 class DescribeConfigsSynonym(TypedDict, total=False):
     """An item of DescribeConfigsResponse.results.configs.synonyms"""
 
@@ -743,6 +820,15 @@ class DescribeLogDirsResponse(TypedDict, total=False):
     throttle_time_ms: int  # quota delay; v0+
     error_code: int  # error; v3+
     results: list[DescribeLogDirsResult]  # per log dir; v0+
+
+
+class SaslAuthenticateResponse(TypedDict, total=False):
+    """SaslAuthenticate (API key 36) response, v0-2"""
+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    auth_bytes: bytes  # server token; v0+
+    session_lifetime_ms: int  # reauth deadline (0: none); v1+, default 0
 
 
 class CreatePartitionsTopicResult(TypedDict, total=False):
@@ -936,6 +1022,46 @@ class AlterClientQuotasResponse(TypedDict, total=False):
 
     throttle_time_ms: int  # quota delay; v0+
     entries: list[AlterClientQuotasEntryData]  # per entity; v0+
+
+
+class CredentialInfo(TypedDict, total=False):
+    """An item of DescribeUserScramCredentialsResponse.results.credential_infos"""
+
+    mechanism: int  # 1: SHA-256, 2: SHA-512; v0+
+    iterations: int  # iterations; v0+
+
+
+class DescribeUserScramCredentialsResult(TypedDict, total=False):
+    """An item of DescribeUserScramCredentialsResponse.results"""
+
+    user: str  # user; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    credential_infos: list[CredentialInfo]  # credentials; v0+
+
+
+class DescribeUserScramCredentialsResponse(TypedDict, total=False):
+    """DescribeUserScramCredentials (API key 50) response, v0"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+    results: list[DescribeUserScramCredentialsResult]  # per user; v0+
+
+
+class AlterUserScramCredentialsResult(TypedDict, total=False):
+    """An item of AlterUserScramCredentialsResponse.results"""
+
+    user: str  # user; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # error text; v0+, null v0+
+
+
+class AlterUserScramCredentialsResponse(TypedDict, total=False):
+    """AlterUserScramCredentials (API key 51) response, v0"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    results: list[AlterUserScramCredentialsResult]  # per user; v0+
 
 
 class ReplicaState(TypedDict, total=False):

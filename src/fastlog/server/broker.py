@@ -3,18 +3,24 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import errno
+import functools
 import logging
 import resource
 from typing import Optional
 
-from fastlog.config import Config
+from fastlog.config import Config, Listener
 from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
 from fastlog.coordinator.transactions import TransactionCoordinator
 from fastlog.handlers.registry import load_all
 from fastlog.log_throttle import LogThrottle
 from fastlog.quotas import ClientQuotas
+from fastlog.security import tls
+from fastlog.security.acl import Authorizer
+from fastlog.security.sasl import SaslListener
+from fastlog.security.scram import CredentialStore
 from fastlog.server.connection import Connection
 from fastlog.server.limits import RequestMemoryPool
 from fastlog.services import BrokerServices
@@ -44,7 +50,9 @@ class Broker:
         # one line per kind of repeated failure every 10 s at most (fd exhaustion fails everything)
         self.log_throttle = LogThrottle(log)
         self._services: Optional[BrokerServices] = None
-        self._server: Optional[asyncio.AbstractServer] = None
+        self._servers: list[asyncio.AbstractServer] = []
+        # Each bound listener (advertised address filled in) and its bound "host:port".
+        self.listeners: list[tuple[Listener, str]] = []
         self._tasks: list[asyncio.Task] = []
 
     @property
@@ -53,7 +61,7 @@ class Broker:
 
     @property
     def services(self) -> BrokerServices:
-        """What handlers get; exists once start() has bound the listener (the advertised address
+        """What handlers get; exists once start() has bound the listeners (the advertised address
         is part of it), which is before any connection is accepted."""
         assert self._services is not None, "the broker serves requests only after start()"
         return self._services
@@ -71,18 +79,41 @@ class Broker:
         transactions = self.transactions = TransactionCoordinator(self.logs, self.config, producer_ids)
         transactions.on_offsets_marker = self.groups.offsets.complete_txn
         await transactions.start()
-        host, port = self.config.listener()
-        self._server = await loop.create_server(
-            lambda: Connection(self), host or None, port, reuse_address=True, backlog=1024)
-        bound = self._server.sockets[0].getsockname()
-        self.host, self.port = self.config.advertised(bound[0], bound[1])
-        # Set before this coroutine yields again, so before the first connection is accepted.
+        scram = CredentialStore(self.logs.data_dir)
+        for created in scram.bootstrap(self.config.get("scram.bootstrap.users")):
+            log.info("created SCRAM user %s (scram.bootstrap.users)", created)
+        authorizer = Authorizer(self.config, self.logs.data_dir)
+        for listener in self.config.listeners():
+            ssl_context = tls.server_context(self.config, listener.name) if listener.uses_tls else None
+            sasl = SaslListener(self.config, listener.name, scram) if listener.uses_sasl else None
+            # The listener with its advertised address is known once bound: the factory reads it
+            # from `holder`, and nothing is accepted before start_serving below.
+            holder: list[Listener] = []
+            server = await loop.create_server(
+                functools.partial(self._connection, holder, sasl), listener.host or None, listener.port,
+                reuse_address=True, backlog=1024, ssl=ssl_context, start_serving=False)
+            self._servers.append(server)
+            bound_host, bound_port = server.sockets[0].getsockname()[:2]
+            host, port = listener.advertised(bound_host, bound_port)
+            holder.append(dataclasses.replace(listener, advertised_host=host, advertised_port=port))
+            self.listeners.append((holder[0], f"{bound_host}:{bound_port}"))
+        self.host, self.port = self.listeners[0][0].address()
         self._services = BrokerServices(config=self.config, logs=self.logs, groups=self.groups,
                                         producer_ids=producer_ids, transactions=transactions, node_id=self.node_id,
-                                        host=self.host, port=self.port, quotas=quotas)
+                                        host=self.host, port=self.port, quotas=quotas, scram=scram,
+                                        authorizer=authorizer)
+        for bound_server in self._servers:
+            await bound_server.start_serving()
         self._tasks.append(loop.create_task(self.logs.run_maintenance()))
         self._tasks.append(loop.create_task(self.logs.cleaner.run()))
         self._tasks.append(loop.create_task(self._police_connections()))
+
+    def _connection(self, holder: list[Listener], sasl: Optional[SaslListener]) -> Connection:
+        return Connection(self, holder[0], sasl)
+
+    def describe_listeners(self) -> str:
+        """Every bound listener, NAME://host:port, for the ready line."""
+        return ",".join(f"{listener.name}://{bound}" for listener, bound in self.listeners)
 
     # -- connection limits ----------------------------------------------------------------
     def admit(self, conn: Connection) -> Optional[str]:
@@ -145,8 +176,8 @@ class Broker:
                               exc_info=exc is not None and (type(exc), exc, exc.__traceback__))
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        for server in self._servers:
+            server.close()
         if self.connections:
             log.info("shutting down: closing %d connection(s)", len(self.connections))
         for conn in list(self.connections):

@@ -33,17 +33,22 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import os
 import time
 from typing import Any, Mapping, Optional
 
 from fastlog import _native
+from fastlog.config import Listener
 from fastlog.handlers import api_versions
 from fastlog.handlers.registry import REGISTRY, RequestContext
 from fastlog.protocol import codec
 from fastlog.protocol.codec import CodecError
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.schema import plan
-from fastlog.quotas import ANONYMOUS, CONSUMER_BYTE_RATE, PRODUCER_BYTE_RATE, REQUEST_PERCENTAGE
+from fastlog.quotas import CONSUMER_BYTE_RATE, PRODUCER_BYTE_RATE, REQUEST_PERCENTAGE
+from fastlog.security import tls
+from fastlog.security.acl import ANONYMOUS
+from fastlog.security.sasl import AuthenticationFailed, SaslListener, SaslSession
 from fastlog.server.error_response import error_response
 
 log = logging.getLogger("fastlog.connection")
@@ -64,6 +69,13 @@ MAX_BUFFERED_RESPONSE = 8 << 20
 API_VERSIONS_KEY = 18
 PRODUCE_KEY = 0
 FETCH_KEY = 1
+SASL_HANDSHAKE_KEY = 17
+SASL_AUTHENTICATE_KEY = 36
+# What a SASL connection may send before it has authenticated (and after its session expired,
+# only the re-authentication pair).
+BEFORE_AUTHENTICATION = (API_VERSIONS_KEY, SASL_HANDSHAKE_KEY, SASL_AUTHENTICATE_KEY)
+# A fetched file region goes through TLS in pieces of this size (sendfile cannot encrypt).
+TLS_READ_CHUNK = 1 << 20
 
 
 class ConnectionClosed(Exception):
@@ -71,8 +83,11 @@ class ConnectionClosed(Exception):
 
 
 class Connection(asyncio.BufferedProtocol):
-    def __init__(self, broker) -> None:
+    def __init__(self, broker, listener: Listener, sasl: Optional[SaslListener] = None) -> None:
         self.broker = broker
+        self.listener = listener
+        self.sasl = SaslSession(sasl) if sasl is not None else None
+        self.tls_principal = ANONYMOUS  # on an SSL listener, the client certificate's user
         self.max_frame: int = broker.config.get_int("socket.request.max.bytes")
         self.scratch = bytearray(SCRATCH)
         self.start = 0          # first unconsumed byte in scratch
@@ -114,15 +129,26 @@ class Connection(asyncio.BufferedProtocol):
         # The client's host as Kafka reports it (DescribeGroups, the consumer-groups tool): Java's
         # InetAddress.toString() of the address, "/127.0.0.1", without the port.
         self.client_host = f"/{self.ip}"
+        if self.listener.uses_tls:
+            peercert = transport.get_extra_info("peercert")
+            if peercert:
+                rules = tls.parse_mapping_rules(
+                    self.broker.config.for_listener(self.listener.name, "ssl.principal.mapping.rules"))
+                self.tls_principal = "User:" + tls.map_principal(tls.subject_name(peercert), rules)
         refused = self.broker.admit(self)
         if refused:
             self.closed = True
             transport.abort()
             return
         self.accepted = True
-        # high=0: pause_writing fires whenever anything is buffered, resume_writing when the
-        # buffer is empty again; that is the signal sendfile needs before it may write.
-        transport.set_write_buffer_limits(high=0)
+        if self.listener.uses_tls:
+            # No sendfile through TLS: fetched regions are written in chunks, and pausing only
+            # above TLS_READ_CHUNK keeps a chunk or two in flight.
+            transport.set_write_buffer_limits(high=2 * TLS_READ_CHUNK, low=TLS_READ_CHUNK)
+        else:
+            # high=0: pause_writing fires whenever anything is buffered, resume_writing when the
+            # buffer is empty again; that is the signal sendfile needs before it may write.
+            transport.set_write_buffer_limits(high=0)
 
     def connection_lost(self, exc) -> None:
         self.closed = True
@@ -321,15 +347,34 @@ class Connection(asyncio.BufferedProtocol):
         finally:
             self.worker = None
 
+    @property
+    def principal(self) -> str:
+        """Who the requests of this connection come from: the SASL user on a SASL listener, the
+        certificate's user on SSL with a client certificate, else User:ANONYMOUS."""
+        if self.sasl is not None:
+            return f"User:{self.sasl.user}" if self.sasl.user is not None else ANONYMOUS
+        return self.tls_principal
+
     async def _handle(self, frame) -> None:
+        if self.sasl is not None and self.sasl.raw_tokens:
+            self._raw_sasl_token(frame)
+            return
         try:
             api_key, version, correlation_id, client_id, offset = codec.decode_request_header(frame)
         except CodecError as e:
             self.abort(f"malformed request header: {e}")
             return
+        if self.sasl is not None and api_key not in BEFORE_AUTHENTICATION:
+            if not self.sasl.authenticated:
+                self.abort(f"api_key={api_key} before SASL authentication")
+                return
+            if self.sasl.expires_at is not None and asyncio.get_running_loop().time() > self.sasl.expires_at:
+                self.abort("SASL session expired (connections.max.reauth.ms) without re-authentication")
+                return
         spec = REGISTRY.get(api_key)
         response: Optional[Mapping[str, Any]]
         handler_seconds = 0.0
+        close_after: Optional[str] = None
         if spec is None or not spec.min_version <= version <= spec.max_version:
             if api_key != API_VERSIONS_KEY:
                 self.abort(f"unsupported request: api_key={api_key} version={version}")
@@ -343,7 +388,8 @@ class Connection(asyncio.BufferedProtocol):
             except CodecError as e:
                 self.abort(f"malformed {spec.name} v{version} request: {e}")
                 return
-            ctx = RequestContext(self.broker.services, api_key, version, correlation_id, client_id, self.client_host)
+            ctx = RequestContext(self.broker.services, api_key, version, correlation_id, client_id, self.client_host,
+                                 listener=self.listener, principal=self.principal, sasl=self.sasl)
             started = time.perf_counter()
             try:
                 response = await spec.handler(ctx, request)
@@ -354,6 +400,7 @@ class Connection(asyncio.BufferedProtocol):
             if ctx.close_reason is not None:
                 self.abort(ctx.close_reason)
             handler_seconds = time.perf_counter() - started
+            close_after = ctx.close_after_response
         if self.closed:
             return
         pieces = None if response is None else codec.encode_response(api_key, version, correlation_id, response)
@@ -368,6 +415,10 @@ class Connection(asyncio.BufferedProtocol):
                 self._transport.write(pieces[0])
             else:
                 await self._write_pieces(pieces)
+        if close_after is not None:
+            self._transport.close()  # after the buffered response is written
+            self.abort(close_after, soft=True)
+            return
         if throttle_ms:
             # KIP-219: the response goes out at once, saying how long the client should wait,
             # and the connection handles nothing more until then (a client that ignores it waits).
@@ -382,7 +433,7 @@ class Connection(asyncio.BufferedProtocol):
         quotas = self.broker.services.quotas
         if not quotas.quotas:
             return 0, response
-        user = ANONYMOUS  # the authenticated principal, once listeners authenticate
+        user = self.principal.partition(":")[2]  # Kafka's quota user is the principal's name
         client = client_id or ""
         throttle = quotas.record(REQUEST_PERCENTAGE, handler_seconds * 100, user, client)
         if api_key == PRODUCE_KEY:
@@ -399,6 +450,18 @@ class Connection(asyncio.BufferedProtocol):
         if "throttle_time_ms" not in {f.name for f in plan("response", api_key, version).body.fields}:
             return throttle, response
         return throttle, {**response, "throttle_time_ms": max(throttle, response.get("throttle_time_ms") or 0)}
+
+    def _raw_sasl_token(self, frame) -> None:
+        """After SaslHandshake v0 the tokens come as bare size-prefixed frames, answered alike."""
+        assert self.sasl is not None
+        try:
+            reply, finished = self.sasl.authenticate(bytes(frame))
+        except AuthenticationFailed as e:
+            self.abort(str(e))
+            return
+        if finished:
+            self.sasl.raw_tokens = False
+        self._transport.write(len(reply).to_bytes(4, "big") + reply)
 
     def _unexpected_error(self, api_name: str, api_key: int, version: int, request: dict,
                           exc: Exception) -> Optional[Mapping[str, Any]]:
@@ -425,6 +488,9 @@ class Connection(asyncio.BufferedProtocol):
         """Send a FileSlice from its segment file straight to the socket (zero copy)."""
         if region.length == 0:
             return
+        if self.listener.uses_tls:
+            await self._send_region_through_tls(region)
+            return
         await self._drained()
         sock_fd = self._transport.get_extra_info("socket").fileno()
         position, remaining = region.position, region.length
@@ -448,6 +514,24 @@ class Connection(asyncio.BufferedProtocol):
             position += sent
             remaining -= sent
 
+    async def _send_region_through_tls(self, region) -> None:
+        """TLS encrypts in user space, so sendfile cannot serve it: read the region in chunks
+        and write them through the TLS transport, waiting for its buffer to drain in between."""
+        position, remaining = region.position, region.length
+        while remaining > 0:
+            await self._drained()
+            try:
+                chunk = os.pread(region.fd, min(remaining, TLS_READ_CHUNK), position)
+            except OSError as e:
+                self.abort(f"reading the fetched region failed: {e}")
+                raise ConnectionClosed() from None
+            if not chunk:
+                self.abort("segment file ended before the fetched region")
+                raise ConnectionClosed()
+            self._transport.write(chunk)
+            position += len(chunk)
+            remaining -= len(chunk)
+
     async def _drained(self) -> None:
         while self._writing_paused and not self.closed:
             if self._drain_waiter is None or self._drain_waiter.done():
@@ -460,13 +544,14 @@ class Connection(asyncio.BufferedProtocol):
         if self._drain_waiter is not None and not self._drain_waiter.done():
             self._drain_waiter.set_result(None)
 
-    def abort(self, reason: str, quiet: bool = False) -> None:
+    def abort(self, reason: str, quiet: bool = False, soft: bool = False) -> None:
         """Close this connection, with a log line saying why (unless the caller logs it: `quiet`);
-        the broker goes on serving."""
+        the broker goes on serving. `soft`: the transport was closed gracefully already (its
+        buffered bytes still go out), so it is not aborted."""
         if not self.closed and not quiet:
             log.warning("closing connection from %s: %s", self.peer, reason)
         self.closed = True
-        if self.transport is not None:
+        if self.transport is not None and not soft:
             self.transport.abort()
 
 
