@@ -26,6 +26,7 @@ from fastlog.handlers.registry import RequestContext, api
 from fastlog.log_throttle import LogThrottle
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import FetchPartitionData, FetchResponse
+from fastlog.security.acl import Operation
 from fastlog.services import BrokerServices
 
 FINAL_EPOCH = -1
@@ -110,10 +111,15 @@ async def handle(ctx: RequestContext, request: dict) -> FetchResponse:
     for t in request["topics"]:
         if by_id:
             topic = services.logs.get_by_id(t["topic_id"])
-            wanted.append((("topic_id", t["topic_id"]), topic, ErrorCode.UNKNOWN_TOPIC_ID, t["partitions"]))
+            error = ErrorCode.UNKNOWN_TOPIC_ID
+            if topic is not None and not ctx.may_topic(Operation.READ, topic.name):
+                topic, error = None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            wanted.append((("topic_id", t["topic_id"]), topic, error, t["partitions"]))
         else:
-            topic = services.logs.get(t["topic"])
-            wanted.append((("topic", t["topic"]), topic, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, t["partitions"]))
+            topic, error = services.logs.get(t["topic"]), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            if not ctx.may_topic(Operation.READ, t["topic"]):
+                topic, error = None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            wanted.append((("topic", t["topic"]), topic, error, t["partitions"]))
     max_bytes = min(request["max_bytes"], services.config.get_int("fetch.max.bytes"))
     min_bytes = request["min_bytes"]
     committed = request["isolation_level"] == 1

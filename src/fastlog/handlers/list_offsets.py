@@ -10,6 +10,7 @@ from fastlog.handlers._topics import answer_per_partition
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import ListOffsetsPartitionResponse, ListOffsetsResponse
+from fastlog.security.acl import Operation
 
 LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL = -1, -2, -3, -4
 
@@ -42,4 +43,9 @@ def _answer(committed: bool, topic, plog, p: dict) -> ListOffsetsPartitionRespon
 async def handle(ctx: RequestContext, request: dict) -> ListOffsetsResponse:
     answer = functools.partial(_answer, request.get("isolation_level", 0) == 1)
     topics = answer_per_partition(ctx.services, request["topics"], "name", "partition_index", answer)
+    for topic in topics:  # DESCRIBE on the topic, else TOPIC_AUTHORIZATION_FAILED for its partitions
+        if not ctx.may_topic(Operation.DESCRIBE, topic["name"]):
+            for p in topic["partitions"]:
+                p.update({"error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED, "timestamp": -1, "offset": -1,
+                          "leader_epoch": -1})
     return {"throttle_time_ms": 0, "topics": topics}

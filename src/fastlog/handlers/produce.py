@@ -26,6 +26,7 @@ from fastlog.protocol.responses import (
     ProduceResponse,
     TopicProduceResponse,
 )
+from fastlog.security.acl import Operation
 from fastlog.storage.log_manager import Topic
 
 MIN_REAL_VERSION = 3
@@ -100,6 +101,10 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
         elif by_id:
             topic = services.logs.get_by_id(topic_data["topic_id"])
             topic_error = ErrorCode.UNKNOWN_TOPIC_ID if topic is None else ErrorCode.NONE
+            if topic is not None and not ctx.may_topic(Operation.WRITE, topic.name):
+                topic, topic_error = None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
+        elif not ctx.may_topic(Operation.WRITE, topic_data["name"]):
+            topic, topic_error = None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
         else:
             topic, topic_error = find_or_create(services, topic_data["name"])
         if topic is not None and topic.internal:

@@ -11,7 +11,7 @@ import pkgutil
 from typing import Any, Awaitable, Callable, Mapping, Optional
 
 from fastlog.config import Listener
-from fastlog.security.acl import ANONYMOUS, Operation, ResourceType
+from fastlog.security.acl import ANONYMOUS, CLUSTER_NAME, Operation, ResourceType
 from fastlog.security.sasl import SaslSession
 from fastlog.services import BrokerServices
 
@@ -49,6 +49,15 @@ class RequestContext:
         """May this request's principal do `operation` on the resource (security/acl.py)?"""
         return self.services.authorizer.authorize(self.principal, operation, resource_type, name,
                                                   self.client_host.lstrip("/"))
+
+    def may_topic(self, operation: Operation, topic: str) -> bool:
+        return self.authorize(operation, ResourceType.TOPIC, topic)
+
+    def may_group(self, operation: Operation, group: str) -> bool:
+        return self.authorize(operation, ResourceType.GROUP, group)
+
+    def may_cluster(self, operation: Operation) -> bool:
+        return self.authorize(operation, ResourceType.CLUSTER, CLUSTER_NAME)
 
 
 # A handler takes the context and the decoded request dict and returns the response dict (typed
