@@ -11,6 +11,7 @@ from fastlog.handlers._configs import created_topic_configs
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import CreatableTopicResult, CreateTopicsResponse
+from fastlog.security.acl import Operation
 from fastlog.services import BrokerServices
 from fastlog.storage.log_manager import TopicError
 
@@ -49,6 +50,7 @@ async def handle(ctx: RequestContext, request: dict) -> CreateTopicsResponse:
     services = ctx.services
     results: list[CreatableTopicResult] = []
     seen: set[str] = set()
+    may_create_any = ctx.may_cluster(Operation.CREATE)  # CREATE on the cluster or on the topic
     for t in request["topics"]:
         name = t["name"]
         result: CreatableTopicResult = {"name": name, "topic_id": bytes(16), "error_code": 0, "error_message": None,
@@ -58,6 +60,11 @@ async def handle(ctx: RequestContext, request: dict) -> CreateTopicsResponse:
             results.append(result)
             continue
         seen.add(name)
+        if not (may_create_any or ctx.may_topic(Operation.CREATE, name)):
+            result.update({"error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                           "error_message": "Authorization failed."})
+            results.append(result)
+            continue
         try:
             partitions, configs = _validate(services, t)
             if request["validate_only"]:

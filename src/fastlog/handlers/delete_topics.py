@@ -4,6 +4,7 @@ from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DeletableTopicResult, DeleteTopicsResponse
 from fastlog.protocol.schema import ZERO_UUID
+from fastlog.security.acl import Operation
 from fastlog.storage.log_manager import TopicError
 
 
@@ -20,6 +21,11 @@ async def handle(ctx: RequestContext, request: dict) -> DeleteTopicsResponse:
         error, message = ErrorCode.NONE, None
         if not services.config.get_bool("delete.topic.enable"):
             error, message = ErrorCode.TOPIC_DELETION_DISABLED, "Topic deletion is disabled."
+        elif not ctx.may_topic(Operation.DELETE, topic.name if topic else name or ""):
+            # a topic id the principal may not delete is not revealed to exist
+            error, message = ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Authorization failed."
+            if topic is not None and name is None:
+                topic = None
         elif topic is None:
             error = ErrorCode.UNKNOWN_TOPIC_ID if name is None else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             message = "This server does not host this topic ID." if name is None else \

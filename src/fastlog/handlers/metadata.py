@@ -9,6 +9,7 @@ from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import MetadataResponse, MetadataResponseTopic
 from fastlog.protocol.schema import ZERO_UUID
+from fastlog.security.acl import Operation, ResourceType
 from fastlog.services import BrokerServices
 
 # AclOperation codes a topic allows with no authorizer: READ WRITE CREATE DELETE ALTER DESCRIBE
@@ -20,8 +21,12 @@ CLUSTER_OPERATIONS = sum(1 << op for op in (5, 7, 8, 9, 10, 11, 12))
 NOT_REQUESTED = -2147483648
 
 
-def topic_entry(services: BrokerServices, topic, include_operations: bool) -> MetadataResponseTopic:
+def topic_entry(services: BrokerServices, topic, include_operations: bool,
+                principal: str = "") -> MetadataResponseTopic:
     node = services.node_id
+    operations = TOPIC_OPERATIONS
+    if services.authorizer.enabled:
+        operations = services.authorizer.allowed_operations(principal, ResourceType.TOPIC, topic.name)
     return {
         "error_code": ErrorCode.NONE,
         "name": topic.name,
@@ -32,8 +37,16 @@ def topic_entry(services: BrokerServices, topic, include_operations: bool) -> Me
              "replica_nodes": [node], "isr_nodes": [node], "offline_replicas": []}
             for i in range(len(topic.partitions))
         ],
-        "topic_authorized_operations": TOPIC_OPERATIONS if include_operations else NOT_REQUESTED,
+        "topic_authorized_operations": operations if include_operations else NOT_REQUESTED,
     }
+
+
+def cluster_operations(ctx: RequestContext) -> int:
+    """The cluster operations this request's principal may do (all of them without an authorizer)."""
+    authorizer = ctx.services.authorizer
+    if not authorizer.enabled:
+        return CLUSTER_OPERATIONS
+    return authorizer.allowed_operations(ctx.principal, ResourceType.CLUSTER, "kafka-cluster")
 
 
 @api(key=3, name="Metadata", min_version=0, max_version=13)
@@ -43,7 +56,9 @@ async def handle(ctx: RequestContext, request: dict) -> MetadataResponse:
     requested = request["topics"]
     topics: list[MetadataResponseTopic] = []
     if requested is None or (ctx.api_version == 0 and not requested):
-        topics = [topic_entry(services, t, include_ops) for t in list(services.logs.topics.values())]
+        # all topics: those the principal may not describe are left out, as Kafka does
+        topics = [topic_entry(services, t, include_ops, ctx.principal) for t in list(services.logs.topics.values())
+                  if ctx.may_topic(Operation.DESCRIBE, t.name)]
     else:
         allow_create = request.get("allow_auto_topic_creation", True)
         for item in requested:
@@ -54,13 +69,25 @@ async def handle(ctx: RequestContext, request: dict) -> MetadataResponse:
                     topics.append({"error_code": ErrorCode.UNKNOWN_TOPIC_ID, "name": None,
                                    "topic_id": topic_id, "partitions": []})
                     continue
+            elif not ctx.may_topic(Operation.DESCRIBE, name):
+                topics.append({"error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED, "name": name,
+                               "topic_id": ZERO_UUID, "partitions": []})
+                continue
             else:
-                topic, error = find_or_create(services, name, allow_create)
+                may_create = ctx.may_cluster(Operation.CREATE) or ctx.may_topic(Operation.CREATE, name)
+                if services.logs.get(name) is None and allow_create and not may_create:
+                    topic, error = None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                else:
+                    topic, error = find_or_create(services, name, allow_create)
                 if topic is None:
                     topics.append({"error_code": error, "name": name, "topic_id": ZERO_UUID,
                                    "partitions": []})
                     continue
-            topics.append(topic_entry(services, topic, include_ops))
+            if not ctx.may_topic(Operation.DESCRIBE, topic.name):
+                topics.append({"error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED, "name": None,
+                               "topic_id": topic_id, "partitions": []})
+                continue
+            topics.append(topic_entry(services, topic, include_ops, ctx.principal))
     return {
         "throttle_time_ms": 0,
         "brokers": [{"node_id": services.node_id, "host": ctx.address[0], "port": ctx.address[1], "rack": None}],
@@ -68,5 +95,5 @@ async def handle(ctx: RequestContext, request: dict) -> MetadataResponse:
         "controller_id": services.node_id,
         "topics": topics,
         "cluster_authorized_operations": (
-            CLUSTER_OPERATIONS if request.get("include_cluster_authorized_operations") else NOT_REQUESTED),
+            cluster_operations(ctx) if request.get("include_cluster_authorized_operations") else NOT_REQUESTED),
     }
