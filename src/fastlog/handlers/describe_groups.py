@@ -6,6 +6,7 @@ from fastlog.coordinator.group_state import Group, GroupState
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DescribeGroupsDescribedGroup, DescribeGroupsResponse
+from fastlog.security.acl import Operation
 from fastlog.storage.log_manager import LogManager
 
 
@@ -32,6 +33,10 @@ def _consumer_group(group: Group, logs: LogManager) -> DescribeGroupsDescribedGr
 async def handle(ctx: RequestContext, request: dict) -> DescribeGroupsResponse:
     out: list[DescribeGroupsDescribedGroup] = []
     for group_id in request.get("groups") or []:
+        if not ctx.may_group(Operation.DESCRIBE, group_id):
+            out.append({"group_id": group_id, "error_code": ErrorCode.GROUP_AUTHORIZATION_FAILED, "group_state": "",
+                        "protocol_type": "", "protocol_data": "", "members": []})
+            continue
         error, group = ctx.services.groups.describe_group(group_id)
         entry: DescribeGroupsDescribedGroup = {"group_id": group_id, "error_code": error, "group_state": "",
                                                "protocol_type": "", "protocol_data": "", "members": []}

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
-from fastlog.protocol.responses import FindCoordinatorResponse
+from fastlog.protocol.responses import Coordinator, FindCoordinatorResponse
+from fastlog.security.acl import Operation, ResourceType
 
 GROUP, TRANSACTION = 0, 1
 
@@ -26,12 +27,25 @@ async def handle(ctx: RequestContext, request: dict) -> FindCoordinatorResponse:
     services = ctx.services
     key_type = request.get("key_type", GROUP)
     error, message = _answer(ctx, key_type)
-    ok = error == ErrorCode.NONE
-    node = (services.node_id, *ctx.address) if ok else (-1, "", -1)
+    resource = ResourceType.GROUP if key_type == GROUP else ResourceType.TRANSACTIONAL_ID
+
+    def entry(key: str) -> tuple[int, str | None, tuple]:
+        """(error, message, node) for one key: DESCRIBE on its group or transactional id first."""
+        key_error, key_message = error, message
+        if key_error == ErrorCode.NONE and not ctx.authorize(Operation.DESCRIBE, resource, key):
+            key_error = (ErrorCode.GROUP_AUTHORIZATION_FAILED if key_type == GROUP
+                         else ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+            key_message = "Authorization failed."
+        ok = key_error == ErrorCode.NONE
+        return key_error, key_message, (services.node_id, *ctx.address) if ok else (-1, "", -1)
+
     if ctx.api_version >= 4:
-        return {"coordinators": [
-            {"key": key, "node_id": node[0], "host": node[1], "port": node[2],
-             "error_code": error, "error_message": message}
-            for key in request.get("coordinator_keys", [])]}
-    return {"error_code": error, "error_message": message,
+        coordinators: list[Coordinator] = []
+        for key in request.get("coordinator_keys", []):
+            key_error, key_message, node = entry(key)
+            coordinators.append({"key": key, "node_id": node[0], "host": node[1], "port": node[2],
+                                 "error_code": key_error, "error_message": key_message})
+        return {"coordinators": coordinators}
+    key_error, key_message, node = entry(request.get("key", ""))
+    return {"error_code": key_error, "error_message": key_message,
             "node_id": node[0], "host": node[1], "port": node[2]}

@@ -3,12 +3,17 @@ from __future__ import annotations
 
 from fastlog.coordinator.group_state import JoinRequest
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import JoinGroupResponse
+from fastlog.security.acl import Operation
 
 
 @api(key=11, name="JoinGroup", min_version=0, max_version=9)
 async def handle(ctx: RequestContext, request: dict) -> JoinGroupResponse:
     v = ctx.api_version
+    if not ctx.may_group(Operation.READ, request["group_id"]):
+        return {"error_code": ErrorCode.GROUP_AUTHORIZATION_FAILED, "generation_id": -1,
+                "protocol_name": None if v >= 7 else "", "members": []}
     result = await ctx.services.groups.join_group(JoinRequest(
         group_id=request["group_id"],
         member_id=request.get("member_id") or "",

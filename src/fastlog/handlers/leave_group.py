@@ -4,10 +4,13 @@ from __future__ import annotations
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import LeaveGroupResponse
+from fastlog.security.acl import Operation
 
 
 @api(key=13, name="LeaveGroup", min_version=0, max_version=5)
 async def handle(ctx: RequestContext, request: dict) -> LeaveGroupResponse:
+    if not ctx.may_group(Operation.READ, request["group_id"]):
+        return {"error_code": ErrorCode.GROUP_AUTHORIZATION_FAILED, "members": []}
     if ctx.api_version >= 3:
         identities = [(m.get("member_id") or "", m.get("group_instance_id")) for m in request.get("members") or []]
     else:

@@ -9,6 +9,7 @@ from fastlog.coordinator.group_state import CommitRequest, OffsetToCommit
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import OffsetCommitResponse, OffsetCommitResponsePartition, OffsetCommitResponseTopic
+from fastlog.security.acl import Operation
 
 FIRST_VERSION_WITH_TOPIC_IDS = 10
 
@@ -25,13 +26,21 @@ async def handle(ctx: RequestContext, request: dict) -> OffsetCommitResponse:
         else:
             names.append(t["name"])
     offsets = {}
+    # READ on the group for all of it, READ on each topic for its partitions (Kafka's checks)
+    refused: dict[tuple[str, int], int] = {}
+    group_ok = ctx.may_group(Operation.READ, request["group_id"])
     for t, name in zip(topics, names):
         if name is None:
             continue
+        topic_ok = group_ok and ctx.may_topic(Operation.READ, name)
         for p in t.get("partitions") or []:
+            if not topic_ok:
+                refused[(name, p["partition_index"])] = (ErrorCode.TOPIC_AUTHORIZATION_FAILED if group_ok
+                                                         else ErrorCode.GROUP_AUTHORIZATION_FAILED)
+                continue
             offsets[(name, p["partition_index"])] = OffsetToCommit(
                 p["committed_offset"], p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
-    errors = await ctx.services.groups.commit_offsets(CommitRequest(
+    errors = {} if not offsets else await ctx.services.groups.commit_offsets(CommitRequest(
         group_id=request["group_id"],
         generation_id=request.get("generation_id_or_member_epoch", -1),
         member_id=request.get("member_id") or "",
@@ -40,6 +49,7 @@ async def handle(ctx: RequestContext, request: dict) -> OffsetCommitResponse:
         offsets=offsets,
         api_version=ctx.api_version,
     ))
+    errors.update(refused)
     # Answer in the request's order.
     out: OffsetCommitResponse = {"topics": []}
     for t, name in zip(topics, names):

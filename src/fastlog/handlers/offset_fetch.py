@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Optional
 
+from fastlog.coordinator.group_state import CommittedOffset
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.security.acl import Operation
 
 FIRST_VERSION_WITH_TOPIC_IDS = 10
 
@@ -46,14 +48,26 @@ def _fetch(ctx: RequestContext, group_id: str, topics: Optional[list], require_s
             else:
                 name = t["name"]
             wanted.extend((name, p) for p in t.get("partition_indexes") or [])
-    error, rows = ctx.services.groups.fetch_offsets(group_id, wanted, member_id, member_epoch)
+    rows: list[tuple[str, int, Optional[CommittedOffset]]]
+    error: int
+    if not ctx.may_group(Operation.DESCRIBE, group_id):
+        error, rows = ErrorCode.GROUP_AUTHORIZATION_FAILED, []
+    else:
+        # topics the principal may not describe: left out of "all", refused when named
+        allowed = None if wanted is None else [(t, p) for t, p in wanted if ctx.may_topic(Operation.DESCRIBE, t)]
+        error, rows = ctx.services.groups.fetch_offsets(group_id, allowed, member_id, member_epoch)
+        rows = [r for r in rows if ctx.may_topic(Operation.DESCRIBE, r[0])]
+        if wanted is not None and error == ErrorCode.NONE:
+            rows += [(t, p, None) for t, p in wanted if not ctx.may_topic(Operation.DESCRIBE, t)]
     if error != ErrorCode.NONE and wanted is not None:
         # Partition-level errors too, for versions without a top-level error field.
         rows = [(t, p, None) for t, p in wanted]
     out: dict[str, list] = {}
     offsets = ctx.services.groups.offsets
     for topic_name, partition, committed in rows:
-        if require_stable and error == ErrorCode.NONE and offsets.has_pending(group_id, (topic_name, partition)):
+        if error == ErrorCode.NONE and not ctx.may_topic(Operation.DESCRIBE, topic_name):
+            out.setdefault(topic_name, []).append(_partition(partition, None, ErrorCode.TOPIC_AUTHORIZATION_FAILED))
+        elif require_stable and error == ErrorCode.NONE and offsets.has_pending(group_id, (topic_name, partition)):
             out.setdefault(topic_name, []).append(_partition(partition, None, ErrorCode.UNSTABLE_OFFSET_COMMIT))
         else:
             out.setdefault(topic_name, []).append(_partition(partition, committed, error))

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from fastlog.coordinator.group_state import SyncRequest
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import SyncGroupResponse
+from fastlog.security.acl import Operation
 
 
 @api(key=14, name="SyncGroup", min_version=0, max_version=5)
 async def handle(ctx: RequestContext, request: dict) -> SyncGroupResponse:
+    if not ctx.may_group(Operation.READ, request["group_id"]):
+        return {"error_code": ErrorCode.GROUP_AUTHORIZATION_FAILED, "assignment": b""}
     assignments = {a["member_id"]: bytes(a["assignment"] or b"") for a in request.get("assignments") or []}
     result = await ctx.services.groups.sync_group(SyncRequest(
         group_id=request["group_id"],
