@@ -7,11 +7,12 @@ import socket
 import ssl
 import struct
 import subprocess
+import time
 import uuid
 
 import pytest
-from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 from tests.integration.certs import TestCA
 
 from fastlog.testing import BrokerProcess
@@ -381,3 +382,184 @@ def test_kcat_over_sasl_ssl(secure_broker, pki):
     out = subprocess.run(args + ["-C", "-t", topic, "-o", "beginning", "-e", "-q"], capture_output=True,
                          check=True, timeout=60)
     assert out.stdout.split() == [b"one", b"two"]
+
+
+# -- Java tools over SASL_SSL: SCRAM users with kafka-configs, ACLs with kafka-acls -------------
+ACL_COMMAND = "org.apache.kafka.tools.AclCommand"
+
+
+def java_client_properties(path, broker, pki, user: str, password: str, mechanism: str = "SCRAM-SHA-512") -> str:
+    module = ("org.apache.kafka.common.security.plain.PlainLoginModule" if mechanism == "PLAIN"
+              else "org.apache.kafka.common.security.scram.ScramLoginModule")
+    path.write_text(
+        "security.protocol=SASL_SSL\n"
+        f"sasl.mechanism={mechanism}\n"
+        f'sasl.jaas.config={module} required username="{user}" password="{password}";\n'
+        "ssl.truststore.type=PEM\n"
+        f"ssl.truststore.location={pki['ca'].ca_file}\n")
+    return str(path)
+
+
+def java_tool(main_class: str, *args: str):
+    from fastlog import kafka_dist as kd
+    proc = kd.run_class(main_class, list(args), timeout=120)
+    assert proc.returncode == 0, f"{main_class} {args} exited {proc.returncode}\n{proc.stdout[-2000:]}\n" \
+                                 f"{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def acl_broker(pki, tmp_path_factory):
+    broker = BrokerProcess(data_dir=str(tmp_path_factory.mktemp("acl")), overrides=security_overrides(
+        pki, **{"authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "super.users": "User:admin", "auto.create.topics.enable": "false"}))
+    broker.start()
+    yield broker
+    broker.stop()
+    broker.cleanup()
+
+
+def test_scram_users_with_kafka_configs_then_java_and_librdkafka_log_in(acl_broker, pki, tmp_path):
+    from fastlog import kafka_dist as kd
+    admin = java_client_properties(tmp_path / "admin.properties", acl_broker, pki, "admin", "admin-secret")
+    bootstrap = acl_broker.listeners["SASL_SSL"]
+    java_tool(kd.CONFIG_COMMAND, "--bootstrap-server", bootstrap, "--command-config", admin, "--alter",
+              "--add-config", "SCRAM-SHA-512=[iterations=4096,password=carol-secret],SCRAM-SHA-256=[password=c2]",
+              "--entity-type", "users", "--entity-name", "carol")
+    # (kafka-configs --describe also asks DescribeClientQuotas, which fastlog does not serve)
+    admin_client = AdminClient(client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"))
+    described = admin_client.describe_user_scram_credentials(["carol"])["carol"].result(15)
+    assert sorted((info.mechanism.name, info.iterations) for info in described.scram_credential_infos) == \
+        [("SCRAM_SHA_256", 4096), ("SCRAM_SHA_512", 4096)]
+    settings = client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "carol", "carol-secret")
+    # carol has no ACL: she logs in but sees no topic
+    assert AdminClient(settings).list_topics(timeout=15).brokers
+    java_tool(kd.CONFIG_COMMAND, "--bootstrap-server", bootstrap, "--command-config", admin, "--alter",
+              "--delete-config", "SCRAM-SHA-512", "--entity-type", "users", "--entity-name", "carol")
+    assert "Authentication failed" in _auth_error(settings)
+
+
+def test_credentials_are_stored_salted_and_survive_a_restart(pki, tmp_path):
+    broker = BrokerProcess(data_dir=str(tmp_path / "data"), overrides=security_overrides(pki))
+    broker.start()
+    try:
+        stored = (tmp_path / "data" / "logs" / "scram-credentials.json").read_text()
+        assert "admin-secret" not in stored and "stored_key" in stored
+        broker.restart()
+        settings = client_settings(broker, pki, "SASL_PLAINTEXT", "SCRAM-SHA-512", "admin", "admin-secret")
+        assert AdminClient(settings).list_topics(timeout=15).brokers
+    finally:
+        broker.stop()
+        broker.cleanup()
+
+
+def test_acl_matrix(acl_broker, pki, tmp_path):
+    """alice may READ topic A only: she cannot produce to A, see B, join group G without READ on
+    G, or create topics; kafka-acls grants the group and lists the bindings."""
+    bootstrap = acl_broker.listeners["SASL_SSL"]
+    suffix = uuid.uuid4().hex[:6]
+    topic_a, topic_b, group = f"A-{suffix}", f"B-{suffix}", f"G-{suffix}"
+    admin_settings = client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret")
+    admin = AdminClient(admin_settings)
+    for future in admin.create_topics([NewTopic(topic_a, 1, 1), NewTopic(topic_b, 1, 1)]).values():
+        future.result(15)
+    admin_producer = Producer(admin_settings)
+    admin_producer.produce(topic_a, b"hello")
+    assert admin_producer.flush(15) == 0
+    admin_props = java_client_properties(tmp_path / "admin.properties", acl_broker, pki, "admin", "admin-secret")
+    java_tool(ACL_COMMAND, "--bootstrap-server", bootstrap, "--command-config", admin_props, "--add",
+              "--allow-principal", "User:alice", "--operation", "Read", "--topic", topic_a)
+
+    alice = client_settings(acl_broker, pki, "SASL_SSL", "PLAIN", "alice", "alice-secret")
+    visible = AdminClient(alice).list_topics(timeout=15).topics
+    assert topic_a in visible and topic_b not in visible  # READ implies DESCRIBE; B is hidden
+
+    from kafka import KafkaProducer
+    from kafka.errors import TopicAuthorizationFailedError
+    kp = KafkaProducer(bootstrap_servers=bootstrap, security_protocol="SASL_SSL", sasl_mechanism="PLAIN",
+                       sasl_plain_username="alice", sasl_plain_password="alice-secret", retries=0,
+                       ssl_context=ssl.create_default_context(cafile=str(pki["ca"].ca_file)))
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            kp.send(topic_a, b"nope").get(timeout=15)
+    finally:
+        kp.close()
+
+    alice_admin = AdminClient(alice)  # kept referenced: a dropped client fails its futures with _DESTROY
+    create = alice_admin.create_topics([NewTopic(f"C-{suffix}", 1, 1)])
+    with pytest.raises(KafkaException) as refused:
+        create[f"C-{suffix}"].result(15)
+    assert refused.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+    def consume() -> object:
+        consumer = Consumer({**alice, "group.id": group, "auto.offset.reset": "earliest"})
+        consumer.subscribe([topic_a])
+        try:
+            for _ in range(60):
+                msg = consumer.poll(0.5)
+                if msg is not None:
+                    return msg.error().code() if msg.error() else msg.value()
+        finally:
+            consumer.close()
+        return None
+
+    assert consume() == KafkaError.GROUP_AUTHORIZATION_FAILED
+    java_tool(ACL_COMMAND, "--bootstrap-server", bootstrap, "--command-config", admin_props, "--add",
+              "--allow-principal", "User:alice", "--operation", "Read", "--group", "G-",
+              "--resource-pattern-type", "prefixed")
+    assert consume() == b"hello"
+    listed = java_tool(ACL_COMMAND, "--bootstrap-server", bootstrap, "--command-config", admin_props, "--list")
+    assert f"name={topic_a}, patternType=LITERAL" in listed and "name=G-, patternType=PREFIXED" in listed
+    assert "principal=User:alice, host=*, operation=READ, permissionType=ALLOW" in listed
+
+    # a DENY wins over the ALLOW
+    java_tool(ACL_COMMAND, "--bootstrap-server", bootstrap, "--command-config", admin_props, "--add",
+              "--deny-principal", "User:alice", "--operation", "Read", "--topic", topic_a)
+    assert topic_a in AdminClient(alice).list_topics(timeout=15).topics  # DESCRIBE still implied by the ALLOW
+    consumer = Consumer({**alice, "group.id": group + "-2", "auto.offset.reset": "earliest"})
+    consumer.assign([TopicPartition(topic_a, 0, 0)])
+    try:
+        msg = None
+        for _ in range(60):
+            msg = consumer.poll(0.5)
+            if msg is not None:
+                break
+        assert msg is not None and msg.error() and msg.error().code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    finally:
+        consumer.close()
+    java_tool(ACL_COMMAND, "--bootstrap-server", bootstrap, "--command-config", admin_props, "--remove", "--force",
+              "--deny-principal", "User:alice", "--operation", "Read", "--topic", topic_a)
+    assert "DENY" not in java_tool(ACL_COMMAND, "--bootstrap-server", bootstrap, "--command-config", admin_props,
+                                   "--list", "--topic", topic_a)
+
+
+def test_acls_need_an_authorizer_and_cluster_alter(secure_broker, acl_broker, pki):
+    from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
+    binding = AclBinding(ResourceType.TOPIC, "x", ResourcePatternType.LITERAL, "User:bob", "*",
+                         AclOperation.READ, AclPermissionType.ALLOW)
+    no_authorizer = AdminClient(client_settings(secure_broker, pki, "PLAINTEXT"))
+    with pytest.raises(KafkaException, match="SECURITY_DISABLED|No Authorizer"):
+        no_authorizer.create_acls([binding])[binding].result(15)
+    bob = AdminClient(client_settings(acl_broker, pki, "SASL_SSL", "PLAIN", "bob", "bob-secret"))
+    with pytest.raises(KafkaException, match="CLUSTER_AUTHORIZATION_FAILED|[Aa]uthoriz"):
+        bob.create_acls([binding])[binding].result(15)
+
+
+def test_reauthentication_keeps_a_session_going(pki, tmp_path):
+    """connections.max.reauth.ms: librdkafka re-authenticates on the same connection before the
+    session ends, and keeps producing."""
+    broker = BrokerProcess(data_dir=str(tmp_path / "data"),
+                           overrides=security_overrides(pki, **{"connections.max.reauth.ms": "1500"}))
+    broker.start()
+    try:
+        settings = client_settings(broker, pki, "SASL_PLAINTEXT", "SCRAM-SHA-512", "admin", "admin-secret")
+        producer = Producer(settings)
+        topic = f"reauth-{uuid.uuid4().hex[:6]}"
+        for i in range(8):
+            producer.produce(topic, str(i).encode())
+            assert producer.flush(15) == 0
+            time.sleep(0.5)  # the session (1.5 s) ends several times while producing
+        assert "expired" not in broker.log_tail(20000)
+    finally:
+        broker.stop()
+        broker.cleanup()
