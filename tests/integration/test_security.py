@@ -563,3 +563,53 @@ def test_reauthentication_keeps_a_session_going(pki, tmp_path):
     finally:
         broker.stop()
         broker.cleanup()
+
+
+def test_an_expired_session_is_closed_unless_renewed(pki, tmp_path):
+    """SaslAuthenticate v1 tells the session lifetime; a request after it without
+    re-authentication closes the connection, and re-authentication renews it."""
+    broker = BrokerProcess(data_dir=str(tmp_path / "data"),
+                           overrides=security_overrides(pki, **{"connections.max.reauth.ms": "1000"}))
+    broker.start()
+    try:
+        host, port = broker.listeners["SASL_PLAINTEXT"].rsplit(":", 1)
+
+        def authenticate(sock: socket.socket) -> int:
+            mech = b"PLAIN"
+            sock.sendall(_frame(17, 1, struct.pack(">h", len(mech)) + mech))
+            _read_frame(sock)
+            token = b"\0alice\0alice-secret"
+            sock.sendall(_frame(36, 1, struct.pack(">i", len(token)) + token))
+            reply = _read_frame(sock)
+            assert struct.unpack(">h", reply[4:6])[0] == 0
+            return struct.unpack(">q", reply[-8:])[0]  # session_lifetime_ms, the last field of v1
+
+        metadata_v1 = _frame(3, 1, struct.pack(">i", 0))  # no topics
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            assert authenticate(sock) == 1000
+            sock.sendall(metadata_v1)
+            assert _read_frame(sock)
+            time.sleep(1.3)
+            assert authenticate(sock) == 1000  # re-authentication on the same connection
+            sock.sendall(metadata_v1)
+            assert _read_frame(sock)
+            time.sleep(1.3)
+            sock.sendall(metadata_v1)
+            assert _closed(sock)
+        assert "SASL session expired" in broker.log_tail(20000)
+    finally:
+        broker.stop()
+        broker.cleanup()
+
+
+def test_sasl_handshake_v0_takes_unframed_tokens(secure_broker):
+    host, port = secure_broker.listeners["SASL_PLAINTEXT"].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        mech = b"PLAIN"
+        sock.sendall(_frame(17, 0, struct.pack(">h", len(mech)) + mech))
+        assert struct.unpack(">h", _read_frame(sock)[4:6])[0] == 0
+        token = b"\0bob\0bob-secret"
+        sock.sendall(struct.pack(">i", len(token)) + token)  # a bare token, no request header
+        assert _read_frame(sock) == b""  # PLAIN's empty server token, also bare
+        sock.sendall(_frame(3, 1, struct.pack(">i", 0)))
+        assert struct.unpack(">i", _read_frame(sock)[:4])[0] == 7  # the Metadata answer
