@@ -119,3 +119,8 @@ def test_principal_mapping_rules():
     assert tls.subject_name(subject) == "CN=al,O=Ex\\, Inc,C=US"
     with pytest.raises(ConfigError):
         tls.parse_mapping_rules("RULE:broken")
+
+
+def test_a_sasl_listener_needs_a_mechanism_fastlog_serves(tmp_path):
+    with pytest.raises(ConfigError, match="sasl.enabled.mechanisms"):
+        SaslListener(Config({}), "SASL_PLAINTEXT", scram.CredentialStore(str(tmp_path)))  # Kafka's default: GSSAPI

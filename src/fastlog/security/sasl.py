@@ -9,13 +9,15 @@ ends, with the same mechanism and as the same user, or the connection is closed.
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 from typing import Optional
 
-from fastlog.config import Config
+from fastlog.config import Config, ConfigError
 from fastlog.security.scram import MECHANISMS as SCRAM_MECHANISMS
 from fastlog.security.scram import CredentialStore, ScramFailure, ScramServer
 
+log = logging.getLogger("fastlog.sasl")
 # One message for every failure, so a client cannot tell an unknown user from a wrong password.
 FAILED = "Authentication failed: invalid credentials with SASL mechanism {}"
 _JAAS_OPTION = re.compile(r'(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"')
@@ -36,6 +38,11 @@ class SaslListener:
         self.plain = plain_users(config.for_listener(listener, "plain.sasl.jaas.config"))
         self.scram_store = scram_store
         self.reauth_ms = config.for_listener(listener, "connections.max.reauth.ms")
+        if not self.mechanisms:
+            raise ConfigError(f"listener {listener}: sasl.enabled.mechanisms offers no mechanism fastlog serves "
+                              "(PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)")
+        if "PLAIN" in self.mechanisms and not self.plain:
+            log.warning("listener %s offers PLAIN but plain.sasl.jaas.config names no user_NAME", listener)
 
 
 class SaslSession:
