@@ -232,7 +232,7 @@ SECURITY_KEYS = [
         note="one node"),
     Key("plain.sasl.jaas.config", Type.PASSWORD, None, M,
         "PLAIN users: PlainLoginModule required user_NAME=\"password\" ...; (usually listener-prefixed).",
-        kafka_default="(listener.name.X.plain.sasl.jaas.config)", note="also accepted without the listener prefix"),
+        fastlog_only=True, note="Kafka: listener.name.X.plain.sasl.jaas.config only; here the prefix is optional"),
     Key("connections.max.reauth.ms", LG, 0, M, "Longest SASL session before the client must re-authenticate; 0: forever.",
         at_least(0)),
     Key("scram.bootstrap.users", Type.PASSWORD, None, M,
@@ -240,8 +240,10 @@ SECURITY_KEYS = [
         "(the --add-scram syntax of kafka-storage format).", fastlog_only=True,
         note="Kafka: kafka-storage format --add-scram"),
     Key("authorizer.class.name", S, "", L, "ACL authorizer: empty (none) or StandardAuthorizer (fastlog's ACLs)."),
-    Key("super.users", S, None, L, "Principals allowed everything: User:admin;User:other."),
-    Key("allow.everyone.if.no.acl.found", B, False, L, "A resource without ACLs is open to everyone."),
+    Key("super.users", S, None, L, "Principals allowed everything: User:admin;User:other.", fastlog_only=True,
+        note="Kafka's authorizer reads it; Kafka's DescribeConfigs does not report it"),
+    Key("allow.everyone.if.no.acl.found", B, False, L, "A resource without ACLs is open to everyone.",
+        fastlog_only=True, note="Kafka's authorizer reads it; Kafka's DescribeConfigs does not report it"),
 ]
 
 BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
