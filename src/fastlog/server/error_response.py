@@ -25,7 +25,11 @@ _SAME_AS = {
     "group_id": ("key", "name"),
     "resource_name": ("name",),
     "member_id": ("member",),
+    "user": ("name",),
 }
+# Response lists that answer the items of several request lists together, in order
+# (AlterUserScramCredentials: one result per user of the deletions and the upsertions).
+_JOINED = {"results": ("deletions", "upsertions")}
 _UNKNOWN_OFFSET = re.compile(r"offset|watermark|timestamp")
 _SCALAR_TYPES = {schema.STRING: str, schema.INT8: int, schema.INT16: int, schema.INT32: int,
                  schema.INT64: int, schema.UUID: bytes, schema.BOOL: bool}
@@ -55,7 +59,8 @@ def _fill(sp: schema.StructPlan, source: Any, code: int) -> dict:
         elif fp.is_array and fp.kind == schema.STRUCT:
             items = source.get(fp.name)
             if not isinstance(items, list):
-                items = lists[0] if only_list and fp.tag < 0 else []
+                joined = [item for name in _JOINED.get(fp.name, ()) for item in source.get(name) or []]
+                items = joined or (lists[0] if only_list and fp.tag < 0 else [])
             out[fp.name] = [_fill(fp.child, item, code) for item in items]  # type: ignore[arg-type]
         elif fp.kind == schema.STRUCT and not fp.is_array:
             out[fp.name] = _fill(fp.child, {}, code)  # type: ignore[arg-type]
