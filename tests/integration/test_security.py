@@ -545,6 +545,94 @@ def test_acls_need_an_authorizer_and_cluster_alter(secure_broker, acl_broker, pk
         bob.create_acls([binding])[binding].result(15)
 
 
+
+def test_transaction_apis_check_the_transactional_id_group_and_topics(acl_broker, pki):
+    """bob may DESCRIBE transactional id T (FindCoordinator) but not WRITE it: InitProducerId is
+    refused; with WRITE on T and the topic his transaction commits, but its offsets for a group
+    he may not READ are refused (AddOffsetsToTxn)."""
+    from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
+    suffix = uuid.uuid4().hex[:6]
+    topic, txn_id, group = f"T-{suffix}", f"tx-{suffix}", f"TG-{suffix}"
+    admin = AdminClient(client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"))
+    for future in admin.create_topics([NewTopic(topic, 1, 1)]).values():
+        future.result(15)
+
+    def grant(resource_type, name, operation) -> None:
+        binding = AclBinding(resource_type, name, ResourcePatternType.LITERAL, "User:bob", "*", operation,
+                             AclPermissionType.ALLOW)
+        admin.create_acls([binding])[binding].result(15)
+
+    grant(ResourceType.TOPIC, topic, AclOperation.WRITE)
+    grant(ResourceType.TRANSACTIONAL_ID, txn_id, AclOperation.DESCRIBE)
+    bob = {**client_settings(acl_broker, pki, "SASL_SSL", "PLAIN", "bob", "bob-secret"), "transactional.id": txn_id}
+    refused = Producer(bob)
+    with pytest.raises(KafkaException) as init_error:
+        refused.init_transactions(15)
+    assert init_error.value.args[0].code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+
+    grant(ResourceType.TRANSACTIONAL_ID, txn_id, AclOperation.WRITE)
+    producer = Producer(bob)
+    producer.init_transactions(15)
+    producer.begin_transaction()
+    producer.produce(topic, b"in a transaction")
+    assert producer.flush(15) == 0
+    consumer = Consumer({**client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"),
+                         "group.id": group})
+    try:
+        with pytest.raises(KafkaException) as offsets_error:
+            producer.send_offsets_to_transaction([TopicPartition(topic, 0, 1)], consumer.consumer_group_metadata(),
+                                                 15)
+        assert offsets_error.value.args[0].code() == KafkaError.GROUP_AUTHORIZATION_FAILED
+    finally:
+        consumer.close()
+    producer.abort_transaction(15)
+    producer.begin_transaction()
+    producer.produce(topic, b"committed")
+    producer.commit_transaction(15)
+    reader = Consumer({**client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"),
+                       "group.id": group + "-reader", "isolation.level": "read_committed"})
+    reader.assign([TopicPartition(topic, 0, 0)])
+    try:
+        values = []
+        for _ in range(60):
+            msg = reader.poll(0.5)
+            if msg is not None and msg.error() is None:
+                values.append(msg.value())
+            if values:
+                break
+        assert values == [b"committed"]  # the aborted record is skipped
+    finally:
+        reader.close()
+
+
+
+def test_a_user_quota_throttles_the_authenticated_principal(secure_broker, pki):
+    """A producer_byte_rate quota on user alice (AlterClientQuotas) throttles alice's SASL
+    connections and not bob's: the quota user is the principal's name."""
+    from clients import RawConnection
+    with RawConnection(secure_broker.listeners["PLAINTEXT"]) as conn:
+        answer = conn.call(49, 1, {"validate_only": False, "entries": [
+            {"entity": [{"entity_type": "user", "entity_name": "alice"}],
+             "ops": [{"key": "producer_byte_rate", "value": 10000.0, "remove": False}]}]})
+        assert answer["entries"][0]["error_code"] == 0
+    topic = f"quota-{uuid.uuid4().hex[:6]}"
+
+    def throttle_times(user: str) -> list[int]:
+        events: list[int] = []
+        producer = Producer({**client_settings(secure_broker, pki, "SASL_PLAINTEXT", "PLAIN", user, f"{user}-secret"),
+                             "linger.ms": 5, "message.timeout.ms": 120000,
+                             "throttle_cb": lambda event: events.append(event.throttle_time)})
+        for _ in range(150):  # 150 KB over Kafka's shortest rate span (10 windows of 1 s): 15 KB/s
+            producer.produce(topic, b"x" * 1000)
+            producer.poll(0)
+        assert producer.flush(120) == 0
+        producer.poll(0.5)  # deliver the last throttle events
+        return events
+
+    assert any(t > 0 for t in throttle_times("alice"))
+    assert not any(t > 0 for t in throttle_times("bob"))
+
+
 def test_reauthentication_keeps_a_session_going(pki, tmp_path):
     """connections.max.reauth.ms: librdkafka re-authenticates on the same connection before the
     session ends, and keeps producing."""

@@ -4,6 +4,7 @@ from fastlog.handlers._txn import for_version
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import AddOffsetsToTxnResponse
+from fastlog.security.acl import Operation
 
 
 @api(key=25, name="AddOffsetsToTxn", min_version=0, max_version=4)
@@ -11,7 +12,11 @@ async def handle(ctx: RequestContext, request: dict) -> AddOffsetsToTxnResponse:
     services = ctx.services
     group_id = request["group_id"]
     error: int = ErrorCode.INVALID_GROUP_ID
-    if group_id:
+    if not ctx.may_transactional_id(Operation.WRITE, request["transactional_id"]):
+        error = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    elif group_id and not ctx.may_group(Operation.READ, group_id):
+        error = ErrorCode.GROUP_AUTHORIZATION_FAILED
+    elif group_id:
         partition = services.groups.offsets_partition(group_id)
         error = services.transactions.add_offsets(request["transactional_id"], request["producer_id"],
                                                   request["producer_epoch"], partition)

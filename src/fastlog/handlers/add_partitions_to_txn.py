@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from fastlog.handlers._txn import for_version
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import (
     AddPartitionsToTxnPartitionResult,
     AddPartitionsToTxnResponse,
     AddPartitionsToTxnTopicResult,
 )
+from fastlog.security.acl import Operation
 
 
 def _results(errors: dict[tuple[str, int], int]) -> list[AddPartitionsToTxnTopicResult]:
@@ -24,6 +26,14 @@ def _results(errors: dict[tuple[str, int], int]) -> list[AddPartitionsToTxnTopic
 def _one(ctx: RequestContext, tid: str, pid: int, epoch: int, topics: list,
          verify: bool) -> list[AddPartitionsToTxnTopicResult]:
     partitions = [(t["name"], p) for t in topics for p in t["partitions"]]
+    # Kafka's checks: WRITE on the transactional id, then on every topic; when one fails nothing
+    # is added and the others are OPERATION_NOT_ATTEMPTED.
+    if not ctx.may_transactional_id(Operation.WRITE, tid):
+        return _results({tp: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED for tp in partitions})
+    refused = {t["name"] for t in topics if not ctx.may_topic(Operation.WRITE, t["name"])}
+    if refused:
+        return _results({(t, p): ErrorCode.TOPIC_AUTHORIZATION_FAILED if t in refused
+                         else ErrorCode.OPERATION_NOT_ATTEMPTED for t, p in partitions})
     txns = ctx.services.transactions
     if verify:
         errors = txns.verify_partitions(tid, pid, epoch, partitions)

@@ -7,7 +7,9 @@ open, and KIP-360's producer_id/epoch (v3+) let a producer recover its own id.
 """
 from fastlog.handlers._txn import for_version
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import InitProducerIdResponse
+from fastlog.security.acl import Operation
 
 
 @api(key=22, name="InitProducerId", min_version=0, max_version=5)
@@ -16,6 +18,9 @@ async def handle(ctx: RequestContext, request: dict) -> InitProducerIdResponse:
     if transactional_id is None:
         return {"throttle_time_ms": 0, "error_code": 0, "producer_id": ctx.services.producer_ids.new_id(),
                 "producer_epoch": 0}
+    if not ctx.may_transactional_id(Operation.WRITE, transactional_id):
+        return {"throttle_time_ms": 0, "error_code": ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                "producer_id": -1, "producer_epoch": -1}
     error, producer_id, epoch = await ctx.services.transactions.init_producer_id(
         transactional_id, request["transaction_timeout_ms"], request.get("producer_id", -1),
         request.get("producer_epoch", -1))

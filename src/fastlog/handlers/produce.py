@@ -90,6 +90,9 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
     elif request.get("transactional_id") is None and any(
             _is_transactional(p["records"]) for t in request["topic_data"] for p in t["partition_data"]):
         refuse = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    elif request.get("transactional_id") is not None and not ctx.may_transactional_id(
+            Operation.WRITE, request["transactional_id"]):
+        refuse = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     now_ms = int(time.time() * 1000)
     by_id = ctx.api_version >= 13
     responses: list[TopicProduceResponse] = []

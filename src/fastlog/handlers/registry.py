@@ -59,6 +59,9 @@ class RequestContext:
     def may_cluster(self, operation: Operation) -> bool:
         return self.authorize(operation, ResourceType.CLUSTER, CLUSTER_NAME)
 
+    def may_transactional_id(self, operation: Operation, transactional_id: str) -> bool:
+        return self.authorize(operation, ResourceType.TRANSACTIONAL_ID, transactional_id)
+
 
 # A handler takes the context and the decoded request dict and returns the response dict (typed
 # as its shape from fastlog.protocol.responses), or None when no response is sent (acks=0 Produce).

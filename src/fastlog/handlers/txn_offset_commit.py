@@ -13,6 +13,7 @@ from fastlog.protocol.responses import (
     TxnOffsetCommitResponsePartition,
     TxnOffsetCommitResponseTopic,
 )
+from fastlog.security.acl import Operation
 
 FIRST_VERSION_WITH_TOPIC_IDS = 6
 
@@ -29,22 +30,42 @@ async def handle(ctx: RequestContext, request: dict) -> TxnOffsetCommitResponse:
             names.append(topic.name if topic is not None else None)
         else:
             names.append(t["name"])
+    tid, pid, epoch = request["transactional_id"], request["producer_id"], request["producer_epoch"]
+    # Kafka's checks: WRITE on the transactional id, READ on the group (either refuses every
+    # partition), READ on each topic (refuses that topic's partitions, the others commit).
+    refuse_all = ErrorCode.NONE
+    if not ctx.may_transactional_id(Operation.WRITE, tid):
+        refuse_all = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    elif not ctx.may_group(Operation.READ, request["group_id"]):
+        refuse_all = ErrorCode.GROUP_AUTHORIZATION_FAILED
+    refused = {name for name in names if name is not None and not ctx.may_topic(Operation.READ, name)}
     offsets = {(name, p["partition_index"]): OffsetToCommit(
         p["committed_offset"], p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
-        for t, name in zip(topics, names) if name is not None for p in t["partitions"]}
-    tid, pid, epoch = request["transactional_id"], request["producer_id"], request["producer_epoch"]
-    errors = await services.groups.txn_commit_offsets(
-        CommitRequest(group_id=request["group_id"], generation_id=request.get("generation_id_or_member_epoch", -1),
-                      member_id=request.get("member_id") or "", group_instance_id=request.get("group_instance_id"),
-                      retention_time_ms=-1, offsets=offsets, api_version=ctx.api_version),
-        pid, epoch, lambda: services.transactions.check_offsets_producer(
-            tid, pid, epoch, services.groups.offsets_partition(request["group_id"])))
+        for t, name in zip(topics, names) if name is not None and name not in refused for p in t["partitions"]}
+    errors: dict[tuple[str, int], int] = {}
+    if not refuse_all:
+        errors = await services.groups.txn_commit_offsets(
+            CommitRequest(group_id=request["group_id"],
+                          generation_id=request.get("generation_id_or_member_epoch", -1),
+                          member_id=request.get("member_id") or "", group_instance_id=request.get("group_instance_id"),
+                          retention_time_ms=-1, offsets=offsets, api_version=ctx.api_version),
+            pid, epoch, lambda: services.transactions.check_offsets_producer(
+                tid, pid, epoch, services.groups.offsets_partition(request["group_id"])))
+
+    def error_of(name: str | None, partition: int) -> int:
+        if name is None:
+            return ErrorCode.UNKNOWN_TOPIC_ID
+        if refuse_all:
+            return refuse_all
+        if name in refused:
+            return ErrorCode.TOPIC_AUTHORIZATION_FAILED
+        return for_version(errors[(name, partition)], 28, ctx.api_version)
+
     out: TxnOffsetCommitResponse = {"throttle_time_ms": 0, "topics": []}
     for t, name in zip(topics, names):
         partitions: list[TxnOffsetCommitResponsePartition] = [
             {"partition_index": p["partition_index"],
-             "error_code": ErrorCode.UNKNOWN_TOPIC_ID if name is None
-             else for_version(errors[(name, p["partition_index"])], 28, ctx.api_version)}
+             "error_code": error_of(name, p["partition_index"])}
             for p in t["partitions"]]
         answer: TxnOffsetCommitResponseTopic = {"partitions": partitions}
         if by_id:
