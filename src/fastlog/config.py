@@ -433,10 +433,10 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
 # or --entity-default): Kafka's DynamicBrokerConfig.AllDynamicConfigs that fastlog applies live
 # (topic defaults are read at each use and handed to the open logs) or does not act on at all.
 # DescribeConfigs reports the others read-only, and altering them is refused as Kafka refuses
-# them. Kafka's that fastlog cannot apply live stay read-only: listeners, max.connections[.per.ip].
+# them. Kafka's that fastlog cannot apply live stay read-only: listeners, listener.security.protocol.map,
+# the ssl.*/sasl.* keys (docs/security.md), max.connections[.per.ip].
 DYNAMIC_BROKER_KEYS = frozenset([
     "compression.type", "compression.gzip.level", "compression.lz4.level", "compression.zstd.level",
-    "listener.security.protocol.map",
     "log.cleaner.delete.retention.ms", "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms",
     "log.cleaner.max.compaction.lag.ms", "log.cleanup.policy",
     # Kafka's LogCleaner.ReconfigurableConfigs; storage/cleaner.py reads them at each round/pass.
