@@ -245,6 +245,35 @@ def test_regex_subscription_picks_up_a_topic_created_later(broker_factory, tmp_p
         consumer.close()
 
 
+def test_broker_side_regex_matches_internal_topics(broker_factory):
+    """Kafka's coordinator resolves a member's regex against every topic, internal ones
+    included (franz-go's Test848RegexBrokerResolves relies on it): the client decides whether
+    to consume them, so a regex naming __consumer_offsets gets its partitions assigned."""
+    broker = broker_factory(FAST)
+    create_topic(broker.bootstrap, f"x{uuid.uuid4().hex[:6]}", 1)   # a regular topic the regex leaves out
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    consumer = ck.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "group.protocol": "consumer",
+                            "auto.offset.reset": "earliest", "topic.metadata.refresh.interval.ms": 1000})
+    try:
+        consumer.subscribe(["^__consumer_offs.*"])
+        # The group's coordinator lookup creates the offsets topic.
+        def offsets_partitions() -> int:
+            consumer.poll(0.2)
+            md = consumer.list_topics(timeout=10).topics.get("__consumer_offsets")
+            return len(md.partitions) if md is not None and md.error is None else 0
+        wait_until(lambda: offsets_partitions() > 0, 30, "__consumer_offsets")
+        partitions = offsets_partitions()
+
+        def assigned() -> set[tuple[str, int]]:
+            consumer.poll(0.2)
+            d = describe(broker.bootstrap, group)
+            return {(tp.topic, tp.partition) for m in d.members for tp in m.assignment.topic_partitions}
+        wait_until(lambda: assigned() == {("__consumer_offsets", p) for p in range(partitions)}, 60,
+                   "every __consumer_offsets partition assigned by the broker-side regex")
+    finally:
+        consumer.close()
+
+
 @pytest.mark.timeout(180)
 def test_static_member_rejoins_without_reassignment_and_restart_keeps_the_group(broker_factory, tmp_path):
     """Two static members; one closes (a static leave) and a new process with its instance id

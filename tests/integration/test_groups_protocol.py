@@ -85,6 +85,21 @@ def test_find_coordinator_single_and_batched(broker, conn):
     assert {(c["error_code"], c["host"], c["port"]) for c in r["coordinators"]} == {(0, host, int(port))}
 
 
+def test_find_coordinator_creates_the_internal_topics(conn):
+    """As Kafka: a fresh broker's FindCoordinator creates __consumer_offsets (key type group)
+    and __transaction_state (key type transaction), so Metadata names them as internal."""
+    def internal_topics() -> dict[str, int]:
+        r = conn.call(3, 12, {"topics": None, "allow_auto_topic_creation": False,
+                              "include_topic_authorized_operations": False})
+        return {t["name"]: len(t["partitions"]) for t in r["topics"] if t["is_internal"]}
+    assert internal_topics() == {}
+    assert conn.call(10, 4, {"key_type": 0, "coordinator_keys": ["g"]})["coordinators"][0]["error_code"] == 0
+    assert list(internal_topics()) == ["__consumer_offsets"]
+    assert conn.call(10, 4, {"key_type": 1, "coordinator_keys": ["t"]})["coordinators"][0]["error_code"] == 0
+    found = internal_topics()
+    assert sorted(found) == ["__consumer_offsets", "__transaction_state"] and min(found.values()) > 0
+
+
 def test_join_errors(conn):
     group = f"g-{uuid.uuid4().hex[:8]}"
     assert join(conn, "")["error_code"] == INVALID_GROUP_ID

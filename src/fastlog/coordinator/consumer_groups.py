@@ -353,7 +353,8 @@ class ConsumerGroups:
                         patterns[m.subscribed_topic_regex] = None
                 pattern = patterns[m.subscribed_topic_regex]
                 if pattern is not None:
-                    ids |= {t.topic_id for name, t in topics.items() if not t.internal and pattern.fullmatch(name)}
+                    # Internal topics too, as Kafka: whether to consume them is the client's choice.
+                    ids |= {t.topic_id for name, t in topics.items() if pattern.fullmatch(name)}
             out[m.member_id] = ids
         return out
 

@@ -63,6 +63,11 @@ class GroupCoordinator:
         """Serving requests: loaded and not stopped."""
         return self.table.active
 
+    def ensure_offsets_topic(self) -> None:
+        """Create `__consumer_offsets` if it does not exist yet: Kafka does it at FindCoordinator,
+        so a client sees the topic (and its partition count) before the first commit."""
+        self.table.log.store.ensure_topic()
+
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
         """Rebuild groups and offsets from the internal log, then start the timers."""
