@@ -41,8 +41,9 @@ class Offsets:
         topic = self.logs.get(tp[0])
         return topic is not None and 0 <= tp[1] < len(topic.partitions)
 
-    async def commit_offsets(self, req: CommitRequest) -> dict[TopicPartition, int]:
-        """The error per partition (OffsetCommit has no top-level error)."""
+    def _split_known(self, req: CommitRequest) -> tuple[dict[TopicPartition, int], dict]:
+        """(UNKNOWN_TOPIC_OR_PARTITION for each partition that does not exist, the offsets of
+        those that do): both commits answer unknown partitions before any group check."""
         results: dict[TopicPartition, int] = {}
         valid = {}
         for tp, value in req.offsets.items():
@@ -50,6 +51,24 @@ class Offsets:
                 valid[tp] = value
             else:
                 results[tp] = E.UNKNOWN_TOPIC_OR_PARTITION
+        return results, valid
+
+    def _accept(self, valid: dict, results: dict[TopicPartition, int], now_ms: int,
+                expire_ms: int) -> dict[TopicPartition, CommittedOffset]:
+        """The offsets to write; one whose metadata exceeds offset.metadata.max.bytes gets
+        OFFSET_METADATA_TOO_LARGE in `results` instead."""
+        accepted: dict[TopicPartition, CommittedOffset] = {}
+        for tp, o in valid.items():
+            if o.metadata is not None and len(o.metadata.encode("utf-8")) > self.settings.metadata_max_bytes:
+                results[tp] = E.OFFSET_METADATA_TOO_LARGE
+                continue
+            accepted[tp] = CommittedOffset(o.offset, o.leader_epoch, o.metadata if o.metadata is not None else "",
+                                           now_ms, expire_ms)
+        return accepted
+
+    async def commit_offsets(self, req: CommitRequest) -> dict[TopicPartition, int]:
+        """The error per partition (OffsetCommit has no top-level error)."""
+        results, valid = self._split_known(req)
 
         def fail(code: int) -> dict[TopicPartition, int]:
             results.update({tp: code for tp in valid})
@@ -86,13 +105,7 @@ class Offsets:
                 member.last_heartbeat = time.monotonic()
             now_ms = self.table.now_ms()
             expire = now_ms + req.retention_time_ms if req.retention_time_ms >= 0 else -1
-            accepted: dict[TopicPartition, CommittedOffset] = {}
-            for tp, o in valid.items():
-                if o.metadata is not None and len(o.metadata.encode("utf-8")) > self.settings.metadata_max_bytes:
-                    results[tp] = E.OFFSET_METADATA_TOO_LARGE
-                    continue
-                accepted[tp] = CommittedOffset(o.offset, o.leader_epoch, o.metadata if o.metadata is not None else "",
-                                               now_ms, expire)
+            accepted = self._accept(valid, results, now_ms, expire)
             try:
                 self.table.log.write_offsets(group_id, accepted)
             except WRITE_ERRORS as e:
@@ -110,13 +123,7 @@ class Offsets:
                                  check_producer: Callable[[], int]) -> dict[TopicPartition, int]:
         """TxnOffsetCommit: the error per partition. `check_producer` is the transaction
         coordinator's fencing check of the producer id and epoch."""
-        results: dict[TopicPartition, int] = {}
-        valid = {}
-        for tp, value in req.offsets.items():
-            if self._partition_exists(tp):
-                valid[tp] = value
-            else:
-                results[tp] = E.UNKNOWN_TOPIC_OR_PARTITION
+        results, valid = self._split_known(req)
 
         def fail(code: int) -> dict[TopicPartition, int]:
             results.update({tp: code for tp in valid})
@@ -148,13 +155,7 @@ class Offsets:
                 if req.generation_id != group.generation_id:
                     return fail(E.ILLEGAL_GENERATION)
             now_ms = self.table.now_ms()
-            accepted: dict[TopicPartition, CommittedOffset] = {}
-            for tp, o in valid.items():
-                if o.metadata is not None and len(o.metadata.encode("utf-8")) > self.settings.metadata_max_bytes:
-                    results[tp] = E.OFFSET_METADATA_TOO_LARGE
-                    continue
-                accepted[tp] = CommittedOffset(o.offset, o.leader_epoch, o.metadata if o.metadata is not None else "",
-                                               now_ms, -1)
+            accepted = self._accept(valid, results, now_ms, -1)
             try:
                 self.table.log.write_txn_offsets(group_id, accepted, producer_id, producer_epoch)
             except WRITE_ERRORS as e:
