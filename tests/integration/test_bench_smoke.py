@@ -55,3 +55,22 @@ def test_bench_smoke_against_fastlog(broker, tmp_path):
     assert "| produce | acks=1 none | MB/s |" in markdown
     png = (out_dir / "smoke.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def test_bench_per_core_mode_pins_broker_and_load(broker, tmp_path):
+    """--pin 0:1: every thread of the broker ends up on CPU 0 (the rates are per broker core), the
+    load on CPU 1, and the report says so."""
+    out_dir = tmp_path / "results"
+    paths = (str(kd.REPO_ROOT / "src"), os.environ.get("PYTHONPATH"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    pid = broker.proc.pid
+    cmd = [sys.executable, "-m", "fastlog.bench", "--smoke", "--against", broker.bootstrap, "--name", "fastlog",
+           "--pid", str(pid), "--pin", "0:1", "--workloads", "baseline,produce", "--out-dir", str(out_dir),
+           "--label", "pinned"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
+    threads = os.listdir(f"/proc/{pid}/task")
+    assert threads and all(os.sched_getaffinity(int(tid)) == {0} for tid in threads)
+    result = json.loads((out_dir / "pinned.json").read_text())
+    assert result["pinning"] == "brokers on CPU 0, load on CPU 1" and result["baseline_mb_s"] > 0
+    assert "Per-core mode (`--pin`): brokers on CPU 0, load on CPU 1" in (out_dir / "pinned.md").read_text()

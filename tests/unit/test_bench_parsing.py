@@ -53,3 +53,19 @@ def test_process_snapshot_reads_this_process():
     after = snapshot(os.getpid())
     assert after.cpu_s >= before.cpu_s + 0.1
     assert 0 < after.rss_bytes <= after.peak_rss_bytes
+
+
+def test_pin_parsing():
+    from fastlog.bench.pinning import parse
+    allowed = sorted(os.sched_getaffinity(0))
+    first, last = allowed[0], allowed[-1]
+    if first != last:
+        p = parse(f"{first}:{last}")
+        assert (p.broker, p.load) == ({first}, {last})
+        assert p.describe() == f"brokers on CPU {first}, load on CPU {last}"
+    with pytest.raises(ValueError, match="overlap"):
+        parse(f"{first}:{first}")
+    with pytest.raises(ValueError, match="may only use"):
+        parse(f"{first}:{max(allowed) + 64}")
+    with pytest.raises(ValueError, match="BROKER_CPUS:LOAD_CPUS"):
+        parse("0-1")

@@ -99,6 +99,10 @@ def markdown(result: dict, png_name: Optional[str]) -> str:
                f"(librdkafka {m['librdkafka']}), fastlog commit {m['git_commit']} ({m.get('fastlog_build')}). "
                f"Run took {result['duration_s']:.0f} s; every number is the median of {result['reps']} runs "
                "(brokers alternated). MB = 10^6 bytes.")
+    if result.get("pinning"):
+        out += ["", f"Per-core mode (`--pin`): {result['pinning']}, so every broker rate is a rate per broker "
+                    "core and the clients never share the broker's core; the baseline's receiver runs on the "
+                    "broker CPU and its sender on the load CPU."]
     load = m.get("loadavg_start")
     if load:
         out += ["", f"Load average (1/5/15 min) at the start: {load}; at the end: {m.get('loadavg_end')}. "

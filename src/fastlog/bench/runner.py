@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from fastlog import kafka_dist as kd
-from fastlog.bench import baseline, javaperf, load, procstats, report
+from fastlog.bench import baseline, javaperf, load, pinning, procstats, report
 
 PARTITIONS = 6
 ALL_WORKLOADS = ("startup", "baseline", "produce", "consume", "latency", "small", "txn", "java")
@@ -91,6 +91,7 @@ class Bench:
         self.baseline_samples: list[float] = []
         self.dead: set[str] = set()
         self.loadavg_start = loadavg()   # the machine may be shared: say how busy it was
+        self.pinning = pinning.parse(args.pin) if args.pin else None
 
     # --- output -------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -143,6 +144,10 @@ class Bench:
             self.targets = [Target(self.args.name, self.args.against, self.args.pid)]
             if not kd.wait_for_metadata(*split_hostport(self.args.against), time.monotonic() + 10):
                 raise RuntimeError(f"{self.args.against} does not answer Metadata")
+            if self.pinning:
+                if self.args.pid:
+                    pinning.pin_process(self.args.pid, self.pinning.broker)
+                pinning.pin_self(self.pinning.load)
             return
         starters = {"fastlog": self.start_fastlog, "kafka": self.start_kafka}
         names = [b for b in self.args.brokers.split(",") if b]
@@ -153,6 +158,8 @@ class Bench:
                                  "resolves its jars from Maven Central). Install them, or measure fastlog alone with "
                                  "--brokers fastlog, or any running broker with --against HOST:PORT.")
         measure_startup = "startup" in self.workloads
+        if self.pinning:   # brokers inherit the broker CPUs; the clients started later the load CPUs
+            pinning.pin_self(self.pinning.broker)
         for name in names:
             if name not in starters:
                 raise SystemExit(f"unknown broker {name!r} (fastlog, kafka)")
@@ -168,9 +175,14 @@ class Bench:
                      f"(serving on {target.bootstrap}, pid {target.pid})")
             target.startup_s = samples + target.startup_s
             self.targets.append(target)
+            if self.pinning and target.pid:
+                threads = pinning.pin_process(target.pid, self.pinning.broker)
+                self.say(f"pinned   {name:8} {threads} threads to CPU {sorted(self.pinning.broker)}")
             if measure_startup:
                 for value in target.startup_s:
                     self.record("startup", "process start to Metadata", "s", name, value)
+        if self.pinning:
+            pinning.pin_self(self.pinning.load)
 
     # --- helpers ------------------------------------------------------------------------------
     def order(self, rep: int) -> list[Target]:
@@ -221,7 +233,7 @@ class Bench:
         total = self.profile.baseline_mb * 1_000_000
         self.say(f"baseline: {self.profile.baseline_mb} MB over loopback TCP into a file, no protocol (baseline.c)")
         try:
-            self.baseline_samples = baseline.measure(total, self.reps)
+            self.baseline_samples = baseline.measure(total, self.reps, self.pinning)
         except Exception as exc:   # no gcc or similar: the bench still runs
             self.errors.append(f"baseline: {exc}")
             self.say(f"ERROR baseline: {exc}")
@@ -493,6 +505,7 @@ class Bench:
             "partitions": PARTITIONS,
             "record_size": load.RECORD_SIZE,
             "profile_settings": self.profile.__dict__,
+            "pinning": self.pinning.describe() if self.pinning else None,
             "broker_names": [t.name for t in self.targets],
             "brokers": brokers,
             "baseline_mb_s": report.median(self.baseline_samples),
@@ -597,6 +610,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--workloads", default=",".join(ALL_WORKLOADS), help=f"subset of {','.join(ALL_WORKLOADS)}")
     p.add_argument("--reps", type=int, help="repetitions of each measurement (default 3)")
     p.add_argument("--producers", type=int, default=1, help="producer processes in the produce workload")
+    p.add_argument("--pin", metavar="BROKER_CPUS:LOAD_CPUS",
+                   help="per-core mode: brokers on these CPUs, clients on those (e.g. 0:1)")
     # in a source checkout the results go next to the committed ones; otherwise into the current folder
     in_repo = (kd.REPO_ROOT / "bench-results").is_dir()
     default_out = kd.REPO_ROOT / "bench-results" if in_repo else os.path.join(os.getcwd(), "bench-results")
