@@ -79,15 +79,23 @@ def render_markdown_table(lines: list[list[str]]) -> str:
     return "\n".join(out)
 
 
+def busiest_cores(result: dict, broker: str) -> Optional[float]:
+    """The most cores the broker kept busy in one run: its CPU seconds over the run's seconds."""
+    loads = [r["broker_cpu_s"] / r["seconds"] for r in result.get("raw", [])
+             if r.get("broker") == broker and r.get("broker_cpu_s") is not None and r.get("seconds")]
+    return max(loads) if loads else None
+
+
 def resources_table(result: dict) -> list[list[str]]:
     lines = [["broker", "start to Metadata (s)", "peak RSS (MB)", "CPU s per GB (produce)",
-              "CPU s per GB (consume)", "CPU s per GB (all)"]]
+              "CPU s per GB (consume)", "CPU s per GB (all)", "busiest run (cores)"]]
     for name in result["broker_names"]:
         b = result["brokers"][name]
         per_gb = b.get("cpu_s_per_gb", {})
         lines.append([name, fmt(median(b.get("startup_s", []))),
                       fmt(b["peak_rss_bytes"] / 1e6) if b.get("peak_rss_bytes") else "-",
-                      fmt(per_gb.get("produce")), fmt(per_gb.get("consume")), fmt(per_gb.get("all"))])
+                      fmt(per_gb.get("produce")), fmt(per_gb.get("consume")), fmt(per_gb.get("all")),
+                      fmt(busiest_cores(result, name))])
     return lines
 
 
@@ -108,7 +116,8 @@ def markdown(result: dict, png_name: Optional[str]) -> str:
         out += ["", f"Load average (1/5/15 min) at the start: {load}; at the end: {m.get('loadavg_end')}. "
                     "The table shows medians and, in brackets, the range of the runs."]
     out += ["", render_markdown_table(text_table(result, spread=True)), ""]
-    out += ["Broker resources (peak RSS over the whole run; CPU of the broker process per GB moved):", "",
+    out += ["Broker resources (peak RSS over the whole run; CPU of the broker process per GB moved; the most "
+            "cores the broker kept busy in one run, its CPU seconds over the run's seconds):", "",
             render_markdown_table(resources_table(result)), ""]
     if result.get("baseline_mb_s"):
         out.append(f"Machine limit (loopback TCP into a file, no protocol, baseline.c): "

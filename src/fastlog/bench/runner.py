@@ -199,7 +199,10 @@ class Bench:
     def measured(self, target: Target, kind: str, fn: Callable[[], dict], nbytes_key: str = "bytes") -> dict:
         before = target.cpu_snapshot()
         result = fn()
-        target.account(kind, target.cpu_snapshot() - before, int(result.get(nbytes_key) or 0))
+        cpu = target.cpu_snapshot() - before
+        target.account(kind, cpu, int(result.get(nbytes_key) or 0))
+        if target.pid:
+            result["broker_cpu_s"] = cpu   # over the run's seconds: how many cores the broker used
         return result
 
     def create_topic(self, target: Target, prefix: str, partitions: int = PARTITIONS) -> str:
