@@ -18,7 +18,7 @@ import uuid
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_groups_clients import PARTITIONS, Journal, Producer, _positions, check_accounting  # noqa: E402
+from test_groups_clients import PARTITIONS, Journal, MemberProcess, Producer, _positions, check_accounting  # noqa: E402
 
 
 def member_main(bootstrap: str, topic: str, group: str, journal_path: str, instance_id: str = "") -> None:
@@ -71,46 +71,12 @@ FAST = {"group.consumer.min.session.timeout.ms": 3000, "group.consumer.session.t
         "group.consumer.min.heartbeat.interval.ms": 500, "group.consumer.heartbeat.interval.ms": 500}
 
 
-class Member:
+class Member(MemberProcess):
+    """A confluent-kafka member of the consumer protocol, run by this file (member_main)."""
+
     def __init__(self, name: str, bootstrap: str, topic: str, group: str, tmp_path, instance_id: str = "") -> None:
-        self.name = name
-        self.killed = False
-        self.journal = str(tmp_path / f"{name}.journal")
-        self.stderr = open(tmp_path / f"{name}.stderr", "w")
-        self.proc = subprocess.Popen([sys.executable, __file__, "member", bootstrap, topic, group, self.journal,
-                                      instance_id], stdout=subprocess.DEVNULL, stderr=self.stderr)
-
-    def lines(self) -> list[list[str]]:
-        try:
-            with open(self.journal, encoding="utf-8") as f:
-                return [line.split() for line in f.read().splitlines() if line]
-        except FileNotFoundError:
-            return []
-
-    def consumed(self) -> list[tuple[int, int]]:
-        if not self.killed and self.proc.poll() not in (None, 0):
-            raise AssertionError(f"member {self.name} died: {self.stderr_tail()}")
-        return [(int(x[1]), int(x[2])) for x in self.lines() if x[0] == "C"]
-
-    def leave(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        assert self.proc.wait(30) == 0, self.stderr_tail()
-
-    def kill(self) -> None:
-        self.killed = True
-        self.proc.kill()
-        self.proc.wait()
-
-    def stderr_tail(self) -> str:
-        self.stderr.flush()
-        with open(self.stderr.name, encoding="utf-8", errors="replace") as f:
-            return f.read()[-3000:]
-
-    def cleanup(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.stderr.close()
+        super().__init__(name, tmp_path)
+        self.start([__file__, "member", bootstrap, topic, group, self.journal, instance_id])
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:

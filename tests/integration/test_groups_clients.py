@@ -202,16 +202,19 @@ SESSION_MS = 6000  # the broker's default group.min.session.timeout.ms
 
 
 
-class Member:
-    def __init__(self, name: str, lib: str, bootstrap: str, topic: str, group: str, tmp_path,
-                 strategy: str = "roundrobin", session_ms: int = SESSION_MS, instance_id: str = "") -> None:
-        self.name, self.lib = name, lib
+class MemberProcess:
+    """A group member in a child process that writes the journal above, so that it can be left
+    (SIGTERM: it closes its consumer) or killed; the consumer-protocol tests use it too."""
+
+    def __init__(self, name: str, tmp_path, label: str = "") -> None:
+        self.name, self.label = name, label or name
         self.killed = False
         self.journal = str(tmp_path / f"{name}.journal")
         self.stderr = open(tmp_path / f"{name}.stderr", "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "member", lib, bootstrap, topic, group, self.journal, strategy,
-             str(session_ms), instance_id], stdout=subprocess.DEVNULL, stderr=self.stderr)
+
+    def start(self, argv: list[str]) -> None:
+        """Run `python argv...`; the argv names self.journal where the member should write."""
+        self.proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.DEVNULL, stderr=self.stderr)
 
     def lines(self) -> list[list[str]]:
         try:
@@ -222,7 +225,7 @@ class Member:
 
     def consumed(self) -> list[tuple[int, int]]:
         if not self.killed and self.proc.poll() not in (None, 0):
-            raise AssertionError(f"member {self.name} ({self.lib}) died: {self.stderr_tail()}")
+            raise AssertionError(f"member {self.label} died: {self.stderr_tail()}")
         return [(int(x[1]), int(x[2])) for x in self.lines() if x[0] == "C"]
 
     def leave(self) -> None:
@@ -245,6 +248,17 @@ class Member:
             self.proc.kill()
             self.proc.wait()
         self.stderr.close()
+
+
+class Member(MemberProcess):
+    """A classic-protocol member of one of the client libraries (`lib`), run by this file."""
+
+    def __init__(self, name: str, lib: str, bootstrap: str, topic: str, group: str, tmp_path,
+                 strategy: str = "roundrobin", session_ms: int = SESSION_MS, instance_id: str = "") -> None:
+        super().__init__(name, tmp_path, f"{name} ({lib})")
+        self.lib = lib
+        self.start([__file__, "member", lib, bootstrap, topic, group, self.journal, strategy, str(session_ms),
+                    instance_id])
 
 
 class Producer(threading.Thread):
