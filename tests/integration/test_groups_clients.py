@@ -417,11 +417,7 @@ def test_mixed_clients_join_leave_kill(broker, tmp_path):
         producer.finish()
         assert not producer.errors, producer.errors[:3]
         acked = set(producer.acked)
-        ends = defaultdict(int)
-        for p, o in acked:
-            ends[p] = max(ends[p], o + 1)
-        wait_until(lambda: committed_offsets(broker.bootstrap, topic, group) == dict(ends), 60,
-                   "the group to commit every record")
+        wait_for_commits(broker.bootstrap, topic, group, acked)
         for m in others:
             m.leave()
         stats = check_accounting(members, acked)
@@ -430,6 +426,14 @@ def test_mixed_clients_join_leave_kill(broker, tmp_path):
         producer.stop_event.set()
         for m in members:
             m.cleanup()
+
+
+def wait_for_commits(bootstrap: str, topic: str, group: str, acked: set[tuple[int, int]]) -> None:
+    """Until the group's committed offsets are the end of every partition's acked records."""
+    ends: dict[int, int] = defaultdict(int)
+    for p, o in acked:
+        ends[p] = max(ends[p], o + 1)
+    wait_until(lambda: committed_offsets(bootstrap, topic, group) == dict(ends), 60, "the group to commit every record")
 
 
 def _assignments(bootstrap: str, group: str) -> dict[str, set[int]]:
@@ -470,11 +474,7 @@ def test_cooperative_sticky_is_incremental(broker, tmp_path):
         assert not {p for p, _ in second.consumed()} & kept
         producer.finish()
         acked = set(producer.acked)
-        ends = defaultdict(int)
-        for p, o in acked:
-            ends[p] = max(ends[p], o + 1)
-        wait_until(lambda: committed_offsets(broker.bootstrap, topic, group) == dict(ends), 60,
-                   "the group to commit every record")
+        wait_for_commits(broker.bootstrap, topic, group, acked)
         for m in members:
             m.leave()
         check_accounting(members, acked)
@@ -520,11 +520,7 @@ def test_assignors_split_partitions(broker, tmp_path, lib, strategy):
         assert parts[0] | parts[1] == set(range(6)) and not parts[0] & parts[1]
         producer.finish()
         acked = set(producer.acked)
-        ends = defaultdict(int)
-        for p, o in acked:
-            ends[p] = max(ends[p], o + 1)
-        wait_until(lambda: committed_offsets(broker.bootstrap, topic, group) == dict(ends), 60,
-                   "the group to commit every record")
+        wait_for_commits(broker.bootstrap, topic, group, acked)
         for m in members:
             m.leave()
         check_accounting(members, acked)
@@ -568,11 +564,7 @@ def test_static_member_restart_without_rebalance(broker, tmp_path):
         assert not [x for x in later if x[0] in "RA"], "the other member went through a rebalance"
         producer.finish()
         acked = set(producer.acked)
-        ends = defaultdict(int)
-        for p, o in acked:
-            ends[p] = max(ends[p], o + 1)
-        wait_until(lambda: committed_offsets(broker.bootstrap, topic, group) == dict(ends), 60,
-                   "the group to commit every record")
+        wait_for_commits(broker.bootstrap, topic, group, acked)
         for m in (s2, again):
             m.leave()
         check_accounting(members, acked)
