@@ -652,3 +652,33 @@ def test_live_topic_configs_reach_the_open_logs(tmp_path):
             again.append(again.topics["live"], 0, batch([b"a" * 200]), NOW)
     finally:
         again.close()
+
+
+def test_num_io_threads_sizes_the_append_pool(tmp_path):
+    """Record sets of 64 KiB and more are appended on num.io.threads threads (the engine drops
+    the GIL there, so appends to different partitions use more than one core); the dynamic
+    broker config resizes the pool for the next append, and every append lands."""
+    import asyncio
+
+    from fastlog.config import Config
+    from fastlog.storage.log_manager import OFFLOAD_APPEND_BYTES, LogManager
+
+    logs = LogManager(Config({"log.dirs": str(tmp_path), "num.io.threads": "3"}))
+    logs.open()
+    big = batch([b"x" * 1000] * (OFFLOAD_APPEND_BYTES // 1000 + 1))
+    try:
+        topic = logs.create_topic("wide", 8)
+
+        async def burst() -> list[int]:
+            results = await asyncio.gather(*(logs.append_async(topic, i, big, NOW, 9) for i in range(8)))
+            return [r.base_offset for r in results]
+
+        assert asyncio.run(burst()) == [0] * 8
+        first_pool = logs._append_threads
+        assert first_pool._max_workers == 3 and 1 <= len(first_pool._threads) <= 3
+        logs.alter_broker_configs("", {"num.io.threads": "5"})
+        assert asyncio.run(burst()) == [66] * 8
+        assert logs._append_threads is not first_pool and logs._append_threads._max_workers == 5
+        assert [p.log_end_offset for p in topic.partitions] == [132] * 8
+    finally:
+        logs.close()

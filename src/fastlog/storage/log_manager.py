@@ -122,10 +122,25 @@ class LogManager:
         self.by_id: dict[bytes, Topic] = {}
         self.cluster_id = ""
         self._lock_fd: Optional[int] = None
-        self._append_threads = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="append")
+        # The threads that run the engine's GIL-free appends (num.io.threads, Kafka's request
+        # handler pool: here the part of request handling that can use more than one core).
+        self._append_pool_size = 0
+        self._append_threads = self._append_pool()
         self.dynamic = DynamicConfigs(config, self.data_dir)
         self._last_flush: dict[str, float] = {}  # topic -> monotonic time of its last flush.ms flush
         self.cleaner = LogCleaner(config, self.data_dir, self.topics)
+
+    def _append_pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        """The append thread pool, rebuilt when num.io.threads (a dynamic broker config) has
+        changed; appends queued on the old pool still run there."""
+        size = self.config.get_int("num.io.threads")
+        if size != self._append_pool_size:
+            old = getattr(self, "_append_threads", None)
+            self._append_threads = concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix="append")
+            self._append_pool_size = size
+            if old is not None:
+                old.shutdown(wait=False)
+        return self._append_threads
 
     # -- start and stop -------------------------------------------------------------------
     def open(self) -> None:
@@ -361,7 +376,7 @@ class LogManager:
         if len(records) < OFFLOAD_APPEND_BYTES:
             result = append()
         else:
-            result = await asyncio.get_running_loop().run_in_executor(self._append_threads, append)
+            result = await asyncio.get_running_loop().run_in_executor(self._append_pool(), append)
         self._appended(topic, index)
         return result
 
@@ -383,7 +398,7 @@ class LogManager:
         loop = asyncio.get_running_loop()
         write = functools.partial(topic.partitions[index].write_txn_marker, producer_id, producer_epoch, commit,
                                   coordinator_epoch, int(time.time() * 1000))
-        offset = await loop.run_in_executor(self._append_threads, write)
+        offset = await loop.run_in_executor(self._append_pool(), write)
         self._appended(topic, index)
         return offset
 
