@@ -1,5 +1,5 @@
 """A Kafka Streams application with processing.guarantee=exactly_once_v2 (streams/, built with
-Maven against kafka-streams 4.1.1 from Maven Central) against fastlog.
+Maven against kafka-streams 4.4.0 from Maven Central by the streams_classpath fixture) against fastlog.
 
 The app counts input records per word through a repartition topic and a state store with a
 changelog topic; with the store cache off every input record produces one count update. Exactly
@@ -8,12 +8,10 @@ with SIGKILL in the middle of the input and started again (same state dir).
 """
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import confluent_kafka
 import pytest
@@ -22,25 +20,7 @@ from clients import create_topic, unique_topic
 
 pytestmark = pytest.mark.timeout(600)
 
-STREAMS_DIR = Path(__file__).parent / "streams"
 WORDS = 10
-
-
-@pytest.fixture(scope="module")
-def streams_classpath(tmp_path_factory) -> str:
-    mvn = shutil.which("mvn")
-    assert mvn, "Maven is needed to build the Kafka Streams test application"
-    out = tmp_path_factory.mktemp("streams")
-    build = subprocess.run([mvn, "-q", "-B", "package", "-DskipTests"],
-                           cwd=STREAMS_DIR, capture_output=True, text=True, timeout=900)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    cp_file = out / "classpath.txt"
-    cp = subprocess.run([mvn, "-q", "-B", "dependency:build-classpath", f"-Dmdep.outputFile={cp_file}"],
-                        cwd=STREAMS_DIR, capture_output=True, text=True, timeout=600)
-    assert cp.returncode == 0, cp.stdout[-3000:] + cp.stderr[-3000:]
-    jar = STREAMS_DIR / "target" / "eos-streams-1.jar"
-    assert jar.exists(), "the streams app jar was not built"
-    return f"{jar}:{cp_file.read_text().strip()}"
 
 
 def produce(bootstrap: str, topic: str, start: int, end: int) -> None:
