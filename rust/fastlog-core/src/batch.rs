@@ -11,7 +11,7 @@
 //! | partitionLeaderEpoch | 12     | i32  | 0 in our log |
 //! | magic                | 16     | i8   | 2 |
 //! | crc                  | 17     | u32  | CRC-32C of every byte from attributes to the end |
-//! | attributes           | 21     | i16  | bits 0-2 codec (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd), bit 3 LogAppendTime, bit 4 transactional, bit 5 control |
+//! | attributes           | 21     | i16  | bits 0-2 codec (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd), bit 3 LogAppendTime, bit 4 transactional, bit 5 control, bit 6 delete horizon (baseTimestamp is then the horizon; set by the cleaner) |
 //! | lastOffsetDelta      | 23     | i32  | record count - 1 |
 //! | baseTimestamp        | 27     | i64  | first record's timestamp |
 //! | maxTimestamp         | 35     | i64  | largest record timestamp (the append time for LogAppendTime) |
@@ -42,6 +42,9 @@ pub const ATTR_CODEC_MASK: i16 = 0x07;
 pub const ATTR_LOG_APPEND_TIME: i16 = 0x08;
 pub const ATTR_TRANSACTIONAL: i16 = 0x10;
 pub const ATTR_CONTROL: i16 = 0x20;
+/// Kafka's DELETE_HORIZON_FLAG (KIP-534): the cleaner set baseTimestamp to the time after which
+/// it may remove the batch's tombstones or, for a transaction marker, the marker itself.
+pub const ATTR_DELETE_HORIZON: i16 = 0x40;
 
 #[inline]
 fn be_i16(b: &[u8], at: usize) -> i16 {
@@ -108,6 +111,10 @@ impl BatchHeader {
     }
     pub fn is_log_append_time(&self) -> bool {
         self.attributes & ATTR_LOG_APPEND_TIME != 0
+    }
+    /// The delete horizon the cleaner wrote into the batch (ATTR_DELETE_HORIZON), if any.
+    pub fn delete_horizon(&self) -> Option<i64> {
+        (self.attributes & ATTR_DELETE_HORIZON != 0).then_some(self.base_timestamp)
     }
     pub fn last_offset(&self) -> i64 {
         self.base_offset + self.last_offset_delta as i64

@@ -19,14 +19,26 @@
 //!    Recovery (`recover_cleaner_files`, called by open) completes a swap that a crash
 //!    interrupted and deletes `.cleaned` files: a kill at any moment loses nothing.
 //!
-//! Per batch below `end`: control and transactional batches are kept whole; otherwise a record
-//! is kept unless a later offset of the same key is in the map, it has no key, or it is a
-//! tombstone (null value) in a batch whose max timestamp is older than delete.retention.ms. A
-//! batch that keeps every record is copied byte for byte; one that keeps some is rebuilt with
+//! The cleanable part never reaches the segment holding the last stable offset: every
+//! transaction in it is decided (a commit or abort marker is in the log).
+//!
+//! Per batch below `end`: a record is kept unless a later offset of the same key is in the map,
+//! it has no key, it is a tombstone (null value) in a batch whose max timestamp is older than
+//! delete.retention.ms, or its batch belongs to an aborted transaction (the `.txnindex` entries
+//! of the whole log, read at plan time: producer id, first offset, marker offset). Committed
+//! transactional records are deduplicated like any others; aborted ones never enter the map.
+//! A batch that keeps every record is copied byte for byte; one that keeps some is rebuilt with
 //! its own codec (record::rebuild_batch: same offsets, producer fields, CRC recomputed); one that
 //! keeps none is dropped, except that the last batch of each producer and the last batch of each
 //! new segment stay as an empty batch (header only, records count 0), so that producer state
 //! can be rebuilt from the log (as Kafka) and segments stay contiguous.
+//!
+//! A transaction marker (control batch) stays while any batch of its transaction is still in the
+//! log (so recovery never sees a transaction without its end). Once none is, the first pass sets
+//! its delete horizon (attribute bit 6, baseTimestamp = now + delete.retention.ms, as Kafka's
+//! KIP-534); a pass after the horizon removes it (kept as an empty batch where a dropped batch
+//! would be) and drops its `.txnindex` entry. The other `.txnindex` entries of the replaced
+//! segments move to the new segment.
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
@@ -36,10 +48,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::batch::HEADER_SIZE;
+use crate::batch::{BatchHeader, HEADER_SIZE};
 use crate::error::{code, Result, StorageError};
 use crate::partition_log::{Level, PartitionLog, RecoveryEvent};
-use crate::record::{decode_batch, rebuild_batch};
+use crate::record::{decode_batch, parse_txn_marker, rebuild_batch};
 use crate::segment::{io_err, segment_name, Scanner, Segment, Step};
 
 /// Suffix of the files a pass writes before the swap.
@@ -90,6 +102,10 @@ pub struct CleanStats {
     pub records_read: u64,
     pub records_removed: u64,
     pub tombstones_removed: u64,
+    /// Records of aborted transactions removed (also counted in `records_removed`).
+    pub aborted_removed: u64,
+    /// Transaction markers removed (their delete horizon had passed).
+    pub markers_removed: u64,
     pub keys: u64,
     pub batches_rewritten: u64,
     pub duration_ms: u64,
@@ -170,6 +186,18 @@ pub struct CleanPlan {
     index_interval: u64,
     /// Last offset of each producer's last batch (that batch is never dropped).
     producer_last_batches: HashSet<i64>,
+    /// Aborted transactions of the whole log by producer id: (first offset, marker offset), in
+    /// marker order (the `.txnindex` entries).
+    aborted: HashMap<i64, Vec<(i64, i64)>>,
+}
+
+/// Transaction bookkeeping of the rewrite, in offset order across every segment of the pass.
+#[derive(Debug, Default)]
+struct TxnPass {
+    /// Producers whose current transaction still has a batch in the cleaned log.
+    batch_kept: HashSet<i64>,
+    /// Offsets of the markers removed (their `.txnindex` entries go too).
+    removed_markers: HashSet<i64>,
 }
 
 /// One new segment written by `run`, replacing `sources` (consecutive old segments).
@@ -186,6 +214,7 @@ pub struct CleanedLog {
     groups: Vec<CleanedGroup>,
     stats: CleanStats,
     started: Instant,
+    removed_markers: HashSet<i64>,
 }
 
 impl CleanedLog {
@@ -218,9 +247,12 @@ impl PartitionLog {
         let first_dirty = if checkpoint < self.log_start || checkpoint > leo { self.log_start } else { checkpoint };
         let closed = &self.segments[..self.segments.len().saturating_sub(1)];
         let mut first_uncleanable = self.segments.last().map_or(leo, |s| s.base);
+        let lso = self.last_stable_offset();
         for seg in closed {
             let too_young = min_compaction_lag_ms > 0 && seg.max_ts > now_ms.saturating_sub(min_compaction_lag_ms);
-            if seg.damage.is_some() || (seg.next_offset > first_dirty && too_young) {
+            // An undecided transaction's records may not be cleaned (Kafka: the first unstable offset).
+            let unstable = seg.next_offset > lso;
+            if seg.damage.is_some() || unstable || (seg.next_offset > first_dirty && too_young) {
                 first_uncleanable = first_uncleanable.min(seg.base);
                 break;
             }
@@ -257,6 +289,10 @@ impl PartitionLog {
             .collect();
         let producer_last_batches =
             self.producers.producers.values().filter_map(|p| p.batches.back().map(|b| b.last_offset)).collect();
+        let mut aborted: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+        for e in self.segments.iter().flat_map(|s| s.txn_index.entries.iter()) {
+            aborted.entry(e.producer_id).or_default().push((e.first_offset, e.last_offset));
+        }
         Ok(Some(CleanPlan {
             dir: self.dir.clone(),
             sources,
@@ -265,6 +301,7 @@ impl PartitionLog {
             opts,
             index_interval: self.cfg.index_interval_bytes,
             producer_last_batches,
+            aborted,
         }))
     }
 
@@ -284,12 +321,15 @@ impl PartitionLog {
             at.push(i);
         }
         let dir = cleaned.dir.clone();
-        // The aborted-transaction index entries of the replaced segments move to the new one:
-        // transactional batches and markers are kept whole, so every entry stays true. Sealed
-        // segments' entries no longer change, so reading them now (log locked) is exact.
+        // The aborted-transaction index entries of the replaced segments move to the new one,
+        // except those of the markers the pass removed. Sealed segments' entries no longer
+        // change, so reading them now (log locked) is exact.
         for (g, &i) in cleaned.groups.iter_mut().zip(&at) {
-            let entries: Vec<_> =
-                self.segments[i..i + g.sources.len()].iter().flat_map(|s| s.txn_index.entries.iter().copied()).collect();
+            let entries: Vec<_> = self.segments[i..i + g.sources.len()]
+                .iter()
+                .flat_map(|s| s.txn_index.entries.iter().copied())
+                .filter(|e| !cleaned.removed_markers.contains(&e.last_offset))
+                .collect();
             if !entries.is_empty() {
                 g.segment.txn_index.entries = entries;
                 let path = Segment::path(&dir, g.segment.base, &cleaned_ext("txnindex"));
@@ -436,7 +476,7 @@ impl CleanPlan {
                 }
                 throttle.io(size, io_rate);
                 stats.bytes_read += size;
-                if header.is_control() || header.is_transactional() {
+                if header.is_control() || self.is_aborted(&header) {
                     continue;
                 }
                 let batch = decode_batch(sc.bytes(pos, size))?;
@@ -454,6 +494,7 @@ impl CleanPlan {
         let todo: Vec<&Source> = self.sources.iter().filter(|s| s.base < end).collect();
         let tombstone_horizon = self.opts.now_ms.saturating_sub(self.opts.delete_retention_ms);
         let mut groups = Vec::new();
+        let mut txns = TxnPass::default();
         let mut i = 0;
         while i < todo.len() {
             let mut j = i + 1;
@@ -470,7 +511,8 @@ impl CleanPlan {
             let result = (|| {
                 for (n, src) in group.iter().enumerate() {
                     let last_source = n + 1 == group.len();
-                    self.clean_segment(src, last_source, end, tombstone_horizon, &map, &mut w, &mut stats, throttle, io_rate)?;
+                    let pass = (&map, &mut txns, &mut stats);
+                    self.clean_segment(src, last_source, end, tombstone_horizon, pass, &mut w, throttle, io_rate)?;
                     stats.segments_read += 1;
                 }
                 Ok::<_, StorageError>(())
@@ -496,7 +538,31 @@ impl CleanPlan {
             pause();
             i = j;
         }
-        Ok(CleanedLog { dir: self.dir, groups, stats, started })
+        Ok(CleanedLog { dir: self.dir, groups, stats, started, removed_markers: txns.removed_markers })
+    }
+
+    /// Whether a data batch belongs to an aborted transaction: its producer has an abort marker
+    /// after it whose transaction started at or before it.
+    fn is_aborted(&self, h: &BatchHeader) -> bool {
+        if !h.is_transactional() || h.is_control() {
+            return false;
+        }
+        let Some(txns) = self.aborted.get(&h.producer_id) else { return false };
+        let i = txns.partition_point(|&(_, marker)| marker <= h.base_offset);
+        txns.get(i).is_some_and(|&(first, _)| first <= h.base_offset)
+    }
+
+    /// What becomes of a control batch below `end` (see the module comment).
+    fn marker_fate(&self, h: &BatchHeader, bytes: &[u8], txns: &mut TxnPass) -> MarkerFate {
+        let batch_kept = txns.batch_kept.remove(&h.producer_id);
+        if batch_kept || parse_txn_marker(bytes).is_none() {
+            return MarkerFate::Keep;
+        }
+        match h.delete_horizon() {
+            None => MarkerFate::SetHorizon(self.opts.now_ms.saturating_add(self.opts.delete_retention_ms)),
+            Some(horizon) if horizon > self.opts.now_ms => MarkerFate::Keep,
+            Some(_) => MarkerFate::Remove,
+        }
     }
 
     /// Copy one old segment's batches into `w`, without the records the map supersedes.
@@ -507,9 +573,8 @@ impl CleanPlan {
         last_source: bool,
         end: i64,
         tombstone_horizon: i64,
-        map: &HashMap<u128, i64>,
+        (map, txns, stats): (&HashMap<u128, i64>, &mut TxnPass, &mut CleanStats),
         w: &mut GroupWriter,
-        stats: &mut CleanStats,
         throttle: &Throttle,
         io_rate: f64,
     ) -> Result<()> {
@@ -522,16 +587,42 @@ impl CleanPlan {
             let last_of_segment = last_source && peeked.is_none();
             throttle.io(size, io_rate);
             stats.bytes_read += size;
-            let whole = header.base_offset >= end || header.is_control() || header.is_transactional();
-            if whole {
+            let producer_last = header.has_producer_id() && self.producer_last_batches.contains(&header.last_offset());
+            if header.base_offset >= end {
                 w.push(&bytes, header.base_offset, header.last_offset(), header.max_timestamp, interval)?;
                 continue;
             }
+            if header.is_control() {
+                let rebuilt = match self.marker_fate(&header, &bytes, txns) {
+                    MarkerFate::Keep => None,
+                    MarkerFate::SetHorizon(h) => Some(rebuild_batch(&header, &decode_batch(&bytes)?.records, Some(h))?),
+                    MarkerFate::Remove => {
+                        txns.removed_markers.insert(header.base_offset);
+                        stats.markers_removed += 1;
+                        if !last_of_segment && !producer_last {
+                            continue;
+                        }
+                        Some(rebuild_batch(&header, &[], None)?)
+                    }
+                };
+                match rebuilt {
+                    None => w.push(&bytes, header.base_offset, header.last_offset(), header.max_timestamp, interval)?,
+                    Some(b) => {
+                        stats.batches_rewritten += 1;
+                        w.push(&b, header.base_offset, header.last_offset(), header.max_timestamp, interval)?
+                    }
+                }
+                continue;
+            }
+            let aborted = self.is_aborted(&header);
             let batch = decode_batch(&bytes)?;
             stats.records_read += batch.records.len() as u64;
+            if aborted {
+                stats.aborted_removed += batch.records.len() as u64;
+            }
             let tombstones_expire = header.max_timestamp < tombstone_horizon;
             let mut keep = Vec::with_capacity(batch.records.len());
-            for r in batch.records {
+            for r in batch.records.into_iter().filter(|_| !aborted) {
                 let superseded = r.key.as_deref().is_none_or(|k| map.get(&key_hash(k)).is_some_and(|&l| r.offset < l));
                 if superseded {
                     continue;
@@ -544,20 +635,30 @@ impl CleanPlan {
             }
             let removed = header.records_count.max(0) as u64 - keep.len() as u64;
             stats.records_removed += removed;
+            let kept = removed == 0 || !keep.is_empty() || last_of_segment || producer_last;
             if removed == 0 {
                 w.push(&bytes, header.base_offset, header.last_offset(), header.max_timestamp, interval)?;
-            } else if !keep.is_empty()
-                || last_of_segment
-                || (header.has_producer_id() && self.producer_last_batches.contains(&header.last_offset()))
-            {
-                let rebuilt = rebuild_batch(&header, &keep)?;
+            } else if kept {
+                let rebuilt = rebuild_batch(&header, &keep, None)?;
                 stats.batches_rewritten += 1;
                 let max_ts = i64::from_be_bytes(rebuilt[35..43].try_into().unwrap());
                 w.push(&rebuilt, header.base_offset, header.last_offset(), max_ts, interval)?;
             }
+            if kept && header.is_transactional() {
+                txns.batch_kept.insert(header.producer_id);
+            }
         }
         Ok(())
     }
+}
+
+/// What the cleaner does with a transaction marker below the cleaned end.
+enum MarkerFate {
+    Keep,
+    /// Rewrite it with this delete horizon (first pass that finds its transaction gone).
+    SetHorizon(i64),
+    /// Its horizon passed: it goes, with its `.txnindex` entry.
+    Remove,
 }
 
 /// Index (within its batch) of every record without a key in a produce record set: a compacted

@@ -130,14 +130,21 @@ pub fn build_batch(records: &[Record], opts: &BatchOptions) -> Result<Vec<u8>> {
 /// max timestamp is recomputed (kept for LogAppendTime) and so is the CRC. With no record
 /// kept the result is the original header alone, records count 0 and codec none (Kafka's
 /// writeEmptyHeader: clients would try to decompress an empty payload).
-pub fn rebuild_batch(header: &BatchHeader, keep: &[LogRecord]) -> Result<Vec<u8>> {
+/// `delete_horizon` (the cleaner's first sight of a removable transaction marker) sets
+/// ATTR_DELETE_HORIZON with baseTimestamp = the horizon; record timestamp deltas are computed
+/// from it so every record keeps its timestamp.
+pub fn rebuild_batch(header: &BatchHeader, keep: &[LogRecord], delete_horizon: Option<i64>) -> Result<Vec<u8>> {
     if keep.len() > i32::MAX as usize {
         return Err(too_large("the record count"));
     }
+    let (base_timestamp, mut attributes) = match delete_horizon {
+        Some(h) => (h, header.attributes | batch::ATTR_DELETE_HORIZON),
+        None => (header.base_timestamp, header.attributes),
+    };
     let mut payload = Vec::new();
     let mut body = Vec::new();
     for r in keep {
-        let ts_delta = if header.is_log_append_time() { 0 } else { r.timestamp.wrapping_sub(header.base_timestamp) };
+        let ts_delta = if header.is_log_append_time() { 0 } else { r.timestamp.wrapping_sub(base_timestamp) };
         encode_record(ts_delta, r.offset - header.base_offset, r.key.as_deref(), r.value.as_deref(), &r.headers, &mut body, &mut payload);
     }
     // Kafka's cleaner also writes with the batch's own codec at its default level.
@@ -148,11 +155,14 @@ pub fn rebuild_batch(header: &BatchHeader, keep: &[LogRecord]) -> Result<Vec<u8>
     } else {
         keep.iter().map(|r| r.timestamp).max().unwrap_or(header.base_timestamp)
     };
+    if keep.is_empty() {
+        attributes &= !batch::ATTR_CODEC_MASK;
+    }
     let fields = HeaderFields {
         base_offset: header.base_offset,
-        attributes: if keep.is_empty() { header.attributes & !batch::ATTR_CODEC_MASK } else { header.attributes },
+        attributes,
         last_offset_delta: header.last_offset_delta,
-        base_timestamp: header.base_timestamp,
+        base_timestamp,
         max_timestamp,
         producer_id: header.producer_id,
         producer_epoch: header.producer_epoch,

@@ -226,8 +226,9 @@ fn producer_batches_and_transactions() {
     append(&mut log, &[rec(Some("a"), Some("2")), rec(Some("b"), Some("2"))], &BatchOptions::default());
     let txn = BatchOptions { producer_id: 9, producer_epoch: 0, base_sequence: 0, transactional: true, ..BatchOptions::default() };
     append(&mut log, &[rec(Some("a"), Some("txn"))], &txn);
+    log.write_txn_marker(9, 0, TxnMarker { commit: true, coordinator_epoch: 0 }, NOW).unwrap();
     append(&mut log, &[rec(Some("a"), Some("3")), rec(Some("b"), Some("3"))], &BatchOptions::default());
-    append(&mut log, &[rec(Some("z"), Some("active"))], &BatchOptions::default());
+    append(&mut log, &[rec(Some("z"), Some(&incompressible(1500)))], &BatchOptions::default());
     let leo = log.log_end_offset();
     clean(&mut log, opts(0)).unwrap();
     let batches: Vec<_> = log.records(0).unwrap().map(|b| b.unwrap()).collect();
@@ -236,8 +237,12 @@ fn producer_batches_and_transactions() {
     assert_eq!((last7.header.base_offset, last7.header.last_offset_delta, last7.header.base_sequence), (18, 1, 18));
     assert!(last7.records.is_empty());
     assert_eq!(batches.iter().filter(|b| b.header.producer_id == 7).count(), 1);
-    // The transactional batch is kept whole.
-    assert!(batches.iter().any(|b| b.header.is_transactional() && b.records.len() == 1));
+    // The committed transactional record is superseded like any other; its batch, producer 9's
+    // last, stays empty, and so its marker stays (without a delete horizon).
+    let txn9: Vec<_> = batches.iter().filter(|b| b.header.producer_id == 9).collect();
+    assert_eq!(txn9.len(), 2);
+    assert!(txn9[0].header.is_transactional() && txn9[0].records.is_empty());
+    assert!(txn9[1].header.is_control() && txn9[1].header.delete_horizon().is_none());
     // Producer state rebuilt from the log alone (no snapshot) still knows producer 7.
     log.close().unwrap();
     fs::remove_file(dir.path().join("producer-state.snapshot")).unwrap();
@@ -245,6 +250,109 @@ fn producer_batches_and_transactions() {
     let state = &log.producer_state().producers[&7];
     assert_eq!(state.last_seq(), Some(19));
     assert_eq!(log.log_end_offset(), leo);
+    assert_eq!(log.last_stable_offset(), leo, "no transaction looks open after the rebuild");
+}
+
+/// (offset, key, value) of the data records, and (offset, commit, delete horizon) of the markers.
+type Markers = Vec<(i64, bool, Option<i64>)>;
+fn data_and_markers(log: &PartitionLog) -> (Vec<(i64, String, String)>, Markers) {
+    let (mut data, mut markers) = (Vec::new(), Vec::new());
+    for b in log.records(log.log_start_offset()).unwrap() {
+        let b = b.unwrap();
+        if b.header.is_control() {
+            let commit = b.records.first().map(|r| r.key.as_ref().unwrap()[3] == 1);
+            if let Some(commit) = commit {
+                markers.push((b.header.base_offset, commit, b.header.delete_horizon()));
+            }
+            continue;
+        }
+        for r in b.records {
+            let s = |v: Option<Vec<u8>>| String::from_utf8(v.unwrap()).unwrap();
+            data.push((r.offset, s(r.key), s(r.value)));
+        }
+    }
+    (data, markers)
+}
+
+#[test]
+fn aborted_records_go_and_markers_follow_their_delete_horizon() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = PartitionLog::open(dir.path(), cfg(1024)).unwrap();
+    let txn = |pid, seq| BatchOptions { producer_id: pid, producer_epoch: 0, base_sequence: seq, transactional: true, ..BatchOptions::default() };
+    let end_txn = |log: &mut PartitionLog, pid, commit| {
+        log.write_txn_marker(pid, 0, TxnMarker { commit, coordinator_epoch: 0 }, NOW).unwrap()
+    };
+    append(&mut log, &[rec(Some("a"), Some("aborted")), rec(Some("b"), Some("aborted"))], &txn(9, 0)); // 0-1
+    let abort9 = end_txn(&mut log, 9, false); // 2
+    append(&mut log, &[rec(Some("a"), Some("c1"))], &txn(9, 2)); // 3
+    let commit9 = end_txn(&mut log, 9, true); // 4
+    append(&mut log, &[rec(Some("b"), Some("plain"))], &BatchOptions::default()); // 5
+    append(&mut log, &[rec(Some("a"), Some("c2")), rec(Some("c"), Some("c2"))], &txn(9, 3)); // 6-7
+    let last9 = end_txn(&mut log, 9, true); // 8
+    append(&mut log, &[rec(Some("c"), Some("aborted-8"))], &txn(8, 0)); // 9
+    let abort8 = end_txn(&mut log, 8, false); // 10
+    append(&mut log, &[rec(Some("z"), Some(&incompressible(1500)))], &BatchOptions::default());
+    assert_eq!(log.aborted_transactions(0, 11), vec![(9, 0), (8, 9)]);
+
+    let stats = clean(&mut log, opts(0)).unwrap();
+    assert_eq!(stats.aborted_removed, 3);
+    let (data, markers) = data_and_markers(&log);
+    // No aborted record; one value per key of the rest (a's committed c1 superseded by c2).
+    let kv: Vec<(&str, &str)> = data.iter().map(|(_, k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(kv[..3], [("b", "plain"), ("a", "c2"), ("c", "c2")]);
+    // Markers whose transaction is gone get a delete horizon; the ones after each producer's
+    // last batch (kept empty) stay as they were.
+    let horizon = Some(NOW + 86_400_000);
+    assert_eq!(markers, vec![(abort9, false, horizon), (commit9, true, horizon), (last9, true, None), (abort8, false, None)]);
+    assert_eq!(stats.markers_removed, 0);
+    assert_eq!(log.aborted_transactions(0, 11), vec![(9, 0), (8, 9)], "entries stay with their markers");
+
+    // Before the horizon, another pass changes nothing of them; after it, they go with their
+    // .txnindex entry, and a restart reads the same.
+    let stats = clean(&mut log, CleanOptions { now_ms: NOW + 1000, ..opts(0) }).unwrap();
+    assert_eq!((stats.markers_removed, data_and_markers(&log).1.len()), (0, 4));
+    let stats = clean(&mut log, CleanOptions { now_ms: NOW + 86_400_001, ..opts(0) }).unwrap();
+    assert_eq!(stats.markers_removed, 2);
+    let expect = (data.clone(), vec![(last9, true, None), (abort8, false, None)]);
+    assert_eq!(data_and_markers(&log), expect);
+    assert_eq!(log.aborted_transactions(0, 11), vec![(8, 9)]);
+    let leo = log.log_end_offset();
+    log.close().unwrap();
+    fs::remove_file(dir.path().join("producer-state.snapshot")).unwrap();
+    let log = PartitionLog::open(dir.path(), cfg(1024)).unwrap();
+    assert_eq!(data_and_markers(&log), expect);
+    assert_eq!(log.aborted_transactions(0, 11), vec![(8, 9)]);
+    assert_eq!(log.last_stable_offset(), leo);
+}
+
+#[test]
+fn an_open_transaction_stops_the_cleanable_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = PartitionLog::open(dir.path(), cfg(1024)).unwrap();
+    for i in 0..30 {
+        append(&mut log, &[rec(Some("k"), Some(&i.to_string()))], &BatchOptions::default());
+    }
+    let open_at = log.log_end_offset();
+    let txn = BatchOptions { producer_id: 5, producer_epoch: 0, base_sequence: 0, transactional: true, ..BatchOptions::default() };
+    append(&mut log, &[rec(Some("k"), Some("open"))], &txn);
+    for i in 0..30 {
+        append(&mut log, &[rec(Some("k"), Some(&format!("after-{i}")))], &BatchOptions::default());
+    }
+    append(&mut log, &[rec(Some("z"), Some(&incompressible(1500)))], &BatchOptions::default());
+    assert_eq!(log.last_stable_offset(), open_at);
+    let c = log.cleanable(0, NOW, 0).unwrap();
+    assert!(c.first_uncleanable <= open_at && c.first_uncleanable > 0, "{c:?}");
+    clean(&mut log, opts(0)).unwrap();
+    // The open transaction's record and everything from its segment on are untouched.
+    let values: Vec<String> = contents(&log).into_iter().filter_map(|(_, _, v)| v).collect();
+    assert!(values.contains(&"open".to_string()));
+    assert_eq!(values.iter().filter(|v| v.starts_with("after-")).count(), 30);
+    // Committed, it is cleanable like the rest.
+    log.write_txn_marker(5, 0, TxnMarker { commit: true, coordinator_epoch: 0 }, NOW).unwrap();
+    append(&mut log, &[rec(Some("z"), Some(&incompressible(1500)))], &BatchOptions::default());
+    clean(&mut log, opts(0)).unwrap();
+    let values: Vec<String> = data_and_markers(&log).0.into_iter().map(|(_, _, v)| v).filter(|v| v.len() < 100).collect();
+    assert_eq!(values, vec!["after-29".to_string()]);
 }
 
 #[test]

@@ -197,10 +197,11 @@ class LogCleaner:
         t.last_pass = stats
         secs = max(stats.duration_ms, 1) / 1000
         log.info("cleaned %s offsets %d to %d: read %d bytes (%.1f MB/s), wrote %d bytes in %d segment(s), "
-                 "%d keys, removed %d of %d records (%d tombstones), %d ms",
+                 "%d keys, removed %d of %d records (%d tombstones, %d aborted) and %d transaction markers, %d ms",
                  name, stats.first_dirty, stats.end, stats.bytes_read, stats.bytes_read / secs / 1e6,
                  stats.bytes_written, stats.segments_written, stats.keys, stats.records_removed,
-                 stats.records_read, stats.tombstones_removed, stats.duration_ms)
+                 stats.records_read, stats.tombstones_removed, stats.aborted_removed, stats.markers_removed,
+                 stats.duration_ms)
         return stats
 
     def forget(self, topic_name: str) -> None:
