@@ -12,7 +12,7 @@ import pytest
 from fastlog import _native
 from fastlog._native import StorageError, build_batch, validate_records
 from fastlog.config import Config
-from fastlog.coordinator import offsets_log
+from fastlog.coordinator import internal_topic, offsets_log
 from fastlog.coordinator.offsets_log import OffsetsLog
 from fastlog.storage.log_manager import LogManager
 
@@ -143,7 +143,7 @@ def reference_offsets_batch(records: list[tuple[bytes, bytes | None]], now_ms: i
 
 def test_offsets_log_batches_are_byte_identical_to_the_format_it_always_wrote():
     records = [(offsets_log.offset_key("g", "t", 0), b"\x00\x03value"), (offsets_log.group_key("g"), None)]
-    assert offsets_log.build_batches(records, NOW) == reference_offsets_batch(records, NOW)
+    assert internal_topic.build_batches(records, NOW) == reference_offsets_batch(records, NOW)
 
 
 class _Node:

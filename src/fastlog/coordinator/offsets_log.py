@@ -1,11 +1,9 @@
 """Durable group state: the internal `__consumer_offsets` topic (format: docs/groups.md).
 
-Committed offsets and group metadata are key/value records in ordinary record batches v2, built
-(`_native.build_batch`) and read back (`PartitionLog.records`) by the storage engine, which owns
-the record format, and appended like any produce. On start the whole log is replayed (last
-record per key wins, a null value deletes the key). The topic is an ordinary compacted topic
-(`cleanup.policy=compact`): the log cleaner (fastlog.storage.cleaner) keeps it from growing
-without bound, as Kafka's does.
+Committed offsets and group metadata are key/value records of an internal compacted topic
+(internal_topic.py: created, appended to and replayed like `__transaction_state`). On start the
+whole log is replayed (last record per key wins, a null value deletes the key); the log cleaner
+keeps it from growing without bound, as Kafka's does.
 """
 from __future__ import annotations
 
@@ -17,9 +15,10 @@ from typing import TYPE_CHECKING, Iterator, Optional, Union
 
 from fastlog import _native
 from fastlog.coordinator.group_state import CommittedOffset
+from fastlog.coordinator.internal_topic import InternalTopicLog
 
 if TYPE_CHECKING:
-    from fastlog.storage.log_manager import LogManager, Topic
+    from fastlog.storage.log_manager import LogManager
 
 log = logging.getLogger("fastlog.groups")
 
@@ -33,9 +32,6 @@ GROUP_KEY_V2 = 2           # group
 OFFSET_VALUE_V1 = 1        # offset, metadata, commit timestamp, expire timestamp
 OFFSET_VALUE_V3 = 3        # offset, leader epoch, metadata, commit timestamp
 GROUP_VALUE_V3 = 3
-
-# Split appended records into batches of at most this many bytes (below message.max.bytes).
-BATCH_TARGET_BYTES = 512 * 1024
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,70 +199,13 @@ def decode_group_value(data: bytes) -> StoredGroup:
 
 
 # ---------------------------------------------------------------------------------------------
-# Batches: built and read by the storage engine (fastlog._native owns the record format)
-# ---------------------------------------------------------------------------------------------
-def build_batches(records: list[tuple[bytes, Optional[bytes]]], now_ms: int) -> bytes:
-    """Records split into uncompressed batches of about BATCH_TARGET_BYTES (no producer id, every
-    record stamped `now_ms`), concatenated for one append."""
-    out: list[bytes] = []
-    chunk: list[tuple[bytes, Optional[bytes], list[tuple[str, Optional[bytes]]], int]] = []
-    size = 0
-    for key, value in records:
-        chunk.append((key, value, [], now_ms))
-        size += len(key) + (len(value) if value else 0) + 16
-        if size >= BATCH_TARGET_BYTES:
-            out.append(_native.build_batch(chunk))
-            chunk, size = [], 0
-    if chunk:
-        out.append(_native.build_batch(chunk))
-    return b"".join(out)
-
-
-def java_string_hash(s: str) -> int:
-    """Java's String.hashCode over UTF-16 code units, as a signed int32."""
-    h = 0
-    data = s.encode("utf-16-be")
-    for i in range(0, len(data), 2):
-        h = (31 * h + ((data[i] << 8) | data[i + 1])) & 0xFFFFFFFF
-    return h - (1 << 32) if h >= 1 << 31 else h
-
-
-# ---------------------------------------------------------------------------------------------
 # The log itself
 # ---------------------------------------------------------------------------------------------
-class OffsetsLog:
-    """Appends and replays the internal topic. Not thread-safe; used from the event loop only."""
+class OffsetsLog(InternalTopicLog):
+    """`__consumer_offsets`: appends (plain and transactional) and replays group state."""
 
     def __init__(self, logs: "LogManager", num_partitions: int, segment_bytes: int) -> None:
-        self.logs = logs
-        self.wanted_partitions = max(1, num_partitions)
-        self.segment_bytes = segment_bytes
-
-    @property
-    def topic(self) -> Optional["Topic"]:
-        return self.logs.get(TOPIC)
-
-    @property
-    def num_partitions(self) -> int:
-        topic = self.topic
-        # An existing topic keeps its partition count: groups must stay where their records are.
-        return len(topic.partitions) if topic is not None else self.wanted_partitions
-
-    def partition_for(self, group_id: str) -> int:
-        # Kafka's mapping (Utils.abs(groupId.hashCode) % partitions): the same group lands on the
-        # same partition number as on a Kafka broker with the same partition count.
-        return (java_string_hash(group_id) & 0x7FFFFFFF) % self.num_partitions
-
-    def ensure_topic(self) -> "Topic":
-        topic = self.topic
-        if topic is None:
-            # cleanup.policy=compact: the log cleaner keeps the last record of each key, and
-            # retention never deletes live offsets.
-            topic = self.logs.create_topic(
-                TOPIC, self.wanted_partitions,
-                configs={"cleanup.policy": "compact", "segment.bytes": str(self.segment_bytes)},
-                internal=True)
-        return topic
+        super().__init__(logs, TOPIC, num_partitions, segment_bytes)
 
     def replay(self) -> Iterator[tuple[int, bytes, Optional[bytes]]]:
         """(partition, key, value) of every record, partition by partition, in log order.
@@ -274,29 +213,6 @@ class OffsetsLog:
         for index, record in self.replay_records():
             if not record.is_control:
                 yield index, record.key or b"", record.value
-
-    def replay_records(self) -> Iterator[tuple[int, "_native.Record"]]:
-        """(partition, record) of every record, transaction markers included, in log order."""
-        topic = self.topic
-        if topic is None:
-            return
-        for index, plog in enumerate(topic.partitions):
-            count = 0
-            try:
-                for record in plog.records(plog.log_start_offset):
-                    if not record.is_control:
-                        count += 1
-                    yield index, record
-            except _native.StorageError as e:
-                log.error("%s-%d: %s; stopping replay of it after %d records", TOPIC, index, e, count)
-
-    def append(self, partition: int, records: list[tuple[bytes, Optional[bytes]]]) -> None:
-        """Write records durably (to the OS; a process crash keeps them). Raises on failure."""
-        if not records:
-            return
-        topic = self.ensure_topic()
-        now_ms = int(time.time() * 1000)
-        self.logs.append(topic, partition, build_batches(records, now_ms), now_ms)
 
     def append_transactional(self, partition: int, records: list[tuple[bytes, Optional[bytes]]], producer_id: int,
                              producer_epoch: int, base_sequence: int) -> None:

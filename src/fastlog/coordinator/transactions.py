@@ -129,11 +129,11 @@ def _wall_ms() -> int:
 
 class TransactionCoordinator:
     def __init__(self, logs: LogManager, config: Config, producer_ids: ProducerIdManager,
-                 now_ms: Callable[[], int] = _wall_ms, compact_min_records: int = 10000) -> None:
+                 now_ms: Callable[[], int] = _wall_ms) -> None:
         self.logs = logs
         self.settings = TxnSettings.from_config(config)
         self.producer_ids = producer_ids
-        self.store = TxnLog(logs, self.settings.log_partitions, self.settings.log_segment_bytes, compact_min_records)
+        self.store = TxnLog(logs, self.settings.log_partitions, self.settings.log_segment_bytes)
         self.now_ms = now_ms
         self.txns: dict[str, TxnMetadata] = {}
         self.active = False
@@ -195,16 +195,6 @@ class TransactionCoordinator:
         """Write the metadata's current state; raises one of WRITE_ERRORS."""
         meta.last_update_ms = self.now_ms()
         self.store.write(meta.transactional_id, txn_value(meta.stored()))
-        self._maybe_compact(meta.transactional_id)
-
-    def _maybe_compact(self, transactional_id: str) -> None:
-        partition = self.store.partition_for(transactional_id)
-        live = {tid: txn_value(m.stored()) for tid, m in self.txns.items()
-                if self.store.partition_for(tid) == partition}
-        try:
-            self.store.maybe_compact(partition, live)
-        except WRITE_ERRORS:
-            log.exception("rewriting __transaction_state-%d failed", partition)
 
     def _transition(self, meta: TxnMetadata, **changes) -> Optional[int]:
         """Apply `changes` to `meta` and persist them; on a failed write undo them and return

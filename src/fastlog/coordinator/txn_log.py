@@ -10,22 +10,21 @@ TransactionLogValue v0; big-endian, strings int16 length, arrays int32 count, -1
 
 A null value (tombstone) removes the id (transactional.id.expiration.ms). The partition of an id is
 Kafka's: abs(java hashCode(id)) % transaction.state.log.num.partitions. On start the log is
-replayed, the last record of a key wins. Like `__consumer_offsets` (offsets_log.py) a partition
-is rewritten as a snapshot of the live records once superseded records dominate it.
+replayed, the last record of a key wins. Like `__consumer_offsets` it is an internal compacted
+topic (internal_topic.py): the log cleaner keeps it small, there is no rewrite of its own.
 """
 from __future__ import annotations
 
 import logging
 import struct
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Optional
 
-from fastlog import _native
-from fastlog.coordinator.offsets_log import _Reader, _str, build_batches, java_string_hash
+from fastlog.coordinator.internal_topic import InternalTopicLog
+from fastlog.coordinator.offsets_log import _Reader, _str
 
 if TYPE_CHECKING:
-    from fastlog.storage.log_manager import LogManager, Topic
+    from fastlog.storage.log_manager import LogManager
 
 log = logging.getLogger("fastlog.transactions")
 
@@ -97,81 +96,24 @@ def decode_txn_value(data: bytes) -> StoredTxn:
     return StoredTxn(pid, epoch, timeout, status, partitions, r.int64(), r.int64())
 
 
-class TxnLog:
+class TxnLog(InternalTopicLog):
     """Appends and replays `__transaction_state`. Used from the event loop only."""
 
-    def __init__(self, logs: "LogManager", num_partitions: int, segment_bytes: int,
-                 compact_min_records: int = 10000) -> None:
-        self.logs = logs
-        self.wanted_partitions = max(1, num_partitions)
-        self.segment_bytes = segment_bytes
-        self.compact_min_records = compact_min_records
-        self.records_in_log: dict[int, int] = {}
-
-    @property
-    def topic(self) -> Optional["Topic"]:
-        return self.logs.get(TOPIC)
-
-    @property
-    def num_partitions(self) -> int:
-        topic = self.topic
-        return len(topic.partitions) if topic is not None else self.wanted_partitions
-
-    def partition_for(self, transactional_id: str) -> int:
-        return (java_string_hash(transactional_id) & 0x7FFFFFFF) % self.num_partitions
-
-    def ensure_topic(self) -> "Topic":
-        topic = self.topic
-        if topic is None:
-            topic = self.logs.create_topic(
-                TOPIC, self.wanted_partitions,
-                configs={"cleanup.policy": "compact", "segment.bytes": str(self.segment_bytes)}, internal=True)
-        return topic
+    def __init__(self, logs: "LogManager", num_partitions: int, segment_bytes: int) -> None:
+        super().__init__(logs, TOPIC, num_partitions, segment_bytes)
 
     def write(self, transactional_id: str, value: Optional[bytes]) -> None:
         """One record, durable (to the OS) when this returns; raises on failure."""
-        topic = self.ensure_topic()
-        partition = self.partition_for(transactional_id)
-        now_ms = int(time.time() * 1000)
-        self.logs.append(topic, partition, build_batches([(txn_key(transactional_id), value)], now_ms), now_ms)
-        self.records_in_log[partition] = self.records_in_log.get(partition, 0) + 1
+        self.append(self.partition_for(transactional_id), [(txn_key(transactional_id), value)])
 
     def replay(self) -> Iterator[tuple[str, Optional[StoredTxn]]]:
         """(transactional id, stored metadata or None for a tombstone), in log order; unreadable
         records are skipped with a warning."""
-        topic = self.topic
-        if topic is None:
-            return
-        for index, plog in enumerate(topic.partitions):
-            count = 0
+        for index, record in self.replay_records():
+            if record.is_control:
+                continue
             try:
-                for record in plog.records(plog.log_start_offset):
-                    if record.is_control:
-                        continue
-                    count += 1
-                    try:
-                        tid = decode_txn_key(record.key or b"")
-                        yield tid, (decode_txn_value(record.value) if record.value is not None else None)
-                    except (ValueError, UnicodeDecodeError) as e:
-                        log.warning("%s-%d offset %d: skipping an unreadable record: %s", TOPIC, index,
-                                    record.offset, e)
-            except _native.StorageError as e:
-                log.error("%s-%d: %s; stopping replay of it after %d records", TOPIC, index, e, count)
-            self.records_in_log[index] = count
-
-    def maybe_compact(self, partition: int, live: dict[str, bytes]) -> None:
-        """Rewrite `partition` as its live records (`live`: id -> last value, of this partition)
-        when the log holds many more records than that."""
-        total = self.records_in_log.get(partition, 0)
-        if total < 2 * len(live) + self.compact_min_records:
-            return
-        topic = self.ensure_topic()
-        plog = topic.partitions[partition]
-        start = plog.log_end_offset
-        if live:
-            now_ms = int(time.time() * 1000)
-            records: list[tuple[bytes, Optional[bytes]]] = [(txn_key(t), v) for t, v in live.items()]
-            self.logs.append(topic, partition, build_batches(records, now_ms), now_ms)
-        plog.delete_records_before(start)
-        self.records_in_log[partition] = len(live)
-        log.info("%s-%d rewritten: %d live records, log start now %d", TOPIC, partition, len(live), start)
+                tid = decode_txn_key(record.key or b"")
+                yield tid, (decode_txn_value(record.value) if record.value is not None else None)
+            except (ValueError, UnicodeDecodeError) as e:
+                log.warning("%s-%d offset %d: skipping an unreadable record: %s", TOPIC, index, record.offset, e)
