@@ -8,6 +8,7 @@ versions the tests send (ApiVersions v0-v3, Metadata v5, Produce v7, Fetch v11).
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import struct
 import time
@@ -352,6 +353,38 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
             return True
         time.sleep(interval)
     return predicate()
+
+# ---------------------------------------------------------------------------------------------
+# The log cleaner's progress, read from a broker's data folder
+# ---------------------------------------------------------------------------------------------
+def cleaner_checkpoint(broker, topic: str) -> int:
+    """The topic's partition 0 entry of cleaner-offset-checkpoint (-1: none yet)."""
+    path = os.path.join(broker.data_dir, "logs", "cleaner-offset-checkpoint")
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return -1
+    assert lines[0] == "0" and int(lines[1]) == len(lines) - 2, lines
+    for line in lines[2:]:
+        t, p, o = line.split()
+        if (t, p) == (topic, "0"):
+            return int(o)
+    return -1
+
+
+def active_base(broker, topic: str) -> int:
+    """Base offset of partition 0's active segment (the newest segment file)."""
+    path = os.path.join(broker.data_dir, "logs", f"{topic}-0")
+    return max(int(n[:-4]) for n in os.listdir(path) if n.endswith(".log"))
+
+
+def cleaner_settled(broker, topic: str) -> int:
+    """Wait until everything but the active segment is clean (no pass can be due until more is
+    produced) and return the checkpoint."""
+    assert wait_until(lambda: cleaner_checkpoint(broker, topic) == active_base(broker, topic), 60), broker.log_tail()
+    return cleaner_checkpoint(broker, topic)
+
 
 
 # ============================================================================================

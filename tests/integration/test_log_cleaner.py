@@ -24,6 +24,8 @@ from clients import (
     RawConnection,
     RawRecord,
     build_batch,
+    cleaner_checkpoint,
+    cleaner_settled,
     confluent_consumer,
     consume_aiokafka,
     consume_kafka_python,
@@ -38,35 +40,6 @@ COMPACTED = {"cleanup.policy": "compact", "segment.bytes": "8192", "min.cleanabl
 def create(bootstrap: str, topic: str, configs: dict[str, str]) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(topic, 1, 1, config=configs)])[topic].result(30)
-
-
-def checkpoint(broker, topic: str) -> int:
-    """The topic's partition 0 entry of cleaner-offset-checkpoint (-1: none yet)."""
-    path = os.path.join(broker.data_dir, "logs", "cleaner-offset-checkpoint")
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        return -1
-    assert lines[0] == "0" and int(lines[1]) == len(lines) - 2, lines
-    for line in lines[2:]:
-        t, p, o = line.split()
-        if (t, p) == (topic, "0"):
-            return int(o)
-    return -1
-
-
-def active_base(broker, topic: str) -> int:
-    """Base offset of partition 0's active segment (the newest segment file)."""
-    path = os.path.join(broker.data_dir, "logs", f"{topic}-0")
-    return max(int(n[:-4]) for n in os.listdir(path) if n.endswith(".log"))
-
-
-def settled(broker, topic: str) -> int:
-    """Wait until everything but the active segment is clean (no pass can be due until more is
-    produced) and return the checkpoint."""
-    assert wait_until(lambda: checkpoint(broker, topic) == active_base(broker, topic), 60), broker.log_tail()
-    return checkpoint(broker, topic)
 
 
 def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes | None]], codec: str = "none",
@@ -141,7 +114,7 @@ def test_compaction_keeps_the_last_value_of_each_key(broker_factory, codec):
     for n in range(30, 40):  # later segments, so that the tombstones' segment gets cleaned
         produced += produce(broker.bootstrap, topic, [(b"k%d" % k, value(k, n)) for k in range(10, 30)], codec)
     produced += produce(broker.bootstrap, topic, [(b"tail%d" % i, b"t") for i in range(20)], codec)
-    end = settled(broker, topic)
+    end = cleaner_settled(broker, topic)
     assert end > tombstones
     records = consume_all(broker.bootstrap, topic)
     check_compacted(records, produced, end)
@@ -160,8 +133,8 @@ def test_compaction_keeps_the_last_value_of_each_key(broker_factory, codec):
     list(admin.incremental_alter_configs([resource]).values())[0].result(10)
     for n in range(40, 50):
         produced += produce(broker.bootstrap, topic, [(b"k%d" % k, value(k, n)) for k in range(10, 30)], codec)
-    assert wait_until(lambda: checkpoint(broker, topic) > end, 60), broker.log_tail()
-    end = settled(broker, topic)
+    assert wait_until(lambda: cleaner_checkpoint(broker, topic) > end, 60), broker.log_tail()
+    end = cleaner_settled(broker, topic)
     records = consume_all(broker.bootstrap, topic)
     assert not [r for r in records if r[2] is None and r[0] < end]
     assert not [r for r in records if r[1] in {b"k%d" % k for k in range(5)}]
@@ -192,7 +165,7 @@ def test_compact_delete_does_both(broker_factory):
     produced = []
     for n in range(10, 40):
         produced += produce(broker.bootstrap, topic, [(b"k%d" % k, value(k, n)) for k in range(40)])
-    end = settled(broker, topic)
+    end = cleaner_settled(broker, topic)
     records = consume_all(broker.bootstrap, topic)
     assert records[0][0] >= old_gone > 0
     assert end > produced[0][0] and len(records) < len(produced) / 4
@@ -224,7 +197,7 @@ def test_kill_during_cleaning_loses_no_last_value(broker_factory, tmp_path, monk
         for _, k, v in records:
             seen[k] = v
         assert seen == last, f"cycle {cycle}: a key lost its last value"
-    assert wait_until(lambda: checkpoint(broker, topic) > 0, 60)
+    assert wait_until(lambda: cleaner_checkpoint(broker, topic) > 0, 60)
     assert "cleaned " in open(broker.log_file, encoding="utf-8").read()
 
 
@@ -266,7 +239,7 @@ def test_consumer_offsets_stay_small_and_survive_restart(broker_factory):
             consumer.commit(offsets=[confluent_kafka.TopicPartition(topic, 0, i, f"m{i}")], asynchronous=False)
     finally:
         consumer.close()
-    settled(broker, "__consumer_offsets")
+    cleaner_settled(broker, "__consumer_offsets")
     partition = os.path.join(broker.data_dir, "logs", "__consumer_offsets-0")
     size = sum(os.path.getsize(os.path.join(partition, n)) for n in os.listdir(partition) if n.endswith(".log"))
     assert size < 3 * 4096, f"{size} bytes of offsets log for 1500 commits of one partition"
