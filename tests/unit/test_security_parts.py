@@ -110,6 +110,25 @@ def test_acl_decisions(tmp_path):
         _authorizer(tmp_path, **{"authorizer.class.name": "com.example.Other"})
 
 
+def test_authorize_any_resource_of_a_type(tmp_path):
+    """Kafka's authorizeByResourceType (an idempotent producer needs WRITE on some topic): an
+    ALLOW counts unless a DENY covers it (same literal, a prefix of it, or the literal "*")."""
+    authorizer = _authorizer(tmp_path)
+    authorizer.add([_acl("orders", Operation.WRITE), _acl("logs-", Operation.WRITE, pattern=PatternType.PREFIXED),
+                    _acl("orders", Operation.WRITE, Permission.DENY),
+                    _acl("events", Operation.READ, principal="User:carol")])
+    any_write = authorizer.authorize_any
+    assert any_write("User:alice", Operation.WRITE, ResourceType.TOPIC)       # logs- is not denied
+    assert not any_write("User:carol", Operation.WRITE, ResourceType.TOPIC)   # READ only
+    assert not any_write("User:alice", Operation.WRITE, ResourceType.GROUP)
+    authorizer.add([_acl("log", Operation.WRITE, Permission.DENY, pattern=PatternType.PREFIXED)])
+    assert not any_write("User:alice", Operation.WRITE, ResourceType.TOPIC)   # every ALLOW is covered
+    authorizer.add([_acl("metrics", Operation.ALL)])
+    assert any_write("User:alice", Operation.WRITE, ResourceType.TOPIC)
+    authorizer.add([_acl("*", Operation.WRITE, Permission.DENY)])
+    assert not any_write("User:alice", Operation.WRITE, ResourceType.TOPIC)
+
+
 def test_principal_mapping_rules():
     rules = tls.parse_mapping_rules("RULE:^CN=(.*?),OU=ServiceUsers,.*$/$1/L,RULE:^CN=([^,]*),.*$/$1/U,DEFAULT")
     assert tls.map_principal("CN=Alice,OU=ServiceUsers,O=x,C=US", rules) == "alice"

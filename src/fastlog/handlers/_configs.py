@@ -5,7 +5,7 @@ log manager (topic configs to the open logs, dynamic broker and group configs to
 storage.dynamic_configs)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from fastlog.config import (
     BROKER_KEYS,
@@ -19,6 +19,7 @@ from fastlog.config import (
     Type,
     to_text,
 )
+from fastlog.handlers.registry import RequestContext
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import (
     AlterConfigsResourceResponse,
@@ -26,10 +27,28 @@ from fastlog.protocol.responses import (
     DescribeConfigsResourceResult,
     DescribeConfigsSynonym,
 )
+from fastlog.security.acl import CLUSTER_NAME, REFUSED_MESSAGES, Operation, ResourceType
 from fastlog.services import BrokerServices
 from fastlog.storage.log_manager import TopicError
 
-TOPIC, BROKER, GROUP = 2, 4, 32  # ConfigResource types
+TOPIC, BROKER, BROKER_LOGGER, GROUP = 2, 4, 8, 32  # ConfigResource types
+
+
+def config_refusal(ctx: RequestContext, operation: Operation, rtype: int, name: str) -> Optional[tuple[int, str]]:
+    """Kafka's (error, message) when the request's principal may not DESCRIBE_CONFIGS / ALTER_CONFIGS the config
+    resource: checked on the topic, the group, or the cluster for a broker (ConfigHelper and
+    ControllerApis.authorizeAlterResource); None when allowed or the type is one the handler refuses."""
+    if rtype == TOPIC:
+        target, error = (ResourceType.TOPIC, name), ErrorCode.TOPIC_AUTHORIZATION_FAILED
+    elif rtype == GROUP:
+        target, error = (ResourceType.GROUP, name), ErrorCode.GROUP_AUTHORIZATION_FAILED
+    elif rtype in (BROKER, BROKER_LOGGER):
+        target, error = (ResourceType.CLUSTER, CLUSTER_NAME), ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    else:
+        return None
+    if ctx.authorize(operation, target[0], target[1]):
+        return None
+    return error, REFUSED_MESSAGES[error]
 
 
 def _entry(spec: Key, value: Any, chain: list[tuple[str, Any, Source]], read_only: bool,
@@ -124,14 +143,19 @@ def current_configs(services: BrokerServices, rtype: int, name: str) -> dict[str
     return services.logs.dynamic.group(name)
 
 
-def alter_resource(services: BrokerServices, resource: dict, new_configs: Callable[[dict], dict],
+def alter_resource(ctx: RequestContext, resource: dict, new_configs: Callable[[dict], dict],
                    validate_only: bool) -> AlterConfigsResourceResponse:
     """Answer one resource of an alter request; `new_configs(current)` returns the resource's new
     explicit configs (as text) or raises TopicError. A topic gets INVALID_CONFIG for a bad value,
-    a broker INVALID_REQUEST (both as Kafka)."""
+    a broker INVALID_REQUEST (both as Kafka). ALTER_CONFIGS is checked first (config_refusal)."""
     rtype, name = resource["resource_type"], resource["resource_name"]
     out: AlterConfigsResourceResponse = {"error_code": 0, "error_message": None, "resource_type": rtype,
                                          "resource_name": name}
+    refusal = config_refusal(ctx, Operation.ALTER_CONFIGS, rtype, name)
+    if refusal is not None:
+        out.update({"error_code": refusal[0], "error_message": refusal[1]})
+        return out
+    services = ctx.services
     try:
         if rtype == BROKER:
             if broker_name_error(services, name):

@@ -12,5 +12,5 @@ async def handle(ctx: RequestContext, request: dict) -> AlterConfigsResponse:
     responses: list[AlterConfigsResourceResponse] = []
     for res in request["resources"]:
         wanted = {c["name"]: c["value"] for c in res["configs"]}
-        responses.append(alter_resource(ctx.services, res, lambda current: wanted, request["validate_only"]))
+        responses.append(alter_resource(ctx, res, lambda current: wanted, request["validate_only"]))
     return {"throttle_time_ms": 0, "responses": responses}

@@ -2,7 +2,8 @@
 broker's settings (static and dynamic; resource name '' = the cluster default, which lists only
 its dynamic default configs, as Kafka does) and a group's configs, with sources, synonyms, types
 and documentation from the config tables (fastlog.config). Kafka's resource types: 2 = topic,
-4 = broker, 8 = broker logger, 32 = group.
+4 = broker, 8 = broker logger, 32 = group. A resource the principal may not DESCRIBE_CONFIGS gets
+Kafka's TOPIC_/GROUP_/CLUSTER_AUTHORIZATION_FAILED and no configs.
 """
 from fastlog.handlers._configs import (
     BROKER,
@@ -11,12 +12,14 @@ from fastlog.handlers._configs import (
     broker_config_entries,
     broker_default_entries,
     broker_name_error,
+    config_refusal,
     group_config_entries,
     topic_config_entries,
 )
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DescribeConfigsResponse, DescribeConfigsResult
+from fastlog.security.acl import Operation
 
 
 @api(key=32, name="DescribeConfigs", min_version=1, max_version=4)
@@ -29,7 +32,10 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeConfigsResponse:
         rtype, name = res["resource_type"], res["resource_name"]
         result: DescribeConfigsResult = {"error_code": 0, "error_message": None, "resource_type": rtype,
                                          "resource_name": name, "configs": []}
-        if rtype == TOPIC:
+        refusal = config_refusal(ctx, Operation.DESCRIBE_CONFIGS, rtype, name)
+        if refusal is not None:  # DESCRIBE_CONFIGS on the topic, group, or cluster for a broker
+            result.update({"error_code": refusal[0], "error_message": refusal[1]})
+        elif rtype == TOPIC:
             topic = services.logs.get(name)
             if topic is None:
                 result.update({"error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,

@@ -63,7 +63,7 @@ def _apply(changes: list[dict], rtype: int, config: Config) -> Callable[[dict], 
 @api(key=44, name="IncrementalAlterConfigs", min_version=0, max_version=1)
 async def handle(ctx: RequestContext, request: dict) -> IncrementalAlterConfigsResponse:
     responses: list[IncrementalAlterConfigsResourceResponse] = [
-        alter_resource(ctx.services, res, _apply(res["configs"], res["resource_type"], ctx.services.config),
+        alter_resource(ctx, res, _apply(res["configs"], res["resource_type"], ctx.services.config),
                        request["validate_only"])
         for res in request["resources"]]
     return {"throttle_time_ms": 0, "responses": responses}

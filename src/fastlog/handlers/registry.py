@@ -45,10 +45,14 @@ class RequestContext:
             return self.listener.advertised_host, self.listener.advertised_port or 0
         return self.services.host, self.services.port
 
+    @property
+    def host(self) -> str:
+        """The client's address as ACL bindings name it ("127.0.0.1")."""
+        return self.client_host.lstrip("/")
+
     def authorize(self, operation: Operation, resource_type: ResourceType, name: str) -> bool:
         """May this request's principal do `operation` on the resource (security/acl.py)?"""
-        return self.services.authorizer.authorize(self.principal, operation, resource_type, name,
-                                                  self.client_host.lstrip("/"))
+        return self.services.authorizer.authorize(self.principal, operation, resource_type, name, self.host)
 
     def may_topic(self, operation: Operation, topic: str) -> bool:
         return self.authorize(operation, ResourceType.TOPIC, topic)
@@ -61,6 +65,13 @@ class RequestContext:
 
     def may_transactional_id(self, operation: Operation, transactional_id: str) -> bool:
         return self.authorize(operation, ResourceType.TRANSACTIONAL_ID, transactional_id)
+
+    @property
+    def not_authorized(self) -> str:
+        """The message of a cluster operation refused as a whole (Kafka's authorizeClusterOperation
+        says "Request <the request> is not authorized.")."""
+        spec = REGISTRY.get(self.api_key)
+        return f"Request {spec.name if spec else self.api_key} is not authorized."
 
 
 # A handler takes the context and the decoded request dict and returns the response dict (typed

@@ -87,6 +87,9 @@ SUPPORTED = {
     ResourceType.USER: {Operation.CREATE_TOKENS, Operation.DESCRIBE_TOKENS},
 }
 CLUSTER_NAME = "kafka-cluster"
+# Kafka's own messages of the authorization errors (Errors.java), for answers that carry one.
+REFUSED_MESSAGES = {29: "Topic authorization failed.", 30: "Group authorization failed.",
+                    31: "Cluster authorization failed.", 53: "Transactional Id authorization failed."}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,6 +204,27 @@ class Authorizer:
             return False
         allowing = {operation, Operation.ALL} | _IMPLIED.get(operation, set())
         return any(a.permission == Permission.ALLOW and a.operation in allowing for a in mine)
+
+    def authorize_any(self, principal: str, operation: Operation, resource_type: ResourceType, host: str = "") -> bool:
+        """May `principal` do `operation` on some resource of the type (Kafka's
+        authorizeByResourceType, KIP-679)? True when an ALLOW binding of the principal is not
+        wholly covered by one of its DENY bindings (a DENY on the literal "*" covers everything)."""
+        if not self.enabled or principal in self.super_users:
+            return True
+        of_type = [a for a in self.acls if a.resource_type == resource_type]
+        if not of_type:
+            return self.allow_if_no_acl
+        mine = [a for a in of_type if a.principal in (principal, "User:*") and a.host in (host, WILDCARD)]
+        denied = [a for a in mine if a.permission == Permission.DENY and a.operation in (operation, Operation.ALL)]
+        if any(a.pattern_type == PatternType.LITERAL and a.resource_name == WILDCARD for a in denied):
+            return False
+        allowing = {operation, Operation.ALL} | _IMPLIED.get(operation, set())
+
+        def covered(allow: AclBinding) -> bool:
+            return any((d.pattern_type == PatternType.PREFIXED and allow.resource_name.startswith(d.resource_name))
+                       or (allow.pattern_type == PatternType.LITERAL == d.pattern_type
+                           and allow.resource_name == d.resource_name) for d in denied)
+        return any(a.permission == Permission.ALLOW and a.operation in allowing and not covered(a) for a in mine)
 
     def allowed_operations(self, principal: str, resource_type: ResourceType, name: str) -> int:
         """The bitfield of operations authorize allows (Metadata's topic/cluster authorized operations)."""
