@@ -701,3 +701,238 @@ def test_sasl_handshake_v0_takes_unframed_tokens(secure_broker):
         assert _read_frame(sock) == b""  # PLAIN's empty server token, also bare
         sock.sendall(_frame(3, 1, struct.pack(">i", 0)))
         assert struct.unpack(">i", _read_frame(sock)[:4])[0] == 7  # the Metadata answer
+
+
+# -- the admin and config APIs check Kafka's ACLs ----------------------------------------------
+TOPIC_REFUSED, GROUP_REFUSED, CLUSTER_REFUSED, TXN_REFUSED = 29, 30, 31, 53
+REFUSALS = {TOPIC_REFUSED, GROUP_REFUSED, CLUSTER_REFUSED, TXN_REFUSED}
+
+
+def _admin_api_answers(raw, topic: str, group: str, txn_id: str) -> dict[str, object]:
+    """Ask every admin/config API about `topic`, `group`, `txn_id` and the cluster; the error
+    codes that tell whether each was authorized (Kafka's per-resource places)."""
+    def call(api_key: int, version: int, body: dict) -> dict:
+        return raw.call(api_key, version, body)
+
+    configs = call(32, 4, {"resources": [
+        {"resource_type": 2, "resource_name": topic, "configuration_keys": None},
+        {"resource_type": 4, "resource_name": "", "configuration_keys": None},
+        {"resource_type": 32, "resource_name": group, "configuration_keys": None}],
+        "include_synonyms": False, "include_documentation": False})["results"]
+    alter = call(33, 2, {"resources": [{"resource_type": 2, "resource_name": topic,
+                                        "configs": [{"name": "retention.ms", "value": "3600000"}]}],
+                         "validate_only": True})["responses"]
+    incremental = call(44, 1, {"resources": [
+        {"resource_type": 2, "resource_name": topic,
+         "configs": [{"name": "retention.ms", "config_operation": 0, "value": "3600000"}]},
+        {"resource_type": 4, "resource_name": "",
+         "configs": [{"name": "log.retention.ms", "config_operation": 0, "value": "3600000"}]},
+        {"resource_type": 32, "resource_name": group,
+         "configs": [{"name": "consumer.session.timeout.ms", "config_operation": 0, "value": "45000"}]}],
+        "validate_only": True})["responses"]
+    partitions = call(37, 3, {"topics": [{"name": topic, "count": 2, "assignments": None}], "timeout_ms": 10000,
+                              "validate_only": True})["results"]
+    delete_records = call(21, 2, {"topics": [{"name": topic, "partitions": [{"partition_index": 0, "offset": 0}]}],
+                                  "timeout_ms": 10000})["topics"]
+    log_dirs = call(35, 4, {"topics": None})
+    move_dirs = call(34, 2, {"dirs": [{"path": "/nowhere", "topics": [{"name": topic, "partitions": [0]}]}]})
+    elect = call(43, 2, {"election_type": 0, "topic_partitions": [{"topic": topic, "partitions": [0]}],
+                         "timeout_ms": 10000})
+    reassign = call(45, 0, {"timeout_ms": 10000, "topics": [
+        {"name": topic, "partitions": [{"partition_index": 0, "replicas": None}]}]})
+    list_reassign = call(46, 0, {"timeout_ms": 10000, "topics": None})
+    features = call(57, 1, {"timeout_ms": 10000, "feature_updates": [], "validate_only": True})
+    quorum = call(55, 2, {"topics": [{"topic_name": "__cluster_metadata", "partitions": [{"partition_index": 0}]}]})
+    producers = call(61, 0, {"topics": [{"name": topic, "partition_indexes": [0]}]})["topics"]
+    txns = call(65, 0, {"transactional_ids": [txn_id]})["transaction_states"]
+    listed_txns = call(66, 1, {"state_filters": [], "producer_id_filters": [], "duration_filter": -1})
+    quotas = call(48, 1, {"components": [], "strict": False})
+    alter_quotas = call(49, 1, {"entries": [{"entity": [{"entity_type": "user", "entity_name": "nobody"}],
+                                             "ops": [{"key": "producer_byte_rate", "value": 1000.0, "remove": False}]}],
+                                "validate_only": True})["entries"]
+    offset_delete = call(47, 0, {"group_id": group,
+                                 "topics": [{"name": topic, "partitions": [{"partition_index": 0}]}]})
+    markers = call(27, 1, {"markers": [{"producer_id": 999999, "producer_epoch": 0, "transaction_result": False,
+                                        "topics": [{"name": topic, "partition_indexes": [0]}],
+                                        "coordinator_epoch": 0}]})["markers"]
+    config_resources = call(74, 1, {"resource_types": []})
+    named = call(75, 0, {"topics": [{"name": topic}], "response_partition_limit": 100, "cursor": None})["topics"]
+    everything = call(75, 0, {"topics": [], "response_partition_limit": 2000, "cursor": None})["topics"]
+    cluster = call(60, 1, {"include_cluster_authorized_operations": True, "endpoint_type": 1})
+    idempotent = call(22, 4, {"transactional_id": None, "transaction_timeout_ms": 60000, "producer_id": -1,
+                              "producer_epoch": -1})
+    # a leave of a member that never joined: refused, else answered by the coordinator
+    heartbeat = call(68, 0, {"group_id": group, "member_id": "never-joined-member-00", "member_epoch": -1,
+                             "instance_id": None, "rack_id": None, "rebalance_timeout_ms": -1,
+                             "subscribed_topic_names": None, "server_assignor": None, "topic_partitions": None})
+    epochs = call(23, 3, {"replica_id": -1, "topics": [
+        {"topic": topic, "partitions": [{"partition": 0, "current_leader_epoch": -1, "leader_epoch": 0}]}]})
+    consumer_groups = call(69, 0, {"group_ids": [group], "include_authorized_operations": False})["groups"]
+    return {
+        "InitProducerId": idempotent["error_code"],
+        "ConsumerGroupHeartbeat": heartbeat["error_code"],
+        "OffsetForLeaderEpoch": [p["error_code"] for t in epochs["topics"] for p in t["partitions"]],
+        "ConsumerGroupDescribe": [g["error_code"] for g in consumer_groups],
+        "DescribeConfigs": [r["error_code"] for r in configs],
+        "AlterConfigs": [r["error_code"] for r in alter],
+        "IncrementalAlterConfigs": [r["error_code"] for r in incremental],
+        "CreatePartitions": [r["error_code"] for r in partitions],
+        "DeleteRecords": [p["error_code"] for t in delete_records for p in t["partitions"]],
+        "DescribeLogDirs": log_dirs["error_code"],
+        "AlterReplicaLogDirs": [p["error_code"] for t in move_dirs["results"] for p in t["partitions"]],
+        "ElectLeaders": [elect["error_code"]] + [p["error_code"] for t in elect["replica_election_results"]
+                                                 for p in t["partition_result"]],
+        "AlterPartitionReassignments": [reassign["error_code"]] + [p["error_code"] for t in reassign["responses"]
+                                                                   for p in t["partitions"]],
+        "ListPartitionReassignments": list_reassign["error_code"],
+        "UpdateFeatures": features["error_code"],
+        "DescribeQuorum": quorum["error_code"],
+        "DescribeProducers": [p["error_code"] for t in producers for p in t["partitions"]],
+        "DescribeTransactions": [t["error_code"] for t in txns],
+        "ListTransactions": txn_id in [t["transactional_id"] for t in listed_txns["transaction_states"]],
+        "DescribeClientQuotas": quotas["error_code"],
+        "AlterClientQuotas": [e["error_code"] for e in alter_quotas],
+        "OffsetDelete": offset_delete["error_code"],
+        "WriteTxnMarkers": [p["error_code"] for m in markers for t in m["topics"] for p in t["partitions"]],
+        "ListConfigResources": config_resources["error_code"],
+        "DescribeTopicPartitions": ([t["error_code"] for t in named], topic in [t["name"] for t in everything]),
+        "DescribeCluster": (cluster["error_code"], cluster["cluster_authorized_operations"]),
+    }
+
+
+def test_admin_and_config_apis_answer_kafkas_authorization_errors(acl_broker, pki):
+    """A principal with no ACL (ANONYMOUS on the PLAINTEXT listener) is refused each admin and
+    config API with the error Kafka answers, in the place Kafka puts it (unauthorized transactions
+    and topics left out of listings); once granted the ACLs Kafka asks for, none is refused."""
+    from confluent_kafka.admin import (
+        AclBinding,
+        AclBindingFilter,
+        AclOperation,
+        AclPermissionType,
+        ResourcePatternType,
+        ResourceType,
+    )
+    from tests.integration.clients import RawConnection
+    suffix = uuid.uuid4().hex[:6]
+    topic, group, txn_id = f"adm-{suffix}", f"adm-g-{suffix}", f"adm-tx-{suffix}"
+    admin_settings = client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret")
+    admin = AdminClient(admin_settings)
+    for future in admin.create_topics([NewTopic(topic, 1, 1)]).values():
+        future.result(15)
+    producer = Producer({**admin_settings, "transactional.id": txn_id})
+    producer.init_transactions(15)
+    producer.begin_transaction()
+    producer.produce(topic, b"x")
+    producer.commit_transaction(15)
+
+    with RawConnection(acl_broker.listeners["PLAINTEXT"]) as raw:
+        refused = _admin_api_answers(raw, topic, group, txn_id)
+    assert refused == {
+        "InitProducerId": CLUSTER_REFUSED,  # no IDEMPOTENT_WRITE on the cluster, no WRITE on any topic
+        "ConsumerGroupHeartbeat": GROUP_REFUSED,
+        "OffsetForLeaderEpoch": [TOPIC_REFUSED],
+        "ConsumerGroupDescribe": [GROUP_REFUSED],
+        "DescribeConfigs": [TOPIC_REFUSED, CLUSTER_REFUSED, GROUP_REFUSED],
+        "AlterConfigs": [TOPIC_REFUSED],
+        "IncrementalAlterConfigs": [TOPIC_REFUSED, CLUSTER_REFUSED, GROUP_REFUSED],
+        "CreatePartitions": [TOPIC_REFUSED],
+        "DeleteRecords": [TOPIC_REFUSED],
+        "DescribeLogDirs": CLUSTER_REFUSED,
+        "AlterReplicaLogDirs": [CLUSTER_REFUSED],
+        "ElectLeaders": [CLUSTER_REFUSED, CLUSTER_REFUSED],
+        "AlterPartitionReassignments": [CLUSTER_REFUSED, CLUSTER_REFUSED],
+        "ListPartitionReassignments": CLUSTER_REFUSED,
+        "UpdateFeatures": CLUSTER_REFUSED,
+        "DescribeQuorum": CLUSTER_REFUSED,
+        "DescribeProducers": [TOPIC_REFUSED],
+        "DescribeTransactions": [TXN_REFUSED],
+        "ListTransactions": False,
+        "DescribeClientQuotas": CLUSTER_REFUSED,
+        "AlterClientQuotas": [CLUSTER_REFUSED],
+        "OffsetDelete": GROUP_REFUSED,
+        "WriteTxnMarkers": [CLUSTER_REFUSED],
+        "ListConfigResources": CLUSTER_REFUSED,
+        "DescribeTopicPartitions": ([TOPIC_REFUSED], False),
+        "DescribeCluster": (0, 0),  # never refused; no cluster operation authorized
+    }
+
+    grants = [(ResourceType.TOPIC, topic, AclOperation.ALL), (ResourceType.GROUP, group, AclOperation.ALL),
+              (ResourceType.TRANSACTIONAL_ID, txn_id, AclOperation.DESCRIBE),
+              (ResourceType.BROKER, "kafka-cluster", AclOperation.ALTER),
+              (ResourceType.BROKER, "kafka-cluster", AclOperation.ALTER_CONFIGS)]
+    bindings = [AclBinding(rtype, name, ResourcePatternType.LITERAL, "User:ANONYMOUS", "*", op,
+                           AclPermissionType.ALLOW) for rtype, name, op in grants]
+    for future in admin.create_acls(bindings).values():
+        future.result(15)
+    try:
+        with RawConnection(acl_broker.listeners["PLAINTEXT"]) as raw:
+            allowed = _admin_api_answers(raw, topic, group, txn_id)
+    finally:
+        anonymous = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, "User:ANONYMOUS", None,
+                                     AclOperation.ANY, AclPermissionType.ANY)
+        for future in admin.delete_acls([anonymous]).values():
+            future.result(15)
+    for api_name, answer in allowed.items():
+        codes = answer if isinstance(answer, list) else [answer] if isinstance(answer, int) else []
+        assert not REFUSALS & set(codes), (api_name, answer)
+    assert allowed["OffsetForLeaderEpoch"] == [0]
+    assert allowed["InitProducerId"] == 0  # WRITE on one topic is enough for an idempotent producer
+    assert allowed["DescribeConfigs"] == [0, 0, 0] and allowed["CreatePartitions"] == [0]
+    assert allowed["DeleteRecords"] == [0] and allowed["DescribeProducers"] == [0]
+    assert allowed["DescribeTransactions"] == [0] and allowed["ListTransactions"] is True
+    assert allowed["DescribeTopicPartitions"] == ([0], True)
+    assert allowed["DescribeCluster"][1] & (1 << 7) and allowed["DescribeCluster"][1] & (1 << 11)  # ALTER(_CONFIGS)
+
+
+def test_admin_client_config_and_topic_admin_need_their_acls(acl_broker, pki):
+    """confluent-kafka's AdminClient as bob: describing and altering a topic's configs, adding
+    partitions and deleting records are refused until the ACL Kafka asks for is granted."""
+    from confluent_kafka.admin import (
+        AclBinding,
+        AclOperation,
+        AclPermissionType,
+        AlterConfigOpType,
+        ConfigEntry,
+        ConfigResource,
+        NewPartitions,
+        ResourcePatternType,
+        ResourceType,
+    )
+    suffix = uuid.uuid4().hex[:6]
+    topic = f"bob-{suffix}"
+    admin = AdminClient(client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"))
+    for future in admin.create_topics([NewTopic(topic, 1, 1)]).values():
+        future.result(15)
+    bob = AdminClient(client_settings(acl_broker, pki, "SASL_SSL", "PLAIN", "bob", "bob-secret"))
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    change = ConfigResource(ConfigResource.Type.TOPIC, topic, incremental_configs=[
+        ConfigEntry("retention.ms", "7200000", incremental_operation=AlterConfigOpType.SET)])
+
+    def error_of(futures: dict) -> int:
+        (future,) = futures.values()
+        try:
+            future.result(15)
+        except KafkaException as e:
+            return e.args[0].code()
+        return 0
+
+    def attempts() -> dict[str, int]:
+        return {"describe": error_of(bob.describe_configs([resource])),
+                "alter": error_of(bob.incremental_alter_configs([change])),
+                "partitions": error_of(bob.create_partitions([NewPartitions(topic, 2)], validate_only=True)),
+                "delete": error_of(bob.delete_records([TopicPartition(topic, 0, 0)]))}
+
+    def grant(*operations: AclOperation) -> None:
+        bindings = [AclBinding(ResourceType.TOPIC, topic, ResourcePatternType.LITERAL, "User:bob", "*", op,
+                               AclPermissionType.ALLOW) for op in operations]
+        for future in admin.create_acls(bindings).values():
+            future.result(15)
+
+    grant(AclOperation.DESCRIBE)  # so that Metadata shows bob the topic (the clients look it up first)
+    refused = KafkaError.TOPIC_AUTHORIZATION_FAILED
+    assert attempts() == {"describe": refused, "alter": refused, "partitions": refused, "delete": refused}
+    grant(AclOperation.ALTER_CONFIGS, AclOperation.ALTER, AclOperation.DELETE)
+    # ALTER_CONFIGS implies DESCRIBE_CONFIGS
+    assert attempts() == {"describe": 0, "alter": 0, "partitions": 0, "delete": 0}
+    described = bob.describe_configs([resource])[resource].result(15)
+    assert described["retention.ms"].value == "7200000"

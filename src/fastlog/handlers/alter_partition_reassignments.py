@@ -6,6 +6,7 @@ nothing; others are refused with INVALID_REPLICA_ASSIGNMENT and Kafka's messages
 an unregistered broker, a broker twice: checked over the sorted ids in that order); cancelling
 (null replicas) is NO_REASSIGNMENT_IN_PROGRESS; unknown topics and partitions are
 UNKNOWN_TOPIC_OR_PARTITION. Like Kafka, an empty topic list gets "" as the top-level message.
+Needs ALTER on the cluster, else CLUSTER_AUTHORIZATION_FAILED at the top and on every partition.
 """
 from typing import Optional
 
@@ -16,6 +17,7 @@ from fastlog.protocol.responses import (
     ReassignablePartitionResponse,
     ReassignableTopicResponse,
 )
+from fastlog.security.acl import Operation
 
 
 def _check_replicas(replicas: list[int], node_id: int) -> Optional[str]:
@@ -47,14 +49,18 @@ def _result(topic, name: str, index: int, replicas: Optional[list[int]], node_id
 async def handle(ctx: RequestContext, request: dict) -> AlterPartitionReassignmentsResponse:
     services = ctx.services
     responses: list[ReassignableTopicResponse] = []
+    # Refused: CLUSTER_AUTHORIZATION_FAILED at the top and on every partition, as Kafka.
+    refusal = None if ctx.may_cluster(Operation.ALTER) else (ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ctx.not_authorized)
     for item in request["topics"]:
         topic = services.logs.get(item["name"])
         partitions: list[ReassignablePartitionResponse] = []
         for part in item["partitions"]:
-            code, message = _result(topic, item["name"], part["partition_index"], part["replicas"], services.node_id)
+            code, message = refusal or _result(topic, item["name"], part["partition_index"], part["replicas"],
+                                               services.node_id)
             partitions.append({"partition_index": part["partition_index"], "error_code": code,
                                "error_message": message})
         responses.append({"name": item["name"], "partitions": partitions})
     return {"throttle_time_ms": 0,
             "allow_replication_factor_change": request.get("allow_replication_factor_change", True),
-            "error_code": ErrorCode.NONE, "error_message": None if responses else "", "responses": responses}
+            "error_code": refusal[0] if refusal else ErrorCode.NONE,
+            "error_message": refusal[1] if refusal else None if responses else "", "responses": responses}

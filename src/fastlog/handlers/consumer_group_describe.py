@@ -1,6 +1,7 @@
 """ConsumerGroupDescribe (69, KIP-848): epochs, assignor and members (with their current and
 target assignments) of consumer-protocol groups. A classic group is GROUP_ID_NOT_FOUND, which
-tells the admin client to fall back to DescribeGroups."""
+tells the admin client to fall back to DescribeGroups. A group the principal may not DESCRIBE
+is GROUP_AUTHORIZATION_FAILED, as Kafka."""
 from __future__ import annotations
 
 from fastlog.coordinator.consumer_state import Assignment
@@ -12,6 +13,7 @@ from fastlog.protocol.responses import (
     ConsumerGroupDescribeResponse,
     ConsumerGroupDescribeTopicPartitions,
 )
+from fastlog.security.acl import Operation
 from fastlog.storage.log_manager import LogManager
 
 CONSUMER_MEMBER = 1  # member_type: a member of the consumer protocol (0 would be a classic one)
@@ -37,6 +39,8 @@ async def handle(ctx: RequestContext, request: dict) -> ConsumerGroupDescribeRes
             "group_id": group_id, "error_code": ErrorCode.NONE, "error_message": None, "group_state": "",
             "group_epoch": 0, "assignment_epoch": 0, "assignor_name": "", "members": []}
         error, group = coordinator.describe_group(group_id)
+        if not ctx.may_group(Operation.DESCRIBE, group_id):
+            error = ErrorCode.GROUP_AUTHORIZATION_FAILED
         if error == ErrorCode.NONE and group_id == "":
             error = ErrorCode.INVALID_GROUP_ID
         if error != ErrorCode.NONE:

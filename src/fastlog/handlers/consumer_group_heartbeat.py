@@ -1,12 +1,15 @@
 """ConsumerGroupHeartbeat (68, KIP-848): join, heartbeat and leave of a consumer-protocol member;
-the answer carries the member's epoch and, when it changed, its assignment."""
+the answer carries the member's epoch and, when it changed, its assignment. Needs READ on the
+group (else GROUP_AUTHORIZATION_FAILED), as Kafka."""
 from __future__ import annotations
 
 from typing import Optional
 
 from fastlog.coordinator.consumer_groups import HeartbeatRequest
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import ConsumerGroupHeartbeatResponse
+from fastlog.security.acl import Operation
 
 
 def _owned(topics: Optional[list]) -> Optional[dict[bytes, set[int]]]:
@@ -20,6 +23,9 @@ def _owned(topics: Optional[list]) -> Optional[dict[bytes, set[int]]]:
 
 @api(key=68, name="ConsumerGroupHeartbeat", min_version=0, max_version=1)
 async def handle(ctx: RequestContext, request: dict) -> ConsumerGroupHeartbeatResponse:
+    if not ctx.may_group(Operation.READ, request["group_id"]):  # Kafka: only the code
+        return {"error_code": ErrorCode.GROUP_AUTHORIZATION_FAILED, "error_message": None, "member_id": None,
+                "member_epoch": 0, "heartbeat_interval_ms": 0, "assignment": None}
     result = await ctx.services.groups.consumer_group_heartbeat(HeartbeatRequest(
         group_id=request["group_id"],
         member_id=request["member_id"],

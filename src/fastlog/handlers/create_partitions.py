@@ -2,9 +2,11 @@
 
 Internal topics are refused: a group's offsets live in partition hash(group) % partition count
 of __consumer_offsets, so more partitions would move groups away from their committed offsets.
+Needs ALTER on the topic (else TOPIC_AUTHORIZATION_FAILED, no message, as Kafka's controller).
 """
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
+from fastlog.security.acl import Operation
 from fastlog.storage.log_manager import TopicError
 
 
@@ -16,7 +18,9 @@ async def handle(ctx: RequestContext, request: dict) -> dict:
         name, count = t["name"], t["count"]
         topic = logs.get(name)
         error, message = ErrorCode.NONE, None
-        if topic is None:
+        if not ctx.may_topic(Operation.ALTER, name):  # checked first: no hint whether the topic exists
+            error = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+        elif topic is None:
             error, message = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist."
         elif topic.internal:
             error = ErrorCode.INVALID_PARTITIONS

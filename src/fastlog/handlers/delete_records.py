@@ -1,11 +1,13 @@
 """DeleteRecords (21), v0-v2: move a partition's log start offset forward (-1 = to its end).
 Internal topics are refused with INVALID_TOPIC_EXCEPTION, as Kafka does. Works on a full disk
-(LogManager.delete_records_before), so that an operator can free space through the Kafka API."""
+(LogManager.delete_records_before), so that an operator can free space through the Kafka API.
+Needs DELETE on the topic, else TOPIC_AUTHORIZATION_FAILED for each of its partitions."""
 from fastlog import _native
 from fastlog.handlers._topics import answer_per_partition
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DeleteRecordsPartitionResult, DeleteRecordsResponse
+from fastlog.security.acl import Operation
 
 HIGH_WATERMARK = -1
 
@@ -31,6 +33,13 @@ def _delete(logs, topic, plog, p: dict) -> DeleteRecordsPartitionResult:
 @api(key=21, name="DeleteRecords", min_version=0, max_version=2)
 async def handle(ctx: RequestContext, request: dict) -> DeleteRecordsResponse:
     logs = ctx.services.logs
-    topics = answer_per_partition(ctx.services, request["topics"], "name", "partition_index",
-                                  lambda topic, plog, p: _delete(logs, topic, plog, p))
+    topics: list = []
+    for t in request["topics"]:
+        if ctx.may_topic(Operation.DELETE, t["name"]):
+            topics += answer_per_partition(ctx.services, [t], "name", "partition_index",
+                                           lambda topic, plog, p: _delete(logs, topic, plog, p))
+        else:  # refused before looking the topic up, as Kafka: no hint whether it exists
+            topics.append({"name": t["name"], "partitions": [
+                {"partition_index": p["partition_index"], "low_watermark": -1,
+                 "error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED} for p in t["partitions"]]})
     return {"throttle_time_ms": 0, "topics": topics}

@@ -1,5 +1,5 @@
 """DescribeCluster (60), v0-v2: one broker, which is also the controller."""
-from fastlog.handlers.metadata import CLUSTER_OPERATIONS, NOT_REQUESTED
+from fastlog.handlers.metadata import NOT_REQUESTED, cluster_operations
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DescribeClusterResponse
@@ -15,7 +15,8 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeClusterResponse:
         return {"throttle_time_ms": 0, "error_code": ErrorCode.UNSUPPORTED_ENDPOINT_TYPE,
                 "error_message": "fastlog serves broker endpoints only", "endpoint_type": endpoint_type,
                 "cluster_id": services.cluster_id, "brokers": []}
-    ops = CLUSTER_OPERATIONS if request.get("include_cluster_authorized_operations") else NOT_REQUESTED
+    # Never refused (as Kafka); the authorized operations are the principal's.
+    ops = cluster_operations(ctx) if request.get("include_cluster_authorized_operations") else NOT_REQUESTED
     return {"throttle_time_ms": 0, "error_code": 0, "error_message": None, "endpoint_type": endpoint_type,
             "cluster_id": services.cluster_id, "controller_id": services.node_id,
             "brokers": [{"broker_id": services.node_id, "host": ctx.address[0], "port": ctx.address[1],

@@ -4,12 +4,14 @@ As Kafka: topics and partitions asked for that do not exist are left out (no err
 topic list describes nothing, a null one everything. offset_lag (log end minus high watermark)
 is always 0 on one node; no log is ever being moved (is_future_key). total/usable bytes (v4+)
 are the volume's, as Java's FileStore reports them: f_blocks and f_bavail times the block size.
+Needs DESCRIBE on the cluster, else CLUSTER_AUTHORIZATION_FAILED (top level, v3+) and no results.
 """
 import os
 
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DescribeLogDirsPartition, DescribeLogDirsResponse, DescribeLogDirsTopic
+from fastlog.security.acl import Operation
 from fastlog.storage.log_manager import Topic
 
 
@@ -23,6 +25,8 @@ def _volume_bytes(path: str) -> tuple[int, int]:
 
 @api(key=35, name="DescribeLogDirs", min_version=1, max_version=5)
 async def handle(ctx: RequestContext, request: dict) -> DescribeLogDirsResponse:
+    if not ctx.may_cluster(Operation.DESCRIBE):  # Kafka: the top-level error, no results
+        return {"throttle_time_ms": 0, "error_code": ErrorCode.CLUSTER_AUTHORIZATION_FAILED, "results": []}
     logs = ctx.services.logs
     wanted = request["topics"]
     selected: list[tuple[Topic, list[int]]]

@@ -1,13 +1,18 @@
 """DescribeProducers (61): the producer state the log of each partition keeps (kafka-transactions
-describe-producers and find-hanging)."""
+describe-producers and find-hanging). Needs READ on the topic, else TOPIC_AUTHORIZATION_FAILED
+for each of its partitions (before the topic is looked up, as Kafka)."""
 from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DescribeProducersResponse, PartitionResponse, ProducerState
+from fastlog.security.acl import REFUSED_MESSAGES, Operation
 
 
 def _partition(ctx: RequestContext, name: str, index: int) -> PartitionResponse:
+    if not ctx.may_topic(Operation.READ, name):
+        return {"partition_index": index, "error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                "error_message": REFUSED_MESSAGES[ErrorCode.TOPIC_AUTHORIZATION_FAILED], "active_producers": []}
     topic = ctx.services.logs.get(name)
     if topic is None or not 0 <= index < len(topic.partitions):
         return {"partition_index": index, "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,

@@ -5,13 +5,15 @@ once (leader epoch 1) and whose log is empty (high watermark and log end offset 
 the request must name exactly __cluster_metadata partition 0, otherwise each named partition gets
 UNKNOWN_TOPIC_OR_PARTITION; v2 error messages are "" when there is no error; the leader's own
 fetch and caught-up times (v1+) are now; v2 lists the voter's endpoint (our broker listener,
-as there is no separate controller listener).
+as there is no separate controller listener). Needs DESCRIBE on the cluster, else
+CLUSTER_AUTHORIZATION_FAILED at the top.
 """
 import time
 
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DescribeQuorumResponse, ReplicaState
+from fastlog.security.acl import REFUSED_MESSAGES, Operation
 
 METADATA_TOPIC = "__cluster_metadata"
 NOT_HOSTED = "This server does not host this topic-partition."
@@ -28,6 +30,9 @@ def _asks_for_metadata_partition(request: dict) -> bool:
 @api(key=55, name="DescribeQuorum", min_version=0, max_version=2)
 async def handle(ctx: RequestContext, request: dict) -> DescribeQuorumResponse:
     services = ctx.services
+    if not ctx.may_cluster(Operation.DESCRIBE):
+        return {"error_code": ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+                "error_message": REFUSED_MESSAGES[ErrorCode.CLUSTER_AUTHORIZATION_FAILED], "topics": [], "nodes": []}
     if not _asks_for_metadata_partition(request):
         return {"error_code": ErrorCode.NONE, "error_message": "", "nodes": [], "topics": [
             {"topic_name": t["topic_name"], "partitions": [

@@ -1,9 +1,12 @@
 """DescribeTransactions (65): the coordinator's state of each transactional id (kafka-transactions
-describe)."""
+describe). Needs DESCRIBE on each transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED for
+it); the partitions of topics the principal may not DESCRIBE are left out, as Kafka does."""
 from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DescribeTransactionsResponse, DescribeTransactionsTransactionState
+from fastlog.security.acl import Operation
 
 
 @api(key=65, name="DescribeTransactions", min_version=0, max_version=0)
@@ -11,6 +14,8 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeTransactionsResp
     states: list[DescribeTransactionsTransactionState] = []
     for tid in request["transactional_ids"]:
         error, meta = ctx.services.transactions.describe(tid)
+        if not ctx.may_transactional_id(Operation.DESCRIBE, tid):
+            error, meta = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, None
         if meta is None:
             states.append({"error_code": error, "transactional_id": tid, "transaction_state": "",
                            "transaction_timeout_ms": 0, "transaction_start_time_ms": -1, "producer_id": -1,
@@ -18,7 +23,8 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeTransactionsResp
             continue
         by_topic: dict[str, list[int]] = {}
         for topic, partition in sorted(meta.partitions):
-            by_topic.setdefault(topic, []).append(partition)
+            if ctx.may_topic(Operation.DESCRIBE, topic):  # others left out, as Kafka
+                by_topic.setdefault(topic, []).append(partition)
         states.append({"error_code": 0, "transactional_id": tid, "transaction_state": meta.state.kafka_name,
                        "transaction_timeout_ms": meta.timeout_ms, "transaction_start_time_ms": meta.start_ms,
                        "producer_id": meta.producer_id, "producer_epoch": meta.producer_epoch,

@@ -21,12 +21,17 @@ CLUSTER_OPERATIONS = sum(1 << op for op in (5, 7, 8, 9, 10, 11, 12))
 NOT_REQUESTED = -2147483648
 
 
+def topic_operations(services: BrokerServices, principal: str, name: str) -> int:
+    """The topic operations `principal` may do (all of them without an authorizer)."""
+    if not services.authorizer.enabled:
+        return TOPIC_OPERATIONS
+    return services.authorizer.allowed_operations(principal, ResourceType.TOPIC, name)
+
+
 def topic_entry(services: BrokerServices, topic, include_operations: bool,
                 principal: str = "") -> MetadataResponseTopic:
     node = services.node_id
-    operations = TOPIC_OPERATIONS
-    if services.authorizer.enabled:
-        operations = services.authorizer.allowed_operations(principal, ResourceType.TOPIC, topic.name)
+    operations = topic_operations(services, principal, topic.name) if include_operations else NOT_REQUESTED
     return {
         "error_code": ErrorCode.NONE,
         "name": topic.name,
@@ -37,15 +42,18 @@ def topic_entry(services: BrokerServices, topic, include_operations: bool,
              "replica_nodes": [node], "isr_nodes": [node], "offline_replicas": []}
             for i in range(len(topic.partitions))
         ],
-        "topic_authorized_operations": operations if include_operations else NOT_REQUESTED,
+        "topic_authorized_operations": operations,
     }
 
 
 def cluster_operations(ctx: RequestContext) -> int:
-    """The cluster operations this request's principal may do (all of them without an authorizer)."""
+    """The cluster operations this request's principal may do (all of them without an authorizer;
+    none without DESCRIBE on the cluster, as Kafka's Metadata and DescribeCluster answer)."""
     authorizer = ctx.services.authorizer
     if not authorizer.enabled:
         return CLUSTER_OPERATIONS
+    if not ctx.may_cluster(Operation.DESCRIBE):
+        return 0
     return authorizer.allowed_operations(ctx.principal, ResourceType.CLUSTER, "kafka-cluster")
 
 

@@ -1,11 +1,13 @@
 """OffsetForLeaderEpoch (23), v2-v4. Leadership never moves on one node, so every batch has
 leader epoch 0, which ends at the log end offset. A client that believes in a later leader epoch
-than ours gets UNKNOWN_LEADER_EPOCH, as Kafka answers it.
+than ours gets UNKNOWN_LEADER_EPOCH, as Kafka answers it. ACLs as Kafka: CLUSTER_ACTION on the
+cluster, or DESCRIBE on the topic (else TOPIC_AUTHORIZATION_FAILED for its partitions).
 """
 from fastlog.handlers._topics import answer_per_partition
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import OffsetForLeaderEpochEndOffset, OffsetForLeaderEpochResponse
+from fastlog.security.acl import Operation
 
 LEADER_EPOCH = 0
 
@@ -26,5 +28,13 @@ def _answer(topic, plog, p: dict) -> OffsetForLeaderEpochEndOffset:
 
 @api(key=23, name="OffsetForLeaderEpoch", min_version=2, max_version=4)
 async def handle(ctx: RequestContext, request: dict) -> OffsetForLeaderEpochResponse:
-    topics = answer_per_partition(ctx.services, request["topics"], "topic", "partition", _answer)
+    trusted = ctx.may_cluster(Operation.CLUSTER_ACTION)  # a broker; consumers need DESCRIBE on the topic
+    topics: list = []
+    for t in request["topics"]:
+        if trusted or ctx.may_topic(Operation.DESCRIBE, t["topic"]):
+            topics += answer_per_partition(ctx.services, [t], "topic", "partition", _answer)
+        else:
+            topics.append({"topic": t["topic"], "partitions": [
+                {"partition": p["partition"], "error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED, "leader_epoch": -1,
+                 "end_offset": -1} for p in t["partitions"]]})
     return {"throttle_time_ms": 0, "topics": topics}

@@ -4,7 +4,8 @@
 As Kafka's controller: the first update that fails fails them all with INVALID_UPDATE_VERSION and
 Kafka's message (a negative level, an unknown feature, a level outside the supported range);
 otherwise NONE, with per-feature results (message "NONE", as Kafka) in v0-v1 only.
-validate_only changes nothing here either.
+validate_only changes nothing here either. Needs ALTER on the cluster, else
+CLUSTER_AUTHORIZATION_FAILED with no per-feature results.
 """
 from typing import Optional
 
@@ -12,6 +13,7 @@ from fastlog.handlers import _features
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import UpdateFeaturesResponse
+from fastlog.security.acl import Operation
 
 
 def _refusal(feature: str, level: int, node_id: int) -> Optional[str]:
@@ -30,6 +32,9 @@ def _refusal(feature: str, level: int, node_id: int) -> Optional[str]:
 @api(key=57, name="UpdateFeatures", min_version=0, max_version=2)
 async def handle(ctx: RequestContext, request: dict) -> UpdateFeaturesResponse:
     updates = request["feature_updates"]
+    if not ctx.may_cluster(Operation.ALTER):
+        return {"throttle_time_ms": 0, "error_code": ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+                "error_message": ctx.not_authorized, "results": []}
     for update in updates:
         refusal = _refusal(update["feature"], update["max_version_level"], ctx.services.node_id)
         if refusal is not None:

@@ -15,6 +15,7 @@ from fastlog.protocol.responses import (
     WritableTxnMarkerTopicResult,
     WriteTxnMarkersResponse,
 )
+from fastlog.security.acl import Operation
 
 
 async def _mark(ctx: RequestContext, name: str, index: int, marker: dict) -> int:
@@ -36,11 +37,15 @@ async def _mark(ctx: RequestContext, name: str, index: int, marker: dict) -> int
 @api(key=27, name="WriteTxnMarkers", min_version=1, max_version=2)
 async def handle(ctx: RequestContext, request: dict) -> WriteTxnMarkersResponse:
     results: list[WritableTxnMarkerResult] = []
+    # Kafka: ALTER on the cluster (an admin's abortTransaction) or CLUSTER_ACTION (a broker), else
+    # every partition CLUSTER_AUTHORIZATION_FAILED.
+    allowed = ctx.may_cluster(Operation.ALTER) or ctx.may_cluster(Operation.CLUSTER_ACTION)
+    refused = ErrorCode.NONE if allowed else ErrorCode.CLUSTER_AUTHORIZATION_FAILED
     for marker in request["markers"]:
         topics: list[WritableTxnMarkerTopicResult] = []
         for t in marker["topics"]:
             partitions: list[WritableTxnMarkerPartitionResult] = [
-                {"partition_index": i, "error_code": await _mark(ctx, t["name"], i, marker)}
+                {"partition_index": i, "error_code": refused or await _mark(ctx, t["name"], i, marker)}
                 for i in t["partition_indexes"]]
             topics.append({"name": t["name"], "partitions": partitions})
         results.append({"producer_id": marker["producer_id"], "topics": topics})
