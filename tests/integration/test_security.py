@@ -1,5 +1,5 @@
 """Listeners, TLS, SASL and ACLs (docs/security.md) driven by real clients over real sockets:
-confluent-kafka (librdkafka), kafka-python, aiokafka, kcat and the Java tools."""
+confluent-kafka (librdkafka), kafka-python, aiokafka, kcat, franz-go and the Java tools."""
 from __future__ import annotations
 
 import asyncio
@@ -936,3 +936,87 @@ def test_admin_client_config_and_topic_admin_need_their_acls(acl_broker, pki):
     assert attempts() == {"describe": 0, "alter": 0, "partitions": 0, "delete": 0}
     described = bob.describe_configs([resource])[resource].result(15)
     assert described["retention.ms"].value == "7200000"
+
+
+# -- the Java clients and franz-go over SSL and SASL_SSL (SCRAM-SHA-512) -------------------------
+def _java_security_properties(path, pki, listener: str) -> str:
+    """Java client settings for the SSL listener or SASL_SSL as admin with SCRAM-SHA-512."""
+    lines = [f"security.protocol={listener}", "ssl.truststore.type=PEM",
+             f"ssl.truststore.location={pki['ca'].ca_file}"]
+    if listener == "SASL_SSL":
+        lines += ["sasl.mechanism=SCRAM-SHA-512",
+                  'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required '
+                  'username="admin" password="admin-secret";']
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("listener", ["SSL", "SASL_SSL"])
+def test_java_console_producer_and_consumer_over_tls(secure_broker, pki, tmp_path, listener):
+    """Kafka's console producer (idempotent by default) and consumer (in a group, committing)
+    over TLS with a PEM truststore, and over SASL_SSL with SCRAM-SHA-512."""
+    from fastlog import kafka_dist as kd
+    topic = f"java-{listener.lower()}-{uuid.uuid4().hex[:6]}"
+    bootstrap = secure_broker.listeners[listener]
+    props = _java_security_properties(tmp_path / "client.properties", pki, listener)
+    lines = [f"key-{i}:value {i}" for i in range(30)]
+    proc = kd.run_class(kd.CONSOLE_PRODUCER, ["--bootstrap-server", bootstrap, "--topic", topic,
+                                              "--command-config", props, "--reader-property", "parse.key=true",
+                                              "--reader-property", "key.separator=:"],
+                        input="".join(line + "\n" for line in lines), timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = java_tool(kd.CONSOLE_CONSUMER, "--bootstrap-server", bootstrap, "--topic", topic,
+                    "--command-config", props, "--group", f"{topic}-g", "--from-beginning",
+                    "--max-messages", str(len(lines)), "--timeout-ms", "30000",
+                    "--formatter-property", "print.key=true", "--formatter-property", "key.separator=:")
+    assert out.splitlines() == lines
+    # the group committed its offsets through the same listener
+    admin = AdminClient(client_settings(secure_broker, pki, "PLAINTEXT"))
+    from confluent_kafka import ConsumerGroupTopicPartitions
+    committed = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(f"{topic}-g")])
+    offsets = committed[f"{topic}-g"].result(15).topic_partitions
+    assert [(tp.topic, tp.offset) for tp in offsets] == [(topic, len(lines))]
+
+
+@pytest.fixture(scope="module")
+def franzgo_binary(tmp_path_factory):
+    import os
+    import shutil
+    from pathlib import Path
+    go = shutil.which("go")
+    assert go, "the Go toolchain is required for the franz-go tests"
+    out = tmp_path_factory.mktemp("franzgo-sec") / "franzgo"
+    env = {**os.environ, "GOFLAGS": "-mod=mod -buildvcs=false"}
+    proc = subprocess.run([go, "build", "-o", str(out), "."], cwd=Path(__file__).parent / "franzgo", env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return out
+
+
+@pytest.mark.parametrize("listener,mechanism", [("SSL", ""), ("SASL_SSL", "SCRAM-SHA-512"), ("SASL_SSL", "PLAIN")])
+def test_franz_go_roundtrip_over_tls(secure_broker, pki, franzgo_binary, listener, mechanism):
+    """franz-go (kgo + kadm) creates a topic, produces idempotently, consumes and checks every
+    record over TLS, and over SASL_SSL with SCRAM-SHA-512 or PLAIN."""
+    import json
+    topic = f"franzgo-{listener.lower()}-{mechanism.lower()}-{uuid.uuid4().hex[:6]}"
+    args = [str(franzgo_binary), "-bootstrap", secure_broker.listeners[listener], "-timeout", "60s",
+            "-mode", "roundtrip", "-topic", topic, "-count", "2000", "-partitions", "3",
+            "-tls-ca", str(pki["ca"].ca_file)]
+    if mechanism:
+        user, password = ("admin", "admin-secret") if mechanism.startswith("SCRAM") else ("alice", "alice-secret")
+        args += ["-sasl", mechanism, "-user", user, "-password", password]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["errors"] == [] and proc.returncode == 0, (result["errors"], proc.stderr[-3000:])
+    assert result["produced"] == result["consumed"] == 2000
+
+
+def test_franz_go_is_refused_a_wrong_scram_password(secure_broker, pki, franzgo_binary):
+    import json
+    proc = subprocess.run([str(franzgo_binary), "-bootstrap", secure_broker.listeners["SASL_SSL"], "-timeout", "20s",
+                           "-mode", "roundtrip", "-topic", f"franzgo-refused-{uuid.uuid4().hex[:6]}", "-count", "1",
+                           "-tls-ca", str(pki["ca"].ca_file), "-sasl", "SCRAM-SHA-512", "-user", "admin",
+                           "-password", "wrong"], capture_output=True, text=True, timeout=60)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert proc.returncode == 1 and any("SASL_AUTHENTICATION_FAILED" in e or "Authentication failed" in e
+                                        for e in result["errors"]), result["errors"]

@@ -17,11 +17,16 @@
 //	           topic are copied to <topic>-out in transactions that carry the group's offsets;
 //	           a read_committed read of <topic>-out must hold every record exactly once, and the
 //	           group's committed offsets must be at the end of the input.
+//
+// Security (roundtrip, group and admin modes): -tls-ca ca.pem connects over TLS trusting that
+// CA; -sasl PLAIN|SCRAM-SHA-256|SCRAM-SHA-512 with -user/-password logs in (over TLS if -tls-ca).
 package main
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -36,6 +41,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 // result is the single JSON line printed at the end.
@@ -82,6 +90,42 @@ type config struct {
 	partitions int
 	timeout    time.Duration
 	verbose    bool
+	tlsCA      string // PEM file of the CA to trust; "" = no TLS
+	sasl       string // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; "" = no SASL
+	user       string
+	password   string
+}
+
+// securityOpts: the TLS and SASL client options the -tls-ca / -sasl flags ask for.
+func securityOpts(cfg config) ([]kgo.Opt, error) {
+	var opts []kgo.Opt
+	if cfg.tlsCA != "" {
+		pem, err := os.ReadFile(cfg.tlsCA)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("no certificate in %s", cfg.tlsCA)
+		}
+		opts = append(opts, kgo.DialTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+	}
+	var mechanism sasl.Mechanism
+	switch cfg.sasl {
+	case "":
+	case "PLAIN":
+		mechanism = plain.Auth{User: cfg.user, Pass: cfg.password}.AsMechanism()
+	case "SCRAM-SHA-256":
+		mechanism = scram.Auth{User: cfg.user, Pass: cfg.password}.AsSha256Mechanism()
+	case "SCRAM-SHA-512":
+		mechanism = scram.Auth{User: cfg.user, Pass: cfg.password}.AsSha512Mechanism()
+	default:
+		return nil, fmt.Errorf("unknown SASL mechanism %q", cfg.sasl)
+	}
+	if mechanism != nil {
+		opts = append(opts, kgo.SASL(mechanism))
+	}
+	return opts, nil
 }
 
 // sent is what we produced for one record, plus where the broker put it.
@@ -118,6 +162,11 @@ func newClient(cfg config, opts ...kgo.Opt) (*kgo.Client, error) {
 		kgo.RequestTimeoutOverhead(5 * time.Second),
 		kgo.RetryTimeout(20 * time.Second),
 	}
+	security, err := securityOpts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	base = append(base, security...)
 	if cfg.verbose {
 		base = append(base, kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelDebug, nil)))
 	} else {
@@ -838,6 +887,10 @@ func main() {
 	flag.IntVar(&cfg.partitions, "partitions", 6, "partitions of the created topic")
 	flag.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "overall deadline")
 	flag.BoolVar(&cfg.verbose, "v", false, "client debug logging to stderr")
+	flag.StringVar(&cfg.tlsCA, "tls-ca", "", "connect over TLS, trusting this PEM CA file")
+	flag.StringVar(&cfg.sasl, "sasl", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	flag.StringVar(&cfg.user, "user", "", "SASL user")
+	flag.StringVar(&cfg.password, "password", "", "SASL password")
 	flag.Parse()
 	if cfg.group == "" {
 		cfg.group = cfg.topic + "-group"
