@@ -74,3 +74,18 @@ def test_bench_per_core_mode_pins_broker_and_load(broker, tmp_path):
     result = json.loads((out_dir / "pinned.json").read_text())
     assert result["pinning"] == "brokers on CPU 0, load on CPU 1" and result["baseline_mb_s"] > 0
     assert "Per-core mode (`--pin`): brokers on CPU 0, load on CPU 1" in (out_dir / "pinned.md").read_text()
+
+
+def test_tls_bench_smoke_fastlog(tmp_path):
+    """`python -m fastlog.bench.tls` starts fastlog with a PLAINTEXT and an SSL listener (its own
+    throwaway certificates), and moves every record both ways over each."""
+    out = tmp_path / "tls.json"
+    proc = subprocess.run([sys.executable, "-m", "fastlog.bench.tls", "--brokers", "fastlog", "--mb", "4",
+                           "--reps", "1", "--timeout", "120", "--json", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}"
+    rows = json.loads(out.read_text())["results"]
+    assert [(r["broker"], r["listener"]) for r in rows] == [("fastlog", "PLAINTEXT"), ("fastlog", "SSL")]
+    for row in rows:
+        assert row["produce"]["mb_s"] > 0 and row["consume"]["mb_s"] > 0, row
+    assert "fastlog  SSL        consume  MB/s" in proc.stdout
