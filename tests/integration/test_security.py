@@ -426,7 +426,6 @@ def test_scram_users_with_kafka_configs_then_java_and_librdkafka_log_in(acl_brok
     java_tool(kd.CONFIG_COMMAND, "--bootstrap-server", bootstrap, "--command-config", admin, "--alter",
               "--add-config", "SCRAM-SHA-512=[iterations=4096,password=carol-secret],SCRAM-SHA-256=[password=c2]",
               "--entity-type", "users", "--entity-name", "carol")
-    # (kafka-configs --describe also asks DescribeClientQuotas, which fastlog does not serve)
     admin_client = AdminClient(client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"))
     described = admin_client.describe_user_scram_credentials(["carol"])["carol"].result(15)
     assert sorted((info.mechanism.name, info.iterations) for info in described.scram_credential_infos) == \
@@ -936,6 +935,45 @@ def test_admin_client_config_and_topic_admin_need_their_acls(acl_broker, pki):
     assert attempts() == {"describe": 0, "alter": 0, "partitions": 0, "delete": 0}
     described = bob.describe_configs([resource])[resource].result(15)
     assert described["retention.ms"].value == "7200000"
+
+
+def test_kafka_configs_quotas_and_kafka_transactions_need_cluster_and_id_acls(acl_broker, pki, tmp_path):
+    """Kafka's tools as bob: kafka-configs cannot set or describe client quotas (ALTER_CONFIGS /
+    DESCRIBE_CONFIGS on the cluster) and kafka-transactions lists no transaction he may not
+    DESCRIBE; as admin (a super user) both work."""
+    from fastlog import kafka_dist as kd
+    suffix = uuid.uuid4().hex[:6]
+    topic, txn_id = f"tq-{suffix}", f"tq-tx-{suffix}"
+    bootstrap = acl_broker.listeners["SASL_SSL"]
+    admin_props = java_client_properties(tmp_path / "admin.properties", acl_broker, pki, "admin", "admin-secret")
+    bob_props = java_client_properties(tmp_path / "bob.properties", acl_broker, pki, "bob", "bob-secret", "PLAIN")
+    quota = ["--alter", "--add-config", "producer_byte_rate=1048576", "--entity-type", "users",
+             "--entity-name", f"user-{suffix}"]
+    refused = kd.run_class(kd.CONFIG_COMMAND, ["--bootstrap-server", bootstrap, "--command-config", bob_props,
+                                               *quota], timeout=120)
+    assert refused.returncode != 0 and "ClusterAuthorizationException" in refused.stdout + refused.stderr
+    java_tool(kd.CONFIG_COMMAND, "--bootstrap-server", bootstrap, "--command-config", admin_props, *quota)
+    describe = ["--describe", "--entity-type", "users", "--entity-name", f"user-{suffix}"]
+    assert "producer_byte_rate=1048576" in java_tool(kd.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
+                                                     "--command-config", admin_props, *describe)
+    refused = kd.run_class(kd.CONFIG_COMMAND, ["--bootstrap-server", bootstrap, "--command-config", bob_props,
+                                               *describe], timeout=120)
+    assert refused.returncode != 0 and "ClusterAuthorizationException" in refused.stdout + refused.stderr
+
+    admin = AdminClient(client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"))
+    for future in admin.create_topics([NewTopic(topic, 1, 1)]).values():
+        future.result(15)
+    producer = Producer({**client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"),
+                         "transactional.id": txn_id})
+    producer.init_transactions(15)
+    transactions = "org.apache.kafka.tools.TransactionsCommand"
+    assert txn_id in java_tool(transactions, "--bootstrap-server", bootstrap, "--command-config", admin_props, "list")
+    assert txn_id not in java_tool(transactions, "--bootstrap-server", bootstrap, "--command-config", bob_props,
+                                   "list")
+    refused = kd.run_class(transactions, ["--bootstrap-server", bootstrap, "--command-config", bob_props,
+                                          "describe", "--transactional-id", txn_id], timeout=120)
+    # refused already at FindCoordinator (DESCRIBE on the transactional id), as by Kafka
+    assert refused.returncode != 0 and "authorization failure" in refused.stdout + refused.stderr
 
 
 # -- the Java clients and franz-go over SSL and SASL_SSL (SCRAM-SHA-512) -------------------------
