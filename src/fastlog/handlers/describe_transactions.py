@@ -13,8 +13,9 @@ from fastlog.security.acl import Operation
 async def handle(ctx: RequestContext, request: dict) -> DescribeTransactionsResponse:
     states: list[DescribeTransactionsTransactionState] = []
     for tid in request["transactional_ids"]:
-        error, meta = ctx.services.transactions.describe(tid)
-        if not ctx.may_transactional_id(Operation.DESCRIBE, tid):
+        if ctx.may_transactional_id(Operation.DESCRIBE, tid):
+            error, meta = ctx.services.transactions.describe(tid)
+        else:
             error, meta = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, None
         if meta is None:
             states.append({"error_code": error, "transactional_id": tid, "transaction_state": "",
