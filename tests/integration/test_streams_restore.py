@@ -6,10 +6,9 @@ commits); the local state dir is deleted; the second half is produced and the ap
 with an empty state dir. It must rebuild the store from the changelog: per word the output goes on
 from the restored count, so the whole output per word is exactly 1, 2, ..., n.
 
-With at_least_once the changelog is compacted by the broker's cleaner before the restore (short
-segments through Streams' `topic.` prefix). With exactly_once_v2 the changelog is written in
-transactions, which fastlog's cleaner keeps whole for now (rust/fastlog-core/src/cleaner.rs), so
-there the restore reads the uncompacted changelog with read_committed.
+With either guarantee the changelog is compacted by the broker's cleaner before the restore (short
+segments through Streams' `topic.` prefix); with exactly_once_v2 it is written in transactions,
+which the cleaner deduplicates once committed, and the restore reads it with read_committed.
 """
 from __future__ import annotations
 
@@ -112,10 +111,9 @@ def run_restore(streams_classpath: str, bootstrap: str, tmp_path: Path, guarante
         resource = ConfigResource(ConfigResource.Type.TOPIC, changelog)
         config = admin.describe_configs([resource])[resource].result(30)
         assert config["cleanup.policy"].value == "compact"
-        if guarantee == "at_least_once":
-            # Without compaction the changelog holds one record per count update: per_word / 2 a word.
-            assert wait_until(lambda: len(changelog_records(bootstrap, changelog, 3)) < half, 90, 1.0), \
-                len(changelog_records(bootstrap, changelog, 3))
+        # Without compaction the changelog holds one record per count update: per_word / 2 a word.
+        assert wait_until(lambda: len(changelog_records(bootstrap, changelog, 3)) < half, 90, 1.0), \
+            len(changelog_records(bootstrap, changelog, 3))
         restored_from = {}
         for key, value in changelog_records(bootstrap, changelog, 3):
             restored_from[key.decode()] = int.from_bytes(value, "big")
@@ -137,8 +135,7 @@ def run_restore(streams_classpath: str, bootstrap: str, tmp_path: Path, guarante
     # The store partitions were rebuilt from the changelog (all three, at least one record per word).
     restored = [int(n) for n in re.findall(r"^RESTORED \S+ \d+ (\d+)$", log_of(2), re.M)]
     assert len(restored) == 3 and sum(restored) >= WORDS, log_of(2)[-3000:]
-    if guarantee == "at_least_once":
-        assert sum(restored) < half, restored  # from the compacted changelog
+    assert sum(restored) < half, restored  # from the compacted changelog
     return restored
 
 
