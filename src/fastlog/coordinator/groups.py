@@ -63,10 +63,11 @@ class GroupCoordinator:
         """Serving requests: loaded and not stopped."""
         return self.table.active
 
-    def ensure_offsets_topic(self) -> None:
+    def ensure_offsets_topic(self) -> bool:
         """Create `__consumer_offsets` if it does not exist yet: Kafka does it at FindCoordinator,
-        so a client sees the topic (and its partition count) before the first commit."""
-        self.table.log.store.ensure_topic()
+        so a client sees the topic (and its partition count) before the first commit. False: it
+        cannot be created now."""
+        return self.table.log.store.create_if_missing()
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:

@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Iterator, Optional
 
 from fastlog import _native
+from fastlog.storage.log_manager import TopicError
 
 if TYPE_CHECKING:
     from fastlog.storage.log_manager import LogManager, Topic
@@ -84,6 +85,17 @@ class InternalTopicLog:
                 configs={"cleanup.policy": "compact", "segment.bytes": str(self.segment_bytes)},
                 internal=True)
         return topic
+
+    def create_if_missing(self) -> bool:
+        """ensure_topic for a client's FindCoordinator (Kafka creates the topic then); False, with
+        a log line, when it cannot be created now (a full disk, say): the client is then told
+        COORDINATOR_NOT_AVAILABLE and retries."""
+        try:
+            self.ensure_topic()
+            return True
+        except (_native.StorageError, OSError, TopicError) as e:
+            log.warning("cannot create %s now: %s", self.name, e)
+            return False
 
     def append(self, partition: int, records: Records) -> None:
         """Write records durably (to the OS; a process crash keeps them). Raises on failure."""

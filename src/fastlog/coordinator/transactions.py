@@ -171,9 +171,10 @@ class TransactionCoordinator:
         self._tasks.append(asyncio.create_task(self._every(self.settings.expire_check_interval_ms,
                                                            self.expire_ids), name="txn-expiry"))
 
-    def ensure_log_topic(self) -> None:
-        """Create `__transaction_state` if it does not exist yet, as Kafka does at FindCoordinator."""
-        self.store.ensure_topic()
+    def ensure_log_topic(self) -> bool:
+        """Create `__transaction_state` if it does not exist yet, as Kafka does at FindCoordinator.
+        False: it cannot be created now."""
+        return self.store.create_if_missing()
 
     async def stop(self) -> None:
         self.active = False

@@ -36,12 +36,11 @@ async def handle(ctx: RequestContext, request: dict) -> FindCoordinatorResponse:
             key_error = (ErrorCode.GROUP_AUTHORIZATION_FAILED if key_type == GROUP
                          else ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
             key_message = "Authorization failed."
+        # As Kafka: the coordinator's internal topic exists once a client has found it.
+        if key_error == ErrorCode.NONE and not (services.groups.ensure_offsets_topic() if key_type == GROUP
+                                                else services.transactions.ensure_log_topic()):
+            key_error, key_message = ErrorCode.COORDINATOR_NOT_AVAILABLE, None
         ok = key_error == ErrorCode.NONE
-        if ok:   # as Kafka: the coordinator's internal topic exists once a client has found it
-            if key_type == GROUP:
-                services.groups.ensure_offsets_topic()
-            else:
-                services.transactions.ensure_log_topic()
         return key_error, key_message, (services.node_id, *ctx.address) if ok else (-1, "", -1)
 
     if ctx.api_version >= 4:
