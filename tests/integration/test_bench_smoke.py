@@ -43,6 +43,7 @@ def test_bench_smoke_against_fastlog(broker, tmp_path):
                 ("consume", "from start", "MB/s"), ("latency", "2 MB/s", "end-to-end p99 ms"),
                 ("small", "8 clients", "requests/s"), ("small", "10 clients 100 partitions", "records/s"),
                 ("txn", "produce in 100 ms transactions", "MB/s"), ("txn", "consume read_committed", "MB/s"),
+                ("cleaning", "produce while compacting", "MB/s"),
                 ("java-produce", "ProducerPerformance", "MB/s"), ("java-consume", "ConsumerPerformance", "MB/s")]:
         assert medians.get(key) and medians[key] > 0, (key, medians)
     assert result["baseline_mb_s"] > 0

@@ -251,3 +251,22 @@ def test_consumer_offsets_stay_small_and_survive_restart(broker_factory):
         assert (got.offset, got.metadata) == (1499, "m1499")
     finally:
         consumer.close()
+
+
+def test_dynamic_cleaner_backoff_applies_at_once(broker_factory):
+    """log.cleaner.backoff.ms changed at runtime takes effect now, as in Kafka (its
+    LogCleaner.reconfigure restarts the cleaner threads): a cleaner sleeping a one-hour backoff
+    cleans the dirty log soon after the backoff is set to 50 ms."""
+    broker = broker_factory({"log.cleaner.backoff.ms": 3_600_000})
+    topic = unique_topic("backoff")
+    create(broker.bootstrap, topic, COMPACTED)
+    for n in range(5):   # five rounds: five batches, so segments roll and there is something to clean
+        produce(broker.bootstrap, topic, [(b"k%d" % i, value(i, n) + b"." * 1000) for i in range(10)])
+    time.sleep(1)
+    assert cleaner_checkpoint(broker, topic) == -1   # asleep: nothing cleaned yet
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    resource = ConfigResource(ConfigResource.Type.BROKER, "1", incremental_configs=[
+        ConfigEntry("log.cleaner.backoff.ms", "50", incremental_operation=AlterConfigOpType.SET)])
+    for future in admin.incremental_alter_configs([resource]).values():
+        future.result(30)
+    assert wait_until(lambda: cleaner_checkpoint(broker, topic) > 0, 60), "no pass after the backoff change"

@@ -111,6 +111,25 @@ def produce_throughput(bootstrap: str, topic: str, total_bytes: int, settings: d
             "client_cpu_s": _cpu() - cpu0, "errors": errors[:5]}
 
 
+def produce_keyed(bootstrap: str, topic: str, total_bytes: int, keys: int, record_size: int = RECORD_SIZE) -> dict:
+    """Fill a compacted topic: total_bytes of records whose keys cycle through 0..keys-1, so
+    that after a cleaning pass one record per key is left (the cleaning workload's dirty log)."""
+    errors: list[str] = []
+    producer = _producer(bootstrap, {"acks": "1", "compression.type": "none"}, errors)
+    values = payloads(record_size)
+    mask = len(values) - 1
+    count = total_bytes // record_size
+    start = time.perf_counter()
+    for i in range(count):
+        _produce(producer, topic, values[i & mask], key=b"k%d" % (i % keys))
+        if i & 1023 == 0:
+            producer.poll(0)
+    unflushed = producer.flush(300)
+    seconds = time.perf_counter() - start
+    return {"records": count, "bytes": count * record_size, "seconds": seconds,
+            "mb_s": count * record_size / seconds / 1e6, "failed": unflushed, "errors": errors[:5]}
+
+
 # Many small producers: each record is sent on its own (linger 0), so requests are a few KiB at
 # most and the broker's cost per request, not per byte, sets the pace.
 SMALL_PRODUCER_SETTINGS: dict[str, Any] = {

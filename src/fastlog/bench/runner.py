@@ -13,6 +13,7 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -23,7 +24,11 @@ from fastlog import kafka_dist as kd
 from fastlog.bench import baseline, javaperf, load, pinning, procstats, report
 
 PARTITIONS = 6
-ALL_WORKLOADS = ("startup", "baseline", "produce", "consume", "latency", "small", "txn", "java")
+ALL_WORKLOADS = ("startup", "baseline", "produce", "consume", "latency", "small", "txn", "cleaning", "java")
+CLEANING_KEYS = 1000
+# The cleaner never cleans the active segment: the checkpoint reaching the filled records minus
+# about one 1 MiB segment of 1 KiB records counts as "cleaned".
+CLEANER_ACTIVE_SLACK = 1100
 
 
 @dataclass
@@ -76,6 +81,12 @@ class Target:
 
     def cpu_snapshot(self) -> float:
         return procstats.snapshot(self.pid).cpu_s if self.pid else 0.0
+
+    def log_dir(self) -> Optional[str]:
+        """Where the broker keeps its partitions (and cleaner-offset-checkpoint); None for --against."""
+        if self.handle is None:
+            return None
+        return os.path.join(self.handle.data_dir, "data" if self.name == "kafka" else "logs")
 
 
 class Bench:
@@ -205,12 +216,13 @@ class Bench:
             result["broker_cpu_s"] = cpu   # over the run's seconds: how many cores the broker used
         return result
 
-    def create_topic(self, target: Target, prefix: str, partitions: int = PARTITIONS) -> str:
+    def create_topic(self, target: Target, prefix: str, partitions: int = PARTITIONS,
+                     configs: Optional[dict[str, str]] = None) -> str:
         from confluent_kafka.admin import AdminClient, NewTopic
 
         name = f"bench-{prefix}-{uuid.uuid4().hex[:8]}"
         admin = AdminClient({"bootstrap.servers": target.bootstrap})
-        admin.create_topics([NewTopic(name, partitions, 1)])[name].result(30)
+        admin.create_topics([NewTopic(name, partitions, 1, config=configs or {})])[name].result(30)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:   # wait until every partition has a leader
             meta = admin.list_topics(name, timeout=10).topics.get(name)
@@ -419,6 +431,58 @@ class Bench:
                 self.say(line)
                 self.delete_topic(target, topic)
 
+    def run_cleaning(self) -> None:
+        """Produce while the log cleaner compacts another topic (issue 10). A compacted topic of
+        1 MiB segments is filled with produce_mb of records over CLEANING_KEYS keys; then the
+        broker's log.cleaner.backoff.ms (a dynamic broker config in both) goes to 100 ms so a
+        pass starts at once, and the produce workload's acks=1 case runs on a plain topic
+        meanwhile. The cleaner checkpoint in the broker's log dir (the same file and format in
+        both) says when the filled part was cleaned: MB of log cleaned per second."""
+        total = self.profile.produce_mb * 1_000_000
+        settings = {"acks": "1", "compression.type": "none"}
+        self.say(f"cleaning {self.profile.produce_mb} MB over {CLEANING_KEYS} keys into a compacted topic "
+                 f"(segment.bytes=1048576, min.cleanable.dirty.ratio=0.01), cleaner backoff 100 ms, then "
+                 f"{self.profile.produce_mb} MB produced to a plain topic while it is cleaned, settings "
+                 f"{settings_text({**load.PRODUCER_SETTINGS, **settings})}")
+        for rep in range(self.reps):
+            for target in self.order(rep):
+                compacted = self.create_topic(target, "compacted", 1, {
+                    "cleanup.policy": "compact", "segment.bytes": "1048576", "min.cleanable.dirty.ratio": "0.01"})
+                fill = load.run_workers([(load.produce_keyed, {"bootstrap": target.bootstrap, "topic": compacted,
+                                                               "total_bytes": total, "keys": CLEANING_KEYS})],
+                                        self.profile.step_timeout)[0]
+                if self.failed("cleaning fill", target.name, fill):
+                    self.delete_topic(target, compacted)
+                    continue
+                topic = self.create_topic(target, "cleaning")
+                watch = CleanerWatch(target.log_dir(), compacted, cleanable_end=fill["records"] - CLEANER_ACTIVE_SLACK)
+                set_broker_config(target.bootstrap, "log.cleaner.backoff.ms", "100")
+                watch.start()
+                try:
+                    outs = self.measured(target, "produce", lambda: load.run_workers(
+                        [(load.produce_throughput, {"bootstrap": target.bootstrap, "topic": topic,
+                                                    "total_bytes": total, "settings": settings})],
+                        self.profile.step_timeout)[0])
+                    cleaned_s = watch.wait(self.profile.step_timeout)
+                finally:
+                    watch.stop()
+                    set_broker_config(target.bootstrap, "log.cleaner.backoff.ms", None)
+                self.raw.append({"workload": "cleaning", "broker": target.name, **outs, "cleaned_s": cleaned_s,
+                                 "fill_bytes": fill["bytes"]})
+                line = f"cleaning {target.name:8} rep {rep + 1}/{self.reps}:"
+                if not self.failed("produce while cleaning", target.name, outs):
+                    self.record("cleaning", "produce while compacting", "MB/s", target.name, outs["mb_s"])
+                    line += f" produce {outs['mb_s']:.1f} MB/s"
+                if cleaned_s is not None:
+                    self.record("cleaning", "compacted topic cleaned", "MB/s", target.name,
+                                fill["bytes"] / cleaned_s / 1e6)
+                    line += f", {fill['bytes'] / 1e6:.0f} MB cleaned in {cleaned_s:.1f} s"
+                else:
+                    line += ", the cleaner checkpoint did not cover the filled log in time"
+                self.say(line)
+                self.delete_topic(target, topic)
+                self.delete_topic(target, compacted)
+
     def run_java(self) -> None:
         records = self.profile.java_records
         self.say(f"java     ProducerPerformance {records} x 1 KiB records, {PARTITIONS} partitions, producer props "
@@ -469,7 +533,7 @@ class Bench:
             self.start_targets()
             steps = {"baseline": self.run_baseline, "produce": self.run_produce, "consume": self.run_consume,
                      "latency": self.run_latency, "small": self.run_small, "txn": self.run_txn,
-                     "java": self.run_java}
+                     "cleaning": self.run_cleaning, "java": self.run_java}
             for name in self.workloads:
                 if name in steps:
                     try:
@@ -520,6 +584,63 @@ class Bench:
             "raw": self.raw,
             "errors": self.errors,
         }
+
+
+def set_broker_config(bootstrap: str, key: str, value: Optional[str]) -> None:
+    """Set (or, with None, delete) a dynamic config of the broker behind bootstrap."""
+    from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    broker_id = next(iter(admin.list_topics(timeout=10).brokers))
+    op = AlterConfigOpType.SET if value is not None else AlterConfigOpType.DELETE
+    resource = ConfigResource(ConfigResource.Type.BROKER, str(broker_id),
+                              incremental_configs=[ConfigEntry(key, value, incremental_operation=op)])
+    for future in admin.incremental_alter_configs([resource]).values():
+        future.result(30)
+
+
+class CleanerWatch(threading.Thread):
+    """Polls cleaner-offset-checkpoint for one single-partition topic and notes how long after
+    start() its cleaned offset reached `cleanable_end`."""
+
+    def __init__(self, log_dir: Optional[str], topic: str, cleanable_end: int) -> None:
+        super().__init__(daemon=True)
+        self.path = os.path.join(log_dir, "cleaner-offset-checkpoint") if log_dir else None
+        self.topic, self.cleanable_end = topic, cleanable_end
+        self.started_at = 0.0
+        self.cleaned_s: Optional[float] = None
+        self.done = threading.Event()
+
+    def start(self) -> None:
+        self.started_at = time.monotonic()
+        super().start()
+
+    def cleaned_offset(self) -> int:
+        try:
+            with open(self.path or "", encoding="utf-8") as f:
+                for line in f.read().splitlines()[2:]:
+                    topic, partition, offset = line.split()
+                    if topic == self.topic and partition == "0":
+                        return int(offset)
+        except (OSError, ValueError):
+            pass
+        return -1
+
+    def run(self) -> None:
+        while self.path and not self.done.is_set():
+            if self.cleaned_offset() >= self.cleanable_end:
+                self.cleaned_s = time.monotonic() - self.started_at
+                return
+            self.done.wait(0.05)
+
+    def wait(self, timeout: float) -> Optional[float]:
+        """Seconds the cleaning took, or None (not measurable, or not done within timeout)."""
+        if self.path:
+            self.join(timeout)
+        return self.cleaned_s
+
+    def stop(self) -> None:
+        self.done.set()
 
 
 def settings_text(settings: dict[str, Any]) -> str:

@@ -87,6 +87,9 @@ class LogCleaner:
         self._retry_at: dict[tuple[str, int], float] = {}
         self._lock = threading.Lock()  # checkpoints and the checkpoint file
         self._pool: Optional[concurrent.futures.ThreadPoolExecutor] = None
+        # Set by wake(): ends the backoff pause early (a dynamic broker config changed). Made by
+        # run(), in the loop that runs the cleaner.
+        self._wakeup: Optional[asyncio.Event] = None
 
     @property
     def enabled(self) -> bool:
@@ -133,6 +136,7 @@ class LogCleaner:
             return
         loop = asyncio.get_running_loop()
         running: set[asyncio.Future] = set()
+        self._wakeup = asyncio.Event()
         while True:
             # log.cleaner.threads and .backoff.ms are dynamic broker configs (as in Kafka): read
             # each round; a new thread count gets a new pool, passes on the old one finish there.
@@ -153,11 +157,24 @@ class LogCleaner:
                 fut = loop.run_in_executor(self._pool, self.clean, topic, index)
                 fut.add_done_callback(functools.partial(self._done, key))
                 running.add(fut)
-            if running:
-                _, running = await asyncio.wait(running, timeout=max(backoff, 0.01),
-                                                return_when=asyncio.FIRST_COMPLETED)
-            else:
-                await asyncio.sleep(max(backoff, 0.01))
+            running = await self._pause(max(backoff, 0.01), running)
+
+    def wake(self) -> None:
+        """Start the next round now: the dynamic cleaner configs (threads, backoff) apply at once,
+        as Kafka's LogCleaner.reconfigure restarts its threads."""
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    async def _pause(self, seconds: float, running: set[asyncio.Future]) -> set[asyncio.Future]:
+        """Until a pass ends, wake() is called or `seconds` pass; returns the passes still running."""
+        assert self._wakeup is not None
+        waker = asyncio.ensure_future(self._wakeup.wait())
+        try:
+            await asyncio.wait({*running, waker}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waker.cancel()
+        self._wakeup.clear()
+        return {f for f in running if not f.done()}
 
     def _done(self, key: tuple[str, int], _fut: asyncio.Future) -> None:
         self._busy.discard(key)

@@ -280,6 +280,7 @@ class LogManager:
         if not validate_only:
             for topic in list(self.topics.values()):
                 self._reconfigure(topic)
+            self.cleaner.wake()
 
     def _reconfigure(self, topic: Topic) -> None:
         options = self._log_options(topic)
