@@ -282,6 +282,9 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("max.connections.per.ip", I, INT_MAX, M, "Most connections from one client address.", at_least(1),
         note="connections beyond it are closed at once"),
     Key("fetch.max.bytes", I, 57671680, M, "Most bytes one Fetch answer carries.", at_least(1024)),
+    Key("max.incremental.fetch.session.cache.slots", I, 1000, M,
+        "Most incremental fetch sessions (KIP-227) the broker keeps.", at_least(0),
+        note="one cache with all the slots (Kafka splits them over 8 shards)"),
     Key("quota.window.num", I, 11, L, "Windows over which a client quota's rate is measured.", at_least(1)),
     Key("quota.window.size.seconds", I, 1, L, "Length of one quota window; the longest throttle.", at_least(1)),
     # -- the log --

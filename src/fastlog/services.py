@@ -5,6 +5,8 @@ listener, the connections and the start/stop order stay the server's business, a
 form layers without a circle:
 
     config, files, protocol, storage  <-  coordinator, quotas, security  <-  services  <-  handlers  <-  server
+
+(fetch_sessions, the fetch session cache, needs only protocol.)
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from fastlog.config import Config
 from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
 from fastlog.coordinator.transactions import TransactionCoordinator
+from fastlog.fetch_sessions import FetchSessionCache
 from fastlog.quotas import ClientQuotas
 from fastlog.security.acl import Authorizer
 from fastlog.security.scram import CredentialStore
@@ -37,6 +40,8 @@ class BrokerServices:
     quotas: ClientQuotas
     scram: CredentialStore
     authorizer: Authorizer
+    # Incremental fetch sessions (KIP-227), used by the Fetch handler.
+    fetch_sessions: FetchSessionCache
 
     @property
     def cluster_id(self) -> str:

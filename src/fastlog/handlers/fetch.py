@@ -1,8 +1,11 @@
 """Fetch (1), v4-v18: records straight from segment files (sendfile), with long polling.
 
-Fetch sessions (KIP-227) are declined the way Kafka declines them when its cache is full: every
-response carries session_id 0, so clients keep sending full fetches. A request naming a session
-we never created gets FETCH_SESSION_ID_NOT_FOUND.
+Fetch sessions (KIP-227, fastlog/fetch_sessions.py has the rules and the cache): a full fetch
+with session_epoch 0 opens a session when the cache has room (its id in the answer, else 0); an
+incremental fetch (epoch > 0) reads every partition of its session, in the session's order, and
+answers only those with records, a moved high watermark / log start offset / last stable offset,
+or an error. An incremental fetch with nothing new long-polls like a full one: the wait is over
+the session's partitions. The partitions that are sent keep the zero-copy path (sendfile).
 
 Sizes: each partition returns at most partition_max_bytes and the response at most max_bytes
 (capped by fetch.max.bytes), except that a partition always returns at least its first whole
@@ -22,6 +25,14 @@ import asyncio
 import logging
 
 from fastlog import _native
+from fastlog.fetch_sessions import (
+    FINAL_EPOCH,
+    INITIAL_EPOCH,
+    INVALID_SESSION_ID,
+    CachedPartition,
+    FetchSession,
+    next_epoch,
+)
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.log_throttle import LogThrottle
 from fastlog.protocol.errors import ErrorCode
@@ -29,7 +40,6 @@ from fastlog.protocol.responses import FetchPartitionData, FetchResponse
 from fastlog.security.acl import Operation
 from fastlog.services import BrokerServices
 
-FINAL_EPOCH = -1
 log = logging.getLogger("fastlog.fetch")
 # A consumer stuck on damage retries in a loop: one line per partition per 10 s.
 _damage_log = LogThrottle(log)
@@ -41,8 +51,10 @@ def _partition_error(index: int, code: int) -> FetchPartitionData:
 
 
 def _build(services: BrokerServices, wanted, max_bytes: int, committed: bool) -> tuple[list, int, list, bool]:
-    """One pass over the requested partitions -> (responses, bytes of records, logs read,
-    whether any partition has an error). `committed`: isolation_level read_committed."""
+    """One pass over the partitions to read -> (responses, bytes of records, logs read, whether
+    any partition has an error). `wanted`: (topic key, Topic or None, error if None, [(partition,
+    fetch_offset, partition_max_bytes)]) per run of one topic's partitions; the answer has one
+    partition per one asked, in order. `committed`: isolation_level read_committed."""
     remaining = max_bytes
     total = 0
     errors = False
@@ -50,8 +62,7 @@ def _build(services: BrokerServices, wanted, max_bytes: int, committed: bool) ->
     logs = []
     for key, topic, error, partitions in wanted:
         parts_out: list[FetchPartitionData] = []
-        for part in partitions:
-            index = part["partition"]
+        for index, fetch_offset, partition_max_bytes in partitions:
             if topic is None:
                 parts_out.append(_partition_error(index, error))
                 errors = True
@@ -67,17 +78,17 @@ def _build(services: BrokerServices, wanted, max_bytes: int, committed: bool) ->
             aborted: list | None = [] if committed else None
             stable = -1
             if remaining > 0:
-                limit = min(part["partition_max_bytes"], remaining)
+                limit = min(partition_max_bytes, remaining)
                 try:
                     if committed:
-                        region, stable, found = plog.read_committed(part["fetch_offset"], limit)
+                        region, stable, found = plog.read_committed(fetch_offset, limit)
                         aborted = [{"producer_id": p, "first_offset": f} for p, f in found]
                     else:
-                        region = plog.read(part["fetch_offset"], limit)
+                        region = plog.read(fetch_offset, limit)
                 except _native.StorageError as e:
                     if e.code in (ErrorCode.CORRUPT_MESSAGE, ErrorCode.KAFKA_STORAGE_ERROR):
                         _damage_log.log(f"{topic.name}-{index}", "fetch of %s-%d at offset %d: %s",
-                                        topic.name, index, part["fetch_offset"], e.message)
+                                        topic.name, index, fetch_offset, e.message)
                     parts_out.append(_partition_error(index, e.code))
                     errors = True
                     continue
@@ -97,29 +108,113 @@ def _build(services: BrokerServices, wanted, max_bytes: int, committed: bool) ->
     return responses, total, logs, errors
 
 
+
+
+def _resolve(ctx: RequestContext, by_id: bool, fetch: list[tuple]) -> list:
+    """The `wanted` list of _build for (topic key, partition, fetch_offset, partition_max_bytes)
+    in order: consecutive partitions of one topic make one topic entry of the answer (a session's
+    order may split a topic in several, as in Kafka's answers)."""
+    topics: dict = {}
+    wanted: list = []
+    last_key = None
+    for key, index, fetch_offset, max_bytes in fetch:
+        if key != last_key or not wanted:
+            if key not in topics:
+                topics[key] = _topic(ctx, by_id, key)
+            topic, error = topics[key]
+            wanted.append((("topic_id" if by_id else "topic", key), topic, error, []))
+            last_key = key
+        wanted[-1][3].append((index, fetch_offset, max_bytes))
+    return wanted
+
+
+def _topic(ctx: RequestContext, by_id: bool, key):
+    """(Topic or None, the partitions' error when None) for a topic id (v13+) or name."""
+    if by_id:
+        topic = ctx.services.logs.get_by_id(key)
+        if topic is None:
+            return None, ErrorCode.UNKNOWN_TOPIC_ID
+        if not ctx.may_topic(Operation.READ, topic.name):
+            return None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
+        return topic, 0
+    if not ctx.may_topic(Operation.READ, key):
+        return None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
+    topic = ctx.services.logs.get(key)
+    return topic, (0 if topic is not None else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+
+
+def _has_records(part: dict) -> bool:
+    records = part["records"]
+    return records.length > 0 if isinstance(records, _native.FileSlice) else bool(records)
+
+
+def _changes_only(session: FetchSession, cached: list[CachedPartition], responses: list) -> list:
+    """An incremental answer: of the partitions read (`cached`, in the order of `responses`),
+    those the client must hear about; those sent with records move to the end of the session."""
+    out = []
+    i = 0
+    for topic_response in responses:
+        kept = []
+        for part in topic_response["partitions"]:
+            entry = cached[i]
+            i += 1
+            has_records = _has_records(part)
+            if entry.must_respond(part["error_code"], part["high_watermark"], part.get("log_start_offset", -1),
+                                  part.get("last_stable_offset", -1), has_records):
+                kept.append(part)
+                if has_records:
+                    session.move_to_end(entry)
+        if kept:
+            topic_response["partitions"] = kept
+            out.append(topic_response)
+    return out
+
+
+def _new_session_partitions(fetch: list[tuple], responses: list) -> dict:
+    """The partitions of a session opened by a full fetch, with what its answer told the client."""
+    parts: dict = {}
+    i = 0
+    for topic_response in responses:
+        for part in topic_response["partitions"]:
+            key, index, fetch_offset, max_bytes = fetch[i]
+            i += 1
+            parts[(key, index)] = CachedPartition(
+                key, index, fetch_offset, max_bytes, part["high_watermark"], part.get("log_start_offset", -1),
+                part.get("last_stable_offset", -1))
+    return parts
+
+
+def _session_error(code: int, session_id: int = INVALID_SESSION_ID) -> FetchResponse:
+    return {"throttle_time_ms": 0, "error_code": code, "session_id": session_id, "responses": []}
+
+
 @api(key=1, name="Fetch", min_version=4, max_version=18)
 async def handle(ctx: RequestContext, request: dict) -> FetchResponse:
     services = ctx.services
-    if request["session_id"] != 0:
-        return {"throttle_time_ms": 0, "error_code": ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
-                "session_id": 0, "responses": []}
-    if request["session_epoch"] not in (FINAL_EPOCH, 0):
-        return {"throttle_time_ms": 0, "error_code": ErrorCode.INVALID_FETCH_SESSION_EPOCH,
-                "session_id": 0, "responses": []}
+    sessions = services.fetch_sessions
     by_id = ctx.api_version >= 13
-    wanted = []
-    for t in request["topics"]:
-        if by_id:
-            topic = services.logs.get_by_id(t["topic_id"])
-            error = ErrorCode.UNKNOWN_TOPIC_ID
-            if topic is not None and not ctx.may_topic(Operation.READ, topic.name):
-                topic, error = None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
-            wanted.append((("topic_id", t["topic_id"]), topic, error, t["partitions"]))
+    topic_field = "topic_id" if by_id else "topic"
+    asked = [(t[topic_field], p["partition"], p["fetch_offset"], p["partition_max_bytes"])
+             for t in request["topics"] for p in t["partitions"]]
+    session_id, epoch = request["session_id"], request["session_epoch"]
+    session: FetchSession | None = None
+    cached: list[CachedPartition] = []
+    if epoch in (INITIAL_EPOCH, FINAL_EPOCH):  # a full fetch; it closes the session it names
+        if session_id != INVALID_SESSION_ID:
+            sessions.remove(session_id)
+        fetch = asked
+    else:
+        forgotten = [(t[topic_field], index) for t in request["forgotten_topics_data"] for index in t["partitions"]]
+        session, error = sessions.open_incremental(session_id, epoch, by_id, asked, forgotten)
+        if error:
+            log.debug("fetch session %d epoch %d: %s", session_id, epoch, ErrorCode(error).name)
+            return _session_error(error)
+        if session is None:  # it forgot the session's last partition: closed, answered sessionless
+            fetch = asked
         else:
-            topic, error = services.logs.get(t["topic"]), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            if not ctx.may_topic(Operation.READ, t["topic"]):
-                topic, error = None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
-            wanted.append((("topic", t["topic"]), topic, error, t["partitions"]))
+            cached = list(session.partitions.values())
+            fetch = [(c.topic, c.index, c.fetch_offset, c.max_bytes) for c in cached]
+    wanted = _resolve(ctx, by_id, fetch)
     max_bytes = min(request["max_bytes"], services.config.get_int("fetch.max.bytes"))
     min_bytes = request["min_bytes"]
     committed = request["isolation_level"] == 1
@@ -141,4 +236,19 @@ async def handle(ctx: RequestContext, request: dict) -> FetchResponse:
         finally:
             for topic, index in logs:
                 services.logs.stop_waiting(topic, index, fut)
-    return {"throttle_time_ms": 0, "error_code": 0, "session_id": 0, "responses": responses}
+    if session is not None:
+        if session.epoch != next_epoch(epoch):
+            # Another fetch used the session while this one waited (a duplicate request): as Kafka.
+            return _session_error(ErrorCode.INVALID_FETCH_SESSION_EPOCH, session.id)
+        sent = _changes_only(session, cached, responses)
+        log.debug("fetch session %d epoch %d: incremental, %d partitions, %d sent",
+                  session.id, epoch, len(cached), sum(len(t["partitions"]) for t in sent))
+        return {"throttle_time_ms": 0, "error_code": 0, "session_id": session.id, "responses": sent}
+    new_id = INVALID_SESSION_ID
+    if epoch == INITIAL_EPOCH and ctx.api_version >= 7:
+        replica_id = (request.get("replica_state") or {}).get("replica_id", -1) if ctx.api_version >= 15 \
+            else request["replica_id"]
+        new_id = sessions.maybe_create(replica_id >= 0, by_id, len(fetch),
+                                       lambda: _new_session_partitions(fetch, responses))
+        log.debug("fetch session %d opened with %d partitions", new_id, len(fetch))
+    return {"throttle_time_ms": 0, "error_code": 0, "session_id": new_id, "responses": responses}

@@ -14,6 +14,7 @@ from fastlog.config import Config, Listener
 from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
 from fastlog.coordinator.transactions import TransactionCoordinator
+from fastlog.fetch_sessions import FetchSessionCache
 from fastlog.handlers.registry import load_all
 from fastlog.log_throttle import LogThrottle
 from fastlog.quotas import ClientQuotas
@@ -101,7 +102,8 @@ class Broker:
         self._services = BrokerServices(config=self.config, logs=self.logs, groups=self.groups,
                                         producer_ids=producer_ids, transactions=transactions, node_id=self.node_id,
                                         host=self.host, port=self.port, quotas=quotas, scram=scram,
-                                        authorizer=authorizer)
+                                        authorizer=authorizer, fetch_sessions=FetchSessionCache(
+                                            self.config.get_int("max.incremental.fetch.session.cache.slots")))
         for bound_server in self._servers:
             await bound_server.start_serving()
         self._tasks.append(loop.create_task(self.logs.run_maintenance()))

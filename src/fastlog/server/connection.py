@@ -444,7 +444,10 @@ class Connection(asyncio.BufferedProtocol):
             if fetch_throttle or throttle:
                 quotas.unrecord(CONSUMER_BYTE_RATE, size, user, client)
                 throttle = max(throttle, fetch_throttle)
-                return throttle, {"throttle_time_ms": throttle, "error_code": 0, "session_id": 0, "responses": []}
+                # The fetch session (KIP-227) stays the client's: its id goes back, as in Kafka.
+                session_id = response.get("session_id", 0) if response is not None else 0
+                return throttle, {"throttle_time_ms": throttle, "error_code": 0, "session_id": session_id,
+                                  "responses": []}
         if not throttle or response is None:
             return throttle, response
         if "throttle_time_ms" not in {f.name for f in plan("response", api_key, version).body.fields}:
