@@ -77,7 +77,9 @@ def _build(services: BrokerServices, wanted, max_bytes: int, committed: bool) ->
             # read_committed answers a list (maybe empty), read_uncommitted null, as Kafka.
             aborted: list | None = [] if committed else None
             stable = -1
-            if remaining > 0:
+            # A consumer caught up with a partition asks from its end: nothing to read (the common
+            # case of a session's many idle partitions), so the read is skipped.
+            if remaining > 0 and fetch_offset != plog.log_end_offset:
                 limit = min(partition_max_bytes, remaining)
                 try:
                     if committed:
