@@ -32,6 +32,12 @@ FETCH_SESSION_TOPIC_ID_ERROR = 106
 def fetch(conn: RawConnection, version: int, topic, partitions: list[tuple[int, int]], session_id: int = 0,
           epoch: int = 0, forgotten: list[int] = (), max_wait_ms: int = 0, min_bytes: int = 0) -> dict:
     """One Fetch; `topic` is the name (v<13) or the id (v13+); partitions are (index, fetch_offset)."""
+    body = fetch_body(version, topic, partitions, session_id, epoch, forgotten, max_wait_ms, min_bytes)
+    return conn.call(FETCH, version, body)
+
+
+def fetch_body(version: int, topic, partitions: list[tuple[int, int]], session_id: int = 0, epoch: int = 0,
+               forgotten: list[int] = (), max_wait_ms: int = 0, min_bytes: int = 0) -> dict:
     key = "topic_id" if version >= 13 else "topic"
     body = {
         "replica_id": -1, "max_wait_ms": max_wait_ms, "min_bytes": min_bytes, "max_bytes": 1 << 20,
@@ -42,7 +48,7 @@ def fetch(conn: RawConnection, version: int, topic, partitions: list[tuple[int, 
         "forgotten_topics_data": [{key: topic, "partitions": list(forgotten)}] if forgotten else [],
         "rack_id": "",
     }
-    return conn.call(FETCH, version, body)
+    return body
 
 
 def answered(response: dict) -> dict[int, dict]:
@@ -145,6 +151,25 @@ def test_incremental_fetch_with_nothing_new_long_polls(broker):
             writer.join()
         assert inc["error_code"] == NONE and sorted(answered(inc)) == [3]
         assert b"v0" in records_of(answered(inc)[3])
+
+
+def test_fetch_overtaken_while_it_waited_gets_an_epoch_error(broker):
+    """A long poll on epoch 1 whose session moved on (epoch 2 from elsewhere, e.g. a client's
+    retry) is answered INVALID_FETCH_SESSION_EPOCH with the session's id, as Kafka answers a
+    duplicate request."""
+    name = unique_topic("sess-dup")
+    create_topic(broker.bootstrap, name, 2)
+    with RawConnection(broker.bootstrap, timeout=60) as waiting, RawConnection(broker.bootstrap, timeout=60) as other:
+        sid = fetch(waiting, 12, name, [(0, 0), (1, 0)])["session_id"]
+        assert sid != 0
+        parked = waiting.send_dict(FETCH, 12, fetch_body(12, name, [], sid, 1, max_wait_ms=60_000, min_bytes=1))
+        # epoch 2 is accepted only once the parked epoch-1 fetch has been taken in
+        assert wait_until(lambda: fetch(other, 12, name, [], sid, 2)["error_code"] == NONE, 30)
+        produce_to(broker.bootstrap, name, 0)  # ends the long poll
+        late = waiting.recv_dict(FETCH, 12, parked)
+        assert (late["error_code"], late["session_id"], late["responses"]) == (INVALID_FETCH_SESSION_EPOCH, sid, [])
+        # the session goes on at epoch 3, and still has the record to tell
+        assert sorted(answered(fetch(other, 12, name, [], sid, 3))) == [0]
 
 
 def test_cache_slots_bound_the_sessions(broker_factory):
