@@ -243,6 +243,7 @@ async def handle(ctx: RequestContext, request: dict) -> FetchResponse:
             # Another fetch used the session while this one waited (a duplicate request): as Kafka.
             return _session_error(ErrorCode.INVALID_FETCH_SESSION_EPOCH, session.id)
         sent = _changes_only(session, cached, responses)
+        # tests/integration/test_fetch_sessions.py reads this line to see clients fetch incrementally
         log.debug("fetch session %d epoch %d: incremental, %d partitions, %d sent",
                   session.id, epoch, len(cached), sum(len(t["partitions"]) for t in sent))
         return {"throttle_time_ms": 0, "error_code": 0, "session_id": session.id, "responses": sent}
