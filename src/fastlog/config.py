@@ -404,15 +404,37 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         "Conversion between classic and consumer groups: bidirectional, upgrade, downgrade or disabled.",
         one_of("bidirectional", "upgrade", "downgrade", "disabled"),
         note="only empty groups are converted (no online migration of live members)"),
+    # -- share groups (KIP-932): coordinator/share_groups.py, share_partition.py --
+    Key("group.share.session.timeout.ms", I, 45000, M, "Session timeout of a share-group member.", at_least(1)),
+    Key("group.share.min.session.timeout.ms", I, 45000, M, "Lower bound of group.share.session.timeout.ms.",
+        at_least(1)),
+    Key("group.share.max.session.timeout.ms", I, 60000, M, "Upper bound of group.share.session.timeout.ms.",
+        at_least(1)),
+    Key("group.share.heartbeat.interval.ms", I, 5000, M, "How often share-group members heartbeat.", at_least(1)),
+    Key("group.share.min.heartbeat.interval.ms", I, 5000, M, "Lower bound of group.share.heartbeat.interval.ms.",
+        at_least(1)),
+    Key("group.share.max.heartbeat.interval.ms", I, 15000, M, "Upper bound of group.share.heartbeat.interval.ms.",
+        at_least(1)),
+    Key("group.share.max.size", I, 200, M, "Most members of one share group.", between(1, 1000)),
+    Key("group.share.record.lock.duration.ms", I, 30000, M,
+        "How long a share-group member holds the records a ShareFetch acquired for it.", at_least(1000)),
+    Key("group.share.min.record.lock.duration.ms", I, 15000, M,
+        "Lower bound of group.share.record.lock.duration.ms.", at_least(1000)),
+    Key("group.share.max.record.lock.duration.ms", I, 60000, M,
+        "Upper bound of group.share.record.lock.duration.ms.", at_least(1000)),
+    Key("group.share.delivery.count.limit", I, 5, M,
+        "Delivery attempts of a record to a share group before it is archived.", between(2, 10)),
+    Key("group.share.partition.max.record.locks", I, 2000, M, "Most records in flight per share-partition.",
+        between(100, 10000)),
     # -- keys of a cluster or of threads: accepted, no effect on one asyncio node --
     Key("transaction.state.log.replication.factor", SH, 3, H, "Replication factor of __transaction_state.",
         at_least(1), honoured=False, note=ONE_NODE),
     Key("transaction.state.log.min.isr", I, 2, H, "min.insync.replicas of __transaction_state.", at_least(1),
         honoured=False, note=ONE_NODE),
     Key("share.coordinator.state.topic.replication.factor", SH, 3, M, "Replication factor of __share_group_state.",
-        at_least(1), honoured=False, note="no share groups"),
+        at_least(1), honoured=False, note=ONE_NODE),
     Key("share.coordinator.state.topic.min.isr", SH, 2, M, "min.insync.replicas of __share_group_state.", at_least(1),
-        honoured=False, note="no share groups"),
+        honoured=False, note=ONE_NODE),
     Key("process.roles", LS, None, H, "broker and/or controller.", honoured=False, note=ONE_NODE),
     Key("controller.quorum.voters", LS, [], H, "The controller quorum, id@host:port.", honoured=False, note=ONE_NODE),
     Key("controller.quorum.bootstrap.servers", LS, [], H, "Controllers to discover the quorum from.", honoured=False,
@@ -867,9 +889,15 @@ class Config:
             if not low <= value <= high:
                 raise ConfigError(f"group.consumer.{what}.ms must be between group.consumer.min.{what}.ms "
                                   f"and group.consumer.max.{what}.ms")
-        if self.get_int("group.consumer.heartbeat.interval.ms") >= self.get_int("group.consumer.session.timeout.ms"):
-            raise ConfigError("group.consumer.heartbeat.interval.ms must be less than "
-                              "group.consumer.session.timeout.ms")
+        for kind in ("consumer", "share"):
+            if self.get_int(f"group.{kind}.heartbeat.interval.ms") >= self.get_int(f"group.{kind}.session.timeout.ms"):
+                raise ConfigError(f"group.{kind}.heartbeat.interval.ms must be less than "
+                                  f"group.{kind}.session.timeout.ms")
+        for what in ("session.timeout", "heartbeat.interval", "record.lock.duration"):
+            low, value, high = (self.get_int(f"group.share.{bound}{what}.ms") for bound in ("min.", "", "max."))
+            if not low <= value <= high:
+                raise ConfigError(f"group.share.{what}.ms must be between group.share.min.{what}.ms "
+                                  f"and group.share.max.{what}.ms")
 
 
 @dataclass(frozen=True)

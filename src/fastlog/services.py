@@ -15,6 +15,7 @@ import dataclasses
 from fastlog.config import Config
 from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
+from fastlog.coordinator.share_groups import ShareCoordinator
 from fastlog.coordinator.transactions import TransactionCoordinator
 from fastlog.fetch_sessions import FetchSessionCache
 from fastlog.quotas import ClientQuotas
@@ -42,6 +43,8 @@ class BrokerServices:
     authorizer: Authorizer
     # Incremental fetch sessions (KIP-227), used by the Fetch handler.
     fetch_sessions: FetchSessionCache
+    # Share groups (KIP-932): membership, share sessions, share-partition state.
+    shares: ShareCoordinator
 
     @property
     def cluster_id(self) -> str:

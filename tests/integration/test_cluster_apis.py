@@ -340,14 +340,14 @@ def test_feature_command_describes_and_refuses_changes(broker, kafka_classpath):
          "Epoch:", "0"]
         for name, low, v in [("eligible.leader.replicas.version", "0", "0"), ("group.version", "0", "1"),
                              ("kraft.version", "0", "0"), ("metadata.version", "4.4-IV2", "4.4-IV2"),
-                             ("share.version", "0", "0"), ("streams.version", "0", "0"),
+                             ("share.version", "0", "1"), ("streams.version", "0", "0"),
                              ("transaction.version", "0", "0")]]
     same = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--metadata", "4.4-IV2").stdout
     assert "metadata.version was upgraded to 33." in same
-    refused = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--feature", "share.version=1",
+    refused = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--feature", "streams.version=1",
                    expect_rc=1)
-    assert ("Could not upgrade share.version to 1. The update failed for all features since the following feature "
-            "had an error: Invalid update version 1 for feature share.version. Local controller 1 only supports "
+    assert ("Could not upgrade streams.version to 1. The update failed for all features since the following feature "
+            "had an error: Invalid update version 1 for feature streams.version. Local controller 1 only supports "
             "versions 0-0") in refused.stdout
 
 
@@ -372,10 +372,10 @@ def test_update_features_and_api_versions_features(raw):
                 [(f["name"], f["min_version_level"], f["max_version_level"]) for f in answer["finalized_features"]],
                 answer["finalized_features_epoch"])
 
-    finalized = [("group.version", 1, 1), ("metadata.version", 33, 33)]
+    finalized = [("group.version", 1, 1), ("metadata.version", 33, 33), ("share.version", 1, 1)]
     assert features(3) == ([("metadata.version", 33, 33)], finalized, 0)   # v3 hides ranges starting at 0
     assert features(4)[0] == [("group.version", 0, 1), ("kraft.version", 0, 0), ("metadata.version", 33, 33),
-                              ("share.version", 0, 0), ("streams.version", 0, 0), ("transaction.version", 0, 0),
+                              ("share.version", 0, 1), ("streams.version", 0, 0), ("transaction.version", 0, 0),
                               ("eligible.leader.replicas.version", 0, 0)]
 
 

@@ -1275,7 +1275,7 @@ class ConsumerGroupDescribeAssignment(TypedDict, total=False):
     topic_partitions: list[ConsumerGroupDescribeTopicPartitions]  # per topic; v0+
 
 
-class Member(TypedDict, total=False):
+class ConsumerGroupDescribeMember(TypedDict, total=False):
     """An item of ConsumerGroupDescribeResponse.groups.members"""
 
     member_id: str  # member; v0+
@@ -1301,7 +1301,7 @@ class ConsumerGroupDescribeDescribedGroup(TypedDict, total=False):
     group_epoch: int  # group epoch; v0+
     assignment_epoch: int  # target assignment epoch; v0+
     assignor_name: str  # uniform/range; v0+
-    members: list[Member]  # members; v0+
+    members: list[ConsumerGroupDescribeMember]  # members; v0+
     authorized_operations: int  # allowed ops bitfield; v0+, default -2147483648
 
 
@@ -1386,3 +1386,173 @@ class DescribeTopicPartitionsResponse(TypedDict, total=False):
     throttle_time_ms: int  # quota delay; v0+
     topics: list[DescribeTopicPartitionsResponseTopic]  # per topic; v0+
     next_cursor: Optional[Cursor]  # where the next page starts; v0+, null v0+
+
+
+class ShareGroupHeartbeatTopicPartitions(TypedDict, total=False):
+    """An item of ShareGroupHeartbeatResponse.assignment.topic_partitions"""
+
+    topic_id: bytes  # topic uuid; v0+
+    partitions: list[int]  # partitions; v0+
+
+
+class ShareGroupHeartbeatAssignment(TypedDict, total=False):
+    """ShareGroupHeartbeatResponse.assignment"""
+
+    topic_partitions: list[ShareGroupHeartbeatTopicPartitions]  # assigned; v0+
+
+
+class ShareGroupHeartbeatResponse(TypedDict, total=False):
+    """ShareGroupHeartbeat (API key 76) response, v1"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+    member_id: Optional[str]  # member; v0+, null v0+
+    member_epoch: int  # member's epoch; v0+
+    heartbeat_interval_ms: int  # next heartbeat in; v0+
+    assignment: Optional[ShareGroupHeartbeatAssignment]  # null: unchanged; v0+, null v0+
+
+
+class ShareGroupDescribeTopicPartitions(TypedDict, total=False):
+    """An item of ShareGroupDescribeResponse.groups.members.assignment.topic_partitions"""
+
+    topic_id: bytes  # topic uuid; v0+
+    topic_name: str  # topic; v0+
+    partitions: list[int]  # partitions; v0+
+
+
+class ShareGroupDescribeAssignment(TypedDict, total=False):
+    """ShareGroupDescribeResponse.groups.members.assignment"""
+
+    topic_partitions: list[ShareGroupDescribeTopicPartitions]  # per topic; v0+
+
+
+class ShareGroupDescribeMember(TypedDict, total=False):
+    """An item of ShareGroupDescribeResponse.groups.members"""
+
+    member_id: str  # member; v0+
+    rack_id: Optional[str]  # rack; v0+, null v0+
+    member_epoch: int  # member epoch; v0+
+    client_id: str  # client; v0+
+    client_host: str  # client address; v0+
+    subscribed_topic_names: list[str]  # topics; v0+
+    assignment: ShareGroupDescribeAssignment  # assigned; v0+
+
+
+class ShareGroupDescribeDescribedGroup(TypedDict, total=False):
+    """An item of ShareGroupDescribeResponse.groups"""
+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+    group_id: str  # group; v0+
+    group_state: str  # Empty/Stable/Dead; v0+
+    group_epoch: int  # group epoch; v0+
+    assignment_epoch: int  # target assignment epoch; v0+
+    assignor_name: str  # simple; v0+
+    members: list[ShareGroupDescribeMember]  # members; v0+
+    authorized_operations: int  # allowed ops bitfield; v0+, default -2147483648
+
+
+class ShareGroupDescribeResponse(TypedDict, total=False):
+    """ShareGroupDescribe (API key 77) response, v1"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    groups: list[ShareGroupDescribeDescribedGroup]  # per group; v0+
+
+
+class ShareFetchLeaderIdAndEpoch(TypedDict, total=False):
+    """ShareFetchResponse.responses.partitions.current_leader"""
+
+    leader_id: int  # node; v0+
+    leader_epoch: int  # epoch; v0+
+
+
+class AcquiredRecords(TypedDict, total=False):
+    """An item of ShareFetchResponse.responses.partitions.acquired_records"""
+
+    first_offset: int  # first; v0+
+    last_offset: int  # last (inclusive); v0+
+    delivery_count: int  # delivery attempt; v0+
+
+
+class ShareFetchPartitionData(TypedDict, total=False):
+    """An item of ShareFetchResponse.responses.partitions"""
+
+    partition_index: int  # partition; v0+
+    error_code: int  # fetch error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+    acknowledge_error_code: int  # acknowledge error; v0+
+    acknowledge_error_message: Optional[str]  # why; v0+, null v0+
+    current_leader: ShareFetchLeaderIdAndEpoch  # leader; v0+
+    records: Any  # record batches; v0+, null v0
+    acquired_records: list[AcquiredRecords]  # the offsets acquired; v0+
+
+
+class ShareFetchableTopicResponse(TypedDict, total=False):
+    """An item of ShareFetchResponse.responses"""
+
+    topic_id: bytes  # topic uuid; v0+
+    partitions: list[ShareFetchPartitionData]  # per partition; v0+
+
+
+class ShareFetchNodeEndpoint(TypedDict, total=False):
+    """An item of ShareFetchResponse.node_endpoints"""
+
+    node_id: int  # node; v0+
+    host: str  # host; v0+
+    port: int  # port; v0+
+    rack: Optional[str]  # rack; v0+, null v0+
+
+
+class ShareFetchResponse(TypedDict, total=False):
+    """ShareFetch (API key 78) response, v1-2"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+    acquisition_lock_timeout_ms: int  # lock duration; v1+
+    responses: list[ShareFetchableTopicResponse]  # per topic; v0+
+    node_endpoints: list[ShareFetchNodeEndpoint]  # leaders' addresses; v0+
+
+
+class ShareAcknowledgeLeaderIdAndEpoch(TypedDict, total=False):
+    """ShareAcknowledgeResponse.responses.partitions.current_leader"""
+
+    leader_id: int  # node; v0+
+    leader_epoch: int  # epoch; v0+
+
+
+class ShareAcknowledgePartitionData(TypedDict, total=False):
+    """An item of ShareAcknowledgeResponse.responses.partitions"""
+
+    partition_index: int  # partition; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+    current_leader: ShareAcknowledgeLeaderIdAndEpoch  # leader; v0+
+
+
+class ShareAcknowledgeTopicResponse(TypedDict, total=False):
+    """An item of ShareAcknowledgeResponse.responses"""
+
+    topic_id: bytes  # topic uuid; v0+
+    partitions: list[ShareAcknowledgePartitionData]  # per partition; v0+
+
+
+class ShareAcknowledgeNodeEndpoint(TypedDict, total=False):
+    """An item of ShareAcknowledgeResponse.node_endpoints"""
+
+    node_id: int  # node; v0+
+    host: str  # host; v0+
+    port: int  # port; v0+
+    rack: Optional[str]  # rack; v0+, null v0+
+
+
+class ShareAcknowledgeResponse(TypedDict, total=False):
+    """ShareAcknowledge (API key 79) response, v1-2"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+    acquisition_lock_timeout_ms: int  # lock duration; v2+
+    responses: list[ShareAcknowledgeTopicResponse]  # per topic; v0+
+    node_endpoints: list[ShareAcknowledgeNodeEndpoint]  # leaders' addresses; v0+

@@ -13,6 +13,7 @@ from typing import Optional
 from fastlog.config import Config, Listener
 from fastlog.coordinator.groups import GroupCoordinator
 from fastlog.coordinator.producer_ids import ProducerIdManager
+from fastlog.coordinator.share_groups import ShareCoordinator
 from fastlog.coordinator.transactions import TransactionCoordinator
 from fastlog.fetch_sessions import FetchSessionCache
 from fastlog.handlers.registry import load_all
@@ -37,6 +38,7 @@ class Broker:
         self.node_id = config.node_id
         self.logs = LogManager(config)
         self.groups = GroupCoordinator(self.logs, config)
+        self.shares = ShareCoordinator(self.logs, config, taken_group_ids=self.groups.groups)
         self.transactions: Optional[TransactionCoordinator] = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -77,6 +79,7 @@ class Broker:
                               self.config.get_int("quota.window.size.seconds"))
         quotas.load()
         await self.groups.start()
+        await self.shares.start()
         transactions = self.transactions = TransactionCoordinator(self.logs, self.config, producer_ids)
         transactions.on_offsets_marker = self.groups.offsets.complete_txn
         await transactions.start()
@@ -103,7 +106,8 @@ class Broker:
                                         producer_ids=producer_ids, transactions=transactions, node_id=self.node_id,
                                         host=self.host, port=self.port, quotas=quotas, scram=scram,
                                         authorizer=authorizer, fetch_sessions=FetchSessionCache(
-                                            self.config.get_int("max.incremental.fetch.session.cache.slots")))
+                                            self.config.get_int("max.incremental.fetch.session.cache.slots")),
+                                        shares=self.shares)
         for bound_server in self._servers:
             await bound_server.start_serving()
         self._tasks.append(loop.create_task(self.logs.run_maintenance()))
@@ -189,6 +193,7 @@ class Broker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.transactions is not None:
             await self.transactions.stop()
+        await self.shares.stop()
         await self.groups.stop()
         self.logs.close()
         log.info("stopped")

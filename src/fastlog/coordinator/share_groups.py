@@ -1,0 +1,365 @@
+"""Share groups (KIP-932): membership, assignment, share sessions and share-partitions.
+
+- Membership (ShareGroupHeartbeat): a member joins with epoch 0 and its subscription, gets the
+  group epoch as its member epoch and its partitions from the simple assignor; there is no
+  revocation step (a partition may be shared), so every member moves to a new group epoch at its
+  next heartbeat. A member silent for `group.share.session.timeout.ms` is removed.
+- Share sessions (ShareFetch/ShareAcknowledge): per (group, member), the partitions the member
+  fetches and an epoch each request must match (0 opens, -1 closes, each request adds one).
+- Share-partitions (share_partition.py): acquired records, acknowledgements, lock timeouts, the
+  delivery count limit. Every change is written to `__share_group_state` (share_state_log.py)
+  before the client hears of it.
+
+Membership lives in memory only: after a restart members get UNKNOWN_MEMBER_ID and rejoin (the
+Java client does so at once); the share-partition state is what survives.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from typing import Any, Iterable, Optional
+
+from fastlog.config import GROUP_KEYS, Config
+from fastlog.coordinator.share_partition import AckError, Acquired, SharePartition, batch_spans
+from fastlog.coordinator.share_state_log import ShareStateLog, StateKey, encode_value
+from fastlog.protocol.errors import ErrorCode
+from fastlog.storage.log_manager import LogManager
+
+log = logging.getLogger("fastlog.share")
+E = ErrorCode
+TICK_SECONDS = 0.25
+JOIN_EPOCH, LEAVE_EPOCH = 0, -1
+INITIAL_SESSION_EPOCH, FINAL_SESSION_EPOCH = 0, -1
+ASSIGNOR = "simple"
+
+Assignment = dict[bytes, set[int]]   # topic id -> partitions
+PartitionKey = tuple[bytes, int]
+
+
+class ShareError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclasses.dataclass
+class ShareMember:
+    member_id: str
+    epoch: int
+    subscribed: list[str]
+    rack_id: Optional[str]
+    client_id: str
+    client_host: str
+    session_deadline: float
+    assignment: Assignment = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class ShareGroup:
+    group_id: str
+    epoch: int = 0
+    assignment_epoch: int = 0
+    members: dict[str, ShareMember] = dataclasses.field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        return "Stable" if self.members else "Empty"
+
+
+@dataclasses.dataclass
+class ShareSession:
+    epoch: int
+    partitions: set[PartitionKey]
+
+
+@dataclasses.dataclass(frozen=True)
+class HeartbeatResult:
+    error: int
+    message: Optional[str] = None
+    member_id: Optional[str] = None
+    member_epoch: int = 0
+    heartbeat_interval_ms: int = 0
+    assignment: Optional[Assignment] = None
+
+
+@dataclasses.dataclass
+class PartitionFetch:
+    """What a ShareFetch got from one share-partition."""
+
+    error: int = 0
+    records: Any = b""
+    acquired: list[Acquired] = dataclasses.field(default_factory=list)
+
+
+def simple_assignment(members: list[ShareMember], partition_counts: dict[str, tuple[bytes, int]]
+                      ) -> dict[str, Assignment]:
+    """Kafka's idea of the simple assignor: per topic, its partitions spread over the members
+    subscribed to it; with more members than partitions, partitions are shared (each member
+    gets one, partitions taken round-robin), so no member is left idle."""
+    out: dict[str, Assignment] = {m.member_id: {} for m in members}
+    for name, (topic_id, count) in sorted(partition_counts.items()):
+        subscribers = sorted(m.member_id for m in members if name in m.subscribed)
+        if not subscribers or count <= 0:
+            continue
+        if len(subscribers) <= count:
+            for p in range(count):
+                out[subscribers[p % len(subscribers)]].setdefault(topic_id, set()).add(p)
+        else:
+            for i, member_id in enumerate(subscribers):
+                out[member_id].setdefault(topic_id, set()).add(i % count)
+    return out
+
+
+class ShareCoordinator:
+    def __init__(self, logs: LogManager, config: Config, taken_group_ids: Any = ()) -> None:
+        self.logs = logs
+        self.config = config
+        # Ids of classic/consumer groups: one namespace, a share group may not take one of them.
+        self.taken_group_ids = taken_group_ids
+        self.groups: dict[str, ShareGroup] = {}
+        self.sessions: dict[tuple[str, str], ShareSession] = {}
+        self.partitions: dict[StateKey, SharePartition] = {}
+        self.state_log = ShareStateLog(logs, config.get_int("offsets.topic.segment.bytes"))
+        self._task: Optional[asyncio.Task] = None
+
+    # -- settings: the group's own config (IncrementalAlterConfigs on the group), else the broker's
+    def setting(self, group_id: str, name: str) -> Any:
+        own = self.logs.dynamic.group(group_id)
+        spec = GROUP_KEYS[name]
+        if name in own:
+            return spec.check(own[name])
+        return self.config.get(spec.broker_key) if spec.broker_key else spec.default
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        for key, state in self.state_log.replay():
+            if state is None:
+                self.partitions.pop(key, None)
+            else:
+                self.partitions[key] = SharePartition.restored(state["start"], state["end"], state["batches"])
+        if self.partitions:
+            log.info("restored %d share-partition(s) from __share_group_state", len(self.partitions))
+        self._task = asyncio.create_task(self._run_ticker(), name="share-groups-ticker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    # ======================================================================================
+    # ShareGroupHeartbeat
+    # ======================================================================================
+    def heartbeat(self, group_id: str, member_id: str, member_epoch: int, rack_id: Optional[str],
+                  subscribed: Optional[list[str]], client_id: str, client_host: str) -> HeartbeatResult:
+        if not group_id:
+            return HeartbeatResult(E.INVALID_REQUEST, "GroupId can't be empty.")
+        if not member_id:
+            return HeartbeatResult(E.INVALID_REQUEST, "MemberId can't be empty.")
+        if member_epoch < LEAVE_EPOCH:
+            return HeartbeatResult(E.INVALID_REQUEST, f"MemberEpoch is invalid: {member_epoch}.")
+        if member_epoch == JOIN_EPOCH and not subscribed:
+            return HeartbeatResult(E.INVALID_REQUEST, "SubscribedTopicNames must be set in first request.")
+        if group_id in self.taken_group_ids:
+            return HeartbeatResult(E.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a share group.")
+        group = self.groups.get(group_id)
+        member = group.members.get(member_id) if group is not None else None
+        if member_epoch == LEAVE_EPOCH:
+            if group is None or member is None:
+                return HeartbeatResult(E.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of group {group_id}.")
+            self.remove_member(group, member, "left the group")
+            return HeartbeatResult(E.NONE, member_id=member_id, member_epoch=LEAVE_EPOCH)
+        if group is None:
+            if member_epoch != JOIN_EPOCH:
+                return HeartbeatResult(E.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of group {group_id}.")
+            group = self.groups[group_id] = ShareGroup(group_id)
+        now = time.monotonic()
+        session_s = self.setting(group_id, "share.session.timeout.ms") / 1000
+        changed = False
+        if member is None or member_epoch == JOIN_EPOCH:
+            if member is None:
+                if member_epoch != JOIN_EPOCH:
+                    return HeartbeatResult(E.UNKNOWN_MEMBER_ID,
+                                           f"Member {member_id} is not a member of group {group_id}.")
+                if len(group.members) >= self.config.get_int("group.share.max.size"):
+                    return HeartbeatResult(E.GROUP_MAX_SIZE_REACHED,
+                                           f"The share group has reached its maximum capacity of "
+                                           f"{self.config.get_int('group.share.max.size')} members.")
+                member = group.members[member_id] = ShareMember(member_id, 0, [], rack_id, client_id, client_host, now)
+                log.info("share group %s: member %s joined", group_id, member_id)
+            changed = True
+        elif member_epoch != member.epoch:
+            return HeartbeatResult(E.FENCED_MEMBER_EPOCH,
+                                   f"The share group member has a stale member epoch {member_epoch} "
+                                   f"(expected {member.epoch}).")
+        member.session_deadline = now + session_s
+        if subscribed is not None and sorted(subscribed) != sorted(member.subscribed):
+            member.subscribed = list(subscribed)
+            changed = True
+        if rack_id is not None:
+            member.rack_id = rack_id
+        changed = self._reassign(group) or changed
+        if changed:
+            group.epoch += 1
+            group.assignment_epoch = group.epoch
+        send = member_epoch == JOIN_EPOCH or member.epoch != group.epoch
+        member.epoch = group.epoch
+        return HeartbeatResult(E.NONE, member_id=member_id, member_epoch=member.epoch,
+                               heartbeat_interval_ms=self.setting(group_id, "share.heartbeat.interval.ms"),
+                               assignment=dict(member.assignment) if send else None)
+
+    def _reassign(self, group: ShareGroup) -> bool:
+        """Recompute the target assignment from the current topics; True if any member's changed.
+        Run at every heartbeat: a subscribed topic created or grown later is picked up."""
+        names = {name for m in group.members.values() for name in m.subscribed}
+        counts = {}
+        for name in names:
+            topic = self.logs.get(name)
+            if topic is not None and not topic.internal:
+                counts[name] = (topic.topic_id, len(topic.partitions))
+        target = simple_assignment(list(group.members.values()), counts)
+        changed = False
+        for member_id, assignment in target.items():
+            member = group.members[member_id]
+            if assignment != member.assignment:
+                member.assignment = assignment
+                changed = True
+        return changed
+
+    def remove_member(self, group: ShareGroup, member: ShareMember, why: str) -> None:
+        del group.members[member.member_id]
+        log.info("share group %s: member %s %s", group.group_id, member.member_id, why)
+        self.close_session(group.group_id, member.member_id)
+        self._reassign(group)
+        group.epoch += 1
+        group.assignment_epoch = group.epoch
+
+    # ======================================================================================
+    # Share sessions
+    # ======================================================================================
+    def open_or_advance_session(self, group_id: str, member_id: str, epoch: int, acknowledging_only: bool
+                                ) -> tuple[int, Optional[ShareSession]]:
+        """The session a request runs in, its epoch checked and moved on. -> (error, session)."""
+        key = (group_id, member_id)
+        session = self.sessions.get(key)
+        if epoch == INITIAL_SESSION_EPOCH:
+            if acknowledging_only:   # ShareAcknowledge cannot open a session
+                return E.INVALID_SHARE_SESSION_EPOCH, None
+            if session is not None:
+                self.close_session(group_id, member_id)
+            session = self.sessions[key] = ShareSession(1, set())
+            return E.NONE, session
+        if session is None:
+            return E.SHARE_SESSION_NOT_FOUND, None
+        if epoch == FINAL_SESSION_EPOCH:
+            return E.NONE, session
+        if epoch != session.epoch:
+            return E.INVALID_SHARE_SESSION_EPOCH, None
+        session.epoch += 1
+        return E.NONE, session
+
+    def close_session(self, group_id: str, member_id: str) -> None:
+        """Drop the member's share session; the records it holds become available again."""
+        session = self.sessions.pop((group_id, member_id), None)
+        if session is None:
+            return
+        limit = self.setting(group_id, "share.delivery.count.limit")
+        for topic_id, index in session.partitions:
+            key = (group_id, topic_id, index)
+            sp = self.partitions.get(key)
+            if sp is not None and sp.release_member(member_id, limit):
+                self._persist(key, sp)
+
+    # ======================================================================================
+    # Share-partitions
+    # ======================================================================================
+    def lock_duration_ms(self, group_id: str) -> int:
+        return int(self.setting(group_id, "share.record.lock.duration.ms"))
+
+    def share_partition(self, key: StateKey) -> SharePartition:
+        """The share-partition, initialized at share.auto.offset.reset on first use."""
+        sp = self.partitions.get(key)
+        topic = self.logs.get_by_id(key[1])
+        assert topic is not None
+        plog = topic.partitions[key[2]]
+        if sp is None:
+            reset = self.setting(key[0], "share.auto.offset.reset")
+            start = plog.log_start_offset if reset == "earliest" else plog.log_end_offset
+            sp = self.partitions[key] = SharePartition(start)
+            self._persist(key, sp)
+        elif sp.move_start_to(plog.log_start_offset):
+            self._persist(key, sp)
+        return sp
+
+    def acquire(self, key: StateKey, member_id: str, max_records: int, max_bytes: int, now: float
+                ) -> PartitionFetch:
+        """Read from the share-partition's next available offset and acquire what was read."""
+        topic = self.logs.get_by_id(key[1])
+        assert topic is not None
+        plog = topic.partitions[key[2]]
+        sp = self.share_partition(key)
+        limit = self.setting(key[0], "share.delivery.count.limit")
+        sp.expire_locks(now, limit)
+        offset = sp.next_fetch_offset()
+        if offset >= plog.log_end_offset or max_records <= 0:
+            return PartitionFetch()
+        region = plog.read(offset, max_bytes).tobytes()
+        acquired, used = sp.acquire(member_id, batch_spans(region), max_records,
+                                    self.setting(key[0], "share.partition.max.record.locks"),
+                                    self.lock_duration_ms(key[0]) / 1000, limit, now)
+        if acquired:
+            self._persist(key, sp)
+        return PartitionFetch(records=region[:used] if acquired else b"", acquired=acquired)
+
+    def acknowledge(self, key: StateKey, member_id: str, batches: Iterable[dict], now: float) -> int:
+        """Apply a partition's acknowledgement batches -> error code (INVALID_RECORD_STATE when
+        one names records the member does not hold; the batches before it stay applied)."""
+        sp = self.partitions.get(key)
+        if sp is None:
+            return E.INVALID_RECORD_STATE
+        limit = self.setting(key[0], "share.delivery.count.limit")
+        sp.expire_locks(now, limit)
+        error = E.NONE
+        for b in batches:
+            try:
+                sp.acknowledge(member_id, b["first_offset"], b["last_offset"], list(b["acknowledge_types"]),
+                               limit, self.lock_duration_ms(key[0]) / 1000, now)
+            except AckError as e:
+                log.debug("share group %s: acknowledgement refused: %s", key[0], e)
+                error = E.INVALID_RECORD_STATE
+        self._persist(key, sp)
+        return error
+
+    def next_lock_deadline(self, keys: Iterable[StateKey]) -> Optional[float]:
+        deadlines = [d for k in keys if (sp := self.partitions.get(k)) is not None
+                     and (d := sp.next_deadline()) is not None]
+        return min(deadlines) if deadlines else None
+
+    def _persist(self, key: StateKey, sp: SharePartition) -> None:
+        self.state_log.write(key, encode_value(sp.start, sp.end, sp.state_batches()))
+
+    def describe_start_offset(self, key: StateKey) -> Optional[int]:
+        sp = self.partitions.get(key)
+        return sp.start if sp is not None else None
+
+    # ======================================================================================
+    # Timers: member sessions and acquisition locks
+    # ======================================================================================
+    async def _run_ticker(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                self.tick(time.monotonic())
+            except Exception:
+                log.exception("share groups: timer pass failed")
+
+    def tick(self, now: float) -> None:
+        for group in list(self.groups.values()):
+            for member in list(group.members.values()):
+                if now >= member.session_deadline:
+                    self.remove_member(group, member, "removed: session timed out")
+        for key, sp in list(self.partitions.items()):
+            if sp.expire_locks(now, self.setting(key[0], "share.delivery.count.limit")):
+                self._persist(key, sp)

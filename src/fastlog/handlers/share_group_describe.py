@@ -1,0 +1,54 @@
+"""ShareGroupDescribe (77, KIP-932): epochs, assignor and members (with their assignments) of
+share groups. A group that is not a share group is GROUP_ID_NOT_FOUND, as Kafka answers."""
+from __future__ import annotations
+
+from fastlog.coordinator.share_groups import ASSIGNOR, Assignment
+from fastlog.handlers.registry import RequestContext, api
+from fastlog.protocol.errors import ErrorCode
+from fastlog.protocol.responses import (
+    ShareGroupDescribeAssignment,
+    ShareGroupDescribeDescribedGroup,
+    ShareGroupDescribeResponse,
+    ShareGroupDescribeTopicPartitions,
+)
+from fastlog.security.acl import Operation
+from fastlog.storage.log_manager import LogManager
+
+
+def _assignment(logs: LogManager, assignment: Assignment) -> ShareGroupDescribeAssignment:
+    out: list[ShareGroupDescribeTopicPartitions] = []
+    for topic_id, parts in sorted(assignment.items()):
+        topic = logs.get_by_id(topic_id)
+        if parts:
+            out.append({"topic_id": topic_id, "topic_name": topic.name if topic is not None else "",
+                        "partitions": sorted(parts)})
+    return {"topic_partitions": out}
+
+
+@api(key=77, name="ShareGroupDescribe", min_version=1, max_version=1)
+async def handle(ctx: RequestContext, request: dict) -> ShareGroupDescribeResponse:
+    groups_out: list[ShareGroupDescribeDescribedGroup] = []
+    shares = ctx.services.shares
+    for group_id in request.get("group_ids") or []:
+        entry: ShareGroupDescribeDescribedGroup = {
+            "group_id": group_id, "error_code": ErrorCode.NONE, "error_message": None, "group_state": "",
+            "group_epoch": 0, "assignment_epoch": 0, "assignor_name": "", "members": []}
+        group = shares.groups.get(group_id)
+        if not ctx.may_group(Operation.DESCRIBE, group_id):
+            entry["error_code"] = ErrorCode.GROUP_AUTHORIZATION_FAILED
+        elif group is None:
+            why = "is not a share group" if group_id in shares.taken_group_ids else "not found"
+            entry.update({"error_code": ErrorCode.GROUP_ID_NOT_FOUND, "error_message": f"Group {group_id} {why}."})
+        else:
+            entry.update({"group_state": group.state, "group_epoch": group.epoch,
+                          "assignment_epoch": group.assignment_epoch, "assignor_name": ASSIGNOR, "members": [{
+                             "member_id": m.member_id,
+                             "rack_id": m.rack_id,
+                             "member_epoch": m.epoch,
+                             "client_id": m.client_id,
+                             "client_host": m.client_host,
+                             "subscribed_topic_names": sorted(m.subscribed),
+                             "assignment": _assignment(ctx.services.logs, m.assignment),
+                         } for m in group.members.values()]})
+        groups_out.append(entry)
+    return {"groups": groups_out}
