@@ -581,14 +581,16 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
 
 # Group configs (DescribeConfigs / IncrementalAlterConfigs resource type GROUP, Kafka 4.4's
 # GroupConfig): per group, overriding the broker's group.* setting named in `broker_key` (its
-# synonym; the broker keys themselves are not in BROKER_KEYS: fastlog has no consumer-protocol,
-# share or streams groups yet). A value must lie within the broker's bounds for it (GROUP_BOUNDS).
-NO_NEW_GROUPS = "stored and reported; fastlog has no consumer-protocol (KIP-848), share or streams groups yet"
+# synonym). A value must lie within the broker's bounds for it (GROUP_BOUNDS). The share.* keys
+# marked `acted_on` are read by coordinator/share_groups.py; the others are stored and reported.
+NOT_ACTED_ON = "stored and reported; fastlog does not act on it"
 
 
 def _group(name: str, type_: Type, default: Any, doc: str, broker_key: Optional[str],
-           validator: Optional[Callable[[Any], None]] = None) -> Key:
-    return Key(name, type_, default, M, doc, validator, broker_key=broker_key, honoured=False, note=NO_NEW_GROUPS)
+           validator: Optional[Callable[[Any], None]] = None, acted_on: bool = False) -> Key:
+    if acted_on:
+        return Key(name, type_, default, M, doc, validator, broker_key=broker_key)
+    return Key(name, type_, default, M, doc, validator, broker_key=broker_key, honoured=False, note=NOT_ACTED_ON)
 
 
 def share_auto_offset_reset(value: Any) -> None:
@@ -610,20 +612,20 @@ GROUP_KEYS: dict[str, Key] = {k.name: k for k in [
     _group("share.assignment.interval.ms", I, 1000, "The interval between assignments of a share group.",
            "group.share.assignment.interval.ms"),
     _group("share.auto.offset.reset", S, "latest", "The strategy to initialize the share-partition start offset: "
-           "earliest, latest or by_duration:<ISO8601 duration>.", None, share_auto_offset_reset),
+           "earliest, latest or by_duration:<ISO8601 duration>.", None, share_auto_offset_reset, acted_on=True),
     _group("share.delivery.count.limit", I, 5, "Most delivery attempts of a record to a share group.",
-           "group.share.delivery.count.limit"),
+           "group.share.delivery.count.limit", acted_on=True),
     _group("share.heartbeat.interval.ms", I, 5000, "The heartbeat interval given to the members of a share group.",
-           "group.share.heartbeat.interval.ms"),
+           "group.share.heartbeat.interval.ms", acted_on=True),
     _group("share.isolation.level", S, "read_uncommitted", "Controls how to read records written transactionally.",
            None, one_of("read_committed", "read_uncommitted")),
     _group("share.partition.max.record.locks", I, 2000, "Most records in flight per share-partition.",
-           "group.share.partition.max.record.locks"),
+           "group.share.partition.max.record.locks", acted_on=True),
     _group("share.record.lock.duration.ms", I, 30000, "The record acquisition lock duration in milliseconds for "
-           "share groups.", "group.share.record.lock.duration.ms", at_least(1000)),
+           "share groups.", "group.share.record.lock.duration.ms", at_least(1000), acted_on=True),
     _group("share.renew.acknowledge.enable", B, True, "Members may renew a record's acquisition lock.", None),
     _group("share.session.timeout.ms", I, 45000, "The timeout to detect client failures when using the share group "
-           "protocol.", "group.share.session.timeout.ms"),
+           "protocol.", "group.share.session.timeout.ms", acted_on=True),
     _group("streams.assignment.interval.ms", I, 1000, "The interval between assignments of a streams group.",
            "group.streams.assignment.interval.ms"),
     _group("streams.assignor.name", S, "sticky", "The task assignor of a streams group.", "group.streams.assignors"),

@@ -201,9 +201,7 @@ def test_share_fetch_sessions_and_acknowledgements(broker):
     group = new_group()
     with RawConnection(broker.bootstrap) as conn:
         tid = topic_id_of(conn, topic)
-        conn.call(44, 0, {"resources": [{"resource_type": 32, "resource_name": group, "configs": [
-            {"name": "share.auto.offset.reset", "config_operation": 0, "value": "earliest"}]}],
-            "validate_only": False})
+        set_earliest(broker.bootstrap, group)
         part = [{"topic_id": tid, "partitions": [{"partition_index": 0, "acknowledgement_batches": []}]}]
         assert share_fetch(conn, group, "m1", 5, part)["error_code"] == ErrorCode.SHARE_SESSION_NOT_FOUND
         first = share_fetch(conn, group, "m1", 0, part)
@@ -226,3 +224,41 @@ def test_share_fetch_sessions_and_acknowledgements(broker):
         assert data["acquired_records"] == [{"first_offset": 1, "last_offset": 1, "delivery_count": 2}]
         assert conn.call(79, 1, {"group_id": group, "member_id": "m1", "share_session_epoch": 0,
                                  "topics": []})["error_code"] == ErrorCode.INVALID_SHARE_SESSION_EPOCH
+
+
+def set_earliest(bootstrap: str, group: str) -> None:
+    with RawConnection(bootstrap) as conn:
+        answer = conn.call(44, 0, {"resources": [{"resource_type": 32, "resource_name": group, "configs": [
+            {"name": "share.auto.offset.reset", "config_operation": 0, "value": "earliest"}]}],
+            "validate_only": False})
+    assert answer["responses"][0]["error_code"] == 0
+
+
+def test_confluent_kafka_share_consumer(broker):
+    topic = unique_topic("share-librdkafka")
+    create_topic(broker.bootstrap, topic, 1)
+    produce_one_per_batch(broker.bootstrap, topic, ["p", "q", "r"])
+    group = new_group()
+    set_earliest(broker.bootstrap, group)
+    consumer = confluent_kafka.ShareConsumer({"bootstrap.servers": broker.bootstrap, "group.id": group,
+                                              "share.acknowledgement.mode": "explicit"})
+    seen: list[tuple[str, int]] = []
+    accepted: set[str] = set()
+    try:
+        consumer.subscribe([topic])
+        for _ in range(300):
+            if len(accepted) == 3:
+                break
+            for msg in consumer.poll(0.5):
+                assert msg.error() is None, msg.error()
+                value, count = msg.value().decode(), msg.delivery_count()
+                seen.append((value, count))
+                release = value == "q" and count == 1
+                consumer.acknowledge(msg, confluent_kafka.AcknowledgeType.RELEASE if release
+                                     else confluent_kafka.AcknowledgeType.ACCEPT)
+                if not release:
+                    accepted.add(value)
+            consumer.commit_sync()
+    finally:
+        consumer.close()
+    assert sorted(seen) == [("p", 1), ("q", 1), ("q", 2), ("r", 1)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import time
 from typing import Any, Iterable, Optional
 
@@ -91,6 +92,26 @@ class PartitionFetch:
     error: int = 0
     records: Any = b""
     acquired: list[Acquired] = dataclasses.field(default_factory=list)
+
+
+_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?")
+
+
+def _initial_offset(plog: Any, reset: str) -> int:
+    """Where a new share-partition starts (share.auto.offset.reset): the log start (earliest),
+    the log end (latest), or the first record at or after now minus an ISO-8601 duration
+    (by_duration:PnDTnHnMn.nS), else the log end."""
+    if reset == "earliest":
+        return int(plog.log_start_offset)
+    if reset.startswith("by_duration:"):
+        match = _DURATION.fullmatch(reset[len("by_duration:"):])
+        if match:
+            days, hours, minutes, seconds = (float(g or 0) for g in match.groups())
+            ago_ms = int(((days * 24 + hours) * 60 + minutes) * 60_000 + seconds * 1000)
+            found = plog.offset_for_timestamp(int(time.time() * 1000) - ago_ms)
+            if found is not None:
+                return int(found[0])
+    return int(plog.log_end_offset)
 
 
 def simple_assignment(members: list[ShareMember], partition_counts: dict[str, tuple[bytes, int]]
@@ -285,8 +306,7 @@ class ShareCoordinator:
         assert topic is not None
         plog = topic.partitions[key[2]]
         if sp is None:
-            reset = self.setting(key[0], "share.auto.offset.reset")
-            start = plog.log_start_offset if reset == "earliest" else plog.log_end_offset
+            start = _initial_offset(plog, self.setting(key[0], "share.auto.offset.reset"))
             sp = self.partitions[key] = SharePartition(start)
             self._persist(key, sp)
         elif sp.move_start_to(plog.log_start_offset):
