@@ -135,6 +135,9 @@ def test_share_partition_state_survives_a_restart(broker, share_program):
     released = {value for _, _, value, _, action in first if action == "release"}
     assert len(accepted) == 3
     broker.restart()
+    with RawConnection(broker.bootstrap) as conn:
+        listed = conn.call(16, 5, {"states_filter": [], "types_filter": ["share"]})["groups"]
+    assert [(g["group_id"], g["group_state"]) for g in listed] == [(group, "Empty")]
     rest = run(share_program, broker.bootstrap, topic, group, "drain", len(values) - 3)
     # Exactly the records not accepted before the restart; those delivered before count on.
     assert sorted(value for _, _, value, _, _ in rest) == sorted(set(values) - accepted)
@@ -262,3 +265,45 @@ def test_confluent_kafka_share_consumer(broker):
     finally:
         consumer.close()
     assert sorted(seen) == [("p", 1), ("q", 1), ("q", 2), ("r", 1)]
+
+
+SHARE_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ShareGroupCommand"
+
+
+def share_tool(bootstrap: str, *args: str, expect_rc: int = 0) -> str:
+    proc = kd.run_class(SHARE_GROUP_COMMAND, ["--bootstrap-server", bootstrap, *args], timeout=120)
+    assert proc.returncode == expect_rc, f"{args}: exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout if expect_rc == 0 else proc.stdout + proc.stderr
+
+
+def rows(output: str) -> list[list[str]]:
+    """The table rows of a tool's output (no blank lines, no GROUP ... header)."""
+    return [line.split() for line in output.splitlines() if line.strip() and not line.startswith("GROUP ")]
+
+
+def test_kafka_share_groups_tool(broker):
+    topic = unique_topic("share-tool")
+    create_topic(broker.bootstrap, topic, 1)
+    produce_one_per_batch(broker.bootstrap, topic, ["a", "b", "c"])
+    group = new_group()
+    set_earliest(broker.bootstrap, group)
+    with RawConnection(broker.bootstrap) as conn:
+        tid = bytes(heartbeat(conn, group, "m1", 0, [topic])["assignment"]["topic_partitions"][0]["topic_id"])
+        part = [{"topic_id": tid, "partitions": [{"partition_index": 0, "acknowledgement_batches": []}]}]
+        assert share_fetch(conn, group, "m1", 0, part)["responses"][0]["partitions"][0]["acquired_records"]
+        conn.call(79, 1, {"group_id": group, "member_id": "m1", "share_session_epoch": 1, "topics": [
+            {"topic_id": tid, "partitions": [{"partition_index": 0, "acknowledgement_batches": [
+                {"first_offset": 0, "last_offset": 0, "acknowledge_types": [1]}]}]}]})
+        assert group in share_tool(broker.bootstrap, "--list").split()
+        members = rows(share_tool(broker.bootstrap, "--describe", "--group", group, "--members"))
+        assert [(r[0], r[1], r[-1]) for r in members] == [(group, "m1", f"{topic}:0")]
+        # SPSO 1 (offset 0 accepted), lag 2 (offsets 1 and 2 are not done)
+        assert rows(share_tool(broker.bootstrap, "--describe", "--group", group)) == [[group, topic, "0", "1", "2"]]
+        assert "not empty" in share_tool(broker.bootstrap, "--reset-offsets", "--group", group, "--topic", topic,
+                                         "--to-latest", "--execute", expect_rc=1)
+        assert heartbeat(conn, group, "m1", 1)["error_code"] == 0
+        assert heartbeat(conn, group, "m1", -1)["member_epoch"] == -1
+    share_tool(broker.bootstrap, "--reset-offsets", "--group", group, "--topic", topic, "--to-latest", "--execute")
+    assert rows(share_tool(broker.bootstrap, "--describe", "--group", group)) == [[group, topic, "0", "3", "0"]]
+    share_tool(broker.bootstrap, "--delete-offsets", "--group", group, "--topic", topic)
+    assert topic not in share_tool(broker.bootstrap, "--describe", "--group", group)

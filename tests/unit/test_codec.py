@@ -266,7 +266,7 @@ def test_is_flexible_and_versions():
     assert codec.request_versions(0) == (0, 13)
     assert codec.request_versions(1) == (4, 18)
     assert codec.request_versions(8) == (2, 10)  # v10 (topic ids) is stable since Kafka 4.2
-    assert codec.API_NAMES[18] == "ApiVersions" and len(codec.API_NAMES) == 60
+    assert codec.API_NAMES[18] == "ApiVersions" and len(codec.API_NAMES) == 63
 
 
 def test_records_decode_zero_copy(impl):

@@ -160,6 +160,9 @@ class ShareCoordinator:
                 self.partitions.pop(key, None)
             else:
                 self.partitions[key] = SharePartition.restored(state["start"], state["end"], state["batches"])
+        for group_id, _, _ in self.partitions:
+            # A group with state exists (Empty) after a restart, as its records keep it in Kafka.
+            self.groups.setdefault(group_id, ShareGroup(group_id))
         if self.partitions:
             log.info("restored %d share-partition(s) from __share_group_state", len(self.partitions))
         self._task = asyncio.create_task(self._run_ticker(), name="share-groups-ticker")
@@ -363,6 +366,41 @@ class ShareCoordinator:
     def describe_start_offset(self, key: StateKey) -> Optional[int]:
         sp = self.partitions.get(key)
         return sp.start if sp is not None else None
+
+    # ======================================================================================
+    # Offsets admin: DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets
+    # ======================================================================================
+    def initialized_partitions(self, group_id: str) -> list[tuple[bytes, int]]:
+        return sorted((t, i) for g, t, i in self.partitions if g == group_id)
+
+    def offsets(self, key: StateKey) -> tuple[int, int]:
+        """(SPSO, lag) of a share-partition, (-1, -1) before its first fetch. The lag counts the
+        records up to the log end not yet acknowledged or archived."""
+        sp = self.partitions.get(key)
+        topic = self.logs.get_by_id(key[1])
+        if sp is None or topic is None or not 0 <= key[2] < len(topic.partitions):
+            return -1, -1
+        return sp.start, max(0, topic.partitions[key[2]].log_end_offset - sp.start - sp.done_in_flight())
+
+    def check_empty(self, group_id: str) -> tuple[int, Optional[str]]:
+        group = self.groups.get(group_id)
+        if group is not None and group.members:
+            return E.NON_EMPTY_GROUP, "The group is not empty."
+        if group_id in self.taken_group_ids:
+            return E.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a share group."
+        return E.NONE, None
+
+    def set_start_offset(self, key: StateKey, offset: int) -> None:
+        """AlterShareGroupOffsets: the share-partition starts over at `offset` (group empty)."""
+        self.groups.setdefault(key[0], ShareGroup(key[0]))
+        sp = self.partitions[key] = SharePartition(offset)
+        self._persist(key, sp)
+
+    def delete_state(self, key: StateKey) -> None:
+        """DeleteShareGroupOffsets: forget the share-partition (it starts again at
+        share.auto.offset.reset on the next fetch)."""
+        if self.partitions.pop(key, None) is not None:
+            self.state_log.write(key, None)
 
     # ======================================================================================
     # Timers: member sessions and acquisition locks

@@ -89,6 +89,10 @@ class SharePartition:
         deadlines = [r.deadline for r in self.records.values() if r.state == ACQUIRED]
         return min(deadlines) if deadlines else None
 
+    def done_in_flight(self) -> int:
+        """In-flight offsets already acknowledged or archived (above the SPSO)."""
+        return sum(1 for r in self.records.values() if r.state in (ACKNOWLEDGED, ARCHIVED))
+
     def state_batches(self) -> list[tuple[int, int, int, int]]:
         """(first, last, state, delivery count) runs of the in-flight offsets, ACQUIRED stored as
         AVAILABLE: after a restart no member holds a lock, the delivery counts stay."""

@@ -1556,3 +1556,81 @@ class ShareAcknowledgeResponse(TypedDict, total=False):
     acquisition_lock_timeout_ms: int  # lock duration; v2+
     responses: list[ShareAcknowledgeTopicResponse]  # per topic; v0+
     node_endpoints: list[ShareAcknowledgeNodeEndpoint]  # leaders' addresses; v0+
+
+
+class DescribeShareGroupOffsetsResponsePartition(TypedDict, total=False):
+    """An item of DescribeShareGroupOffsetsResponse.groups.topics.partitions"""
+
+    partition_index: int  # partition; v0+
+    start_offset: int  # SPSO (-1: not initialized); v0+
+    leader_epoch: int  # leader epoch; v0+
+    lag: int  # records not yet done; v1+, default -1
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+
+
+class DescribeShareGroupOffsetsResponseTopic(TypedDict, total=False):
+    """An item of DescribeShareGroupOffsetsResponse.groups.topics"""
+
+    topic_name: str  # topic; v0+
+    topic_id: bytes  # topic uuid; v0+
+    partitions: list[DescribeShareGroupOffsetsResponsePartition]  # per partition; v0+
+
+
+class DescribeShareGroupOffsetsResponseGroup(TypedDict, total=False):
+    """An item of DescribeShareGroupOffsetsResponse.groups"""
+
+    group_id: str  # group; v0+
+    topics: list[DescribeShareGroupOffsetsResponseTopic]  # per topic; v0+
+    error_code: int  # group error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+
+
+class DescribeShareGroupOffsetsResponse(TypedDict, total=False):
+    """DescribeShareGroupOffsets (API key 90) response, v0-1"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    groups: list[DescribeShareGroupOffsetsResponseGroup]  # per group; v0+
+
+
+class AlterShareGroupOffsetsResponsePartition(TypedDict, total=False):
+    """An item of AlterShareGroupOffsetsResponse.responses.partitions"""
+
+    partition_index: int  # partition; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+
+
+class AlterShareGroupOffsetsResponseTopic(TypedDict, total=False):
+    """An item of AlterShareGroupOffsetsResponse.responses"""
+
+    topic_name: str  # topic; v0+
+    topic_id: bytes  # topic uuid; v0+
+    partitions: list[AlterShareGroupOffsetsResponsePartition]  # per partition; v0+
+
+
+class AlterShareGroupOffsetsResponse(TypedDict, total=False):
+    """AlterShareGroupOffsets (API key 91) response, v0"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+    responses: list[AlterShareGroupOffsetsResponseTopic]  # per topic; v0+
+
+
+class DeleteShareGroupOffsetsResponseTopic(TypedDict, total=False):
+    """An item of DeleteShareGroupOffsetsResponse.responses"""
+
+    topic_name: str  # topic; v0+
+    topic_id: bytes  # topic uuid; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+
+
+class DeleteShareGroupOffsetsResponse(TypedDict, total=False):
+    """DeleteShareGroupOffsets (API key 92) response, v0"""
+
+    throttle_time_ms: int  # quota delay; v0+
+    error_code: int  # error; v0+
+    error_message: Optional[str]  # why; v0+, null v0+
+    responses: list[DeleteShareGroupOffsetsResponseTopic]  # per topic; v0+
