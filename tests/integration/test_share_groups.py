@@ -307,3 +307,5 @@ def test_kafka_share_groups_tool(broker):
     assert rows(share_tool(broker.bootstrap, "--describe", "--group", group)) == [[group, topic, "0", "3", "0"]]
     share_tool(broker.bootstrap, "--delete-offsets", "--group", group, "--topic", topic)
     assert topic not in share_tool(broker.bootstrap, "--describe", "--group", group)
+    share_tool(broker.bootstrap, "--delete", "--group", group)
+    assert group not in share_tool(broker.bootstrap, "--list").split()

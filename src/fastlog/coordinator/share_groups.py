@@ -402,6 +402,19 @@ class ShareCoordinator:
         if self.partitions.pop(key, None) is not None:
             self.state_log.write(key, None)
 
+    def delete_group(self, group_id: str) -> int:
+        """DeleteGroups of a share group: NON_EMPTY_GROUP while it has members, else the group
+        and its share-partitions are gone (tombstones in `__share_group_state`)."""
+        group = self.groups.get(group_id)
+        if group is None:
+            return E.GROUP_ID_NOT_FOUND
+        if group.members:
+            return E.NON_EMPTY_GROUP
+        for key in [k for k in self.partitions if k[0] == group_id]:
+            self.delete_state(key)
+        del self.groups[group_id]
+        return E.NONE
+
     # ======================================================================================
     # Timers: member sessions and acquisition locks
     # ======================================================================================

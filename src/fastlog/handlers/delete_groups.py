@@ -1,4 +1,5 @@
-"""DeleteGroups (42): remove Empty groups and their committed offsets."""
+"""DeleteGroups (42): remove Empty groups and their committed offsets; a share group (KIP-932)
+with no members is removed with its share-partition state (coordinator/share_groups.py)."""
 from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
@@ -11,7 +12,10 @@ from fastlog.security.acl import Operation
 async def handle(ctx: RequestContext, request: dict) -> DeleteGroupsResponse:
     names = list(request.get("groups_names") or [])
     allowed = [name for name in names if ctx.may_group(Operation.DELETE, name)]
-    results = await ctx.services.groups.delete_groups(allowed) if allowed else {}
+    shares = ctx.services.shares
+    results = {name: shares.delete_group(name) for name in allowed if name in shares.groups}
+    allowed = [name for name in allowed if name not in results]
+    results.update(await ctx.services.groups.delete_groups(allowed) if allowed else {})
     for name in names:
         results.setdefault(name, ErrorCode.GROUP_AUTHORIZATION_FAILED)
     return {"results": [{"group_id": name, "error_code": results[name]} for name in dict.fromkeys(names)]}
