@@ -423,9 +423,11 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("group.share.max.record.lock.duration.ms", I, 60000, M,
         "Upper bound of group.share.record.lock.duration.ms.", at_least(1000)),
     Key("group.share.delivery.count.limit", I, 5, M,
-        "Delivery attempts of a record to a share group before it is archived.", between(2, 10)),
-    Key("group.share.partition.max.record.locks", I, 2000, M, "Most records in flight per share-partition.",
+        "The maximum number of delivery attempts for a record delivered to a share group.", between(2, 10)),
+    Key("group.share.partition.max.record.locks", I, 2000, M, "Share-group record lock limit per share-partition.",
         between(100, 10000)),
+    Key("group.share.max.share.sessions", I, 2000, M,
+        "Most share sessions at once; a new one past it gets SHARE_SESSION_LIMIT_REACHED.", at_least(1)),
     # -- keys of a cluster or of threads: accepted, no effect on one asyncio node --
     Key("transaction.state.log.replication.factor", SH, 3, H, "Replication factor of __transaction_state.",
         at_least(1), honoured=False, note=ONE_NODE),

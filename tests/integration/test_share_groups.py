@@ -197,7 +197,8 @@ def test_heartbeat_errors_and_describe(broker):
         assert heartbeat(conn, group, "m2", -1)["member_epoch"] == -1
 
 
-def test_share_fetch_sessions_and_acknowledgements(broker):
+def test_share_fetch_sessions_and_acknowledgements(broker_factory):
+    broker = broker_factory({"group.share.max.share.sessions": "2"})
     topic = unique_topic("share-raw-fetch")
     create_topic(broker.bootstrap, topic, 1)
     produce_one_per_batch(broker.bootstrap, topic, ["a", "b"])
@@ -227,6 +228,11 @@ def test_share_fetch_sessions_and_acknowledgements(broker):
         assert data["acquired_records"] == [{"first_offset": 1, "last_offset": 1, "delivery_count": 2}]
         assert conn.call(79, 1, {"group_id": group, "member_id": "m1", "share_session_epoch": 0,
                                  "topics": []})["error_code"] == ErrorCode.INVALID_SHARE_SESSION_EPOCH
+        unknown = share_fetch(conn, group, "m1", 2, [{"topic_id": b"\x07" * 16, "partitions": [
+            {"partition_index": 0, "acknowledgement_batches": []}]}])
+        assert unknown["responses"][0]["partitions"][0]["error_code"] == ErrorCode.UNKNOWN_TOPIC_ID
+        # group.share.max.share.sessions is 2: m1 and m2 have theirs, a third member is refused
+        assert share_fetch(conn, group, "m3", 0, part)["error_code"] == ErrorCode.SHARE_SESSION_LIMIT_REACHED
 
 
 def set_earliest(bootstrap: str, group: str) -> None:

@@ -271,6 +271,8 @@ class ShareCoordinator:
         if epoch == INITIAL_SESSION_EPOCH:
             if acknowledging_only:   # ShareAcknowledge cannot open a session
                 return E.INVALID_SHARE_SESSION_EPOCH, None
+            if session is None and len(self.sessions) >= self.config.get_int("group.share.max.share.sessions"):
+                return E.SHARE_SESSION_LIMIT_REACHED, None
             # A new session replaces the member's old one; what the member holds stays acquired
             # (its locks run on, and it may still acknowledge them), as in Kafka.
             session = self.sessions[key] = ShareSession(1, set())
