@@ -73,6 +73,7 @@ class ShareGroup:
 class ShareSession:
     epoch: int
     partitions: set[PartitionKey]
+    last_used: float = dataclasses.field(default_factory=time.monotonic)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,6 +280,7 @@ class ShareCoordinator:
             return E.NONE, session
         if session is None:
             return E.SHARE_SESSION_NOT_FOUND, None
+        session.last_used = time.monotonic()
         if epoch == FINAL_SESSION_EPOCH:
             return E.NONE, session
         if epoch != session.epoch:
@@ -433,6 +435,11 @@ class ShareCoordinator:
             for member in list(group.members.values()):
                 if now >= member.session_deadline:
                     self.remove_member(group, member, "removed: session timed out")
+        # A session unused for a session timeout (its client gone without closing it) is dropped,
+        # so that abandoned sessions do not fill group.share.max.share.sessions.
+        for (group_id, member_id), session in list(self.sessions.items()):
+            if now - session.last_used > self.setting(group_id, "share.session.timeout.ms") / 1000:
+                self.close_session(group_id, member_id)
         for key, sp in list(self.partitions.items()):
             if sp.expire_locks(now, self.setting(key[0], "share.delivery.count.limit")):
                 self._persist(key, sp)
