@@ -620,7 +620,7 @@ GROUP_KEYS: dict[str, Key] = {k.name: k for k in [
     _group("share.heartbeat.interval.ms", I, 5000, "The heartbeat interval given to the members of a share group.",
            "group.share.heartbeat.interval.ms", acted_on=True),
     _group("share.isolation.level", S, "read_uncommitted", "Controls how to read records written transactionally.",
-           None, one_of("read_committed", "read_uncommitted")),
+           None, one_of("read_committed", "read_uncommitted"), acted_on=True),
     _group("share.partition.max.record.locks", I, 2000, "Most records in flight per share-partition.",
            "group.share.partition.max.record.locks", acted_on=True),
     _group("share.record.lock.duration.ms", I, 30000, "The record acquisition lock duration in milliseconds for "

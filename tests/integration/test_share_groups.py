@@ -235,10 +235,12 @@ def test_share_fetch_sessions_and_acknowledgements(broker_factory):
         assert share_fetch(conn, group, "m3", 0, part)["error_code"] == ErrorCode.SHARE_SESSION_LIMIT_REACHED
 
 
-def set_earliest(bootstrap: str, group: str) -> None:
+def set_earliest(bootstrap: str, group: str, **more: str) -> None:
+    """The group's configs: share.auto.offset.reset=earliest and `more` (dots as underscores)."""
+    configs = {"share.auto.offset.reset": "earliest", **{k.replace("_", "."): v for k, v in more.items()}}
     with RawConnection(bootstrap) as conn:
         answer = conn.call(44, 0, {"resources": [{"resource_type": 32, "resource_name": group, "configs": [
-            {"name": "share.auto.offset.reset", "config_operation": 0, "value": "earliest"}]}],
+            {"name": name, "config_operation": 0, "value": value} for name, value in configs.items()]}],
             "validate_only": False})
     assert answer["responses"][0]["error_code"] == 0
 
@@ -315,3 +317,37 @@ def test_kafka_share_groups_tool(broker):
     assert topic not in share_tool(broker.bootstrap, "--describe", "--group", group)
     share_tool(broker.bootstrap, "--delete", "--group", group)
     assert group not in share_tool(broker.bootstrap, "--list").split()
+
+
+def test_read_committed_share_group_skips_aborted_and_open_transactions(broker):
+    topic = unique_topic("share-txn")
+    create_topic(broker.bootstrap, topic, 1)
+    producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": new_group()})
+    producer.init_transactions(30)
+    for values, commit in ((["x1", "x2"], False), (["y1"], True)):
+        producer.begin_transaction()
+        for value in values:
+            producer.produce(topic, value=value.encode(), partition=0)
+        producer.flush(30)
+        producer.commit_transaction(30) if commit else producer.abort_transaction(30)
+    # log: x1 x2 (aborted) | abort marker 2 | y1 3 | commit marker 4
+    committed, uncommitted = new_group(), new_group()
+    set_earliest(broker.bootstrap, committed, share_isolation_level="read_committed")
+    set_earliest(broker.bootstrap, uncommitted)
+    with RawConnection(broker.bootstrap) as conn:
+        tid = topic_id_of(conn, topic)
+        part = [{"topic_id": tid, "partitions": [{"partition_index": 0, "acknowledgement_batches": []}]}]
+
+        def acquired(group: str, member: str, epoch: int) -> list[tuple[int, int]]:
+            answer = share_fetch(conn, group, member, epoch, part if epoch == 0 else [])
+            return [(a["first_offset"], a["last_offset"]) for t in answer["responses"]
+                    for p in t["partitions"] for a in p["acquired_records"]]
+
+        assert acquired(uncommitted, "u", 0) == [(0, 1), (3, 3)]
+        assert acquired(committed, "c", 0) == [(3, 3)]
+        producer.begin_transaction()
+        producer.produce(topic, value=b"z", partition=0)
+        producer.flush(30)
+        assert acquired(committed, "c", 1) == []      # z (offset 5) is above the last stable offset
+        producer.commit_transaction(30)
+        assert acquired(committed, "c", 2) == [(5, 5)]

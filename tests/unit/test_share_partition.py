@@ -40,7 +40,7 @@ def region(*batches: bytes) -> bytes:
 def test_batch_spans_reads_offsets_and_drops_a_partial_batch():
     data = region(batch(0, 3), batch(3, 2, control=True))
     spans = batch_spans(data + batch(5, 1)[:20])
-    assert [(s.base_offset, s.last_offset, s.control) for s in spans] == [(0, 2, False), (3, 4, True)]
+    assert [(s.base_offset, s.last_offset, s.skip) for s in spans] == [(0, 2, False), (3, 4, True)]
     assert spans[-1].end_position == len(data)
 
 

@@ -332,8 +332,13 @@ class ShareCoordinator:
         offset = sp.next_fetch_offset()
         if offset >= plog.log_end_offset or max_records <= 0:
             return PartitionFetch()
-        region = plog.read(offset, max_bytes).tobytes()
-        acquired, used = sp.acquire(member_id, batch_spans(region), max_records,
+        if self.setting(key[0], "share.isolation.level") == "read_committed":
+            # Only below the last stable offset; aborted transactions' records are archived.
+            found, _, aborted = plog.read_committed(offset, max_bytes)
+            region, spans_of = found.tobytes(), aborted
+        else:
+            region, spans_of = plog.read(offset, max_bytes).tobytes(), []
+        acquired, used = sp.acquire(member_id, batch_spans(region, spans_of), max_records,
                                     self.setting(key[0], "share.partition.max.record.locks"),
                                     self.lock_duration_ms(key[0]) / 1000, limit, now)
         if acquired:

@@ -23,31 +23,45 @@ AVAILABLE, ACQUIRED, ACKNOWLEDGED, ARCHIVED = 0, 1, 2, 4
 GAP, ACCEPT, RELEASE, REJECT, RENEW = 0, 1, 2, 3, 4   # acknowledge types of the protocol
 
 # Record batch v2 header: baseOffset int64, batchLength int32 (bytes after this field),
-# partitionLeaderEpoch int32, magic int8, crc int32, attributes int16, lastOffsetDelta int32.
-_HEADER = struct.Struct(">qiibIhi")
-_CONTROL_BIT = 0x20
+# partitionLeaderEpoch int32, magic int8, crc int32, attributes int16, lastOffsetDelta int32,
+# baseTimestamp int64, maxTimestamp int64, producerId int64.
+_HEADER = struct.Struct(">qiibIhiqqq")
+_TRANSACTIONAL_BIT, _CONTROL_BIT = 0x10, 0x20
 
 
 @dataclasses.dataclass(frozen=True)
 class BatchSpan:
-    """Where one batch of a fetched region sits: its offsets and bytes."""
+    """Where one batch of a fetched region sits: its offsets and bytes. `skip`: never delivered
+    (a control batch, or a batch of an aborted transaction when reading committed)."""
 
     base_offset: int
     last_offset: int
     end_position: int   # byte position just past the batch in the region
-    control: bool
+    skip: bool
 
 
-def batch_spans(region: bytes) -> list[BatchSpan]:
-    """The whole batches in `region` (a log read); a trailing partial batch is left out."""
+def batch_spans(region: bytes, aborted: Optional[list[tuple[int, int]]] = None) -> list[BatchSpan]:
+    """The whole batches in `region` (a log read); a trailing partial batch is left out.
+    `aborted`: (producer id, first offset) of the aborted transactions in the region
+    (PartitionLog.read_committed); their transactional batches are marked to skip, up to the
+    producer's abort marker."""
+    pending = sorted(aborted or [], key=lambda a: a[1])
+    open_aborts: set[int] = set()
     spans = []
     pos = 0
     while pos + _HEADER.size <= len(region):
-        base, length, _epoch, _magic, _crc, attributes, last_delta = _HEADER.unpack_from(region, pos)
+        base, length, _epoch, _magic, _crc, attributes, last_delta, _t0, _t1, producer = \
+            _HEADER.unpack_from(region, pos)
         end = pos + 12 + length
         if length <= 0 or end > len(region):
             break
-        spans.append(BatchSpan(base, base + last_delta, end, bool(attributes & _CONTROL_BIT)))
+        while pending and pending[0][1] <= base:
+            open_aborts.add(pending.pop(0)[0])
+        control = bool(attributes & _CONTROL_BIT)
+        aborted_batch = bool(attributes & _TRANSACTIONAL_BIT) and producer in open_aborts
+        if control:
+            open_aborts.discard(producer)   # the marker ends that producer's transaction
+        spans.append(BatchSpan(base, base + last_delta, end, control or aborted_batch))
         pos = end
     return spans
 
@@ -149,10 +163,10 @@ class SharePartition:
                 if offset >= self.end:
                     if self.end - self.start >= max_in_flight:
                         break
-                    self.records[offset] = InFlight(ARCHIVED if span.control else AVAILABLE, 0)
+                    self.records[offset] = InFlight(ARCHIVED if span.skip else AVAILABLE, 0)
                     self.end = offset + 1
                 r = self.records[offset]
-                if span.control or r.state != AVAILABLE:
+                if span.skip or r.state != AVAILABLE:
                     continue
                 r.state, r.member, r.deadline = ACQUIRED, member, now + lock_seconds
                 r.delivery_count += 1
