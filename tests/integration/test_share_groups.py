@@ -37,10 +37,11 @@ def share_program(tmp_path_factory) -> str:
     return f"{out}:{classpath}"
 
 
-def produce_one_per_batch(bootstrap: str, topic: str, values: list[str]) -> None:
+def produce_one_per_batch(bootstrap: str, topic: str, values: list[str], partitions: int = 1) -> None:
+    """Each value in its own batch, round-robin over the partitions."""
     producer = confluent_kafka.Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
-    for value in values:
-        producer.produce(topic, value=value.encode(), partition=0)
+    for i, value in enumerate(values):
+        producer.produce(topic, value=value.encode(), partition=i % partitions)
         producer.flush(30)
     assert len(producer) == 0
 
@@ -75,6 +76,17 @@ def test_consumers_share_one_partition(broker, share_program):
     delivered = Counter(value for _, _, value, _, _ in got)
     assert sorted(delivered) == sorted(values) and set(delivered.values()) == {1}, delivered
     assert {count for *_, count, _ in got} == {1}
+
+
+def test_consumers_split_the_partitions_of_a_topic(broker, share_program):
+    topic = unique_topic("share-parts")
+    create_topic(broker.bootstrap, topic, 3)
+    values = [f"p{i}" for i in range(30)]
+    produce_one_per_batch(broker.bootstrap, topic, values, partitions=3)
+    got = run(share_program, broker.bootstrap, topic, new_group(), "share", 2, len(values))
+    assert {who for who, *_ in got} == {0, 1}
+    delivered = Counter(value for _, _, value, _, _ in got)
+    assert sorted(delivered) == sorted(values) and set(delivered.values()) == {1}, delivered
 
 
 def test_released_record_is_redelivered_with_a_higher_count(broker, share_program):
