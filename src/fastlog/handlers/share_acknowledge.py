@@ -7,7 +7,7 @@ from fastlog.handlers._share import apply_acknowledgements
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import ShareAcknowledgeResponse
-from fastlog.security.acl import Operation
+from fastlog.security.acl import REFUSED_MESSAGES, Operation
 
 
 def _error(code: int, message: str) -> ShareAcknowledgeResponse:
@@ -22,7 +22,7 @@ async def handle(ctx: RequestContext, request: dict) -> ShareAcknowledgeResponse
     if not group_id or not member_id:
         return _error(ErrorCode.INVALID_REQUEST, "GroupId and MemberId must be set.")
     if not ctx.may_group(Operation.READ, group_id):
-        return _error(ErrorCode.GROUP_AUTHORIZATION_FAILED, f"Not authorized to read group {group_id}.")
+        return _error(ErrorCode.GROUP_AUTHORIZATION_FAILED, REFUSED_MESSAGES[ErrorCode.GROUP_AUTHORIZATION_FAILED])
     error, session = shares.open_or_advance_session(group_id, member_id, epoch, acknowledging_only=True)
     if session is None:
         return _error(error, "")

@@ -19,7 +19,7 @@ from fastlog.handlers._share import apply_acknowledgements, partition_error
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import ShareFetchResponse
-from fastlog.security.acl import Operation
+from fastlog.security.acl import REFUSED_MESSAGES, Operation
 
 
 def _error(code: int, message: str) -> ShareFetchResponse:
@@ -35,7 +35,7 @@ async def handle(ctx: RequestContext, request: dict) -> ShareFetchResponse:
     if not group_id or not member_id:
         return _error(ErrorCode.INVALID_REQUEST, "GroupId and MemberId must be set.")
     if not ctx.may_group(Operation.READ, group_id):
-        return _error(ErrorCode.GROUP_AUTHORIZATION_FAILED, f"Not authorized to read group {group_id}.")
+        return _error(ErrorCode.GROUP_AUTHORIZATION_FAILED, REFUSED_MESSAGES[ErrorCode.GROUP_AUTHORIZATION_FAILED])
     topics = request["topics"]
     acking = any(p.get("acknowledgement_batches") for t in topics for p in t["partitions"])
     if epoch == INITIAL_SESSION_EPOCH and acking:
