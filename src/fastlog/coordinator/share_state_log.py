@@ -15,12 +15,10 @@ from __future__ import annotations
 import json
 import logging
 import struct
-import time
 from typing import Iterator, Optional
 
-from fastlog import _native
-from fastlog.coordinator.offsets_log import build_batches
-from fastlog.storage.log_manager import LogManager, Topic
+from fastlog.coordinator.internal_topic import InternalTopicLog
+from fastlog.storage.log_manager import LogManager
 
 TOPIC = "__share_group_state"
 log = logging.getLogger("fastlog.share")
@@ -49,38 +47,22 @@ def encode_value(start: int, end: int, batches: list[tuple[int, int, int, int]])
 
 class ShareStateLog:
     def __init__(self, logs: LogManager, segment_bytes: int) -> None:
-        self.logs = logs
-        self.segment_bytes = segment_bytes
-
-    def _topic(self) -> Topic:
-        topic = self.logs.get(TOPIC)
-        if topic is None:
-            topic = self.logs.create_topic(
-                TOPIC, 1, configs={"cleanup.policy": "compact", "segment.bytes": str(self.segment_bytes)},
-                internal=True)
-        return topic
+        # One partition: one node keeps every share-partition's state.
+        self.store = InternalTopicLog(logs, TOPIC, 1, segment_bytes)
 
     def write(self, key: StateKey, value: Optional[bytes]) -> None:
         """Append durably (to the OS). Raises on failure (disk full, I/O error)."""
-        now_ms = int(time.time() * 1000)
-        self.logs.append(self._topic(), 0, build_batches([(encode_key(key), value)], now_ms), now_ms)
+        self.store.append(0, [(encode_key(key), value)])
 
     def replay(self) -> Iterator[tuple[StateKey, Optional[dict]]]:
         """The last state of every share-partition, in log order of their last write."""
-        topic = self.logs.get(TOPIC)
-        if topic is None:
-            return
         latest: dict[StateKey, Optional[dict]] = {}
-        plog = topic.partitions[0]
-        try:
-            for record in plog.records(plog.log_start_offset):
-                if record.is_control or not record.key:
-                    continue
-                try:
-                    key = decode_key(record.key)
-                    latest[key] = json.loads(record.value) if record.value is not None else None
-                except (ValueError, struct.error) as e:
-                    log.error("%s: unreadable record at offset %d: %s", TOPIC, record.offset, e)
-        except _native.StorageError as e:
-            log.error("%s: %s; replay stopped there", TOPIC, e)
+        for _, record in self.store.replay_records():
+            if record.is_control or not record.key:
+                continue
+            try:
+                key = decode_key(record.key)
+                latest[key] = json.loads(record.value) if record.value is not None else None
+            except (ValueError, struct.error) as e:
+                log.error("%s: unreadable record at offset %d: %s", TOPIC, record.offset, e)
         yield from latest.items()
