@@ -46,13 +46,13 @@ done
 
 tests_env=""
 [ "$SUBSET" = fast ] && tests_env="$FAST"
-# The broker settings librdkafka's own test clusters run with: 4 partitions a new topic, and
+# The broker settings librdkafka's own test clusters run with: 4 partitions a new topic,
 # Kafka's default 3 s initial rebalance delay (0118 subscribes its second consumer 1 s after the
-# first and expects both in the first generation). Kafka also gets the allow-all authorizer of
-# those clusters; fastlog has no authorizer yet (its ACL tests are on the list).
-settings=(num.partitions=4 group.initial.rebalance.delay.ms=3000)
-[ "$BROKER" = kafka ] && settings+=(authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
-                                   allow.everyone.if.no.acl.found=true super.users=User:ANONYMOUS)
+# first and expects both in the first generation) and the allow-all ACL authorizer (fastlog's
+# answers to Kafka's class name).
+settings=(num.partitions=4 group.initial.rebalance.delay.ms=3000
+          authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+          allow.everyone.if.no.acl.found=true)
 out="$RESULTS_DIR/librdkafka-$BROKER.json"
 rm -f "$out"
 cd "$src/tests"
