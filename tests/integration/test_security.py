@@ -430,6 +430,8 @@ def test_scram_users_with_kafka_configs_then_java_and_librdkafka_log_in(acl_brok
     described = admin_client.describe_user_scram_credentials(["carol"])["carol"].result(15)
     assert sorted((info.mechanism.name, info.iterations) for info in described.scram_credential_infos) == \
         [("SCRAM_SHA_256", 4096), ("SCRAM_SHA_512", 4096)]
+    for describe_all in ((), (None,)):   # every user (librdkafka sends an empty list): Kafka lists all
+        assert {"admin", "carol"} <= set(admin_client.describe_user_scram_credentials(*describe_all).result(15))
     settings = client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "carol", "carol-secret")
     # carol has no ACL: she logs in but sees no topic
     assert AdminClient(settings).list_topics(timeout=15).brokers

@@ -14,7 +14,9 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeUserScramCredent
                 "error_message": None, "results": []}
     store = ctx.services.scram
     asked = request.get("users")
-    names = sorted(store.users) if asked is None else [u["name"] for u in asked]
+    # No users or an empty list: every user with a credential, as Kafka (the AdminClient's
+    # describe-all sends an empty list).
+    names = [u["name"] for u in asked] if asked else sorted(store.users)
     results: list[DescribeUserScramCredentialsResult] = []
     seen: set[str] = set()
     for name in names:
