@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # confluent-kafka-python's integration tests against a fresh broker. No package registry ships
 # them (its PyPI sdist has no tests/), so this runs by hand only, on a checkout given as
-# CKP_SOURCE (the tag matching the installed client), with a venv holding the tests' needs:
-#     CKP_SOURCE=/path/to/confluent-kafka-python CKP_PYTHON=/path/to/venv/bin/python \
+# CKP_SOURCE (the tag matching the installed client), with a venv holding the tests' needs (its
+# conftest imports trivup and the Schema Registry client even for the tests run here):
+#     python3 -m venv --system-site-packages /tmp/ckp-venv      # keeps the installed client
+#     /tmp/ckp-venv/bin/pip install trivup httpx attrs cachetools authlib avro fastavro \
+#         pytest-timeout pytest-asyncio respx requests-mock 'pluggy<1.6.0'
+#     CKP_SOURCE=/path/to/confluent-kafka-python CKP_PYTHON=/tmp/ckp-venv/bin/python \
 #         scripts/client-suites/confluent-kafka-python.sh
 # Left out as the issue says: schema_registry (needs a Schema Registry), share_consumer* (KIP-932
 # share groups) and the describe test that starts its own SASL cluster.
