@@ -517,7 +517,7 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
     _topic("delete.retention.ms", LG, 86400000, M, "How long compaction keeps delete tombstones.",
            "log.cleaner.delete.retention.ms", at_least(0)),
     _topic("errors.deadletterqueue.group.enable", B, False, M, "Allow share groups to use this topic as a dead-letter queue.",
-           None, honoured=False, note="no share groups"),
+           None, honoured=False, note="share groups have no dead-letter queues here (share.version 2)"),
     _topic("file.delete.delay.ms", LG, 60000, M, "Wait before a deleted segment's files are removed.",
            "log.segment.delete.delay.ms", at_least(0), honoured=False, note="files are removed at once"),
     _topic("flush.messages", LG, LONG_MAX, M, "Messages appended before fsync.", "log.flush.interval.messages",
