@@ -26,6 +26,7 @@ from fastlog.coordinator.consumer_state import (
     Assignment,
     ConsumerGroupState,
     ConsumerMember,
+    HeartbeatResult,
     MemberState,
     reconcile,
 )
@@ -83,16 +84,6 @@ class HeartbeatRequest:
     client_id: str
     client_host: str
     api_version: int
-
-
-@dataclasses.dataclass
-class HeartbeatResult:
-    error: int
-    message: Optional[str] = None
-    member_id: Optional[str] = None
-    member_epoch: int = 0
-    heartbeat_interval_ms: int = 0
-    assignment: Optional[Assignment] = None
 
 
 class InvalidRequest(Exception):

@@ -25,6 +25,17 @@ LEAVE_EPOCH = -1
 STATIC_LEAVE_EPOCH = -2
 
 
+@dataclasses.dataclass(frozen=True)
+class HeartbeatResult:
+    """The answer to a ConsumerGroupHeartbeat or a ShareGroupHeartbeat (the same fields)."""
+    error: int
+    message: Optional[str] = None
+    member_id: Optional[str] = None
+    member_epoch: int = 0
+    heartbeat_interval_ms: int = 0
+    assignment: Optional[Assignment] = None
+
+
 class MemberState(enum.IntEnum):
     # Kafka's MemberState values (stored in the current-assignment record).
     STABLE = 0

@@ -20,7 +20,8 @@ import logging
 from typing import Callable, Iterable, Optional
 
 from fastlog.config import Config
-from fastlog.coordinator.consumer_groups import ConsumerGroups, HeartbeatRequest, HeartbeatResult
+from fastlog.coordinator.consumer_groups import ConsumerGroups, HeartbeatRequest
+from fastlog.coordinator.consumer_state import HeartbeatResult
 from fastlog.coordinator.group_log import WRITE_ERRORS, GroupLog
 from fastlog.coordinator.group_state import (
     CommitRequest,

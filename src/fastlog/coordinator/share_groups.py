@@ -23,6 +23,7 @@ import time
 from typing import Any, Iterable, Optional
 
 from fastlog.config import GROUP_KEYS, Config
+from fastlog.coordinator.consumer_state import HeartbeatResult
 from fastlog.coordinator.share_partition import AckError, Acquired, SharePartition, batch_spans
 from fastlog.coordinator.share_state_log import ShareStateLog, StateKey, encode_value
 from fastlog.protocol.errors import ErrorCode
@@ -74,16 +75,6 @@ class ShareSession:
     epoch: int
     partitions: set[PartitionKey]
     last_used: float = dataclasses.field(default_factory=time.monotonic)
-
-
-@dataclasses.dataclass(frozen=True)
-class HeartbeatResult:
-    error: int
-    message: Optional[str] = None
-    member_id: Optional[str] = None
-    member_epoch: int = 0
-    heartbeat_interval_ms: int = 0
-    assignment: Optional[Assignment] = None
 
 
 @dataclasses.dataclass

@@ -4,14 +4,16 @@ tells the admin client to fall back to DescribeGroups. A group the principal may
 is GROUP_AUTHORIZATION_FAILED, as Kafka."""
 from __future__ import annotations
 
+from typing import cast
+
 from fastlog.coordinator.consumer_state import Assignment
+from fastlog.handlers._group_answers import described_assignment
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import (
     ConsumerGroupDescribeAssignment,
     ConsumerGroupDescribeDescribedGroup,
     ConsumerGroupDescribeResponse,
-    ConsumerGroupDescribeTopicPartitions,
 )
 from fastlog.security.acl import Operation
 from fastlog.storage.log_manager import LogManager
@@ -20,13 +22,7 @@ CONSUMER_MEMBER = 1  # member_type: a member of the consumer protocol (0 would b
 
 
 def _assignment(logs: LogManager, assignment: Assignment) -> ConsumerGroupDescribeAssignment:
-    out: list[ConsumerGroupDescribeTopicPartitions] = []
-    for topic_id, parts in sorted(assignment.items()):
-        topic = logs.get_by_id(topic_id)
-        if parts:
-            out.append({"topic_id": topic_id, "topic_name": topic.name if topic is not None else "",
-                        "partitions": sorted(parts)})
-    return {"topic_partitions": out}
+    return cast(ConsumerGroupDescribeAssignment, described_assignment(logs, assignment))
 
 
 @api(key=69, name="ConsumerGroupDescribe", min_version=0, max_version=1)

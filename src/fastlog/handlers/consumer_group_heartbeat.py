@@ -3,9 +3,10 @@ the answer carries the member's epoch and, when it changed, its assignment. Need
 group (else GROUP_AUTHORIZATION_FAILED), as Kafka."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, cast
 
 from fastlog.coordinator.consumer_groups import HeartbeatRequest
+from fastlog.handlers._group_answers import heartbeat_answer
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import ConsumerGroupHeartbeatResponse
@@ -41,17 +42,4 @@ async def handle(ctx: RequestContext, request: dict) -> ConsumerGroupHeartbeatRe
         client_host=ctx.client_host,
         api_version=ctx.api_version,
     ))
-    response: ConsumerGroupHeartbeatResponse = {
-        "error_code": result.error,
-        "error_message": result.message,
-        # An error answer carries only the code and message (Kafka leaves the rest at defaults).
-        "member_id": result.member_id if result.error == 0 else None,
-        "member_epoch": result.member_epoch if result.error == 0 else 0,
-        "heartbeat_interval_ms": result.heartbeat_interval_ms if result.error == 0 else 0,
-        "assignment": None,
-    }
-    if result.assignment is not None:
-        response["assignment"] = {"topic_partitions": [
-            {"topic_id": topic_id, "partitions": sorted(parts)}
-            for topic_id, parts in sorted(result.assignment.items()) if parts]}
-    return response
+    return cast(ConsumerGroupHeartbeatResponse, heartbeat_answer(result))

@@ -2,27 +2,23 @@
 share groups. A group that is not a share group is GROUP_ID_NOT_FOUND, as Kafka answers."""
 from __future__ import annotations
 
+from typing import cast
+
 from fastlog.coordinator.share_groups import ASSIGNOR, Assignment
+from fastlog.handlers._group_answers import described_assignment
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import (
     ShareGroupDescribeAssignment,
     ShareGroupDescribeDescribedGroup,
     ShareGroupDescribeResponse,
-    ShareGroupDescribeTopicPartitions,
 )
 from fastlog.security.acl import Operation
 from fastlog.storage.log_manager import LogManager
 
 
 def _assignment(logs: LogManager, assignment: Assignment) -> ShareGroupDescribeAssignment:
-    out: list[ShareGroupDescribeTopicPartitions] = []
-    for topic_id, parts in sorted(assignment.items()):
-        topic = logs.get_by_id(topic_id)
-        if parts:
-            out.append({"topic_id": topic_id, "topic_name": topic.name if topic is not None else "",
-                        "partitions": sorted(parts)})
-    return {"topic_partitions": out}
+    return cast(ShareGroupDescribeAssignment, described_assignment(logs, assignment))
 
 
 @api(key=77, name="ShareGroupDescribe", min_version=1, max_version=1)

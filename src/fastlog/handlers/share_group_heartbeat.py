@@ -2,6 +2,9 @@
 answer carries the member's epoch and, when it changed, its assignment (coordinator/share_groups.py)."""
 from __future__ import annotations
 
+from typing import cast
+
+from fastlog.handlers._group_answers import heartbeat_answer
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import ShareGroupHeartbeatResponse
@@ -17,17 +20,4 @@ async def handle(ctx: RequestContext, request: dict) -> ShareGroupHeartbeatRespo
     result = ctx.services.shares.heartbeat(
         group_id, request["member_id"], request["member_epoch"], request.get("rack_id"),
         request.get("subscribed_topic_names"), ctx.client_id or "", ctx.client_host)
-    response: ShareGroupHeartbeatResponse = {
-        "error_code": result.error,
-        "error_message": result.message,
-        # An error answer carries only the code and message (Kafka leaves the rest at defaults).
-        "member_id": result.member_id if result.error == 0 else None,
-        "member_epoch": result.member_epoch if result.error == 0 else 0,
-        "heartbeat_interval_ms": result.heartbeat_interval_ms if result.error == 0 else 0,
-        "assignment": None,
-    }
-    if result.assignment is not None:
-        response["assignment"] = {"topic_partitions": [
-            {"topic_id": topic_id, "partitions": sorted(parts)}
-            for topic_id, parts in sorted(result.assignment.items()) if parts]}
-    return response
+    return cast(ShareGroupHeartbeatResponse, heartbeat_answer(result))
