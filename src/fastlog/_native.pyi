@@ -265,6 +265,9 @@ class PartitionLog:
     def aborted_transactions(self, fetch_offset: int, upper_offset: int) -> list[tuple[int, int]]:
         """(producer id, first offset) of the aborted transactions overlapping
         [fetch_offset, upper_offset), from the `.txnindex` files."""
+    def expire_producers(self, now_ms: int, expiration_ms: int) -> int:
+        """Forget the producers idle for `expiration_ms` (producer.id.expiration.ms) that have no
+        ongoing transaction; returns how many went."""
     def producer_states(self) -> list[ProducerState]:
         """Every producer of the partition, by producer id."""
     def records(self, offset: int) -> RecordIterator:

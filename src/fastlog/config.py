@@ -374,6 +374,11 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         "How often transactions past their timeout are looked for and aborted.", at_least(1)),
     Key("transaction.remove.expired.transaction.cleanup.interval.ms", I, 3600000, L,
         "How often expired transactional ids are removed.", at_least(1)),
+    Key("producer.id.expiration.ms", I, 86400000, L,
+        "How long a partition keeps an idle producer's state (its sequence numbers) when it has no "
+        "ongoing transaction.", at_least(1)),
+    Key("producer.id.expiration.check.interval.ms", I, 600000, L,
+        "How often idle producers are looked for.", at_least(1)),
     Key("transaction.partition.verification.enable", B, True, L,
         "Produce checks a transactional batch's partition is in its producer's ongoing transaction."),
     # -- consumer groups of the KIP-848 protocol (group.protocol=consumer) --
@@ -478,8 +483,9 @@ DYNAMIC_BROKER_KEYS = frozenset([
     "log.retention.ms", "log.roll.jitter.ms", "log.roll.ms", "log.segment.bytes", "log.segment.delete.delay.ms",
     "message.max.bytes", "min.insync.replicas", "num.io.threads", "num.network.threads",
     "num.recovery.threads.per.data.dir", "num.replica.fetchers", "unclean.leader.election.enable",
-    # Kafka's ProducerStateManagerConfig; produce.py reads it at each transactional batch.
-    "transaction.partition.verification.enable",
+    # Kafka's ProducerStateManagerConfig: produce.py reads the first at each transactional
+    # batch, LogManager.expire_producers the second at each check.
+    "transaction.partition.verification.enable", "producer.id.expiration.ms",
 ])
 
 # Broker keys that stand for one setting in different units, most precise first; the first one

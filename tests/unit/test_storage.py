@@ -682,3 +682,30 @@ def test_num_io_threads_sizes_the_append_pool(tmp_path):
         assert [p.log_end_offset for p in topic.partitions] == [132] * 8
     finally:
         logs.close()
+
+
+def test_idle_producers_expire_unless_in_a_transaction(tmp_path):
+    """producer.id.expiration.ms (Kafka's removeExpiredProducers): a producer idle that long with
+    no ongoing transaction is forgotten; one with an open transaction stays, however old; the
+    maintenance path (LogManager.expire_producers) reads the dynamic broker config."""
+    from fastlog.config import Config
+    from fastlog.storage.log_manager import LogManager
+
+    logs = LogManager(Config({"log.dirs": str(tmp_path)}))
+    logs.open()
+    try:
+        topic = logs.create_topic("p", 1)
+        plog = topic.partitions[0]
+        plog.append(batch([b"a"], producer_id=7, producer_epoch=0, base_sequence=0, base_timestamp=1000), NOW)
+        plog.append(batch([b"b"], producer_id=8, producer_epoch=0, base_sequence=0, base_timestamp=1000,
+                          attributes_extra=0x10), NOW)   # transactional: its transaction stays open
+        assert [p.producer_id for p in plog.producer_states()] == [7, 8]
+        assert plog.expire_producers(1000 + 59_999, 60_000) == 0   # not idle long enough yet
+        logs.alter_broker_configs("", {"producer.id.expiration.ms": "60000"})
+        assert logs.expire_producers(1000 + 60_000) == 1
+        assert [p.producer_id for p in plog.producer_states()] == [8]
+        # A new batch of the forgotten producer starts its state afresh (sequence 5: no gap check).
+        plog.append(batch([b"c"], producer_id=7, producer_epoch=0, base_sequence=5, base_timestamp=2000), NOW)
+        assert {p.producer_id: p.last_sequence for p in plog.producer_states()} == {7: 5, 8: 0}
+    finally:
+        logs.close()

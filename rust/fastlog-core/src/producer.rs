@@ -185,6 +185,17 @@ impl ProducerState {
         self.producers.is_empty()
     }
 
+    /// Forget the producers idle for `expiration_ms` (producer.id.expiration.ms) with no ongoing
+    /// transaction, as Kafka's ProducerStateManager.removeExpiredProducers: their sequence
+    /// tracking goes, and a later batch of theirs is taken as from a new producer. Returns how
+    /// many went.
+    pub fn remove_expired(&mut self, now_ms: i64, expiration_ms: i64) -> usize {
+        let before = self.producers.len();
+        self.producers
+            .retain(|_, e| e.txn_first_offset >= 0 || now_ms.saturating_sub(e.last_timestamp) < expiration_ms);
+        before - self.producers.len()
+    }
+
     /// First offset of the oldest ongoing transaction (Kafka's first unstable offset).
     pub fn first_unstable_offset(&self) -> Option<i64> {
         self.ongoing.first().map(|&(offset, _)| offset)

@@ -122,6 +122,11 @@ impl PartitionLog {
         Ok(CommittedRead { slice, last_stable_offset: lso, aborted })
     }
 
+    /// Forget idle producers (ProducerState::remove_expired); returns how many went.
+    pub fn expire_producers(&mut self, now_ms: i64, expiration_ms: i64) -> usize {
+        self.producers.remove_expired(now_ms, expiration_ms)
+    }
+
     /// Every producer of this partition, by producer id (DescribeProducers).
     pub fn producer_states(&self) -> Vec<ProducerInfo> {
         self.producers

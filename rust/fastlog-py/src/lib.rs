@@ -437,6 +437,11 @@ impl PartitionLog {
         self.with(py, |log| Ok(log.aborted_transactions(fetch_offset, upper_offset)))
     }
 
+    /// Forget the producers idle for `expiration_ms` with no ongoing transaction; returns how many.
+    fn expire_producers(&self, py: Python<'_>, now_ms: i64, expiration_ms: i64) -> PyResult<usize> {
+        self.with(py, |log| Ok(log.expire_producers(now_ms, expiration_ms)))
+    }
+
     fn producer_states(&self, py: Python<'_>) -> PyResult<Vec<ProducerState>> {
         let states = self.with(py, |log| Ok(log.producer_states()))?;
         Ok(states

@@ -421,8 +421,9 @@ class LogManager:
         """Time-based flush (each topic's flush.ms, checked at least once a second) and retention
         (log.retention.check.interval.ms)."""
         retention_check_ms: int = self.config.get("log.retention.check.interval.ms")
-        tick = min(self.config.flush_interval_ms, retention_check_ms, 1000) / 1000
-        last_retention = time.monotonic()
+        producer_check_ms = self.config.get_int("producer.id.expiration.check.interval.ms")
+        tick = min(self.config.flush_interval_ms, retention_check_ms, producer_check_ms, 1000) / 1000
+        last_retention = last_producer_check = time.monotonic()
         while True:
             await asyncio.sleep(max(tick, 0.01))
             now = time.monotonic()
@@ -431,6 +432,19 @@ class LogManager:
                 last_retention = now
                 self.enforce_retention()
                 self.ensure_reserve()
+            if (now - last_producer_check) * 1000 >= producer_check_ms:
+                last_producer_check = now
+                self.expire_producers(int(time.time() * 1000))
+
+    def expire_producers(self, now_ms: int) -> int:
+        """Forget, in every partition, the producers idle for producer.id.expiration.ms with no
+        ongoing transaction (Kafka's removeExpiredProducers); returns how many went."""
+        expiration_ms = self.config.get_int("producer.id.expiration.ms")
+        removed = sum(plog.expire_producers(now_ms, expiration_ms)
+                      for topic in list(self.topics.values()) for plog in topic.partitions)
+        if removed:
+            log.info("forgot %d producer(s) idle for producer.id.expiration.ms=%d", removed, expiration_ms)
+        return removed
 
     def flush_due(self, now: float) -> None:
         """fsync the partitions of every topic whose flush.ms has passed since its last flush."""
