@@ -378,7 +378,8 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
         "How long a partition keeps an idle producer's state (its sequence numbers) when it has no "
         "ongoing transaction.", at_least(1)),
     Key("producer.id.expiration.check.interval.ms", I, 600000, L,
-        "How often idle producers are looked for.", at_least(1)),
+        "How often idle producers are looked for.", at_least(1), fastlog_only=True,
+        note="an internal config in Kafka: its DescribeConfigs does not report it"),
     Key("transaction.partition.verification.enable", B, True, L,
         "Produce checks a transactional batch's partition is in its producer's ongoing transaction."),
     # -- consumer groups of the KIP-848 protocol (group.protocol=consumer) --
