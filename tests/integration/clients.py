@@ -187,6 +187,25 @@ def confluent_consumer(bootstrap: str, **extra: object) -> confluent_kafka.Consu
     return confluent_kafka.Consumer(conf)
 
 
+def read_partition_zero(bootstrap: str, topic: str) -> tuple[list[tuple[int, bytes, bytes | None]], int]:
+    """Every record of partition 0 from the log start to the current log end as (offset, key,
+    value), and that end offset."""
+    consumer = confluent_consumer(bootstrap)
+    try:
+        low, high = consumer.get_watermark_offsets(confluent_kafka.TopicPartition(topic, 0), timeout=10)
+        consumer.assign([confluent_kafka.TopicPartition(topic, 0, confluent_kafka.OFFSET_BEGINNING)])
+        out: list[tuple[int, bytes, bytes | None]] = []
+        deadline = time.monotonic() + 60
+        while (not out or out[-1][0] < high - 1) and time.monotonic() < deadline:
+            for msg in consumer.consume(num_messages=1000, timeout=0.5):
+                assert msg.error() is None, msg.error()
+                out.append((msg.offset(), msg.key(), msg.value()))
+        assert out and out[-1][0] == high - 1, f"{topic}: read up to {out[-1:]} of [{low}, {high})"
+        return out, high
+    finally:
+        consumer.close()
+
+
 def consume_confluent(bootstrap: str, topic: str, count: int, partitions: Iterable[int],
                       start: int = 0, timeout: float = 120.0) -> list[Consumed]:
     """Assign the partitions from offset `start` and read until `count` records arrived."""

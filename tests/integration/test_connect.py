@@ -20,13 +20,12 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import confluent_kafka
 import pytest
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from fastlog import kafka_dist as kd
 
-from clients import create_topic, unique_topic, wait_until
+from clients import create_topic, read_partition_zero, unique_topic, wait_until
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -150,25 +149,6 @@ def sink_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
-def read_partition(bootstrap: str, topic: str) -> tuple[list[tuple[int, bytes, bytes | None]], int]:
-    """Every record of partition 0 as (offset, key, value), and the partition's end offset."""
-    consumer = confluent_kafka.Consumer({"bootstrap.servers": bootstrap, "group.id": "read-" + uuid.uuid4().hex[:6],
-                                         "enable.auto.commit": False})
-    try:
-        _, high = consumer.get_watermark_offsets(confluent_kafka.TopicPartition(topic, 0), timeout=10)
-        consumer.assign([confluent_kafka.TopicPartition(topic, 0, confluent_kafka.OFFSET_BEGINNING)])
-        out: list[tuple[int, bytes, bytes | None]] = []
-        deadline = time.monotonic() + 60
-        while (not out or out[-1][0] < high - 1) and time.monotonic() < deadline:
-            for msg in consumer.consume(num_messages=1000, timeout=0.5):
-                assert msg.error() is None, msg.error()
-                out.append((msg.offset(), msg.key(), msg.value()))
-        assert out and out[-1][0] == high - 1, f"{topic}: read up to {out[-1:]} of {high}"
-        return out, high
-    finally:
-        consumer.close()
-
-
 def topic_configs(bootstrap: str, topics: list[str]) -> dict[str, dict[str, str]]:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     futures = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, t) for t in topics])
@@ -233,11 +213,11 @@ def run_connect_file_pipeline(classpath: str, bootstrap: str, work: Path) -> Non
     end_position = source_file.stat().st_size
 
     def compacted() -> bool:
-        records, high = read_partition(bootstrap, offsets_topic)
+        records, high = read_partition_zero(bootstrap, offsets_topic)
         return len(records) < high
 
-    assert wait_until(compacted, 90, 1.0), read_partition(bootstrap, offsets_topic)
-    records, _ = read_partition(bootstrap, offsets_topic)
+    assert wait_until(compacted, 90, 1.0), read_partition_zero(bootstrap, offsets_topic)
+    records, _ = read_partition_zero(bootstrap, offsets_topic)
     latest = {key: value for _, key, value in records}
     assert len(latest) == 1, latest
     assert json.loads(next(iter(latest.values()))) == {"position": end_position}

@@ -29,6 +29,7 @@ from clients import (
     confluent_consumer,
     consume_aiokafka,
     consume_kafka_python,
+    read_partition_zero,
     unique_topic,
     wait_until,
 )
@@ -66,20 +67,7 @@ def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes | None]
 
 def consume_all(bootstrap: str, topic: str) -> list[tuple[int, bytes, bytes | None]]:
     """Every record of partition 0 from the log start to the current log end."""
-    consumer = confluent_consumer(bootstrap)
-    try:
-        low, high = consumer.get_watermark_offsets(confluent_kafka.TopicPartition(topic, 0), timeout=10)
-        consumer.assign([confluent_kafka.TopicPartition(topic, 0, confluent_kafka.OFFSET_BEGINNING)])
-        out: list[tuple[int, bytes, bytes | None]] = []
-        deadline = time.monotonic() + 60
-        while (not out or out[-1][0] < high - 1) and time.monotonic() < deadline:
-            for msg in consumer.consume(num_messages=1000, timeout=0.5):
-                assert msg.error() is None, msg.error()
-                out.append((msg.offset(), msg.key(), msg.value()))
-        assert out and out[-1][0] == high - 1, f"read up to {out[-1:]} of [{low}, {high})"
-        return out
-    finally:
-        consumer.close()
+    return read_partition_zero(bootstrap, topic)[0]
 
 
 def check_compacted(records, produced, end: int) -> None:
