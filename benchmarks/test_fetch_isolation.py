@@ -23,7 +23,7 @@ import pytest
 
 from fastlog import _native
 from fastlog.config import Config
-from fastlog.storage.log_manager import log_options
+from fastlog.storage.log_manager import log_settings
 from fastlog.testing import BrokerProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
@@ -39,7 +39,7 @@ def build_log(data_dir: str, aborted: bool) -> int:
     """The partition folder and catalogue a broker opens; returns the bytes in the log."""
     logs = os.path.join(data_dir, "logs")
     path = os.path.join(logs, f"{TOPIC}-0")
-    plog = _native.PartitionLog(path, **log_options(Config({"log.segment.bytes": str(8 << 20)}), {}))
+    plog = _native.PartitionLog(path, log_settings(Config({"log.segment.bytes": str(8 << 20)}), {}))
     now = int(time.time() * 1000)
     pid = 1000
     for i in range(BATCHES):

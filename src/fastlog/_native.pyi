@@ -10,8 +10,8 @@ from typing_extensions import Buffer, Self
 
 __all__ = [
     "StorageError", "crc32c", "sendfile", "validate_records", "decompress", "build_batch", "FileSlice",
-    "AppendResult", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition", "keyless_records",
-    "Cleanable", "CleanStats",
+    "AppendResult", "LogSettings", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition",
+    "keyless_records", "Cleanable", "CleanStats",
 ]
 
 @final
@@ -203,12 +203,11 @@ class CleanStats:
     def duration_ms(self) -> int: ...
 
 @final
-class PartitionLog:
-    """One partition directory: segments `<base>.log/.index/.timeindex`, recovered on open."""
+class LogSettings:
+    """A partition's settings, checked once (ValueError on a negative size or an unknown codec)."""
 
     def __new__(
         cls,
-        path: str,
         *,
         segment_bytes: int,
         index_interval_bytes: int,
@@ -222,24 +221,16 @@ class PartitionLog:
         compression_codec: int,
         compression_level: int,
     ) -> Self:
-        """Every setting is given (no defaults here): fastlog.storage.log_manager.log_options
+        """Every setting is given (no defaults here): fastlog.storage.log_manager.log_settings
         reads them from the config table. compression_codec: -1 keeps batches as sent
         (compression.type=producer), else 0-4 recompresses others to that codec at that level."""
-    def configure(
-        self,
-        *,
-        segment_bytes: int,
-        index_interval_bytes: int,
-        max_message_bytes: int,
-        flush_interval_messages: int,
-        log_append_time: bool,
-        timestamp_before_max_ms: int,
-        timestamp_after_max_ms: int,
-        segment_ms: int,
-        segment_jitter_ms: int,
-        compression_codec: int,
-        compression_level: int,
-    ) -> None:
+
+@final
+class PartitionLog:
+    """One partition directory: segments `<base>.log/.index/.timeindex`, recovered on open."""
+
+    def __new__(cls, path: str, settings: LogSettings) -> Self: ...
+    def configure(self, settings: LogSettings) -> None:
         """New settings for the open log (a live topic's configs changed); from the next append."""
     def append(self, records: Buffer, now_ms: int, *, produce_version: int | None = None) -> AppendResult:
         """Validate a record set (v2 batches), assign offsets and append it, all or nothing.

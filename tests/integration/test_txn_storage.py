@@ -21,7 +21,7 @@ import pytest
 from fastlog import _native
 from fastlog.config import Config
 from fastlog.server.broker import Broker
-from fastlog.storage.log_manager import log_options
+from fastlog.storage.log_manager import log_settings
 
 from clients import RawConnection, parse_batches, unique_topic, wait_until
 
@@ -199,7 +199,7 @@ def test_lso_and_aborted_index_survive_kill_9(broker_factory, tmp_path):
     # What the coordinator would have written before the crash: P1 aborts, P3 commits; the
     # process dies without closing the log (no clean-shutdown marker).
     path = os.path.join(broker.data_dir, "logs", f"{topic}-0")
-    plog = _native.PartitionLog(path, **log_options(Config({"log.segment.bytes": "300"}), {}))
+    plog = _native.PartitionLog(path, log_settings(Config({"log.segment.bytes": "300"}), {}))
     now = int(time.time() * 1000)
     assert plog.write_txn_marker(P1, 0, False, 1, now) == 4
     assert plog.write_txn_marker(P3, 0, True, 1, now) == 5

@@ -195,6 +195,6 @@ def open_log(path: str, **settings):
     replaced: the engine itself has no defaults."""
     from fastlog._native import PartitionLog
     from fastlog.config import Config
-    from fastlog.storage.log_manager import log_options
+    from fastlog.storage.log_manager import log_settings
 
-    return PartitionLog(str(path), **{**log_options(Config(), {}), **settings})
+    return PartitionLog(str(path), log_settings(Config(), {}, **settings))

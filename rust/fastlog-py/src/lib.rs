@@ -267,56 +267,25 @@ fn non_negative(name: &str, v: i64) -> PyResult<u64> {
     Ok(v as u64)
 }
 
-/// The engine's LogConfig from the binding's keywords. compression_codec -1 = `producer`.
-#[allow(clippy::too_many_arguments)]
-fn log_config(
-    segment_bytes: i64,
-    index_interval_bytes: i64,
-    max_message_bytes: i64,
-    flush_interval_messages: i64,
-    log_append_time: bool,
-    timestamp_before_max_ms: i64,
-    timestamp_after_max_ms: i64,
-    segment_ms: i64,
-    segment_jitter_ms: i64,
-    compression_codec: i32,
-    compression_level: i32,
-) -> PyResult<LogConfig> {
-    let compression = match compression_codec {
-        -1 => None,
-        0..=4 => Some(Compression { codec: compression_codec as u8, level: compression_level }),
-        _ => return Err(PyValueError::new_err(format!("unknown compression codec id {compression_codec}"))),
-    };
-    Ok(LogConfig {
-        segment_bytes: non_negative("segment_bytes", segment_bytes)?.max(1),
-        index_interval_bytes: non_negative("index_interval_bytes", index_interval_bytes)?,
-        flush_interval_messages: non_negative("flush_interval_messages", flush_interval_messages)?.max(1),
-        validation: ValidationConfig {
-            max_message_bytes,
-            log_append_time,
-            timestamp_before_max_ms: non_negative("timestamp_before_max_ms", timestamp_before_max_ms)? as i64,
-            timestamp_after_max_ms: non_negative("timestamp_after_max_ms", timestamp_after_max_ms)? as i64,
-        },
-        segment_ms: non_negative("segment_ms", segment_ms)?.max(1) as i64,
-        segment_jitter_ms: non_negative("segment_jitter_ms", segment_jitter_ms)? as i64,
-        compression,
-    })
+/// A partition's settings, checked once here and then handed to `PartitionLog` (at open and
+/// on a live config change). compression_codec -1 = `producer` (batches kept as sent).
+#[pyclass(module = "fastlog._native", frozen)]
+struct LogSettings {
+    config: LogConfig,
 }
 
 #[pymethods]
-impl PartitionLog {
+impl LogSettings {
     /// Settings have no defaults here: Python passes every one from its config table
-    /// (fastlog.config, via fastlog.storage.log_manager.log_options).
+    /// (fastlog.config, via fastlog.storage.log_manager.log_settings).
     #[new]
     #[pyo3(signature = (
-        path, *, segment_bytes, index_interval_bytes, max_message_bytes, flush_interval_messages, log_append_time,
+        *, segment_bytes, index_interval_bytes, max_message_bytes, flush_interval_messages, log_append_time,
         timestamp_before_max_ms, timestamp_after_max_ms, segment_ms, segment_jitter_ms, compression_codec,
         compression_level
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        py: Python<'_>,
-        path: std::path::PathBuf,
         segment_bytes: i64,
         index_interval_bytes: i64,
         max_message_bytes: i64,
@@ -329,59 +298,46 @@ impl PartitionLog {
         compression_codec: i32,
         compression_level: i32,
     ) -> PyResult<Self> {
-        let cfg = log_config(
-            segment_bytes,
-            index_interval_bytes,
-            max_message_bytes,
-            flush_interval_messages,
-            log_append_time,
-            timestamp_before_max_ms,
-            timestamp_after_max_ms,
-            segment_ms,
-            segment_jitter_ms,
-            compression_codec,
-            compression_level,
-        )?;
+        let compression = match compression_codec {
+            -1 => None,
+            0..=4 => Some(Compression { codec: compression_codec as u8, level: compression_level }),
+            _ => return Err(PyValueError::new_err(format!("unknown compression codec id {compression_codec}"))),
+        };
+        let config = LogConfig {
+            segment_bytes: non_negative("segment_bytes", segment_bytes)?.max(1),
+            index_interval_bytes: non_negative("index_interval_bytes", index_interval_bytes)?,
+            flush_interval_messages: non_negative("flush_interval_messages", flush_interval_messages)?.max(1),
+            validation: ValidationConfig {
+                max_message_bytes,
+                log_append_time,
+                timestamp_before_max_ms: non_negative("timestamp_before_max_ms", timestamp_before_max_ms)? as i64,
+                timestamp_after_max_ms: non_negative("timestamp_after_max_ms", timestamp_after_max_ms)? as i64,
+            },
+            segment_ms: non_negative("segment_ms", segment_ms)?.max(1) as i64,
+            segment_jitter_ms: non_negative("segment_jitter_ms", segment_jitter_ms)? as i64,
+            compression,
+        };
+        Ok(LogSettings { config })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("LogSettings({:?})", self.config)
+    }
+}
+
+#[pymethods]
+impl PartitionLog {
+    #[new]
+    fn new(py: Python<'_>, path: std::path::PathBuf, settings: PyRef<'_, LogSettings>) -> PyResult<Self> {
+        let cfg = settings.config.clone();
         let log = py.detach(|| core::PartitionLog::open(&path, cfg)).map_err(storage_error)?;
         Ok(PartitionLog { inner: Mutex::new(Some(log)), path })
     }
 
-    /// Change the settings of the open log (a topic config altered on a live topic); the same
-    /// keywords as the constructor. They apply from the next append.
-    #[pyo3(signature = (
-        *, segment_bytes, index_interval_bytes, max_message_bytes, flush_interval_messages, log_append_time,
-        timestamp_before_max_ms, timestamp_after_max_ms, segment_ms, segment_jitter_ms, compression_codec,
-        compression_level
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn configure(
-        &self,
-        py: Python<'_>,
-        segment_bytes: i64,
-        index_interval_bytes: i64,
-        max_message_bytes: i64,
-        flush_interval_messages: i64,
-        log_append_time: bool,
-        timestamp_before_max_ms: i64,
-        timestamp_after_max_ms: i64,
-        segment_ms: i64,
-        segment_jitter_ms: i64,
-        compression_codec: i32,
-        compression_level: i32,
-    ) -> PyResult<()> {
-        let cfg = log_config(
-            segment_bytes,
-            index_interval_bytes,
-            max_message_bytes,
-            flush_interval_messages,
-            log_append_time,
-            timestamp_before_max_ms,
-            timestamp_after_max_ms,
-            segment_ms,
-            segment_jitter_ms,
-            compression_codec,
-            compression_level,
-        )?;
+    /// New settings for the open log (a topic config altered on a live topic); they apply from
+    /// the next append.
+    fn configure(&self, py: Python<'_>, settings: PyRef<'_, LogSettings>) -> PyResult<()> {
+        let cfg = settings.config.clone();
         self.with(py, |log| {
             log.configure(cfg);
             Ok(())
@@ -753,6 +709,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<AppendResult>()?;
     m.add_class::<Cleanable>()?;
     m.add_class::<CleanStats>()?;
+    m.add_class::<LogSettings>()?;
     m.add_class::<PartitionLog>()?;
     m.add_class::<ProducerState>()?;
     Ok(())

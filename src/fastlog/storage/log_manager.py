@@ -283,9 +283,9 @@ class LogManager:
             self.cleaner.wake()
 
     def _reconfigure(self, topic: Topic) -> None:
-        options = self._log_options(topic)
+        settings = log_settings(self.config, topic.configs)
         for plog in topic.partitions:
-            plog.configure(**options)
+            plog.configure(settings)
 
     def delete_topic(self, name: str) -> None:
         topic = self.topics.get(name)
@@ -480,14 +480,11 @@ class LogManager:
         return deleted
 
     # -- internals ----------------------------------------------------------------------------
-    def _log_options(self, topic: Topic) -> dict:
-        return log_options(self.config, topic.configs)
-
     def _open_partitions(self, topic: Topic) -> None:
-        options = self._log_options(topic)
+        settings = log_settings(self.config, topic.configs)
         for index in range(len(topic.partitions), topic.partition_count):
             path = os.path.join(self.data_dir, f"{topic.name}-{index}")
-            plog = _native.PartitionLog(path, **options)
+            plog = _native.PartitionLog(path, settings)
             _log_recovery(f"{topic.name}-{index}", plog.recovery_events)
             topic.partitions.append(plog)
             topic.waiters.append([])
@@ -552,8 +549,13 @@ def _describe(e: Exception) -> str:
     return str(e)
 
 
+def log_settings(config: Config, topic_configs: dict[str, str], **replaced) -> _native.LogSettings:
+    """A topic's PartitionLog settings from the config table (some `replaced`, for tests)."""
+    return _native.LogSettings(**{**log_options(config, topic_configs), **replaced})
+
+
 def log_options(config: Config, topic_configs: dict[str, str]) -> dict:
-    """PartitionLog's keyword arguments for a topic: every one given, from the config table."""
+    """LogSettings' keyword arguments for a topic: every one given, from the config table."""
     def value(key: str):
         return config.topic_value(key, topic_configs)
 
