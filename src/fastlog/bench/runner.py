@@ -722,6 +722,21 @@ def machine_info() -> dict:
             "git_commit": commit, "confluent_kafka": ck, "librdkafka": rdk}
 
 
+def write_readme_summary(json_file: str) -> int:
+    """Rewrite the checkout's README benchmark section from a saved run (`--readme`)."""
+    readme = kd.REPO_ROOT / "README.md"
+    if not readme.is_file():
+        raise SystemExit(f"--readme needs a source checkout: {readme} not found")
+    with open(json_file, encoding="utf-8") as f:
+        saved = json.load(f)
+    relative = os.path.relpath(os.path.abspath(json_file), kd.REPO_ROOT)
+    has_png = os.path.exists(os.path.splitext(json_file)[0] + ".png")
+    readme.write_text(report.rewrite_readme(readme.read_text(encoding="utf-8"), saved, relative, has_png),
+                      encoding="utf-8")
+    print(f"{readme}: benchmark section from {relative}")
+    return 0
+
+
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m fastlog.bench", description=__doc__)
     mode = p.add_mutually_exclusive_group()
@@ -742,6 +757,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--out-dir", default=str(default_out), help=f"where results are written (default {default_out})")
     p.add_argument("--label", help="file name stem of the results (default: UTC time and profile)")
     p.add_argument("--render", metavar="JSON", help="only rewrite the markdown and PNG of a results JSON file")
+    p.add_argument("--readme", metavar="JSON",
+                   help="only rewrite the README's benchmark section from a results JSON file (the newest full run)")
     return p.parse_args(argv)
 
 
@@ -753,6 +770,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         label = os.path.splitext(os.path.basename(args.render))[0]
         print(", ".join(report.write(saved, os.path.dirname(os.path.abspath(args.render)), label).values()))
         return 0
+    if args.readme:
+        return write_readme_summary(args.readme)
     profile = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
     if args.against:
         args.workloads = ",".join(w for w in args.workloads.split(",") if w != "startup")
