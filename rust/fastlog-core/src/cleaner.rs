@@ -41,7 +41,7 @@
 //! segments move to the new segment.
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::hash::Hasher;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -392,19 +392,7 @@ struct GroupWriter {
 
 impl GroupWriter {
     fn create(dir: &Path, base: i64) -> Result<GroupWriter> {
-        let open = |ext: &str| {
-            let p = Segment::path(dir, base, &cleaned_ext(ext));
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&p)
-                .map_err(io_err(format!("create {}", p.display())))
-        };
-        let mut segment = Segment::with_file(base, open("log")?, 0);
-        segment.index.file.set(open("index")?);
-        segment.time_index.file.set(open("timeindex")?);
+        let segment = Segment::create_files(dir, base, cleaned_ext)?;
         Ok(GroupWriter { segment, buf: Vec::with_capacity(1 << 20), written: 0 })
     }
 

@@ -193,20 +193,18 @@ impl Segment {
 
     /// A new empty segment with empty index files, open for appends.
     pub fn create(dir: &Path, base: i64) -> Result<Segment> {
-        let open = |ext: &str| {
-            let p = Segment::path(dir, base, ext);
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&p)
-                .map_err(io_err(format!("create {}", p.display())))
-        };
+        let mut seg = Segment::create_files(dir, base, |ext| ext.to_string())?;
+        seg.txn_index.file.set(create_file(&Segment::path(dir, base, "txnindex"))?);
+        Ok(seg)
+    }
+
+    /// A new empty segment whose `.log`, `.index` and `.timeindex` files are named by `ext_of`
+    /// (the cleaner writes `<base>.log.cleaned` and friends); files already there are emptied.
+    pub fn create_files(dir: &Path, base: i64, ext_of: impl Fn(&str) -> String) -> Result<Segment> {
+        let open = |ext: &str| create_file(&Segment::path(dir, base, &ext_of(ext)));
         let mut seg = Segment::with_file(base, open("log")?, 0);
         seg.index.file.set(open("index")?);
         seg.time_index.file.set(open("timeindex")?);
-        seg.txn_index.file.set(open("txnindex")?);
         Ok(seg)
     }
 
@@ -355,6 +353,17 @@ impl Segment {
         self.dirty = true;
         Ok(())
     }
+}
+
+/// Create (or empty) a file for reading and writing.
+fn create_file(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(io_err(format!("create {}", path.display())))
 }
 
 /// Write all of `iov` at `offset` with pwritev, continuing after partial writes.
