@@ -219,7 +219,12 @@ def test_share_fetch_sessions_and_acknowledgements(broker_factory):
         tid = topic_id_of(conn, topic)
         set_earliest(broker.bootstrap, group)
         part = [{"topic_id": tid, "partitions": [{"partition_index": 0, "acknowledgement_batches": []}]}]
-        assert share_fetch(conn, group, "m1", 5, part)["error_code"] == ErrorCode.SHARE_SESSION_NOT_FOUND
+        # Records are served only in a share group (any member id may fetch in it, as in Kafka).
+        assert share_fetch(conn, group, "m1", 0, part)["responses"][0]["partitions"][0]["error_code"] == \
+            ErrorCode.UNKNOWN_SERVER_ERROR
+        assert heartbeat(conn, group, "m1", 0, [topic])["error_code"] == 0
+        assert share_fetch(conn, group, "m1", 5, part)["error_code"] == ErrorCode.INVALID_SHARE_SESSION_EPOCH
+        assert share_fetch(conn, group, "m9", 5, part)["error_code"] == ErrorCode.SHARE_SESSION_NOT_FOUND
         first = share_fetch(conn, group, "m1", 0, part)
         assert first["error_code"] == 0 and first["acquisition_lock_timeout_ms"] == 30000
         acquired = first["responses"][0]["partitions"][0]["acquired_records"]
@@ -355,6 +360,8 @@ def test_read_committed_share_group_skips_aborted_and_open_transactions(broker):
             return [(a["first_offset"], a["last_offset"]) for t in answer["responses"]
                     for p in t["partitions"] for a in p["acquired_records"]]
 
+        assert heartbeat(conn, uncommitted, "u", 0, [topic])["error_code"] == 0
+        assert heartbeat(conn, committed, "c", 0, [topic])["error_code"] == 0
         assert acquired(uncommitted, "u", 0) == [(0, 1), (3, 3)]
         assert acquired(committed, "c", 0) == [(3, 3)]
         producer.begin_transaction()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable, Optional
+from typing import Callable, Container, Optional
 
 from fastlog.config import Config
 from fastlog.coordinator.group_log import GroupLog
@@ -54,6 +54,12 @@ class GroupTable:
         self.now_ms = now_ms  # wall clock (timestamps that are stored); deadlines use time.monotonic
         self.active = False
         self.loading = False
+        # The ids of share groups (the share coordinator's table, set by the broker): one group id
+        # namespace, so the classic and consumer protocols refuse them as Kafka does.
+        self.share_group_ids: Container[str] = ()
+
+    def is_share_group(self, group_id: str) -> bool:
+        return group_id in self.share_group_ids
 
     def check(self, group_id: Optional[str], allow_empty_id: bool = False) -> Optional[int]:
         """The error every group API answers before looking at the group, or None."""

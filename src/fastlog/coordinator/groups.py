@@ -95,6 +95,8 @@ class GroupCoordinator:
 
     # -- membership (membership.py) -----------------------------------------------------
     async def join_group(self, req: JoinRequest) -> JoinResult:
+        if self.table.is_share_group(req.group_id):   # Kafka: a share group has no classic members
+            return JoinResult(E.INCONSISTENT_GROUP_PROTOCOL, req.member_id)
         return await self.membership.join_group(req)
 
     async def sync_group(self, req: SyncRequest) -> SyncResult:
@@ -110,10 +112,14 @@ class GroupCoordinator:
 
     # -- KIP-848 consumer groups (consumer_groups.py) -------------------------------------
     async def consumer_group_heartbeat(self, req: HeartbeatRequest) -> HeartbeatResult:
+        if self.table.is_share_group(req.group_id):
+            return HeartbeatResult(E.GROUP_ID_NOT_FOUND, f"Group {req.group_id} is not a consumer group.")
         return await self.consumer.heartbeat(req)
 
     # -- offsets (offsets.py) -----------------------------------------------------------
     async def commit_offsets(self, req: CommitRequest) -> dict[TopicPartition, int]:
+        if self.table.is_share_group(req.group_id):   # a share group keeps no committed offsets
+            return {tp: E.GROUP_ID_NOT_FOUND for tp in req.offsets}
         return await self.offsets.commit_offsets(req)
 
     def fetch_offsets(self, group_id: str, partitions: Optional[list[TopicPartition]],
@@ -131,6 +137,8 @@ class GroupCoordinator:
 
     async def delete_offsets(self, group_id: str, partitions: list[TopicPartition]
                              ) -> tuple[int, dict[TopicPartition, int]]:
+        if self.table.is_share_group(group_id):
+            return E.GROUP_ID_NOT_FOUND, {}
         return await self.offsets.delete_offsets(group_id, partitions)
 
     async def cleanup(self, now_ms: Optional[int] = None) -> int:

@@ -11,7 +11,8 @@
   before the client hears of it.
 
 Membership lives in memory only: after a restart members get UNKNOWN_MEMBER_ID and rejoin (the
-Java client does so at once); the share-partition state is what survives.
+Java client does so at once); the share-partition state is what survives. (Kafka 4.4 also keeps
+the members, in `__consumer_offsets`: docs/groups.md.)
 """
 from __future__ import annotations
 
@@ -245,9 +246,12 @@ class ShareCoordinator:
         return changed
 
     def remove_member(self, group: ShareGroup, member: ShareMember, why: str) -> None:
+        """The member is out of the group: what it holds becomes available again at once. Its
+        share session stays (as in Kafka 4.4, where a member that left may go on fetching in it;
+        ShareFetch does not check membership); an unused one is dropped by the timer."""
         del group.members[member.member_id]
         log.info("share group %s: member %s %s", group.group_id, member.member_id, why)
-        self.close_session(group.group_id, member.member_id)
+        self.release_held(group.group_id, member.member_id)
         self._reassign(group)
         group.epoch += 1
         group.assignment_epoch = group.epoch
@@ -281,7 +285,12 @@ class ShareCoordinator:
 
     def close_session(self, group_id: str, member_id: str) -> None:
         """Drop the member's share session; the records it holds become available again."""
-        session = self.sessions.pop((group_id, member_id), None)
+        self.release_held(group_id, member_id)
+        self.sessions.pop((group_id, member_id), None)
+
+    def release_held(self, group_id: str, member_id: str) -> None:
+        """What the member holds in its session's share-partitions becomes available again."""
+        session = self.sessions.get((group_id, member_id))
         if session is None:
             return
         limit = self.setting(group_id, "share.delivery.count.limit")

@@ -41,9 +41,9 @@ async def handle(ctx: RequestContext, request: dict) -> ConsumerGroupDescribeRes
             error = ErrorCode.INVALID_GROUP_ID
         if error != ErrorCode.NONE:
             entry["error_code"] = error
-        elif group is None:
+        elif group is None and group_id not in ctx.services.shares.groups:
             entry.update({"error_code": ErrorCode.GROUP_ID_NOT_FOUND, "error_message": f"Group {group_id} not found."})
-        elif group.consumer is None:
+        elif group is None or group.consumer is None:
             entry.update({"error_code": ErrorCode.GROUP_ID_NOT_FOUND,
                           "error_message": f"Group {group_id} is not a consumer group."})
         else:

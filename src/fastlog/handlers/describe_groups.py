@@ -45,7 +45,8 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeGroupsResponse:
             entry["group_state"] = GroupState.DEAD.value
             if ctx.api_version >= 6:
                 entry["error_code"] = ErrorCode.GROUP_ID_NOT_FOUND
-                entry["error_message"] = f"Group {group_id} not found."
+                what = "is not a classic group" if group_id in ctx.services.shares.groups else "not found"
+                entry["error_message"] = f"Group {group_id} {what}."
         elif group is not None and group.consumer is not None:
             entry.update(_consumer_group(group, ctx.services.logs))
         elif group is not None:

@@ -1,7 +1,8 @@
 """DescribeShareGroupOffsets (90, KIP-932): each share-partition's start offset (SPSO) and lag
 (records up to the log end not yet acknowledged or archived), for `kafka-share-groups --describe`.
 Topics null: every share-partition the group has state for. A partition never fetched answers
-start offset -1, as Kafka."""
+start offset -1, as Kafka; so does any partition of a group that is not a share group (Kafka 4.4
+answers such a group without an error: it has no share-partition state)."""
 from __future__ import annotations
 
 from fastlog.handlers.registry import RequestContext, api
@@ -20,9 +21,6 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeShareGroupOffset
         groups_out.append(entry)
         if not ctx.may_group(Operation.DESCRIBE, group_id):
             entry["error_code"] = ErrorCode.GROUP_AUTHORIZATION_FAILED
-            continue
-        if group_id not in shares.groups:
-            entry.update(error_code=ErrorCode.GROUP_ID_NOT_FOUND, error_message=f"Group {group_id} not found.")
             continue
         wanted: dict[str, list[int]] = {}
         if g["topics"] is None:

@@ -8,6 +8,10 @@ every partition of the session from its next available offset, acquires up to ma
 (whole batches) and answers the batches read with the acquired offset ranges and delivery counts;
 the client hands out only acquired records. Long poll: with nothing acquired, wait up to
 max_wait_ms for an append to one of the partitions or for a lock to expire.
+
+Membership is not checked, as in Kafka 4.4: any member id may open a session and fetch in a share
+group (the session, not the group, is what each request must match); a group id that is not a
+share group gets no records.
 """
 from __future__ import annotations
 
@@ -76,6 +80,11 @@ async def _fetch(ctx: RequestContext, group_id: str, member_id: str, partitions:
                  request: dict) -> dict[tuple[bytes, int], PartitionFetch]:
     services = ctx.services
     shares = services.shares
+    if group_id not in shares.groups:
+        # Kafka 4.4 initializes share-partitions only for a share group (the coordinator does it
+        # for the topics its members subscribe to): a fetch in any other group id acquires nothing
+        # and each partition fails its initialization (UNKNOWN_SERVER_ERROR); no state is made.
+        return {key: PartitionFetch(error=ErrorCode.UNKNOWN_SERVER_ERROR) for key in partitions}
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(request["max_wait_ms"], 0) / 1000
     max_bytes = min(request["max_bytes"], services.config.get_int("fetch.max.bytes"))

@@ -39,6 +39,7 @@ class Broker:
         self.logs = LogManager(config)
         self.groups = GroupCoordinator(self.logs, config)
         self.shares = ShareCoordinator(self.logs, config, taken_group_ids=self.groups.groups)
+        self.groups.table.share_group_ids = self.shares.groups
         self.transactions: Optional[TransactionCoordinator] = None
         self.host = "127.0.0.1"
         self.port = 0
