@@ -113,6 +113,23 @@ def test_in_flight_limit_and_control_batches():
     assert sp.next_fetch_offset() == 0
 
 
+def test_a_full_in_flight_window_leaves_the_records_past_it_for_later():
+    # The window fills inside the first batch: the batches read past it must not be taken for a
+    # gap (archived undelivered); they are delivered once acknowledgements move the start on.
+    sp = SharePartition(0)
+    spans = batch_spans(region(batch(0, 3), batch(3, 3), batch(6, 3)))
+    runs, _ = sp.acquire("a", spans, 100, 2, LOCK, LIMIT, now=0)
+    assert runs == [Acquired(0, 1, 1)] and sp.end == 2
+    assert sp.acquire("b", spans, 100, 2, LOCK, LIMIT, now=0) == ([], 0)
+    assert sp.end == 2 and set(sp.records) == {0, 1}
+    sp.acknowledge("a", 0, 1, [ACCEPT], LIMIT, LOCK, now=1)
+    delivered = []
+    while (got := sp.acquire("b", spans, 100, 2, LOCK, LIMIT, now=2)[0]):
+        delivered += [o for run in got for o in range(run.first_offset, run.last_offset + 1)]
+        sp.acknowledge("b", got[0].first_offset, got[-1].last_offset, [ACCEPT], LIMIT, LOCK, now=2)
+    assert delivered == list(range(2, 9)) and sp.start == 9
+
+
 def test_stored_form_round_trips_with_acquired_stored_as_available():
     sp = SharePartition(10)
     spans = batch_spans(region(batch(10, 4)))

@@ -150,8 +150,11 @@ class SharePartition:
         -> (acquired runs, byte position just past the last batch that gave records)."""
         taken: list[tuple[int, int]] = []   # (offset, delivery count)
         used_bytes = 0
+        window_full = False
         for span in spans:
-            if len(taken) >= max_records:
+            if len(taken) >= max_records or window_full:
+                # A full in-flight window ends the acquisition: the offsets past it stay out of
+                # the state (not archived as a gap) until the start moves on.
                 break
             if span.base_offset > self.end:
                 # Offsets between batches (removed by compaction) never reach a consumer.
@@ -162,6 +165,7 @@ class SharePartition:
             for offset in range(max(span.base_offset, self.start), span.last_offset + 1):
                 if offset >= self.end:
                     if self.end - self.start >= max_in_flight:
+                        window_full = True
                         break
                     self.records[offset] = InFlight(ARCHIVED if span.skip else AVAILABLE, 0)
                     self.end = offset + 1
