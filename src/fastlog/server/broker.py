@@ -23,6 +23,7 @@ from fastlog.security import tls
 from fastlog.security.acl import Authorizer
 from fastlog.security.sasl import SaslListener
 from fastlog.security.scram import CredentialStore
+from fastlog.server import trace
 from fastlog.server.connection import Connection
 from fastlog.server.limits import RequestMemoryPool
 from fastlog.services import BrokerServices
@@ -58,6 +59,7 @@ class Broker:
         # Each bound listener (advertised address filled in) and its bound "host:port".
         self.listeners: list[tuple[Listener, str]] = []
         self._tasks: list[asyncio.Task] = []
+        self.trace = trace.from_environment()   # None unless FASTLOG_TRACE_FILE is set
 
     @property
     def cluster_id(self) -> str:
@@ -74,6 +76,8 @@ class Broker:
         raise_fd_limit()
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(self._loop_exception)
+        if self.trace is not None:
+            self.trace.start(loop)
         self.logs.open()
         producer_ids = ProducerIdManager(self.logs.data_dir)
         quotas = ClientQuotas(self.logs.data_dir, self.config.get_int("quota.window.num"),
@@ -197,6 +201,8 @@ class Broker:
         await self.shares.stop()
         await self.groups.stop()
         self.logs.close()
+        if self.trace is not None:
+            await self.trace.stop()
         log.info("stopped")
 
 

@@ -356,6 +356,7 @@ class Connection(asyncio.BufferedProtocol):
         return self.tls_principal
 
     async def _handle(self, frame) -> None:
+        taken = time.perf_counter()
         if self.sasl is not None and self.sasl.raw_tokens:
             self._raw_sasl_token(frame)
             return
@@ -415,6 +416,8 @@ class Connection(asyncio.BufferedProtocol):
                 self._transport.write(pieces[0])
             else:
                 await self._write_pieces(pieces)
+        if self.broker.trace is not None:  # FASTLOG_TRACE_FILE (server/trace.py)
+            self.broker.trace.request(api_key, handler_seconds, time.perf_counter() - taken, len(frame))
         if close_after is not None:
             self._transport.close()  # after the buffered response is written
             self.abort(close_after, soft=True)
