@@ -271,6 +271,9 @@ class PartitionLog:
     @property
     def size_bytes(self) -> int: ...
     @property
+    def active_segment_bytes(self) -> int:
+        """Bytes in the active segment (an append past segment.bytes rolls it)."""
+    @property
     def unflushed_messages(self) -> int: ...
     @property
     def recovery_events(self) -> list[tuple[str, str]]:

@@ -709,3 +709,37 @@ def test_idle_producers_expire_unless_in_a_transaction(tmp_path):
         assert {p.producer_id: p.last_sequence for p in plog.producer_states()} == {7: 5, 8: 0}
     finally:
         logs.close()
+
+
+def test_an_append_that_rolls_the_segment_leaves_the_event_loop(tmp_path):
+    """A small record set is appended inline, unless it rolls the active segment (sealing one
+    fsyncs its indexes and producer snapshot): then it goes to the append threads like a large
+    one. The pool starts its threads on first use, so an idle pool shows nothing went there.
+    active_segment_bytes is the active .log file's size."""
+    import asyncio
+
+    from fastlog.config import Config
+    from fastlog.storage.log_manager import LogManager
+
+    logs = LogManager(Config({"log.dirs": str(tmp_path), "num.io.threads": "1"}))
+    logs.open()
+    small = batch([b"x" * 900])
+    try:
+        topic = logs.create_topic("rolls", 1, {"segment.bytes": str(3 * len(small))})
+        plog = topic.partitions[0]
+
+        def segment_files() -> list[str]:
+            return sorted(f for f in os.listdir(tmp_path / "rolls-0") if f.endswith(".log"))
+
+        async def append() -> int:
+            return (await logs.append_async(topic, 0, small, NOW, 9)).base_offset
+
+        assert [asyncio.run(append()) for _ in range(3)] == [0, 1, 2]
+        assert len(segment_files()) == 1 and not logs._append_threads._threads
+        assert plog.active_segment_bytes == 3 * len(small) == os.path.getsize(tmp_path / "rolls-0" / segment_files()[0])
+        assert asyncio.run(append()) == 3   # the fourth does not fit: a roll, on the pool
+        assert len(segment_files()) == 2 and len(logs._append_threads._threads) == 1
+        assert plog.active_segment_bytes == len(small)
+        assert plog.log_end_offset == 4
+    finally:
+        logs.close()

@@ -207,6 +207,12 @@ impl PartitionLog {
         self.segments.iter().map(|s| s.size).sum()
     }
 
+    /// Bytes in the active segment: with segment.bytes, whether an append of a given size rolls
+    /// (a roll syncs the sealed segment's indexes, which the broker keeps off its event loop).
+    pub fn active_segment_bytes(&self) -> u64 {
+        self.segments.last().map_or(0, |s| s.size)
+    }
+
     pub fn unflushed_messages(&self) -> u64 {
         self.unflushed
     }

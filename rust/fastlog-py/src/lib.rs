@@ -446,6 +446,11 @@ impl PartitionLog {
     }
 
     #[getter]
+    fn active_segment_bytes(&self, py: Python<'_>) -> PyResult<u64> {
+        self.with(py, |log| Ok(log.active_segment_bytes()))
+    }
+
+    #[getter]
     fn unflushed_messages(&self, py: Python<'_>) -> PyResult<u64> {
         self.with(py, |log| Ok(log.unflushed_messages()))
     }

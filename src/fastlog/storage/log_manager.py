@@ -371,15 +371,24 @@ class LogManager:
         the GIL while it validates and writes, so the event loop goes on receiving and sending for
         other connections meanwhile (and a write stalled by the kernel's dirty-page throttling
         stalls only this request). Small ones stay inline, where a thread hop would cost more
-        than the append."""
+        than the append, unless the append rolls the segment: sealing it fsyncs its indexes and
+        the producer snapshot, milliseconds to hundreds of them while the disk writes back
+        (docs/bench.md, "Latency tails"), and on the loop that would stall every connection.
+        (A roll by segment.ms is not foreseen here; it is at most one per segment.ms.)"""
         plog = topic.partitions[index]
         append = functools.partial(plog.append, records, now_ms, produce_version=produce_version)
-        if len(records) < OFFLOAD_APPEND_BYTES:
+        if len(records) < OFFLOAD_APPEND_BYTES and not self._rolls(topic, plog, len(records)):
             result = append()
         else:
             result = await asyncio.get_running_loop().run_in_executor(self._append_pool(), append)
         self._appended(topic, index)
         return result
+
+    def _rolls(self, topic: Topic, plog: _native.PartitionLog, size: int) -> bool:
+        """Whether appending `size` bytes fills the active segment past segment.bytes (the
+        engine's size rule for a roll; a recompressed batch may differ a little in size)."""
+        active = plog.active_segment_bytes
+        return active > 0 and active + size > topic.config("segment.bytes", self.config)
 
     def write_txn_marker(self, topic: Topic, index: int, producer_id: int, producer_epoch: int, commit: bool,
                          coordinator_epoch: int) -> int:
