@@ -428,7 +428,9 @@ class LogManager:
     # -- maintenance --------------------------------------------------------------------------
     async def run_maintenance(self) -> None:
         """Time-based flush (each topic's flush.ms, checked at least once a second) and retention
-        (log.retention.check.interval.ms)."""
+        (log.retention.check.interval.ms), on a thread as Kafka's scheduler does them: fsyncs and
+        the unlinking of whole segments take milliseconds to hundreds of them while the disk
+        writes back, and on the event loop that time is every client's."""
         retention_check_ms: int = self.config.get("log.retention.check.interval.ms")
         producer_check_ms = self.config.get_int("producer.id.expiration.check.interval.ms")
         tick = min(self.config.flush_interval_ms, retention_check_ms, producer_check_ms, 1000) / 1000
@@ -436,14 +438,25 @@ class LogManager:
         while True:
             await asyncio.sleep(max(tick, 0.01))
             now = time.monotonic()
-            self.flush_due(now)
-            if (now - last_retention) * 1000 >= retention_check_ms:
+            retention = (now - last_retention) * 1000 >= retention_check_ms
+            if retention:
                 last_retention = now
-                self.enforce_retention()
-                self.ensure_reserve()
-            if (now - last_producer_check) * 1000 >= producer_check_ms:
+            producers = (now - last_producer_check) * 1000 >= producer_check_ms
+            if producers:
                 last_producer_check = now
-                self.expire_producers(int(time.time() * 1000))
+            try:
+                await asyncio.to_thread(self._maintain, now, retention, producers)
+            except (OSError, _native.StorageError) as e:
+                # e.g. a topic deleted meanwhile (its logs closed) or a failing disk: next round
+                log.warning("log maintenance failed: %s", _describe(e))
+
+    def _maintain(self, now: float, retention: bool, producers: bool) -> None:
+        self.flush_due(now)
+        if retention:
+            self.enforce_retention()
+            self.ensure_reserve()
+        if producers:
+            self.expire_producers(int(time.time() * 1000))
 
     def expire_producers(self, now_ms: int) -> int:
         """Forget, in every partition, the producers idle for producer.id.expiration.ms with no
