@@ -134,6 +134,15 @@ def machine_sample(broker_pid: int, data_dir: str) -> dict:
     fields = dict(line.split(" ", 1) for line in stat.splitlines() if line.startswith("procs_"))
     vm = dict(line.split() for line in _read("/proc/vmstat").splitlines()
               if line.startswith(("nr_dirty ", "nr_writeback ")))
+    # The broker's loop thread (its main thread): in D state (asleep in the kernel, not
+    # interruptible: disk I/O, a journal, page writeback) its kernel stack says on what.
+    loop_stat = _read(f"/proc/{broker_pid}/task/{broker_pid}/stat")
+    loop_state = loop_stat.rsplit(")", 1)[1].split()[0] if ")" in loop_stat else "?"
+    loop_stack = ""
+    if loop_state == "D":
+        frames = [line.split("] ", 1)[-1].split("+", 1)[0] for line in
+                  _read(f"/proc/{broker_pid}/task/{broker_pid}/stack").splitlines()]
+        loop_stack = " < ".join(frames[:6])
     segments = 0
     for root, _dirs, files in os.walk(data_dir):
         segments += sum(name.endswith(".log") for name in files)
@@ -143,7 +152,7 @@ def machine_sample(broker_pid: int, data_dir: str) -> dict:
             "writeback_kb": int(vm.get("nr_writeback", 0)) * procstats.PAGE_SIZE // 1024,
             "psi_cpu_us": _pressure_total_us("cpu"), "psi_io_us": _pressure_total_us("io"),
             "psi_mem_us": _pressure_total_us("memory"), "broker_cpu_s": procstats.snapshot(broker_pid).cpu_s,
-            "segments": segments}
+            "segments": segments, "loop_state": loop_state, "loop_stack": loop_stack}
 
 
 def process_cpu() -> dict[int, tuple[str, float]]:
@@ -253,10 +262,15 @@ def window_signals(start: float, end: float, trace: list[dict], samples: list[di
         **{f"psi_{kind}_pct": None if (r := _rate(samples, f"psi_{kind}_us", start, end)) is None
            else round(r / 1e4, 1) for kind in ("cpu", "io", "mem")},
         "broker_cpu_pct": None if (r := _rate(samples, "broker_cpu_s", start, end)) is None else round(100 * r, 1),
-        "segment_roll": bool(segments) and max(segments) > min(segments),
+        # segment files appearing (a roll) or going (retention) between two samples
+        "segment_roll": any(b > a for a, b in zip(segments, segments[1:])),
+        "segment_deleted": any(b < a for a, b in zip(segments, segments[1:])),
         "client_queue_max_ms": max((s["int_latency"]["max"] for s in near_stats), default=None),
         "client_rtt_max_ms": max((s["rtt"]["max"] for s in near_stats), default=None),
         "busiest_others": sorted(others.items(), key=lambda kv: -kv[1])[:4],
+        # 10 ms samples that found the loop thread in D state, and the kernel stacks seen
+        "loop_in_d_samples": sum(s["loop_state"] == "D" for s in inside),
+        "loop_d_stacks": sorted({s["loop_stack"] for s in inside if s["loop_stack"]})[:3],
     }
 
 
@@ -416,7 +430,7 @@ def markdown(result: dict) -> str:
     lines += ["", "## Episodes", "",
               "| rate | at (s) | records | max ms | verdict | loop lag (ran/waited/blocked) | GC | slowest requests | "
               "run queue | steal % | "
-              "PSI cpu/io % | broker CPU % | writeback KB | roll | client queue / rtt ms | others |",
+              "PSI cpu/io % | broker CPU % | writeback KB | roll / delete | client queue / rtt ms | others |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["runs"]:
         for ep in r.get("episodes", []):
@@ -429,8 +443,17 @@ def markdown(result: dict) -> str:
                 f"{' '.join(f'{API_NAMES.get(a, a)}:{ms:.0f}' for a, ms in s['slowest_requests'])} | "
                 f"{s['running_max']} | {s['steal_pct']} | "
                 f"{s['psi_cpu_pct']}/{s['psi_io_pct']} | {s['broker_cpu_pct']} | {s['writeback_max_kb']} | "
-                f"{'yes' if s['segment_roll'] else ''} | {s['client_queue_max_ms']} / {s['client_rtt_max_ms']} | "
+                f"{'roll' if s['segment_roll'] else ''} {'delete' if s['segment_deleted'] else ''} | "
+                f"{s['client_queue_max_ms']} / {s['client_rtt_max_ms']} | "
                 f"{others} |")
+    lines += ["", "## The loop thread asleep in the kernel (D state) during episodes", ""]
+    for r in result["runs"]:
+        for ep in r.get("episodes", []):
+            sig = ep["signals"]
+            if sig["loop_in_d_samples"]:
+                lines.append(f"- {r['rate_mb_s']:g} MB/s at {ep['start'] - r['started_at']:.2f} s ({ep['verdict']}): "
+                             f"{sig['loop_in_d_samples']} samples; "
+                             + "; ".join(f"`{st}`" for st in sig["loop_d_stacks"]))
     lines += ["", "## Verdicts", ""]
     for r in result["runs"]:
         lines.append(f"- {r['rate_mb_s']:g} MB/s: " + (", ".join(f"{k}: {v}" for k, v in r.get("verdicts", {}).items())
