@@ -134,15 +134,21 @@ def machine_sample(broker_pid: int, data_dir: str) -> dict:
     fields = dict(line.split(" ", 1) for line in stat.splitlines() if line.startswith("procs_"))
     vm = dict(line.split() for line in _read("/proc/vmstat").splitlines()
               if line.startswith(("nr_dirty ", "nr_writeback ")))
-    # The broker's loop thread (its main thread): in D state (asleep in the kernel, not
-    # interruptible: disk I/O, a journal, page writeback) its kernel stack says on what.
+    # The broker's loop thread (its main thread): asleep in the kernel elsewhere than its own
+    # epoll wait (D: disk I/O, a journal, page writeback; S: e.g. a futex, a lock another
+    # thread holds), its kernel stack says on what.
     loop_stat = _read(f"/proc/{broker_pid}/task/{broker_pid}/stat")
     loop_state = loop_stat.rsplit(")", 1)[1].split()[0] if ")" in loop_stat else "?"
     loop_stack = ""
-    if loop_state == "D":
+    if loop_state in ("D", "S"):
         frames = [line.split("] ", 1)[-1].split("+", 1)[0] for line in
                   _read(f"/proc/{broker_pid}/task/{broker_pid}/stack").splitlines()]
         loop_stack = " < ".join(frames[:6])
+        if loop_state == "S" and ("ep_poll" in loop_stack or "do_epoll_wait" in loop_stack):
+            loop_stack = ""  # idle in the loop's own poll: nothing to say
+        elif "futex" in loop_stack:
+            # waiting for a lock (the GIL, a partition's mutex): who is doing what meanwhile
+            loop_stack += " | meanwhile " + "; ".join(_thread_states(broker_pid))
     segments = 0
     for root, _dirs, files in os.walk(data_dir):
         segments += sum(name.endswith(".log") for name in files)
@@ -153,6 +159,25 @@ def machine_sample(broker_pid: int, data_dir: str) -> dict:
             "psi_cpu_us": _pressure_total_us("cpu"), "psi_io_us": _pressure_total_us("io"),
             "psi_mem_us": _pressure_total_us("memory"), "broker_cpu_s": procstats.snapshot(broker_pid).cpu_s,
             "segments": segments, "loop_state": loop_state, "loop_stack": loop_stack}
+
+
+def _thread_states(pid: int) -> list[str]:
+    """The broker's other threads that are not idle: name, state, innermost kernel frames."""
+    out = []
+    try:
+        tids = [t for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid]
+    except OSError:
+        return out
+    for tid in tids:
+        stat = _read(f"/proc/{pid}/task/{tid}/stat")
+        if ")" not in stat:
+            continue
+        name, state = stat[stat.index("(") + 1:stat.rindex(")")], stat.rsplit(")", 1)[1].split()[0]
+        frames = [line.split("] ", 1)[-1].split("+", 1)[0] for line in
+                  _read(f"/proc/{pid}/task/{tid}/stack").splitlines()][:3]
+        if state != "S" or not any("futex" in f or "poll" in f or "nanosleep" in f for f in frames):
+            out.append(f"{name} {state} {' < '.join(frames)}")
+    return out
 
 
 def process_cpu() -> dict[int, tuple[str, float]]:
@@ -268,8 +293,8 @@ def window_signals(start: float, end: float, trace: list[dict], samples: list[di
         "client_queue_max_ms": max((s["int_latency"]["max"] for s in near_stats), default=None),
         "client_rtt_max_ms": max((s["rtt"]["max"] for s in near_stats), default=None),
         "busiest_others": sorted(others.items(), key=lambda kv: -kv[1])[:4],
-        # 10 ms samples that found the loop thread in D state, and the kernel stacks seen
-        "loop_in_d_samples": sum(s["loop_state"] == "D" for s in inside),
+        # 10 ms samples that found the loop thread asleep outside its poll, and the kernel stacks seen
+        "loop_in_d_samples": sum(bool(s["loop_stack"]) for s in inside),
         "loop_d_stacks": sorted({s["loop_stack"] for s in inside if s["loop_stack"]})[:3],
     }
 
@@ -446,7 +471,7 @@ def markdown(result: dict) -> str:
                 f"{'roll' if s['segment_roll'] else ''} {'delete' if s['segment_deleted'] else ''} | "
                 f"{s['client_queue_max_ms']} / {s['client_rtt_max_ms']} | "
                 f"{others} |")
-    lines += ["", "## The loop thread asleep in the kernel (D state) during episodes", ""]
+    lines += ["", "## The loop thread asleep in the kernel outside its poll, during episodes", ""]
     for r in result["runs"]:
         for ep in r.get("episodes", []):
             sig = ep["signals"]
