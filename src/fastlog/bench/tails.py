@@ -163,7 +163,7 @@ def machine_sample(broker_pid: int, data_dir: str) -> dict:
 
 def _thread_states(pid: int) -> list[str]:
     """The broker's other threads that are not idle: name, state, innermost kernel frames."""
-    out = []
+    out: list[str] = []
     try:
         tids = [t for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid]
     except OSError:
