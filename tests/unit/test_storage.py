@@ -674,12 +674,15 @@ def test_num_io_threads_sizes_the_append_pool(tmp_path):
             return [r.base_offset for r in results]
 
         assert asyncio.run(burst()) == [0] * 8
-        first_pool = logs._append_threads
-        assert first_pool._max_workers == 3 and 1 <= len(first_pool._threads) <= 3
+        threads = logs._append_threads
+        assert threads.size == 3 and len([t for t in threads._threads if t.is_alive()]) == 3
         logs.alter_broker_configs("", {"num.io.threads": "5"})
         assert asyncio.run(burst()) == [66] * 8
-        assert logs._append_threads is not first_pool and logs._append_threads._max_workers == 5
-        assert [p.log_end_offset for p in topic.partitions] == [132] * 8
+        assert threads.size == 5 and len([t for t in threads._threads if t.is_alive()]) == 5
+        logs.alter_broker_configs("", {"num.io.threads": "1"})
+        assert asyncio.run(burst()) == [132] * 8
+        assert threads.size == 1
+        assert [p.log_end_offset for p in topic.partitions] == [198] * 8
     finally:
         logs.close()
 
@@ -741,5 +744,27 @@ def test_an_append_that_rolls_the_segment_leaves_the_event_loop(tmp_path):
         assert len(segment_files()) == 2 and len(logs._append_threads._threads) == 1
         assert plog.active_segment_bytes == len(small)
         assert plog.log_end_offset == 4
+    finally:
+        logs.close()
+
+
+def test_offloaded_append_raises_the_engines_error(tmp_path):
+    """A bad record set large enough to go to an append thread still gets the engine's error
+    (CORRUPT_MESSAGE for a damaged CRC) in the awaiting coroutine, and nothing is appended."""
+    import asyncio
+
+    from fastlog.config import Config
+    from fastlog.storage.log_manager import OFFLOAD_APPEND_BYTES, LogManager
+
+    logs = LogManager(Config({"log.dirs": str(tmp_path)}))
+    logs.open()
+    try:
+        topic = logs.create_topic("bad", 1)
+        damaged = bytearray(batch([b"x" * 1000] * (OFFLOAD_APPEND_BYTES // 1000 + 1)))
+        damaged[-1] ^= 0xFF  # a record byte: the CRC no longer matches
+        with pytest.raises(StorageError) as raised:
+            asyncio.run(logs.append_async(topic, 0, bytes(damaged), NOW, 9))
+        assert raised.value.code == 2  # CORRUPT_MESSAGE
+        assert topic.partitions[0].log_end_offset == 0
     finally:
         logs.close()

@@ -42,6 +42,7 @@ from typing import Optional
 from fastlog import _native
 from fastlog.config import Config, ConfigError, validate_topic_configs
 from fastlog.files import atomic_write, parse_properties
+from fastlog.storage.append_threads import AppendThreads
 from fastlog.storage.cleaner import LogCleaner
 from fastlog.storage.dynamic_configs import DynamicConfigs
 
@@ -124,22 +125,17 @@ class LogManager:
         self._lock_fd: Optional[int] = None
         # The threads that run the engine's GIL-free appends (num.io.threads, Kafka's request
         # handler pool: here the part of request handling that can use more than one core).
-        self._append_pool_size = 0
-        self._append_threads = self._append_pool()
+        self._append_threads = AppendThreads(self.config.get_int("num.io.threads"))
         self.dynamic = DynamicConfigs(config, self.data_dir)
         self._last_flush: dict[str, float] = {}  # topic -> monotonic time of its last flush.ms flush
         self.cleaner = LogCleaner(config, self.data_dir, self.topics)
 
-    def _append_pool(self) -> concurrent.futures.ThreadPoolExecutor:
-        """The append thread pool, rebuilt when num.io.threads (a dynamic broker config) has
-        changed; appends queued on the old pool still run there."""
+    def _append_pool(self) -> AppendThreads:
+        """The append threads, resized when num.io.threads (a dynamic broker config) has
+        changed; appends already queued still run."""
         size = self.config.get_int("num.io.threads")
-        if size != self._append_pool_size:
-            old = getattr(self, "_append_threads", None)
-            self._append_threads = concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix="append")
-            self._append_pool_size = size
-            if old is not None:
-                old.shutdown(wait=False)
+        if size != self._append_threads.size:
+            self._append_threads.resize(size)
         return self._append_threads
 
     # -- start and stop -------------------------------------------------------------------
@@ -160,7 +156,7 @@ class LogManager:
 
     def close(self) -> None:
         self.cleaner.close()
-        self._append_threads.shutdown(wait=True)
+        self._append_threads.shutdown()
 
         def close_one(topic: Topic, plog: _native.PartitionLog) -> None:
             try:
@@ -380,7 +376,7 @@ class LogManager:
         if len(records) < OFFLOAD_APPEND_BYTES and not self._rolls(topic, plog, len(records)):
             result = append()
         else:
-            result = await asyncio.get_running_loop().run_in_executor(self._append_pool(), append)
+            result = await self._append_pool().run(append)
         self._appended(topic, index)
         return result
 
@@ -405,10 +401,9 @@ class LogManager:
                                      commit: bool, coordinator_epoch: int) -> int:
         """`write_txn_marker` on the append worker thread (a marker is small, but its fsync
         policy and any roll are the partition's; keeps the event loop free either way)."""
-        loop = asyncio.get_running_loop()
         write = functools.partial(topic.partitions[index].write_txn_marker, producer_id, producer_epoch, commit,
                                   coordinator_epoch, int(time.time() * 1000))
-        offset = await loop.run_in_executor(self._append_pool(), write)
+        offset = await self._append_pool().run(write)
         self._appended(topic, index)
         return offset
 
