@@ -409,7 +409,7 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("group.consumer.migration.policy", S, "bidirectional", M,
         "Conversion between classic and consumer groups: bidirectional, upgrade, downgrade or disabled.",
         one_of("bidirectional", "upgrade", "downgrade", "disabled"),
-        note="only empty groups are converted (no online migration of live members)"),
+        note="live groups too (online migration, docs/groups.md)"),
     # -- share groups (KIP-932): coordinator/share_groups.py, share_partition.py --
     Key("group.share.session.timeout.ms", I, 45000, M, "Session timeout of a share-group member.", at_least(1)),
     Key("group.share.min.session.timeout.ms", I, 45000, M, "Lower bound of group.share.session.timeout.ms.",

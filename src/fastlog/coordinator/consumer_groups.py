@@ -19,11 +19,13 @@ from typing import Optional
 from fastlog.config import Config
 from fastlog.coordinator import consumer_records as rec
 from fastlog.coordinator.assignors import ASSIGNORS, CLASS_NAMES
+from fastlog.coordinator.consumer_migration import Migration, MigrationError
 from fastlog.coordinator.consumer_state import (
     JOIN_EPOCH,
     LEAVE_EPOCH,
     STATIC_LEAVE_EPOCH,
     Assignment,
+    ClassicMetadata,
     ConsumerGroupState,
     ConsumerMember,
     HeartbeatResult,
@@ -107,6 +109,8 @@ class ConsumerGroups:
         self.groups = table.groups
         self.logs = logs
         self.settings = ConsumerSettings.from_config(config)
+        # Online migration of live groups between the protocols, and the classic members inside.
+        self.migration = Migration(self)
 
     # =========================================================================================
     # ConsumerGroupHeartbeat
@@ -166,12 +170,18 @@ class ConsumerGroups:
             if group.is_(GroupState.DEAD):
                 return HeartbeatResult(E.COORDINATOR_NOT_AVAILABLE, None, req.member_id)
             if group.consumer is None:
-                # A classic group: an empty one is converted when the policy allows.
-                if group.members or req.member_epoch != JOIN_EPOCH or not self.settings.allows_upgrade():
-                    return HeartbeatResult(E.GROUP_ID_NOT_FOUND, f"Group {req.group_id} is not a consumer group.",
+                # A classic group: converted when the policy allows (online if it has members).
+                if req.member_epoch != JOIN_EPOCH or not (
+                        self.migration.can_upgrade(group) if group.members else self.settings.allows_upgrade()):
+                    return HeartbeatResult(E.GROUP_ID_NOT_FOUND, f"Group {req.group_id} is not a consumer group",
                                            req.member_id)
                 try:
-                    self._upgrade(group)
+                    if group.members:
+                        self.migration.upgrade(group)
+                    else:
+                        self._upgrade(group)
+                except MigrationError as e:
+                    return HeartbeatResult(e.code, str(e), req.member_id)
                 except WRITE_ERRORS:
                     log.exception("converting group %s failed", group.group_id)
                     return HeartbeatResult(E.COORDINATOR_NOT_AVAILABLE, None, req.member_id)
@@ -235,12 +245,12 @@ class ConsumerGroups:
         bump |= self._update_member(member, req)
         member.session_deadline = now + self.settings.session_timeout_ms / 1000
         epoch_before = cg.group_epoch
-        target_changed = self._refresh(group, force_bump=bump)
+        target_changed = self.refresh(group, force_bump=bump)
         changed = reconcile(cg, member, req.owned, now)
-        records = self._group_records(group, target_changed, cg.group_epoch != epoch_before)
-        records += self._changed_member_records(group.group_id, member)
-        self._write(group.group_id, records)
-        self._sync_classic_state(group)
+        records = self.group_records(group, target_changed, cg.group_epoch != epoch_before)
+        records += self.changed_member_records(group.group_id, member)
+        self.write(group.group_id, records)
+        self.sync_classic_state(group)
         if req.owned is not None and _pairs(req.owned) != _pairs(member.assigned):
             send_assignment = True
         return HeartbeatResult(E.NONE, None, member_id, member.member_epoch, self.settings.heartbeat_interval_ms,
@@ -308,23 +318,26 @@ class ConsumerGroups:
             if member.member_epoch != STATIC_LEAVE_EPOCH:
                 member.previous_member_epoch = member.member_epoch
             member.member_epoch = STATIC_LEAVE_EPOCH
-            self._write(group.group_id, self._changed_member_records(group.group_id, member))
+            self.write(group.group_id, self.changed_member_records(group.group_id, member))
         else:
-            self._remove_member(group, member, "left")
+            self.remove_member(group, member, "left")
         return HeartbeatResult(E.NONE, None, req.member_id, req.member_epoch, 0)
 
-    def _remove_member(self, group: Group, member: ConsumerMember, why: str) -> None:
+    def remove_member(self, group: Group, member: ConsumerMember, why: str) -> None:
         cg = group.consumer
         assert cg is not None
+        if self.migration.downgrade_on_removal(group, member):
+            log.info("member %s of group %s %s; the group is classic again", member.member_id, group.group_id, why)
+            return
         cg.remove(member.member_id)
         records: list[rec.Record] = [(rec.key(t, group.group_id, member.member_id), None)
                                      for t in (rec.CURRENT_MEMBER, rec.TARGET_MEMBER, rec.MEMBER_METADATA)]
         # As Kafka: a new group epoch now, its target assignment at the next heartbeat of any
         # member (the group reports Assigning until then).
         cg.group_epoch += 1
-        records += self._group_records(group, False, True)
-        self._write(group.group_id, records)
-        self._sync_classic_state(group)
+        records += self.group_records(group, False, True)
+        self.write(group.group_id, records)
+        self.sync_classic_state(group)
         log.info("member %s of consumer group %s %s (group epoch %d)", member.member_id, group.group_id, why,
                  cg.group_epoch)
 
@@ -349,7 +362,7 @@ class ConsumerGroups:
             out[m.member_id] = ids
         return out
 
-    def _refresh(self, group: Group, force_bump: bool) -> bool:
+    def refresh(self, group: Group, force_bump: bool) -> bool:
         """Bump the group epoch when asked or when the subscribed topics' metadata changed, then
         compute a new target assignment if the group epoch moved. True when it did."""
         cg = group.consumer
@@ -375,7 +388,7 @@ class ConsumerGroups:
         return True
 
     # -- records --------------------------------------------------------------------------
-    def _group_records(self, group: Group, target_changed: bool, epoch_changed: bool) -> list[rec.Record]:
+    def group_records(self, group: Group, target_changed: bool, epoch_changed: bool) -> list[rec.Record]:
         cg = group.consumer
         assert cg is not None
         gid = group.group_id
@@ -387,24 +400,26 @@ class ConsumerGroups:
             out.append((rec.key(rec.TARGET_METADATA, gid), rec.target_metadata_value(cg.assignment_epoch)))
         return out
 
-    def _member_records(self, gid: str, m: ConsumerMember) -> list[rec.Record]:
+    def member_records(self, gid: str, m: ConsumerMember) -> list[rec.Record]:
         stored = rec.StoredMember(m.instance_id, m.rack_id, m.client_id, m.client_host, m.subscribed_topic_names,
                                   m.subscribed_topic_regex, m.server_assignor, m.rebalance_timeout_ms,
                                   m.member_epoch, m.previous_member_epoch, int(m.state), m.assigned,
-                                  m.pending_revocation)
+                                  m.pending_revocation,
+                                  None if m.classic is None else m.classic.session_timeout_ms,
+                                  [] if m.classic is None else list(m.classic.protocols))
         return [(rec.key(rec.MEMBER_METADATA, gid, m.member_id), rec.member_value(stored)),
                 (rec.key(rec.CURRENT_MEMBER, gid, m.member_id), rec.current_member_value(stored))]
 
-    def _changed_member_records(self, gid: str, m: ConsumerMember) -> list[rec.Record]:
+    def changed_member_records(self, gid: str, m: ConsumerMember) -> list[rec.Record]:
         """The member's records whose value differs from the last one written: a plain
         heartbeat writes nothing."""
-        records = self._member_records(gid, m)
+        records = self.member_records(gid, m)
         values = (records[0][1] or b"", records[1][1] or b"")
         changed = [r for r, old in zip(records, m.written) if r[1] != old]
         m.written = values
         return changed
 
-    def _write(self, gid: str, records: list[rec.Record]) -> None:
+    def write(self, gid: str, records: list[rec.Record]) -> None:
         if records:
             self.table.log.append(gid, records)
 
@@ -443,7 +458,7 @@ class ConsumerGroups:
         log.info("empty consumer group %s converted to a classic group", group.group_id)
         return True
 
-    def _sync_classic_state(self, group: Group) -> None:
+    def sync_classic_state(self, group: Group) -> None:
         """Keep the classic view (Empty/Stable) in step: offset expiry and DeleteGroups use it."""
         cg = group.consumer
         assert cg is not None
@@ -468,14 +483,18 @@ class ConsumerGroups:
         if cg is None or self.groups.get(group.group_id) is not group:
             return
         for member in list(cg.members.values()):
+            if group.consumer is not cg:
+                return  # downgraded to a classic group by the removal of a member before
             why = None
             if now >= member.session_deadline:
                 why = "session timed out"
             elif member.revocation_deadline is not None and now >= member.revocation_deadline:
                 why = "did not revoke its partitions within the rebalance timeout"
+            elif member.classic_deadline is not None and now >= member.classic_deadline:
+                why = "did not rejoin or sync within the rebalance timeout"
             if why is not None:
                 try:
-                    self._remove_member(group, member, f"removed: {why}")
+                    self.remove_member(group, member, f"removed: {why}")
                 except WRITE_ERRORS:
                     log.exception("storing consumer group %s failed", group.group_id)
 
@@ -501,7 +520,9 @@ class ConsumerGroups:
                     sm.subscribed_topic_regex, sm.server_assignor, sm.rebalance_timeout_ms, sm.member_epoch,
                     sm.previous_member_epoch, MemberState(sm.state) if sm.state in (0, 1, 2) else MemberState.STABLE,
                     sm.assigned, sm.pending_revocation,
-                    session_deadline=now + self.settings.session_timeout_ms / 1000)
+                    session_deadline=now + (sm.classic_session_timeout_ms or self.settings.session_timeout_ms) / 1000,
+                    classic=None if sm.classic_session_timeout_ms is None else
+                    ClassicMetadata(sm.classic_session_timeout_ms, tuple(sm.classic_protocols)))
                 if member.state is MemberState.UNREVOKED_PARTITIONS:
                     member.revocation_deadline = now + max(member.rebalance_timeout_ms, 0) / 1000
                 cg.add(member)
@@ -516,7 +537,7 @@ class ConsumerGroups:
                           if (t := self.logs.get_by_id(i)) is not None}
             cg.subscribed_metadata = frozenset(partitions.items())
             group.subscribed_names = {t.name for i in partitions if (t := self.logs.get_by_id(i)) is not None}
-            self._sync_classic_state(group)
+            self.sync_classic_state(group)
 
 
 def _pairs(assignment: Assignment) -> set[tuple[bytes, int]]:
@@ -534,10 +555,11 @@ def commit_error(cg: ConsumerGroupState, member_id: str, member_epoch: int, api_
     member = cg.members.get(member_id)
     if member is None:
         return E.UNKNOWN_MEMBER_ID
-    if not transactional and api_version < 9:
+    if not transactional and member.classic is None and api_version < 9:
         return E.UNSUPPORTED_VERSION
     if member_epoch != member.member_epoch:
-        return E.ILLEGAL_GENERATION if transactional else E.STALE_MEMBER_EPOCH
+        # A classic member (online migration) commits with its generation: Kafka's ILLEGAL_GENERATION.
+        return E.ILLEGAL_GENERATION if transactional or member.classic is not None else E.STALE_MEMBER_EPOCH
     return None
 
 
@@ -550,5 +572,5 @@ def fetch_error(cg: ConsumerGroupState, member_id: Optional[str], member_epoch: 
     if member is None:
         return E.UNKNOWN_MEMBER_ID
     if member_epoch != member.member_epoch:
-        return E.STALE_MEMBER_EPOCH
+        return E.ILLEGAL_GENERATION if member.classic is not None else E.STALE_MEMBER_EPOCH
     return None

@@ -112,8 +112,18 @@ class _FlexReader(_Reader):
             self.take(self.uvarint())
 
 
-def _value(*parts: bytes) -> bytes:
-    return struct.pack(">h", 0) + b"".join(parts) + b"\x00"  # version 0, no tagged fields
+def _value(*parts: bytes, tagged: Optional[dict[int, bytes]] = None) -> bytes:
+    """Version 0, the fields, then the tagged-field section (tag -> encoded field)."""
+    tags = b"".join(_uvarint(tag) + _uvarint(len(data)) + data for tag, data in sorted((tagged or {}).items()))
+    return struct.pack(">h", 0) + b"".join(parts) + _uvarint(len(tagged or {})) + tags
+
+
+def _classic_metadata(session_timeout_ms: int, protocols: list[tuple[str, bytes]]) -> bytes:
+    """ClassicMemberMetadata (tag 0 of the member metadata): session timeout, [name, metadata]."""
+    out = [struct.pack(">i", session_timeout_ms), _uvarint(len(protocols) + 1)]
+    for name, metadata in protocols:
+        out += [_cstr(name), _uvarint(len(metadata) + 1), metadata, b"\x00"]
+    return b"".join(out) + b"\x00"
 
 
 def _reader(data: bytes) -> _FlexReader:
@@ -141,6 +151,9 @@ class StoredMember:
     state: int = 0
     assigned: Assignment = field(default_factory=dict)
     pending_revocation: Assignment = field(default_factory=dict)
+    # A member speaking the classic protocol (online migration): its session timeout and protocols.
+    classic_session_timeout_ms: Optional[int] = None
+    classic_protocols: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def group_value(epoch: int) -> bytes:
@@ -154,7 +167,9 @@ def target_metadata_value(assignment_epoch: int) -> bytes:
 def member_value(m: StoredMember) -> bytes:
     return _value(_cstr(m.instance_id), _cstr(m.rack_id), _cstr(m.client_id), _cstr(m.client_host),
                   _strings(m.subscribed_topic_names), _cstr(m.subscribed_topic_regex), _cstr(m.server_assignor),
-                  struct.pack(">i", m.rebalance_timeout_ms))
+                  struct.pack(">i", m.rebalance_timeout_ms),
+                  tagged=None if m.classic_session_timeout_ms is None else
+                  {0: _classic_metadata(m.classic_session_timeout_ms, m.classic_protocols)})
 
 
 def target_member_value(assignment: Assignment) -> bytes:
@@ -177,6 +192,19 @@ def decode_member(data: bytes, into: StoredMember) -> None:
     into.subscribed_topic_names = r.strings()
     into.subscribed_topic_regex, into.server_assignor = r.cstr(), r.cstr()
     into.rebalance_timeout_ms = r.int32()
+    into.classic_session_timeout_ms, into.classic_protocols = None, []
+    for _ in range(r.uvarint()):
+        tag, size = r.uvarint(), r.uvarint()
+        if tag != 0:
+            r.take(size)
+            continue
+        c = _FlexReader(r.take(size))
+        into.classic_session_timeout_ms = c.int32()
+        for _ in range(c.count()):
+            name = c.cstr() or ""
+            n = c.uvarint() - 1
+            into.classic_protocols.append((name, c.take(n) if n > 0 else b""))
+            c.skip_tags()
 
 
 def decode_current(data: bytes, into: StoredMember) -> None:

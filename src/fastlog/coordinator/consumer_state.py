@@ -43,6 +43,14 @@ class MemberState(enum.IntEnum):
     UNREVOKED_PARTITIONS = 2    # must give up partitions before moving to the new epoch
 
 
+@dataclasses.dataclass(frozen=True)
+class ClassicMetadata:
+    """What a member that still speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat) inside
+    a consumer group brought with its JoinGroup: Kafka's ClassicMemberMetadata (online migration)."""
+    session_timeout_ms: int
+    protocols: tuple[tuple[str, bytes], ...]   # (name, subscription metadata), in preference order
+
+
 @dataclasses.dataclass
 class ConsumerMember:
     member_id: str
@@ -64,6 +72,14 @@ class ConsumerMember:
     revocation_deadline: Optional[float] = None
     # Values of its member-metadata and current-assignment records last written (b"": none).
     written: tuple[bytes, bytes] = (b"", b"")
+    # Set for a classic-protocol member (online migration); None for a ConsumerGroupHeartbeat one.
+    classic: Optional[ClassicMetadata] = None
+    # A classic member told to rejoin (or just joined) must JoinGroup (or SyncGroup) by then.
+    classic_deadline: Optional[float] = None
+
+    @property
+    def uses_classic_protocol(self) -> bool:
+        return self.classic is not None
 
     def owns(self) -> set[tuple[bytes, int]]:
         """Partitions this member may still be consuming: assigned plus not yet revoked."""
@@ -144,7 +160,9 @@ def reconcile(group: ConsumerGroupState, member: ConsumerMember, owned: Optional
     target = flatten(group.target.get(member.member_id, {}))
     current = flatten(member.assigned)
     revoke = current - target
-    if revoke:
+    # As Kafka's CurrentAssignmentBuilder: the revocation step only when the member may still
+    # own what it gives up (an eager classic member rejoins owning nothing).
+    if revoke and (owned is None or flatten(owned) & revoke):
         # First the member gives these up, in its current epoch.
         member.assigned = group_by_topic(current & target)
         member.pending_revocation = group_by_topic(revoke)
@@ -157,7 +175,7 @@ def reconcile(group: ConsumerGroupState, member: ConsumerMember, owned: Optional
             owned_by_others |= other.owns()
     wanted = target - current
     granted = {tp for tp in wanted if tp not in owned_by_others}
-    member.assigned = group_by_topic(current | granted)
+    member.assigned = group_by_topic((current & target) | granted)
     if member.member_epoch != group.assignment_epoch:
         member.previous_member_epoch = member.member_epoch
         member.member_epoch = group.assignment_epoch

@@ -115,15 +115,20 @@ class GroupLog:
 
     def write_group(self, group: Group) -> None:
         """Write the group's metadata (members and assignment of this generation)."""
+        record = self.group_record(group)
+        self.append(group.group_id, [record])
+        self.persisted[group.group_id] = record[1] or b""
+
+    @staticmethod
+    def group_record(group: Group) -> Record:
+        """The classic group's metadata record (key version 2)."""
         stored = StoredGroup(
             group.protocol_type or "", group.generation_id, group.protocol_name, group.leader_id,
             group.state_timestamp,
             [StoredMember(m.member_id, m.group_instance_id, m.client_id, m.client_host,
                           m.rebalance_timeout_ms, m.session_timeout_ms, m.metadata(group.protocol_name),
                           m.assignment) for m in group.members.values()])
-        value = group_value(stored)
-        self.append(group.group_id, [(group_key(group.group_id), value)])
-        self.persisted[group.group_id] = value
+        return group_key(group.group_id), group_value(stored)
 
     def delete_group(self, group: Group) -> None:
         """Tombstone the group's metadata and every offset it still has."""

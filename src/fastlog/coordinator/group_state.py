@@ -203,6 +203,28 @@ class Group:
         self.generation_id = 0
         self.leader_id = None
 
+    def drop_classic_members(self) -> None:
+        """Forget the classic membership and rebalance state (the group becomes a consumer
+        group keeping its members, consumer_migration.py). Lock held."""
+        if self.expiry_timer is not None:
+            self.expiry_timer.cancel()
+        self.expiry_timer = self.expiry_due = None
+        self.members, self.static_members, self.pending_members = {}, {}, {}
+        self.pending_sync = set()
+        self.join_deadline = self.sync_deadline = None
+        self.in_initial_delay = self.new_member_added = False
+
+    def take_classic_state(self, classic: "Group") -> None:
+        """Become the classic group `classic` describes (members, generation, protocol, state),
+        keeping this group's offsets and lock: the end of an online downgrade. Lock held."""
+        self.consumer = None
+        self.subscribed_names = set()
+        self.assignor_name = ""
+        self.members, self.static_members = classic.members, classic.static_members
+        self.leader_id, self.generation_id = classic.leader_id, classic.generation_id
+        self.protocol_type, self.protocol_name = classic.protocol_type, classic.protocol_name
+        self.state, self.state_timestamp = classic.state, classic.state_timestamp
+
     def make_classic(self) -> None:
         """An empty consumer group becomes an empty classic group."""
         self.consumer = None

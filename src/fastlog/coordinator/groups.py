@@ -55,7 +55,7 @@ class GroupCoordinator:
         self.groups: dict[str, Group] = self.table.groups
         self.consumer = ConsumerGroups(self.table, logs, config)
         self.table.log.consumer = self.consumer
-        self.membership = Membership(self.table, self.consumer.downgrade)
+        self.membership = Membership(self.table, self.consumer.downgrade, self.consumer.migration)
         self.offsets = Offsets(self.table, logs)
         self._tasks: list[asyncio.Task] = []
 

@@ -22,12 +22,15 @@ import dataclasses
 import logging
 import time
 import uuid
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from fastlog.coordinator.group_log import WRITE_ERRORS
 from fastlog.coordinator.group_state import Group, GroupState, JoinRequest, JoinResult, Member, SyncRequest, SyncResult
 from fastlog.coordinator.group_table import GroupTable
 from fastlog.protocol.errors import ErrorCode
+
+if TYPE_CHECKING:
+    from fastlog.coordinator.consumer_migration import Migration
 
 log = logging.getLogger("fastlog.groups")
 
@@ -47,11 +50,16 @@ def resolve(fut: Optional[asyncio.Future], value: object) -> None:
 
 
 class Membership:
-    def __init__(self, table: GroupTable, downgrade: Callable[[Group], bool] = lambda group: True) -> None:
+    def __init__(self, table: GroupTable, downgrade: Callable[[Group], bool] = lambda group: True,
+                 migration: Optional["Migration"] = None) -> None:
         self.table = table
         # Turns an empty KIP-848 consumer group into a classic one when the policy allows
         # (consumer_groups.ConsumerGroups.downgrade); False: it stays a consumer group.
         self.downgrade = downgrade
+        # Serves classic members inside a consumer group with members (online migration).
+        self.migration = migration
+        if migration is not None:
+            migration.on_downgraded = self.rebalance_after_downgrade
         self.settings = table.settings
         self.groups = table.groups
         self._timers: set[asyncio.TimerHandle] = set()
@@ -86,9 +94,16 @@ class Membership:
             group = self.table.new_group(req.group_id)
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         async with group.lock:
+            if group.consumer is not None and group.consumer.members and self.migration is not None:
+                # A consumer group with members: the classic member joins it as such (Kafka's
+                # classicGroupJoinToConsumerGroup), answered at once.
+                try:
+                    return self.migration.join(group, req)
+                except WRITE_ERRORS:
+                    log.exception("storing consumer group %s failed", group.group_id)
+                    return JoinResult(E.COORDINATOR_NOT_AVAILABLE, req.member_id)
             if group.consumer is not None and not self._downgraded(group):
-                # A consumer group with members (or no conversion allowed): Kafka refuses a
-                # classic member that cannot join it.
+                # An empty consumer group the policy keeps: Kafka refuses a classic member.
                 return JoinResult(E.INCONSISTENT_GROUP_PROTOCOL, req.member_id)
             if unknown and len(group.members) >= self.settings.max_group_size:
                 resolve(fut, JoinResult(E.GROUP_MAX_SIZE_REACHED, ""))
@@ -232,6 +247,12 @@ class Membership:
     # =========================================================================================
     # Rebalance mechanics
     # =========================================================================================
+    def rebalance_after_downgrade(self, group: Group) -> None:
+        """A consumer group just became a Stable classic group (consumer_migration.py): its
+        members rejoin (Kafka's convertToClassicGroup prepares a rebalance). Lock held."""
+        self._maybe_prepare_rebalance(group, f"Downgrade group {group.group_id} from consumer to classic.")
+        self._arm_expiry(group)
+
     def _maybe_prepare_rebalance(self, group: Group, reason: str) -> None:
         if group.can_rebalance():
             self._prepare_rebalance(group, reason)
@@ -450,6 +471,8 @@ class Membership:
             return SyncResult(E.UNKNOWN_MEMBER_ID)
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         async with group.lock:
+            if group.consumer is not None and self.migration is not None:
+                return self.migration.sync(group, req)
             result = self._sync(group, fut, req)
             self._arm_expiry(group)
             if result is not None:
@@ -518,6 +541,8 @@ class Membership:
         async with group.lock:
             if group.is_(DEAD):
                 return E.COORDINATOR_NOT_AVAILABLE
+            if group.consumer is not None and self.migration is not None:
+                return self.migration.heartbeat(group, generation_id, member_id, group_instance_id)
             if group.is_static_member_fenced(member_id, group_instance_id):
                 return E.FENCED_INSTANCE_ID
             member = group.members.get(member_id)
@@ -545,6 +570,12 @@ class Membership:
         async with group.lock:
             if group.is_(DEAD):
                 return E.COORDINATOR_NOT_AVAILABLE, []
+            if group.consumer is not None and self.migration is not None:
+                try:
+                    return E.NONE, self.migration.leave(group, members)
+                except WRITE_ERRORS:
+                    log.exception("storing consumer group %s failed", group.group_id)
+                    return E.COORDINATOR_NOT_AVAILABLE, []
             for member_id, instance_id in members:
                 if member_id != "" and group.is_static_member_fenced(member_id, instance_id):
                     results.append(E.FENCED_INSTANCE_ID)

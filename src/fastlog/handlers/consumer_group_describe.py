@@ -18,7 +18,9 @@ from fastlog.protocol.responses import (
 from fastlog.security.acl import Operation
 from fastlog.storage.log_manager import LogManager
 
-CONSUMER_MEMBER = 1  # member_type: a member of the consumer protocol (0 would be a classic one)
+# member_type (v1): a member of the consumer protocol, or a classic one inside a consumer group
+# (online migration, coordinator/consumer_migration.py).
+CLASSIC_MEMBER, CONSUMER_MEMBER = 0, 1
 
 
 def _assignment(logs: LogManager, assignment: Assignment) -> ConsumerGroupDescribeAssignment:
@@ -60,7 +62,7 @@ async def handle(ctx: RequestContext, request: dict) -> ConsumerGroupDescribeRes
                              "subscribed_topic_regex": m.subscribed_topic_regex,
                              "assignment": _assignment(logs, m.assigned),
                              "target_assignment": _assignment(logs, cg.target.get(m.member_id, {})),
-                             "member_type": CONSUMER_MEMBER,
+                             "member_type": CONSUMER_MEMBER if m.classic is None else CLASSIC_MEMBER,
                          } for m in cg.members.values()]})
         groups_out.append(entry)
     return {"groups": groups_out}
