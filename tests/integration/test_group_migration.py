@@ -132,6 +132,13 @@ def group_type_and_state(bootstrap: str, group: str) -> tuple[str, str, str]:
     return listed[group].type.name, described.type.name, described.state.name
 
 
+def member_types(bootstrap: str, group: str) -> list[int]:
+    """ConsumerGroupDescribe v1's member_type of each member, sorted (0 classic, 1 consumer)."""
+    with RawConnection(bootstrap, timeout=30) as c:
+        d = c.call(69, 1, {"group_ids": [group], "include_authorized_operations": False})["groups"][0]
+    return sorted(m["member_type"] for m in d["members"])
+
+
 def wait_all_partitions_held(members: list[Member], what: str) -> None:
     def covered() -> bool:
         held = [m.holds() for m in members]
@@ -178,6 +185,8 @@ def test_rolling_upgrade_then_downgrade(broker_factory, tmp_path, strategy):
             restart(members, i, "consumer", broker.bootstrap, topic, group, tmp_path, alive)
             kinds = group_type_and_state(broker.bootstrap, group)
             assert kinds[:2] == ("CONSUMER", "CONSUMER"), f"after restart {i + 1}: {kinds}"
+            # The classic members not restarted yet are still in the group, as classic members.
+            assert member_types(broker.bootstrap, group) == [0] * (2 - i) + [1] * (i + 1)
         wait_until(lambda: group_type_and_state(broker.bootstrap, group)[2] == "STABLE", 60,
                    "the consumer group to be Stable")
 
@@ -186,6 +195,8 @@ def test_rolling_upgrade_then_downgrade(broker_factory, tmp_path, strategy):
             expected = "CLASSIC" if i == 2 else "CONSUMER"
             kinds = group_type_and_state(broker.bootstrap, group)
             assert kinds[:2] == (expected, expected), f"after downgrade restart {i + 1}: {kinds}"
+            if i < 2:
+                assert member_types(broker.bootstrap, group) == [0] * (i + 1) + [1] * (2 - i)
         wait_until(lambda: group_type_and_state(broker.bootstrap, group)[2] == "STABLE", 60,
                    "the classic group to be Stable")
 
