@@ -8,6 +8,7 @@ batches let several consumers take records of one partition.
 from __future__ import annotations
 
 import subprocess
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -207,6 +208,78 @@ def test_heartbeat_errors_and_describe(broker):
         left = heartbeat(conn, group, "m2", 2)
         assert left["error_code"] == 0
         assert heartbeat(conn, group, "m2", -1)["member_epoch"] == -1
+
+
+def describe_share_group(conn: RawConnection, group: str) -> dict:
+    return conn.call(77, 1, {"group_ids": [group], "include_authorized_operations": False})["groups"][0]
+
+
+@pytest.mark.parametrize("clean", [True, False], ids=["sigterm", "sigkill"])
+def test_share_group_members_survive_a_restart(broker, clean):
+    """Members are kept in `__consumer_offsets` (as in Kafka 4.4): after a restart, clean or
+    kill -9, they are back with their epochs and go on heartbeating without a rejoin."""
+    topic = unique_topic("share-members-restart")
+    create_topic(broker.bootstrap, topic, 2)
+    group = new_group()
+    with RawConnection(broker.bootstrap) as conn:
+        tid = topic_id_of(conn, topic)
+        assert heartbeat(conn, group, "m1", 0, [topic])["member_epoch"] == 1
+        assert heartbeat(conn, group, "m2", 0, [topic])["member_epoch"] == 2
+        assert heartbeat(conn, group, "m1", 1)["member_epoch"] == 2
+        assert heartbeat(conn, group, "gone", 0, [topic])["member_epoch"] == 3
+        assert heartbeat(conn, group, "gone", -1)["error_code"] == 0   # left: tombstoned, epoch 4
+        before = describe_share_group(conn, group)
+    broker.restart(clean=clean)
+    with RawConnection(broker.bootstrap) as conn:
+        after = describe_share_group(conn, group)
+        assert (after["error_code"], after["group_state"], after["group_epoch"], after["assignment_epoch"]) == \
+            (0, "Stable", 4, 4)
+        def summary(described: dict) -> list:
+            return sorted((m["member_id"], m["member_epoch"], m["client_id"], tuple(m["subscribed_topic_names"]))
+                          for m in described["members"])
+        assert summary(after) == summary(before) == [(m, 2, "fastlog-raw", (topic,)) for m in ("m1", "m2")]
+        # Their old epochs are still good: no UNKNOWN_MEMBER_ID, no rejoin; they move to epoch 4
+        # and each gets one of the two partitions.
+        assert heartbeat(conn, group, "m2", 1)["error_code"] == ErrorCode.FENCED_MEMBER_EPOCH
+        answers = [heartbeat(conn, group, m, 2) for m in ("m1", "m2")]
+        assert [(a["error_code"], a["member_epoch"]) for a in answers] == [(0, 4), (0, 4)]
+        assert sorted(p for a in answers for t in a["assignment"]["topic_partitions"] for p in t["partitions"]
+                      if t["topic_id"] == tid) == [0, 1]
+        assert describe_share_group(conn, group)["group_epoch"] == 4
+    members = rows(share_tool(broker.bootstrap, "--describe", "--group", group, "--members"))
+    assert sorted(r[1] for r in members) == ["m1", "m2"]
+    with RawConnection(broker.bootstrap) as conn:
+        for m in ("m1", "m2"):
+            assert heartbeat(conn, group, m, -1)["error_code"] == 0
+    broker.restart(clean=clean)
+    with RawConnection(broker.bootstrap) as conn:
+        after = describe_share_group(conn, group)
+        assert (after["group_state"], after["group_epoch"], after["members"]) == ("Empty", 6, [])
+    share_tool(broker.bootstrap, "--delete", "--group", group)
+    broker.restart(clean=clean)
+    assert group not in share_tool(broker.bootstrap, "--list").split()
+
+
+def test_restored_member_that_never_returns_is_expired(broker_factory):
+    broker = broker_factory({"group.share.min.session.timeout.ms": "6000", "group.share.session.timeout.ms": "6000"})
+    topic = unique_topic("share-expire")
+    create_topic(broker.bootstrap, topic, 1)
+    group = new_group()
+    with RawConnection(broker.bootstrap) as conn:
+        assert heartbeat(conn, group, "silent", 0, [topic])["member_epoch"] == 1
+    broker.restart(clean=False)
+    with RawConnection(broker.bootstrap) as conn:
+        restored = describe_share_group(conn, group)
+        assert [m["member_id"] for m in restored["members"]] == ["silent"]
+        deadline = time.monotonic() + 120
+        while describe_share_group(conn, group)["members"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        expired = describe_share_group(conn, group)
+        assert (expired["group_state"], expired["group_epoch"], expired["members"]) == ("Empty", 2, [])
+        assert heartbeat(conn, group, "silent", 1)["error_code"] == ErrorCode.UNKNOWN_MEMBER_ID
+    broker.restart(clean=False)
+    with RawConnection(broker.bootstrap) as conn:
+        assert describe_share_group(conn, group)["members"] == []
 
 
 def test_share_fetch_sessions_and_acknowledgements(broker_factory):

@@ -12,7 +12,7 @@ import time
 from typing import Callable, Iterable, Optional, Protocol
 
 from fastlog import _native
-from fastlog.coordinator import consumer_records
+from fastlog.coordinator import consumer_records, share_records
 from fastlog.coordinator.group_state import CommittedOffset, Group, GroupState, Member
 from fastlog.coordinator.offsets_log import (
     OffsetsLog,
@@ -62,6 +62,8 @@ class GroupLog:
         # KIP-848 consumer groups: set by the coordinator; their records replayed at start.
         self.consumer: Optional[ConsumerGroupRecords] = None
         self.consumer_groups: dict[str, consumer_records.StoredConsumerGroup] = {}
+        # Share groups' membership (share_records.py), replayed at start for share_groups.py.
+        self.share_groups: dict[str, share_records.StoredShareGroup] = {}
 
     # -- writes (each raises one of WRITE_ERRORS when the record did not reach the log) ------
     def append(self, group_id: str, records: list[Record]) -> None:
@@ -158,8 +160,12 @@ class GroupLog:
                         for gid, txn_offsets in txn.items():
                             offsets.setdefault(gid, {}).update(txn_offsets)
                     continue
-                if len(key) >= 2 and int.from_bytes(key[:2], "big", signed=True) in consumer_records.RECORD_TYPES:
+                record_type = int.from_bytes(key[:2], "big", signed=True) if len(key) >= 2 else -1
+                if record_type in consumer_records.RECORD_TYPES:
                     consumer_records.replay(self.consumer_groups, key, value)
+                    continue
+                if record_type in share_records.RECORD_TYPES:
+                    share_records.replay(self.share_groups, key, value)
                     continue
                 k = decode_key(key)
                 if k[0] == "offset":

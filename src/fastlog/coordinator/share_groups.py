@@ -10,9 +10,10 @@
   delivery count limit. Every change is written to `__share_group_state` (share_state_log.py)
   before the client hears of it.
 
-Membership lives in memory only: after a restart members get UNKNOWN_MEMBER_ID and rejoin (the
-Java client does so at once); the share-partition state is what survives. (Kafka 4.4 also keeps
-the members, in `__consumer_offsets`: docs/groups.md.)
+Membership is written to `__consumer_offsets` as Kafka 4.4 does (share_records.py: group epoch,
+members, target and current assignments; tombstones when a member leaves or the group is deleted)
+and restored at start with fresh session timers, so a member goes on with its epoch after a
+broker restart. Share sessions are memory only (as in Kafka): the client opens a new one.
 """
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ import time
 from typing import Any, Iterable, Optional
 
 from fastlog.config import GROUP_KEYS, Config
+from fastlog.coordinator import share_records as rec
 from fastlog.coordinator.consumer_state import HeartbeatResult
+from fastlog.coordinator.group_log import WRITE_ERRORS, GroupLog
 from fastlog.coordinator.share_partition import AckError, Acquired, SharePartition, batch_spans
 from fastlog.coordinator.share_state_log import ShareStateLog, StateKey, encode_value
 from fastlog.protocol.errors import ErrorCode
@@ -57,6 +60,21 @@ class ShareMember:
     client_host: str
     session_deadline: float
     assignment: Assignment = dataclasses.field(default_factory=dict)
+    previous_epoch: int = 0
+    # Last value written per record type (10, 13, 14): an unchanged one is not written again.
+    written: dict[int, bytes] = dataclasses.field(default_factory=dict)
+
+    def records(self, group_id: str) -> list[rec.Record]:
+        """The member's records whose value changed since they were last written."""
+        stored = rec.StoredShareMember(self.rack_id, self.client_id, self.client_host, self.subscribed,
+                                       self.epoch, self.previous_epoch, self.assignment)
+        values = {rec.MEMBER_METADATA: rec.member_value(stored),
+                  rec.TARGET_MEMBER: rec.target_member_value(self.assignment),
+                  rec.CURRENT_MEMBER: rec.current_member_value(stored)}
+        if self.written.get(rec.CURRENT_MEMBER, b"")[2:6] == values[rec.CURRENT_MEMBER][2:6]:
+            # Same member epoch: the current assignment is the one the member was given with it.
+            del values[rec.CURRENT_MEMBER]
+        return [(rec.key(t, group_id, self.member_id), v) for t, v in values.items() if self.written.get(t) != v]
 
 
 @dataclasses.dataclass
@@ -65,6 +83,9 @@ class ShareGroup:
     epoch: int = 0
     assignment_epoch: int = 0
     members: dict[str, ShareMember] = dataclasses.field(default_factory=dict)
+    written: dict[int, bytes] = dataclasses.field(default_factory=dict)   # records 11 and 12
+    # A write failed: every member's records are compared again at the next write.
+    dirty: bool = False
 
     @property
     def state(self) -> str:
@@ -127,8 +148,11 @@ def simple_assignment(members: list[ShareMember], partition_counts: dict[str, tu
 
 
 class ShareCoordinator:
-    def __init__(self, logs: LogManager, config: Config, taken_group_ids: Any = ()) -> None:
+    def __init__(self, logs: LogManager, config: Config, taken_group_ids: Any = (),
+                 group_log: Optional[GroupLog] = None) -> None:
         self.logs = logs
+        # `__consumer_offsets`, where membership is kept (None: memory only, as in unit tests).
+        self.group_log = group_log
         self.config = config
         # Ids of classic/consumer groups: one namespace, a share group may not take one of them.
         self.taken_group_ids = taken_group_ids
@@ -148,6 +172,9 @@ class ShareCoordinator:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
+        if self.group_log is not None:
+            self._restore(self.group_log.share_groups)
+            self.group_log.share_groups.clear()
         for key, state in self.state_log.replay():
             if state is None:
                 self.partitions.pop(key, None)
@@ -159,6 +186,27 @@ class ShareCoordinator:
         if self.partitions:
             log.info("restored %d share-partition(s) from __share_group_state", len(self.partitions))
         self._task = asyncio.create_task(self._run_ticker(), name="share-groups-ticker")
+
+    def _restore(self, stored: dict[str, rec.StoredShareGroup]) -> None:
+        """Groups and members from the replayed records; each member gets a full session from
+        now (Kafka restarts the session timers when it loads a group)."""
+        now = time.monotonic()
+        for group_id, sg in stored.items():
+            if sg.epoch is None:
+                continue
+            group = self.groups[group_id] = ShareGroup(group_id, sg.epoch, sg.assignment_epoch)
+            group.written = {rec.GROUP_METADATA: rec.epoch_value(sg.epoch),
+                             rec.TARGET_METADATA: rec.epoch_value(sg.assignment_epoch)}
+            session_s = self.setting(group_id, "share.session.timeout.ms") / 1000
+            for member_id, sm in sg.members.items():
+                if member_id not in sg.has_metadata:
+                    continue
+                member = ShareMember(member_id, sm.member_epoch, sm.subscribed_topic_names, sm.rack_id, sm.client_id,
+                                     sm.client_host, now + session_s, sm.target, sm.previous_member_epoch)
+                member.written = {rec.record_type(k): v for k, v in member.records(group_id) if v is not None}
+                member.written[rec.CURRENT_MEMBER] = rec.current_member_value(sm)
+                group.members[member_id] = member
+            log.info("share group %s: restored epoch %d with %d member(s)", group_id, group.epoch, len(group.members))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -186,7 +234,8 @@ class ShareCoordinator:
         if member_epoch == LEAVE_EPOCH:
             if group is None or member is None:
                 return HeartbeatResult(E.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of group {group_id}.")
-            self.remove_member(group, member, "left the group")
+            if not self.remove_member(group, member, "left the group"):
+                return HeartbeatResult(E.COORDINATOR_NOT_AVAILABLE, None, member_id)
             return HeartbeatResult(E.NONE, member_id=member_id, member_epoch=LEAVE_EPOCH)
         if group is None:
             if member_epoch != JOIN_EPOCH:
@@ -222,7 +271,10 @@ class ShareCoordinator:
             group.epoch += 1
             group.assignment_epoch = group.epoch
         send = member_epoch == JOIN_EPOCH or member.epoch != group.epoch
-        member.epoch = group.epoch
+        if member.epoch != group.epoch:
+            member.previous_epoch, member.epoch = member.epoch, group.epoch
+        if not self._write(group, member, all_members=changed):
+            return HeartbeatResult(E.COORDINATOR_NOT_AVAILABLE, None, member_id)
         return HeartbeatResult(E.NONE, member_id=member_id, member_epoch=member.epoch,
                                heartbeat_interval_ms=self.setting(group_id, "share.heartbeat.interval.ms"),
                                assignment=dict(member.assignment) if send else None)
@@ -245,7 +297,35 @@ class ShareCoordinator:
                 changed = True
         return changed
 
-    def remove_member(self, group: ShareGroup, member: ShareMember, why: str) -> None:
+    def _write(self, group: ShareGroup, member: Optional[ShareMember], all_members: bool,
+               tombstones: Iterable[rec.Record] = ()) -> bool:
+        """Write what changed of the group (its epochs, `member`'s records, every member's when
+        `all_members`) after `tombstones`. False: the write failed (the client gets
+        COORDINATOR_NOT_AVAILABLE and retries; the records are compared again next time)."""
+        if self.group_log is None:
+            return True
+        gid = group.group_id
+        values = {rec.GROUP_METADATA: rec.epoch_value(group.epoch),
+                  rec.TARGET_METADATA: rec.epoch_value(group.assignment_epoch)}
+        changed = {t: v for t, v in values.items() if group.written.get(t) != v}
+        # One batch: a crash leaves all of it or none.
+        members = list(group.members.values()) if all_members or group.dirty else [member] if member else []
+        member_records = [(m, m.records(gid)) for m in members]
+        records = list(tombstones) + [r for _, rs in member_records for r in rs]
+        records += [(rec.key(t, gid), v) for t, v in sorted(changed.items(), key=lambda tv: -tv[0])]
+        try:
+            self.group_log.append(gid, records)
+        except WRITE_ERRORS:
+            log.exception("storing share group %s failed", gid)
+            group.dirty = True
+            return False
+        group.written.update(changed)
+        for m, rs in member_records:
+            m.written.update({rec.record_type(k): v for k, v in rs if v is not None})
+        group.dirty = False
+        return True
+
+    def remove_member(self, group: ShareGroup, member: ShareMember, why: str) -> bool:
         """The member is out of the group: what it holds becomes available again at once. Its
         share session stays (as in Kafka 4.4, where a member that left may go on fetching in it;
         ShareFetch does not check membership); an unused one is dropped by the timer."""
@@ -255,6 +335,8 @@ class ShareCoordinator:
         self._reassign(group)
         group.epoch += 1
         group.assignment_epoch = group.epoch
+        return self._write(group, None, all_members=True,
+                           tombstones=rec.member_tombstones(group.group_id, member.member_id))
 
     # ======================================================================================
     # Share sessions
@@ -419,6 +501,12 @@ class ShareCoordinator:
             return E.GROUP_ID_NOT_FOUND
         if group.members:
             return E.NON_EMPTY_GROUP
+        if self.group_log is not None and group.written:
+            try:
+                self.group_log.append(group_id, rec.group_tombstones(group_id))
+            except WRITE_ERRORS:
+                log.exception("deleting share group %s failed", group_id)
+                return E.COORDINATOR_NOT_AVAILABLE
         for key in [k for k in self.partitions if k[0] == group_id]:
             self.delete_state(key)
         del self.groups[group_id]

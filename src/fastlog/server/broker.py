@@ -39,7 +39,8 @@ class Broker:
         self.node_id = config.node_id
         self.logs = LogManager(config)
         self.groups = GroupCoordinator(self.logs, config)
-        self.shares = ShareCoordinator(self.logs, config, taken_group_ids=self.groups.groups)
+        self.shares = ShareCoordinator(self.logs, config, taken_group_ids=self.groups.groups,
+                                       group_log=self.groups.table.log)
         self.groups.table.share_group_ids = self.shares.groups
         self.transactions: Optional[TransactionCoordinator] = None
         self.host = "127.0.0.1"
