@@ -260,6 +260,54 @@ def test_share_group_members_survive_a_restart(broker, clean):
     assert group not in share_tool(broker.bootstrap, "--list").split()
 
 
+def share_start_offset(conn: RawConnection, group: str, topic: str) -> int:
+    answer = conn.call(90, 1, {"groups": [{"group_id": group, "topics": [{"topic_name": topic, "partitions": [0]}]}]})
+    return answer["groups"][0]["topics"][0]["partitions"][0]["start_offset"]
+
+
+@pytest.mark.parametrize("clean", [True, False], ids=["sigterm", "sigkill"])
+def test_java_share_consumer_keeps_its_membership_across_a_restart(broker, share_program, clean):
+    """A KafkaShareConsumer polling through a broker restart goes on as the same member: the
+    restored member answers its heartbeats, so it never rejoins (a rejoin would move the group
+    epoch), and the records produced after the restart reach it."""
+    topic = unique_topic("share-java-restart")
+    create_topic(broker.bootstrap, topic, 1)
+    group = new_group()
+    set_earliest(broker.bootstrap, group)
+    produce_one_per_batch(broker.bootstrap, topic, [f"a{i}" for i in range(5)])
+    proc = subprocess.Popen(["java", *kd.FAST_START_OPTS, "-cp", share_program, "ShareConsumers", broker.bootstrap,
+                             topic, group, "drain", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        seen = [proc.stdout.readline().split()[3] for _ in range(5)]
+        assert sorted(seen) == [f"a{i}" for i in range(5)]
+        with RawConnection(broker.bootstrap) as conn:
+            deadline = time.monotonic() + 60   # the consumer's commitSync of the five
+            while share_start_offset(conn, group, topic) != 5 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert share_start_offset(conn, group, topic) == 5
+            before = describe_share_group(conn, group)
+        assert len(before["members"]) == 1
+        broker.restart(clean=clean)
+        with RawConnection(broker.bootstrap) as conn:
+            restored = describe_share_group(conn, group)
+        assert [(m["member_id"], m["member_epoch"]) for m in restored["members"]] == \
+            [(m["member_id"], m["member_epoch"]) for m in before["members"]]
+        produce_one_per_batch(broker.bootstrap, topic, [f"b{i}" for i in range(5)])
+        out, err = proc.communicate(timeout=200)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    lines = out.splitlines()
+    assert proc.returncode == 0 and lines[-1] == "done", f"{out[-3000:]}\n{err[-5000:]}"
+    assert sorted(line.split()[3] for line in lines if line.startswith("rec ")) == [f"b{i}" for i in range(5)]
+    with RawConnection(broker.bootstrap) as conn:
+        after = describe_share_group(conn, group)
+    # One epoch more than before the restart: the member's leave at close, no rejoin.
+    assert (after["group_state"], after["group_epoch"]) == ("Empty", before["group_epoch"] + 1)
+
+
 def test_restored_member_that_never_returns_is_expired(broker_factory):
     broker = broker_factory({"group.share.min.session.timeout.ms": "6000", "group.share.session.timeout.ms": "6000"})
     topic = unique_topic("share-expire")
