@@ -308,6 +308,42 @@ def test_java_share_consumer_keeps_its_membership_across_a_restart(broker, share
     assert (after["group_state"], after["group_epoch"]) == ("Empty", before["group_epoch"] + 1)
 
 
+def test_incremental_share_fetch_lists_only_partitions_with_something_to_say(broker):
+    """As Kafka's share session: the first answer lists every partition; later ones only those with
+    records, an error or an acknowledgement result, and partitions just added to the session."""
+    topic = unique_topic("share-incremental")
+    create_topic(broker.bootstrap, topic, 3)
+    group = new_group()
+    set_earliest(broker.bootstrap, group)
+    produce_one_per_batch(broker.bootstrap, topic, ["p0"])
+    with RawConnection(broker.bootstrap) as conn:
+        tid = topic_id_of(conn, topic)
+        assert heartbeat(conn, group, "m1", 0, [topic])["error_code"] == 0
+
+        def listed(answer: dict) -> list:
+            assert answer["error_code"] == 0
+            return [(p["partition_index"], len(p["acquired_records"]), p["error_code"], p["acknowledge_error_code"])
+                    for t in answer["responses"] for p in t["partitions"]]
+
+        def parts(*indexes: int, acks: bool = False) -> list:
+            batches = [{"first_offset": 0, "last_offset": 0, "acknowledge_types": [1]}] if acks else []
+            return [{"topic_id": tid, "partitions": [{"partition_index": i, "acknowledgement_batches": batches}
+                                                     for i in indexes]}]
+        assert listed(share_fetch(conn, group, "m1", 0, parts(0, 1))) == [(0, 1, 0, 0), (1, 0, 0, 0)]
+        assert listed(share_fetch(conn, group, "m1", 1, [])) == []          # nothing new
+        producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap})
+        producer.produce(topic, value=b"p1", partition=1)
+        producer.flush(30)
+        assert listed(share_fetch(conn, group, "m1", 2, [])) == [(1, 1, 0, 0)]
+        assert listed(share_fetch(conn, group, "m1", 3, parts(2))) == [(2, 0, 0, 0)]   # new to the session
+        assert listed(share_fetch(conn, group, "m1", 4, parts(0, acks=True))) == [(0, 0, 0, 0)]  # its ack
+        unknown = [{"topic_id": b"\x07" * 16, "partitions": [{"partition_index": 0, "acknowledgement_batches": []}]}]
+        for epoch in (5, 6):   # an error is listed every time
+            answer = share_fetch(conn, group, "m1", epoch, unknown if epoch == 5 else [])
+            assert [p["error_code"] for t in answer["responses"] for p in t["partitions"]] == \
+                [ErrorCode.UNKNOWN_TOPIC_ID]
+
+
 def test_restored_member_that_never_returns_is_expired(broker_factory):
     broker = broker_factory({"group.share.min.session.timeout.ms": "6000", "group.share.session.timeout.ms": "6000"})
     topic = unique_topic("share-expire")

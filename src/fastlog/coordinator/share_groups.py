@@ -97,6 +97,9 @@ class ShareSession:
     epoch: int
     partitions: set[PartitionKey]
     last_used: float = dataclasses.field(default_factory=time.monotonic)
+    # Partitions the next incremental answer must list even with nothing to say: added to the
+    # session since the last answer, or in error in it (Kafka's requiresUpdateInResponse).
+    must_answer: set[PartitionKey] = dataclasses.field(default_factory=set)
 
 
 @dataclasses.dataclass

@@ -6,7 +6,9 @@ request's partitions, later epochs add the request's partitions and drop the for
 -1 only acknowledges and closes it (what the member still holds is released). Each fetch reads
 every partition of the session from its next available offset, acquires up to max_records
 (whole batches) and answers the batches read with the acquired offset ranges and delivery counts;
-the client hands out only acquired records. Long poll: with nothing acquired, wait up to
+the client hands out only acquired records. The first answer of a session lists every partition;
+later ones (incremental, as in Kafka's ShareSessionContext) only those with records, an error or
+an acknowledgement result, and those just added to the session. Long poll: with nothing acquired, wait up to
 max_wait_ms for an append to one of the partitions or for a lock to expire.
 
 Membership is not checked, as in Kafka 4.4: any member id may open a session and fetch in a share
@@ -53,12 +55,24 @@ async def handle(ctx: RequestContext, request: dict) -> ShareFetchResponse:
     if epoch == FINAL_SESSION_EPOCH:
         shares.close_session(group_id, member_id)
     else:
+        session.must_answer.update(key for key in requested if key not in session.partitions)
         session.partitions.update(requested)
         for t in request.get("forgotten_topics_data") or []:
-            session.partitions.difference_update((bytes(t["topic_id"]), i) for i in t["partitions"])
+            forgotten = {(bytes(t["topic_id"]), i) for i in t["partitions"]}
+            session.partitions.difference_update(forgotten)
+            session.must_answer.difference_update(forgotten)
         results = await _fetch(ctx, group_id, member_id, sorted(session.partitions), request)
-    for key in requested:
-        results.setdefault(key, PartitionFetch())
+        if epoch == INITIAL_SESSION_EPOCH:
+            session.must_answer.clear()   # the first answer lists every partition (below)
+        else:
+            # An incremental answer lists only the partitions with records or an error, those
+            # new to the session, and (once more) those that were in error, as Kafka does.
+            for key in session.must_answer & session.partitions:
+                results.setdefault(key, PartitionFetch())
+            session.must_answer = {key for key, got in results.items() if got.error}
+    if epoch in (INITIAL_SESSION_EPOCH, FINAL_SESSION_EPOCH):
+        for key in requested:
+            results.setdefault(key, PartitionFetch())
     for key in acks:
         results.setdefault(key, PartitionFetch())
     by_topic: dict[bytes, list] = {}
