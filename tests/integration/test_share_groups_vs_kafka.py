@@ -8,7 +8,8 @@ must get the same error codes (and, where Kafka's clients show them, the same me
   id of a share group;
 - DescribeGroups, ConsumerGroupDescribe, ShareGroupDescribe, DescribeShareGroupOffsets and
   ListGroups on each type;
-- ShareFetch and ShareAcknowledge from members that are not (or no longer) in the group.
+- ShareFetch and ShareAcknowledge from members that are not (or no longer) in the group, and an
+  incremental ShareFetch with nothing to report (the partition left out).
 """
 from __future__ import annotations
 
@@ -203,6 +204,10 @@ def scenario(bootstrap: str) -> list:
         share_step("ShareFetch in a consumer group", share_fetch(c, consumer, stranger, 0, topic_id), detail=False)
         share_step("ShareFetch epoch 1 by a member not in the group", share_fetch(c, share, member(), 1, topic_id))
         share_step("ShareAcknowledge by a member not in the group", share_ack(c, share, stranger, 1, topic_id))
+        # An incremental fetch with nothing to report: the partition is left out of the answer.
+        share_step("incremental ShareFetch with nothing new", c.call(SHARE_FETCH, 1, {
+            "group_id": share, "member_id": stranger, "share_session_epoch": 2, "max_wait_ms": 0, "min_bytes": 1,
+            "max_bytes": 1 << 20, "max_records": 100, "batch_size": 100, "forgotten_topics_data": [], "topics": []}))
         share_step("ShareFetch by the member opens its session", share_fetch(c, share, m1, 0, topic_id))
         step("the member leaves", share_heartbeat(c, share, m1, -1), "error_code")
         share_step("ShareFetch by the member that left", share_fetch(c, share, m1, 1, topic_id),
