@@ -50,6 +50,11 @@ impl IndexFile {
         self.file.as_ref().map_or(Ok(()), |f| f.sync_data())
     }
 
+    /// Close the file without syncing it (the caller syncs it later by path).
+    pub fn close(&mut self) {
+        self.file = None;
+    }
+
     /// Sync and close the file: the segment takes no more appends.
     pub fn seal(&mut self) -> io::Result<()> {
         self.file.take().map_or(Ok(()), |f| f.sync_data())

@@ -217,6 +217,11 @@ impl PartitionLog {
         self.unflushed
     }
 
+    /// Segments sealed by a roll whose index files the next flush still has to fsync.
+    pub fn segments_awaiting_sync(&self) -> usize {
+        self.segments.iter().filter(|s| s.indexes_unsynced).count()
+    }
+
     pub fn segment_count(&self) -> usize {
         self.segments.len()
     }
@@ -347,7 +352,7 @@ impl PartitionLog {
     /// Start a new active segment at the log end offset.
     fn roll(&mut self) -> Result<()> {
         let base = self.log_end_offset();
-        self.segments.last_mut().unwrap().seal()?;
+        self.segments.last_mut().unwrap().seal_unsynced()?;
         let seg = Segment::create(&self.dir, base)?;
         self.segments.push(seg);
         self.active_clock = SegmentClock::new(now_wall_ms(), self.cfg.segment_ms, self.cfg.segment_jitter_ms);
@@ -594,7 +599,7 @@ impl PartitionLog {
     pub fn flush(&mut self) -> Result<()> {
         self.check_open()?;
         for seg in &mut self.segments {
-            seg.sync()?;
+            seg.sync(&self.dir)?;
         }
         if self.dir_dirty {
             File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io_err("sync directory"))?;

@@ -150,6 +150,9 @@ pub(crate) struct Segment {
     pub max_ts: i64,
     pub max_ts_offset: i64,
     pub dirty: bool,
+    /// Sealed by a roll, which closes the index files without fsync (as Kafka's roll leaves the
+    /// flush to later): the next flush reopens and syncs them before the recovery point passes.
+    pub indexes_unsynced: bool,
     /// Damage found in a closed segment (by recovery or a read): nothing at or after it is
     /// served; the bytes stay on disk for the operator (`fastlog verify`).
     pub damage: Option<Damage>,
@@ -187,6 +190,7 @@ impl Segment {
             max_ts: -1,
             max_ts_offset: -1,
             dirty: false,
+            indexes_unsynced: false,
             damage: None,
         }
     }
@@ -325,12 +329,36 @@ impl Segment {
         self.txn_index.file.seal().map_err(io_err("sync index"))
     }
 
-    pub fn sync(&mut self) -> Result<()> {
+    /// Close for appends at a roll: like `seal` but without the fsyncs, which would hold the
+    /// partition's lock (and so its readers and writers) for milliseconds; `sync` does them.
+    pub fn seal_unsynced(&mut self) -> Result<()> {
+        self.maybe_time_entry();
+        self.write_indexes()?;
+        for file in [&mut self.index.file, &mut self.time_index.file, &mut self.txn_index.file] {
+            file.close();
+        }
+        self.dirty = true;
+        self.indexes_unsynced = true;
+        Ok(())
+    }
+
+    /// fsync what was written since the last sync: the log and the index files (`dir` holds them).
+    pub fn sync(&mut self, dir: &Path) -> Result<()> {
         if self.dirty {
             self.log.sync_data().map_err(io_err("sync segment"))?;
             self.index.file.sync().map_err(io_err("sync index"))?;
             self.time_index.file.sync().map_err(io_err("sync index"))?;
             self.txn_index.file.sync().map_err(io_err("sync index"))?;
+            if self.indexes_unsynced {
+                for ext in ["index", "timeindex", "txnindex"] {
+                    match File::open(Segment::path(dir, self.base, ext)) {
+                        Ok(f) => f.sync_data().map_err(io_err("sync index"))?,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(StorageError::io("open index to sync", e)),
+                    }
+                }
+                self.indexes_unsynced = false;
+            }
             self.dirty = false;
         }
         Ok(())

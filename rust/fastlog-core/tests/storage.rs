@@ -261,6 +261,29 @@ fn roll_index_lookup_and_read() {
 }
 
 #[test]
+fn a_roll_leaves_the_index_fsyncs_to_the_next_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = LogConfig { segment_bytes: 3000, index_interval_bytes: 300, ..cfg() };
+    let mut log = PartitionLog::open(dir.path(), c.clone()).unwrap();
+    for i in 0..200 {
+        log.append(&B::new(1 + i % 4).build(), NOW, INTERNAL).unwrap();
+    }
+    let sealed = log.segment_count() - 1;
+    assert!(sealed > 5);
+    assert_eq!(log.segments_awaiting_sync(), sealed);
+    log.flush().unwrap();
+    assert_eq!(log.segments_awaiting_sync(), 0);
+    let leo = log.log_end_offset();
+    log.close().unwrap();
+    // The sealed segments' indexes were written: a clean reopen serves every offset from them.
+    let log = PartitionLog::open(dir.path(), c).unwrap();
+    assert_eq!(log.log_end_offset(), leo);
+    for off in (0..leo).step_by(7) {
+        assert!(read_first(&log, off) <= off);
+    }
+}
+
+#[test]
 fn segment_ms_rolls_by_record_time_and_configure_applies_live() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = PartitionLog::open(dir.path(), cfg()).unwrap();
