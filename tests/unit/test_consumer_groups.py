@@ -83,3 +83,34 @@ def test_records_round_trip_through_replay():
     assert (g.epoch, g.assignment_epoch, g.targets) == (5, 5, {"m1": {T1: {0, 3}}})
     assert g.has_metadata == {"m1"} and set(g.members) == {"m1"}
     assert g.members["m1"] == m
+
+
+def test_member_metadata_is_laid_out_as_kafkas_schema():
+    # ConsumerGroupMemberMetadataValue v0: InstanceId, RackId, ClientId, ClientHost,
+    # SubscribedTopicNames, SubscribedTopicRegex, RebalanceTimeoutMs, ServerAssignor, tags.
+    m = rec.StoredMember(None, "r", "c", "/h", ["t"], None, "range", 300000)
+    assert rec.member_value(m) == (b"\x00\x00" + b"\x00" + b"\x02r" + b"\x02c" + b"\x03/h" + b"\x02\x02t" + b"\x00"
+                                   + b"\x00\x04\x93\xe0" + b"\x06range" + b"\x00")
+
+
+def test_member_metadata_of_the_old_layout_still_loads():
+    # Written before fastlog matched Kafka: ServerAssignor before RebalanceTimeoutMs.
+    old_with_assignor = (b"\x00\x00" + b"\x05inst" + b"\x00" + b"\x02c" + b"\x03/h" + b"\x02\x02t" + b"\x00"
+                         + b"\x08uniform" + b"\x00\x04\x93\xe0" + b"\x00")
+    old_without_assignor = (b"\x00\x00" + b"\x00" + b"\x00" + b"\x02c" + b"\x03/h" + b"\x03\x02t\x02u" + b"\x04^x."
+                            + b"\x00" + b"\x00\x00\x75\x30"
+                            # tag 0: ClassicMemberMetadata (session timeout 45000, [("range", b"\x01\x02")])
+                            + b"\x01" + b"\x00" + b"\x10" + b"\x00\x00\xaf\xc8" + b"\x02" + b"\x06range"
+                            + b"\x03\x01\x02" + b"\x00" + b"\x00")
+    a, b = rec.StoredMember(), rec.StoredMember()
+    rec.decode_member(old_with_assignor, a)
+    rec.decode_member(old_without_assignor, b)
+    assert (a.instance_id, a.client_id, a.client_host, a.subscribed_topic_names, a.server_assignor,
+            a.rebalance_timeout_ms) == ("inst", "c", "/h", ["t"], "uniform", 300000)
+    assert (b.instance_id, b.subscribed_topic_names, b.subscribed_topic_regex, b.server_assignor,
+            b.rebalance_timeout_ms, b.classic_session_timeout_ms, b.classic_protocols) == \
+        (None, ["t", "u"], "^x.", None, 30000, 45000, [("range", b"\x01\x02")])
+    # Rewritten, the same member comes out in Kafka's layout and reads back unchanged.
+    again = rec.StoredMember()
+    rec.decode_member(rec.member_value(b), again)
+    assert again == b

@@ -166,8 +166,8 @@ def target_metadata_value(assignment_epoch: int) -> bytes:
 
 def member_value(m: StoredMember) -> bytes:
     return _value(_cstr(m.instance_id), _cstr(m.rack_id), _cstr(m.client_id), _cstr(m.client_host),
-                  _strings(m.subscribed_topic_names), _cstr(m.subscribed_topic_regex), _cstr(m.server_assignor),
-                  struct.pack(">i", m.rebalance_timeout_ms),
+                  _strings(m.subscribed_topic_names), _cstr(m.subscribed_topic_regex),
+                  struct.pack(">i", m.rebalance_timeout_ms), _cstr(m.server_assignor),
                   tagged=None if m.classic_session_timeout_ms is None else
                   {0: _classic_metadata(m.classic_session_timeout_ms, m.classic_protocols)})
 
@@ -186,12 +186,25 @@ def decode_epoch(data: bytes) -> int:
 
 
 def decode_member(data: bytes, into: StoredMember) -> None:
+    """Kafka's layout (RebalanceTimeoutMs before ServerAssignor). Logs written before fastlog
+    matched it have the two swapped: a value Kafka's layout does not consume exactly is read
+    with that old layout, so an upgrade keeps the members."""
+    try:
+        _decode_member(data, into, timeout_first=True)
+    except (ValueError, IndexError, UnicodeDecodeError, struct.error):
+        _decode_member(data, into, timeout_first=False)
+
+
+def _decode_member(data: bytes, into: StoredMember, timeout_first: bool) -> None:
     r = _reader(data)
     into.instance_id, into.rack_id = r.cstr(), r.cstr()
     into.client_id, into.client_host = r.cstr() or "", r.cstr() or ""
     into.subscribed_topic_names = r.strings()
-    into.subscribed_topic_regex, into.server_assignor = r.cstr(), r.cstr()
-    into.rebalance_timeout_ms = r.int32()
+    into.subscribed_topic_regex = r.cstr()
+    if timeout_first:
+        into.rebalance_timeout_ms, into.server_assignor = r.int32(), r.cstr()
+    else:
+        into.server_assignor, into.rebalance_timeout_ms = r.cstr(), r.int32()
     into.classic_session_timeout_ms, into.classic_protocols = None, []
     for _ in range(r.uvarint()):
         tag, size = r.uvarint(), r.uvarint()
@@ -205,6 +218,8 @@ def decode_member(data: bytes, into: StoredMember) -> None:
             n = c.uvarint() - 1
             into.classic_protocols.append((name, c.take(n) if n > 0 else b""))
             c.skip_tags()
+    if r.pos != len(data):
+        raise ValueError("trailing bytes after a member metadata value")
 
 
 def decode_current(data: bytes, into: StoredMember) -> None:

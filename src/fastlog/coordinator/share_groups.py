@@ -198,8 +198,8 @@ class ShareCoordinator:
             if sg.epoch is None:
                 continue
             group = self.groups[group_id] = ShareGroup(group_id, sg.epoch, sg.assignment_epoch)
-            group.written = {rec.GROUP_METADATA: rec.epoch_value(sg.epoch),
-                             rec.TARGET_METADATA: rec.epoch_value(sg.assignment_epoch)}
+            group.written = {rec.GROUP_METADATA: rec.group_value(sg.epoch),
+                             rec.TARGET_METADATA: rec.target_metadata_value(sg.assignment_epoch)}
             session_s = self.setting(group_id, "share.session.timeout.ms") / 1000
             for member_id, sm in sg.members.items():
                 if member_id not in sg.has_metadata:
@@ -308,8 +308,8 @@ class ShareCoordinator:
         if self.group_log is None:
             return True
         gid = group.group_id
-        values = {rec.GROUP_METADATA: rec.epoch_value(group.epoch),
-                  rec.TARGET_METADATA: rec.epoch_value(group.assignment_epoch)}
+        values = {rec.GROUP_METADATA: rec.group_value(group.epoch),
+                  rec.TARGET_METADATA: rec.target_metadata_value(group.assignment_epoch)}
         changed = {t: v for t, v in values.items() if group.written.get(t) != v}
         # One batch: a crash leaves all of it or none.
         members = list(group.members.values()) if all_members or group.dirty else [member] if member else []

@@ -59,9 +59,15 @@ class StoredShareMember:
     target: Assignment = field(default_factory=dict)   # type 13
 
 
-def epoch_value(epoch: int) -> bytes:
-    """Group metadata (11) and target assignment metadata (12): one int32 epoch."""
-    return _value(struct.pack(">i", epoch))
+def group_value(epoch: int) -> bytes:
+    """Group metadata (11): the group epoch, then Kafka's MetadataHash (int64, not a tagged field
+    here, unlike type 3's); fastlog keeps no hash of the subscribed topics' metadata, so 0."""
+    return _value(struct.pack(">iq", epoch, 0))
+
+
+def target_metadata_value(assignment_epoch: int) -> bytes:
+    """Target assignment metadata (12): the assignment epoch (AssignmentTimestamp is tagged, left out)."""
+    return _value(struct.pack(">i", assignment_epoch))
 
 
 def member_value(m: StoredShareMember) -> bytes:
@@ -77,6 +83,8 @@ def current_member_value(m: StoredShareMember) -> bytes:
 
 
 def decode_epoch(data: bytes) -> int:
+    """The epoch of a type 11 or 12 value. Type 11 values written before fastlog matched Kafka's
+    layout end after the epoch (no MetadataHash): the epoch comes first in both, so both read."""
     return _reader(data).int32()
 
 
