@@ -242,6 +242,9 @@ class ConsumerGroups:
                                          f"({member.member_epoch}). The member must abandon all its partitions "
                                          f"and rejoin.")
                 send_assignment = True
+        # A classic member (online migration) that heartbeats with this API now uses the consumer
+        # protocol: Kafka drops its classic metadata (ConsumerGroupDescribe shows member type 1).
+        member.classic, member.classic_deadline = None, None
         bump |= self._update_member(member, req)
         member.session_deadline = now + self.settings.session_timeout_ms / 1000
         epoch_before = cg.group_epoch

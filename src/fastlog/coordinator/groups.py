@@ -129,6 +129,8 @@ class GroupCoordinator:
 
     async def txn_commit_offsets(self, req: CommitRequest, producer_id: int, producer_epoch: int,
                                  check_producer: Callable[[], int]) -> dict[TopicPartition, int]:
+        if self.table.is_share_group(req.group_id):   # Kafka: GROUP_ID_NOT_FOUND, member id or not
+            return {tp: E.GROUP_ID_NOT_FOUND for tp in req.offsets}
         return await self.offsets.txn_commit_offsets(req, producer_id, producer_epoch, check_producer)
 
     def offsets_partition(self, group_id: str) -> int:

@@ -1,32 +1,11 @@
 """DescribeGroups (15): state, protocol and members of each group."""
 from __future__ import annotations
 
-from fastlog.coordinator.consumer_protocol import by_name, encode_assignment, encode_subscription
-from fastlog.coordinator.group_state import Group, GroupState
+from fastlog.coordinator.group_state import GroupState
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DescribeGroupsDescribedGroup, DescribeGroupsResponse
 from fastlog.security.acl import Operation
-from fastlog.storage.log_manager import LogManager
-
-
-def _consumer_group(group: Group, logs: LogManager) -> DescribeGroupsDescribedGroup:
-    """A KIP-848 group as Kafka describes it to the classic API: its own state name, protocol
-    type `consumer`, no protocol, each member's subscription and assignment in the classic
-    ConsumerProtocol encoding (version 0), so classic tools can read them."""
-    cg = group.consumer
-    assert cg is not None
-    return {
-        "group_state": cg.state_name(), "protocol_type": "consumer", "protocol_data": "",
-        "members": [{
-            "member_id": m.member_id,
-            "group_instance_id": m.instance_id,
-            "client_id": m.client_id,
-            "client_host": m.client_host,
-            "member_metadata": encode_subscription(m.subscribed_topic_names),
-            "member_assignment": encode_assignment(by_name(m.assigned, logs)),
-        } for m in cg.members.values()],
-    }
 
 
 @api(key=15, name="DescribeGroups", min_version=0, max_version=6)
@@ -40,15 +19,15 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeGroupsResponse:
         error, group = ctx.services.groups.describe_group(group_id)
         entry: DescribeGroupsDescribedGroup = {"group_id": group_id, "error_code": error, "group_state": "",
                                                "protocol_type": "", "protocol_data": "", "members": []}
-        if error == ErrorCode.NONE and group is None:
-            # Kafka reports an unknown group as Dead; v6+ also says GROUP_ID_NOT_FOUND (KIP-1043).
+        # Kafka 4.4 describes classic groups only: a consumer group (even one with classic members
+        # after an online upgrade) or a share group is as Dead as an unknown one; v6+ also say
+        # GROUP_ID_NOT_FOUND (KIP-1043). Tools describe those through ConsumerGroupDescribe.
+        not_classic = group_id in ctx.services.shares.groups or (group is not None and group.consumer is not None)
+        if error == ErrorCode.NONE and (group is None or not_classic):
             entry["group_state"] = GroupState.DEAD.value
             if ctx.api_version >= 6:
                 entry["error_code"] = ErrorCode.GROUP_ID_NOT_FOUND
-                what = "is not a classic group" if group_id in ctx.services.shares.groups else "not found"
-                entry["error_message"] = f"Group {group_id} {what}."
-        elif group is not None and group.consumer is not None:
-            entry.update(_consumer_group(group, ctx.services.logs))
+                entry["error_message"] = f"Group {group_id} {'is not a classic group' if not_classic else 'not found'}."
         elif group is not None:
             stable = group.state is GroupState.STABLE
             entry.update({
