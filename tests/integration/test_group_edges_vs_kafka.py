@@ -8,19 +8,22 @@ over a socket) must get the same answers.
 - ConsumerGroupHeartbeat carrying the member id of that classic member (Kafka 4.4 accepts it with
   the member's generation or epoch 0, and the member then uses the consumer protocol);
 - TxnOffsetCommit for a consumer group's id (its member, a wrong epoch, an unknown member, the
-  admin form) and for a share group's id.
+  admin form) and for a share group's id;
+- a static classic member joining in place of the last consumer-protocol member (its instance id):
+  Kafka converts the group back to a Stable classic group at once, without a rebalance.
 """
 from __future__ import annotations
 
 import time
 
+import confluent_kafka as ck
 import pytest
 from test_consumer_groups_tool import groups_tool, rows
 from test_consumer_protocol_vs_kafka import _setup, heartbeat
-from test_group_migration_vs_kafka import SETTINGS, join_new, sync
+from test_group_migration_vs_kafka import JOIN, SETTINGS, beat, join_new, listed, partitions, sync
 
 from fastlog import kafka_dist as kd
-from fastlog.coordinator.consumer_protocol import encode_assignment
+from fastlog.coordinator.consumer_protocol import encode_assignment, encode_subscription
 
 from clients import RawConnection
 
@@ -36,6 +39,16 @@ def kafka():
     yield broker
     broker.stop()
     broker.cleanup()
+
+
+def topic_of(bootstrap: str) -> str:
+    """The scenarios' topic (the Kafka broker is shared by this module's tests: made once)."""
+    try:
+        return _setup(bootstrap)
+    except ck.KafkaException as e:
+        if e.args[0].code() != ck.KafkaError.TOPIC_ALREADY_EXISTS:
+            raise
+        return "kip848-topic"
 
 
 def described(c: RawConnection, group: str, version: int) -> tuple:
@@ -73,7 +86,7 @@ def txn_commit(c: RawConnection, txn: tuple[str, int, int], group: str, topic: s
 
 def scenario(bootstrap: str) -> list:
     out: list = []
-    topic = _setup(bootstrap)
+    topic = topic_of(bootstrap)
     with RawConnection(bootstrap, timeout=30, client_id="edges") as c:
         r = heartbeat(c, "edges-pure", "member-a", 0, subscribed_topic_names=[topic])
         a_epoch = r["member_epoch"]
@@ -127,6 +140,48 @@ def scenario(bootstrap: str) -> list:
 def test_group_edges_as_kafka(broker_factory, kafka):
     ours = scenario(broker_factory(SETTINGS).bootstrap)
     theirs = scenario(kafka.bootstrap)
+    for mine, kafkas in zip(ours, theirs):
+        print(f"\nfastlog {mine}\nkafka   {kafkas}")
+    for mine, kafkas in zip(ours, theirs):
+        assert mine == kafkas, f"fastlog {mine} != Kafka {kafkas}"
+    assert len(ours) == len(theirs)
+
+
+def static_join(c: RawConnection, group: str, member: str, instance: str) -> dict:
+    return c.call(JOIN, 5, {"group_id": group, "session_timeout_ms": 30000, "rebalance_timeout_ms": 20000,
+                            "member_id": member, "group_instance_id": instance, "protocol_type": "consumer",
+                            "protocols": [{"name": "range", "metadata": encode_subscription(["kip848-topic"])}]})
+
+
+def static_downgrade(bootstrap: str) -> list:
+    """A static classic member replaces the last consumer-protocol member by its instance id."""
+    out: list = []
+    group, topic = "edges-static", topic_of(bootstrap)
+    with RawConnection(bootstrap, timeout=30, client_id="edges-static") as c:
+        c1, r = join_new(c, group)
+        gen1 = r["generation_id"]
+        r = sync(c, group, c1, gen1, {c1: encode_assignment({topic: [0, 1, 2, 3]})})
+        out.append(("classic c1 joins and syncs", r["error_code"]))
+        r = heartbeat(c, group, "member-s", 0, instance_id="inst-s", subscribed_topic_names=[topic])
+        out.append(("static consumer member s joins: upgrade", r["error_code"], listed(c, group)))
+        r = static_join(c, group, "", "inst-s")
+        s2 = r["member_id"]
+        out.append(("classic static member replaces s", r["error_code"], r["protocol_name"], r["leader"] == s2,
+                    len(r["members"]), r["generation_id"] > gen1, listed(c, group)))
+        gen = r["generation_id"]
+        out.append(("c1 heartbeats", beat(c, group, c1, gen1), beat(c, group, c1, gen)))
+        out.append(("s's consumer heartbeat", heartbeat(c, group, "member-s", 1)["error_code"]))
+        r = sync(c, group, s2, gen)
+        out.append(("s2 syncs: its target assignment", r["error_code"], len(partitions(r["assignment"]))))
+        r = sync(c, group, c1, gen)
+        out.append(("c1 syncs: its target assignment", r["error_code"], len(partitions(r["assignment"]))))
+        out.append(("listed at the end", listed(c, group)))
+    return out
+
+
+def test_static_classic_member_replacing_the_last_consumer_member_as_kafka(broker_factory, kafka):
+    ours = static_downgrade(broker_factory(SETTINGS).bootstrap)
+    theirs = static_downgrade(kafka.bootstrap)
     for mine, kafkas in zip(ours, theirs):
         print(f"\nfastlog {mine}\nkafka   {kafkas}")
     for mine, kafkas in zip(ours, theirs):

@@ -90,8 +90,9 @@ class Migration:
         self.table = consumer.table
         self.logs = consumer.logs
         self.settings = consumer.settings
-        # Set by the coordinator: starts the classic rebalance of a group just downgraded.
-        self.on_downgraded: Callable[[Group], None] = lambda group: None
+        # Set by the coordinator: times the sessions of a group just downgraded and, when the
+        # flag says so, starts its classic rebalance.
+        self.on_downgraded: Callable[[Group, bool], None] = lambda group, rebalance: None
 
     # =========================================================================================
     # Upgrade: a consumer-protocol member joins a classic group with members
@@ -191,12 +192,14 @@ class Migration:
             return JoinResult(E.UNKNOWN_SERVER_ERROR, member_id)
         records: list[rec.Record] = []
         bump = False
+        replaced_consumer_member = False
         member: Optional[ConsumerMember]
         if req.group_instance_id is not None:
             old_id = cg.static_members.get(req.group_instance_id)
             if old_id is None or old_id == member_id:
                 member = cg.members.get(member_id)
             elif req.member_id == "":
+                replaced_consumer_member = cg.members[old_id].classic is None
                 member = self._replace_static(group, old_id, member_id, records)
             else:
                 return JoinResult(E.FENCED_INSTANCE_ID, member_id)
@@ -218,6 +221,11 @@ class Migration:
         member.session_deadline = now + req.session_timeout_ms / 1000
         # Kafka's sync timeout: the member must SyncGroup within its rebalance timeout.
         member.classic_deadline = now + req.rebalance_timeout_ms / 1000
+        # Kafka: a static member that replaced the last consumer-protocol member turns the group into
+        # a Stable classic group at once (no rebalance), each member keeping its target assignment.
+        if replaced_consumer_member and all(m.classic is not None for m in cg.members.values()) \
+                and self._convert_to_classic(group, list(cg.members.values()), records, rebalance=False):
+            return JoinResult(E.NONE, member_id, group.generation_id, PROTOCOL_TYPE, req.protocols[0][0])
         epoch_before = cg.group_epoch
         target_changed = self.consumer.refresh(group, force_bump=bump)
         reconcile(cg, member, self.by_id(subscription.owned), now)
@@ -374,6 +382,15 @@ class Migration:
         others = [m for m in cg.members.values() if m is not leaving]
         if leaving.classic is not None or not others or any(m.classic is None for m in others):
             return False
+        return self._convert_to_classic(group, others, [], rebalance=True)
+
+    def _convert_to_classic(self, group: Group, others: list[ConsumerMember], records: list[rec.Record],
+                            rebalance: bool) -> bool:
+        """Kafka's convertToClassicGroup: the consumer group becomes a Stable classic group of
+        `others` (all classic members) when the policy and group.max.size allow; `records` are
+        written first, in the same append. True when converted (lock held; raises WRITE_ERRORS)."""
+        cg = group.consumer
+        assert cg is not None
         why = None
         if not self.settings.allows_downgrade():
             why = "the online downgrade is disabled"
@@ -396,13 +413,13 @@ class Migration:
             classic.members[m.member_id].assignment = self.assignment_bytes(m, cg.target.get(m.member_id, {}),
                                                                              classic.protocol_name)
         classic.state = GroupState.STABLE
-        self.table.log.append(group.group_id, self.consumer.tombstones(group)
+        self.table.log.append(group.group_id, records + self.consumer.tombstones(group)
                               + [self.table.log.group_record(classic)])
         self.table.log.persisted[group.group_id] = self.table.log.group_record(classic)[1] or b""
         group.take_classic_state(classic)
         log.info("consumer group %s converted to a classic group with %d members (generation %d)",
                  group.group_id, len(group.members), group.generation_id)
-        self.on_downgraded(group)
+        self.on_downgraded(group, rebalance)
         return True
 
 

@@ -59,7 +59,7 @@ class Membership:
         # Serves classic members inside a consumer group with members (online migration).
         self.migration = migration
         if migration is not None:
-            migration.on_downgraded = self.rebalance_after_downgrade
+            migration.on_downgraded = self.after_downgrade
         self.settings = table.settings
         self.groups = table.groups
         self._timers: set[asyncio.TimerHandle] = set()
@@ -247,10 +247,12 @@ class Membership:
     # =========================================================================================
     # Rebalance mechanics
     # =========================================================================================
-    def rebalance_after_downgrade(self, group: Group) -> None:
+    def after_downgrade(self, group: Group, rebalance: bool) -> None:
         """A consumer group just became a Stable classic group (consumer_migration.py): its
-        members rejoin (Kafka's convertToClassicGroup prepares a rebalance). Lock held."""
-        self._maybe_prepare_rebalance(group, f"Downgrade group {group.group_id} from consumer to classic.")
+        members' sessions are timed; after a member left, they rejoin (Kafka's
+        convertToClassicGroup prepares a rebalance unless a static member replacement did it). Lock held."""
+        if rebalance:
+            self._maybe_prepare_rebalance(group, f"Downgrade group {group.group_id} from consumer to classic.")
         self._arm_expiry(group)
 
     def _maybe_prepare_rebalance(self, group: Group, reason: str) -> None:
