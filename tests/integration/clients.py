@@ -365,6 +365,16 @@ CONSUMERS: dict[str, Callable[..., list[Consumed]]] = {
 }
 
 
+def assert_same_answers(ours: list, theirs: list) -> None:
+    """A side-by-side scenario's steps, fastlog's against Kafka's: all printed (pytest shows them
+    on failure), then equal step by step and in number."""
+    for mine, kafkas in zip(ours, theirs):
+        print(f"\nfastlog {mine}\nkafka   {kafkas}")
+    for mine, kafkas in zip(ours, theirs):
+        assert mine == kafkas, f"fastlog {mine} != Kafka {kafkas}"
+    assert len(ours) == len(theirs)
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -15,7 +15,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from fastlog import kafka_dist as kd
 
-from clients import RawConnection
+from clients import RawConnection, assert_same_answers
 
 SHARED = {"group.consumer.max.size": "3"}
 HEARTBEAT, DESCRIBE, OFFSET_COMMIT = 68, 69, 8
@@ -127,11 +127,7 @@ def test_heartbeat_errors_as_kafka(broker_factory, kafka):
     fastlog = broker_factory(SHARED)
     ours = scenario(fastlog.bootstrap, _setup(fastlog.bootstrap))
     theirs = scenario(kafka.bootstrap, _setup(kafka.bootstrap))
-    for mine, kafkas in zip(ours, theirs):
-        print(f"\nfastlog {mine}\nkafka   {kafkas}")
-    for mine, kafkas in zip(ours, theirs):
-        assert mine == kafkas, f"fastlog {mine} != Kafka {kafkas}"
-    assert len(ours) == len(theirs)
+    assert_same_answers(ours, theirs)
     with RawConnection(fastlog.bootstrap) as c:
         r = c.call(DESCRIBE, 1, {"group_ids": ["kip848-classic"], "include_authorized_operations": False})
     with RawConnection(kafka.bootstrap) as c:

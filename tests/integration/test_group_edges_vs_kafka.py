@@ -25,7 +25,7 @@ from test_group_migration_vs_kafka import JOIN, SETTINGS, beat, join_new, listed
 from fastlog import kafka_dist as kd
 from fastlog.coordinator.consumer_protocol import encode_assignment, encode_subscription
 
-from clients import RawConnection
+from clients import RawConnection, assert_same_answers
 
 DESCRIBE_GROUPS, FIND_COORDINATOR, INIT_PID, ADD_OFFSETS, TXN_OFFSET_COMMIT = 15, 10, 22, 25, 28
 SHARE_HEARTBEAT, CONSUMER_DESCRIBE = 76, 69
@@ -140,11 +140,7 @@ def scenario(bootstrap: str) -> list:
 def test_group_edges_as_kafka(broker_factory, kafka):
     ours = scenario(broker_factory(SETTINGS).bootstrap)
     theirs = scenario(kafka.bootstrap)
-    for mine, kafkas in zip(ours, theirs):
-        print(f"\nfastlog {mine}\nkafka   {kafkas}")
-    for mine, kafkas in zip(ours, theirs):
-        assert mine == kafkas, f"fastlog {mine} != Kafka {kafkas}"
-    assert len(ours) == len(theirs)
+    assert_same_answers(ours, theirs)
 
 
 def static_join(c: RawConnection, group: str, member: str, instance: str) -> dict:
@@ -182,8 +178,4 @@ def static_downgrade(bootstrap: str) -> list:
 def test_static_classic_member_replacing_the_last_consumer_member_as_kafka(broker_factory, kafka):
     ours = static_downgrade(broker_factory(SETTINGS).bootstrap)
     theirs = static_downgrade(kafka.bootstrap)
-    for mine, kafkas in zip(ours, theirs):
-        print(f"\nfastlog {mine}\nkafka   {kafkas}")
-    for mine, kafkas in zip(ours, theirs):
-        assert mine == kafkas, f"fastlog {mine} != Kafka {kafkas}"
-    assert len(ours) == len(theirs)
+    assert_same_answers(ours, theirs)

@@ -18,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_groups_clients import PARTITIONS, Journal, MemberProcess, Producer, _positions  # noqa: E402
+from test_groups_clients import PARTITIONS, Journal, MemberProcess, Producer, consume_and_commit  # noqa: E402
 
 
 def member_main(protocol: str, bootstrap: str, topic: str, group: str, journal_path: str, own_path: str,
@@ -50,20 +50,7 @@ def member_main(protocol: str, bootstrap: str, topic: str, group: str, journal_p
                          "partition.assignment.strategy": strategy})
     consumer = ck.Consumer(settings)
     consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
-    while not stop.is_set():
-        msgs = consumer.consume(num_messages=500, timeout=0.2)
-        batch = [(m.partition(), m.offset()) for m in msgs if m.error() is None]
-        if not batch:
-            continue
-        journal.consumed(batch)
-        positions = journal.committing(_positions(batch))
-        try:
-            consumer.commit(offsets=[ck.TopicPartition(topic, p, n) for p, n in positions.items()],
-                            asynchronous=False)
-            journal.committed(positions, True)
-        except ck.KafkaException:
-            journal.committed(positions, False)
-    consumer.close()
+    consume_and_commit(consumer, topic, journal, stop)
 
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "member":

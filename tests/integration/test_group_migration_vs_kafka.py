@@ -20,7 +20,7 @@ from test_consumer_protocol_vs_kafka import _setup, heartbeat
 from fastlog import kafka_dist as kd
 from fastlog.coordinator.consumer_protocol import decode_assignment, encode_assignment, encode_subscription
 
-from clients import RawConnection
+from clients import RawConnection, assert_same_answers
 
 SETTINGS = {"group.consumer.migration.policy": "bidirectional", "group.initial.rebalance.delay.ms": "0"}
 JOIN, HEARTBEAT, SYNC, LIST, DESCRIBE_GROUPS, OFFSET_COMMIT = 11, 12, 14, 16, 15, 8
@@ -147,8 +147,4 @@ def scenario(bootstrap: str) -> list:
 def test_online_migration_as_kafka(broker_factory, kafka):
     ours = scenario(broker_factory(SETTINGS).bootstrap)
     theirs = scenario(kafka.bootstrap)
-    for mine, kafkas in zip(ours, theirs):
-        print(f"\nfastlog {mine}\nkafka   {kafkas}")
-    for mine, kafkas in zip(ours, theirs):
-        assert mine == kafkas, f"fastlog {mine} != Kafka {kafkas}"
-    assert len(ours) == len(theirs)
+    assert_same_answers(ours, theirs)

@@ -73,6 +73,26 @@ def _positions(batch: list[tuple[int, int]]) -> dict[int, int]:
     return out
 
 
+def consume_and_commit(consumer, topic: str, journal: Journal, stop: threading.Event) -> None:
+    """A confluent-kafka member's work until `stop`: consume, journal, commit synchronously, and
+    journal whether the commit went through; then close (leaving the group)."""
+    import confluent_kafka as ck
+    while not stop.is_set():
+        msgs = consumer.consume(num_messages=500, timeout=0.2)
+        batch = [(m.partition(), m.offset()) for m in msgs if m.error() is None]
+        if not batch:
+            continue
+        journal.consumed(batch)
+        positions = journal.committing(_positions(batch))
+        try:
+            consumer.commit(offsets=[ck.TopicPartition(topic, p, n) for p, n in positions.items()],
+                            asynchronous=False)
+            journal.committed(positions, True)
+        except ck.KafkaException:
+            journal.committed(positions, False)
+    consumer.close()
+
+
 def member_main(lib: str, bootstrap: str, topic: str, group: str, journal_path: str, strategy: str,
                 session_ms: int, instance_id: str = "") -> None:
     journal = Journal(journal_path)
@@ -91,20 +111,7 @@ def member_main(lib: str, bootstrap: str, topic: str, group: str, journal_path: 
         consumer.subscribe([topic], on_assign=lambda c, tps: journal.assigned(tp.partition for tp in tps),
                             on_revoke=lambda c, tps: journal.revoked(tp.partition for tp in tps),
                             on_lost=lambda c, tps: journal.revoked(tp.partition for tp in tps))
-        while not stop.is_set():
-            msgs = consumer.consume(num_messages=500, timeout=0.2)
-            batch = [(m.partition(), m.offset()) for m in msgs if m.error() is None]
-            if not batch:
-                continue
-            journal.consumed(batch)
-            positions = journal.committing(_positions(batch))
-            try:
-                consumer.commit(offsets=[ck.TopicPartition(topic, p, n) for p, n in positions.items()],
-                                asynchronous=False)
-                journal.committed(positions, True)
-            except ck.KafkaException:
-                journal.committed(positions, False)
-        consumer.close()
+        consume_and_commit(consumer, topic, journal, stop)
     elif lib == "kafka-python":
         from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
         from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
