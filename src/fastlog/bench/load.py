@@ -311,6 +311,28 @@ def percentiles(values: list[float], points=(50, 99, 99.9)) -> dict[str, float]:
     return out
 
 
+def send_stamped_at_rate(producer, topic: str, count: int, rate_bytes: float, record_size: int) -> float:
+    """Send `count` records of `record_size` bytes at `rate_bytes` per second, each starting with
+    its send time (8 bytes, ns since the epoch); the seconds the sending took (not flushed)."""
+    bodies = [v[8:] for v in payloads(record_size)]
+    mask = len(bodies) - 1
+    interval = record_size / rate_bytes
+    pack, now_ns = struct.Struct(">q").pack, time.time_ns
+    start = time.perf_counter()
+    i = 0
+    while i < count:
+        due = min(count, int((time.perf_counter() - start) / interval) + 1)
+        while i < due:
+            _produce(producer, topic, pack(now_ns()) + bodies[i & mask])
+            i += 1
+        producer.poll(0)
+        if i < count:
+            pause = start + i * interval - time.perf_counter()
+            if pause > 0:
+                time.sleep(min(pause, 0.001))
+    return time.perf_counter() - start
+
+
 def produce_at_rate(bootstrap: str, topic: str, rate_bytes: float, duration: float,
                     settings: dict[str, Any], ready=None, record_size: int = RECORD_SIZE) -> dict:
     """Produce at a fixed rate; each record starts with its send time (ns since the epoch) so the
@@ -330,24 +352,8 @@ def produce_at_rate(bootstrap: str, topic: str, rate_bytes: float, duration: flo
     producer = _producer(bootstrap, {**settings, "on_delivery": on_delivery}, errors)
     if ready is not None and not ready.wait(60):
         return {"error": "the end-to-end consumer did not get ready"}
-    bodies = [v[8:] for v in payloads(record_size)]
-    mask = len(bodies) - 1
     count = int(rate_bytes * duration / record_size)
-    interval = record_size / rate_bytes
-    pack, now_ns = struct.Struct(">q").pack, time.time_ns
-    start = time.perf_counter()
-    i = 0
-    while i < count:
-        due = min(count, int((time.perf_counter() - start) / interval) + 1)
-        while i < due:
-            _produce(producer, topic, pack(now_ns()) + bodies[i & mask])
-            i += 1
-        producer.poll(0)
-        if i < count:
-            pause = start + i * interval - time.perf_counter()
-            if pause > 0:
-                time.sleep(min(pause, 0.001))
-    send_seconds = time.perf_counter() - start
+    send_seconds = send_stamped_at_rate(producer, topic, count, rate_bytes, record_size)
     unflushed = producer.flush(120)
     ms = [x * 1000 for x in latencies]
     return {"records": count, "bytes": count * record_size, "seconds": send_seconds,

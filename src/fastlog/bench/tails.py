@@ -88,25 +88,9 @@ def produce_traced(bootstrap: str, topic: str, rate_bytes: float, duration: floa
                          "error_cb": lambda err: errors.append(str(err))})
     if ready is not None and not ready.wait(60):
         return {"error": "the end-to-end consumer did not get ready"}
-    bodies = [v[8:] for v in load.payloads(record_size)]
-    mask = len(bodies) - 1
     count = int(rate_bytes * duration / record_size)
-    interval = record_size / rate_bytes
-    pack, now_ns = struct.Struct(">q").pack, time.time_ns
-    start = time.perf_counter()
     started_at = time.time()
-    i = 0
-    while i < count:
-        due = min(count, int((time.perf_counter() - start) / interval) + 1)
-        while i < due:
-            load._produce(producer, topic, pack(now_ns()) + bodies[i & mask])
-            i += 1
-        producer.poll(0)
-        if i < count:
-            pause = start + i * interval - time.perf_counter()
-            if pause > 0:
-                time.sleep(min(pause, 0.001))
-    send_seconds = time.perf_counter() - start
+    send_seconds = load.send_stamped_at_rate(producer, topic, count, rate_bytes, record_size)
     unflushed = producer.flush(120)
     return {"records": count, "seconds": send_seconds, "mb_s": count * record_size / send_seconds / 1e6,
             "started_at": started_at, "failed": failed[0] + unflushed,
