@@ -228,16 +228,7 @@ async def handle(ctx: RequestContext, request: dict) -> FetchResponse:
         # An error is an answer worth sending at once, as in Kafka.
         if errors or total >= min_bytes or timeout <= 0 or not logs:
             break
-        fut = loop.create_future()
-        for topic, index in logs:
-            services.logs.wait_for_data(topic, index, fut)
-        try:
-            await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
-            pass
-        finally:
-            for topic, index in logs:
-                services.logs.stop_waiting(topic, index, fut)
+        await services.logs.wait_for_appends(logs, timeout)
     if session is not None:
         if session.epoch != next_epoch(epoch):
             # Another fetch used the session while this one waited (a duplicate request): as Kafka.

@@ -126,17 +126,9 @@ async def _fetch(ctx: RequestContext, group_id: str, member_id: str, partitions:
         lock_deadline = shares.next_lock_deadline((group_id, t, i) for t, i in usable)
         if lock_deadline is not None:
             timeout = min(timeout, max(lock_deadline - time.monotonic(), 0) + 0.01)
-        fut = loop.create_future()
         waits = []
         for topic_id, index in usable:
             topic = services.logs.get_by_id(topic_id)
             if topic is not None:
-                services.logs.wait_for_data(topic, index, fut)
                 waits.append((topic, index))
-        try:
-            await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
-            pass
-        finally:
-            for topic, index in waits:
-                services.logs.stop_waiting(topic, index, fut)
+        await services.logs.wait_for_appends(waits, timeout)

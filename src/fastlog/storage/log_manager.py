@@ -411,14 +411,21 @@ class LogManager:
         if index < len(topic.waiters) and topic.waiters[index]:
             _wake(topic.waiters[index])
 
-    def wait_for_data(self, topic: Topic, index: int, fut: asyncio.Future) -> None:
-        """Resolve `fut` at the next append to this partition (or its topic's deletion)."""
-        topic.waiters[index].append(fut)
-
-    def stop_waiting(self, topic: Topic, index: int, fut: asyncio.Future) -> None:
-        waiting = topic.waiters[index]
-        if fut in waiting:
-            waiting.remove(fut)
+    async def wait_for_appends(self, partitions: list[tuple[Topic, int]], timeout: float) -> None:
+        """Return at the next append to any of these partitions (or their topic's deletion), or
+        after `timeout` seconds: a long-polling fetch's wait."""
+        fut = asyncio.get_running_loop().create_future()
+        for topic, index in partitions:
+            topic.waiters[index].append(fut)
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            for topic, index in partitions:
+                waiting = topic.waiters[index]
+                if fut in waiting:
+                    waiting.remove(fut)
 
     # -- maintenance --------------------------------------------------------------------------
     async def run_maintenance(self) -> None:
