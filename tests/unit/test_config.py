@@ -235,3 +235,18 @@ def test_dynamic_broker_configs_layer_over_static_ones():
     with pytest.raises(ConfigError, match="consumer.session.timeout.ms must be in the range 45000 to 60000 inclusive"):
         validate_group_configs({"consumer.session.timeout.ms": "60001"})
     assert GROUP_KEYS["share.isolation.level"].default == "read_uncommitted"
+
+
+def test_a_topics_typed_values_follow_its_configs_and_the_broker_defaults():
+    # Topic.config caches typed values: a dynamic broker default and a replaced topic config
+    # must both show at the next lookup.
+    from fastlog.storage.log_manager import Topic
+    config = Config({"log.segment.bytes": "2000000"})
+    topic = Topic("t", b"\0" * 16, {})
+    assert topic.config("segment.bytes", config) == 2000000
+    config.set_dynamic(Source.DYNAMIC_DEFAULT_BROKER_CONFIG, {"log.segment.bytes": "3000000"})
+    assert topic.config("segment.bytes", config) == 3000000
+    topic.configs = {"segment.bytes": "4000000"}
+    assert topic.config("segment.bytes", config) == 4000000
+    topic.configs = {}
+    assert topic.config("segment.bytes", config) == 3000000

@@ -109,10 +109,22 @@ class Topic:
     partitions: list[_native.PartitionLog] = field(default_factory=list)
     # Futures of long-polling fetches waiting for data on partition i.
     waiters: list[list[asyncio.Future]] = field(default_factory=list)
+    # Typed values config() gave, valid while `configs` is the same dict (it is replaced, never
+    # changed in place) and the broker's Config has not changed (its generation).
+    _values: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    _values_of: tuple[Optional[dict[str, str]], int] = field(default=(None, -1), repr=False, compare=False)
 
     def config(self, key: str, broker: Config):
         """The typed value of a topic config: the topic's own, else the broker's default."""
-        return broker.topic_value(key, self.configs)
+        configs, generation = self._values_of
+        if configs is not self.configs or generation != broker.generation:
+            self._values.clear()
+            self._values_of = (self.configs, broker.generation)
+        try:
+            return self._values[key]
+        except KeyError:
+            value = self._values[key] = broker.topic_value(key, self.configs)
+            return value
 
 
 class LogManager:
