@@ -86,16 +86,32 @@ def busiest_cores(result: dict, broker: str) -> Optional[float]:
     return max(loads) if loads else None
 
 
+def per_core_rate(cpu_s_per_gb: Optional[float]) -> Optional[float]:
+    """MB moved per second of broker CPU: the rate one fully busy broker core would reach at the
+    measured cost per byte. On a 2-core machine the one client process saturates the load core
+    before the broker's core is full (`--pin`), so this, not the throughput, is the per-core figure."""
+    return 1000 / cpu_s_per_gb if cpu_s_per_gb else None
+
+
 def resources_table(result: dict) -> list[list[str]]:
-    lines = [["broker", "start to Metadata (s)", "peak RSS (MB)", "CPU s per GB (produce)",
-              "CPU s per GB (consume)", "CPU s per GB (all)", "busiest run (cores)"]]
+    header = ["broker", "start to Metadata (s)", "peak RSS (MB)", "CPU s per GB (produce)",
+              "CPU s per GB (consume)", "CPU s per GB (all)", "busiest run (cores)",
+              "MB per CPU second (produce / consume)"]
+    baseline = result.get("baseline_mb_s")
+    if baseline:
+        header.append("of baseline")
+    lines = [header]
     for name in result["broker_names"]:
         b = result["brokers"][name]
         per_gb = b.get("cpu_s_per_gb", {})
-        lines.append([name, fmt(median(b.get("startup_s", []))),
-                      fmt(b["peak_rss_bytes"] / 1e6) if b.get("peak_rss_bytes") else "-",
-                      fmt(per_gb.get("produce")), fmt(per_gb.get("consume")), fmt(per_gb.get("all")),
-                      fmt(busiest_cores(result, name))])
+        rates = [per_core_rate(per_gb.get("produce")), per_core_rate(per_gb.get("consume"))]
+        line = [name, fmt(median(b.get("startup_s", []))),
+                fmt(b["peak_rss_bytes"] / 1e6) if b.get("peak_rss_bytes") else "-",
+                fmt(per_gb.get("produce")), fmt(per_gb.get("consume")), fmt(per_gb.get("all")),
+                fmt(busiest_cores(result, name)), " / ".join(fmt(r) for r in rates)]
+        if baseline:
+            line.append(" / ".join(f"{r / baseline:.0%}" if r else "-" for r in rates))
+        lines.append(line)
     return lines
 
 
@@ -117,7 +133,8 @@ def markdown(result: dict, png_name: Optional[str]) -> str:
                     "The table shows medians and, in brackets, the range of the runs."]
     out += ["", render_markdown_table(text_table(result, spread=True)), ""]
     out += ["Broker resources (peak RSS over the whole run; CPU of the broker process per GB moved; the most "
-            "cores the broker kept busy in one run, its CPU seconds over the run's seconds):", "",
+            "cores the broker kept busy in one run, its CPU seconds over the run's seconds; MB moved per "
+            "second of broker CPU, the rate per broker core at that cost, and its share of the baseline):", "",
             render_markdown_table(resources_table(result)), ""]
     if result.get("baseline_mb_s"):
         out.append(f"Machine limit (loopback TCP into a file, no protocol, baseline.c): "
