@@ -4,14 +4,14 @@ On-disk format: docs/storage-format.md. Every call that touches files, checksums
 releases the GIL; a PartitionLog may be shared by threads (it has an internal lock).
 """
 from collections.abc import Sequence
-from typing import final
+from typing import Any, final
 
 from typing_extensions import Buffer, Self
 
 __all__ = [
     "StorageError", "crc32c", "sendfile", "validate_records", "decompress", "build_batch", "FileSlice",
     "AppendResult", "LogSettings", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition",
-    "keyless_records", "Cleanable", "CleanStats",
+    "keyless_records", "Cleanable", "CleanStats", "ProduceFastPath", "FastProduce",
 ]
 
 @final
@@ -312,3 +312,32 @@ class PartitionLog:
         """Flush, write the clean-shutdown marker and release the files."""
     def delete(self) -> None:
         """Close and remove the partition directory."""
+
+@final
+class FastProduce:
+    """What ProduceFastPath.try_produce did with a request."""
+    @property
+    def deferred(self) -> bool:
+        """Nothing was appended: the request may block (it rolls a segment); call again off the
+        event loop with inline=False."""
+    @property
+    def response(self) -> bytes | None:
+        """The whole response frame, size prefix included; None for acks=0."""
+    @property
+    def failed(self) -> bool:
+        """Some partition was answered with an error."""
+    @property
+    def appended(self) -> list[tuple[Any, int]]:
+        """(registered owner, partition index) of each append done."""
+
+@final
+class ProduceFastPath:
+    """The Produce fast path (storage/produce_fast.py keeps its topics current)."""
+    def __new__(cls) -> Self: ...
+    def set_topic(self, owner: Any, name: str, topic_id: bytes, partitions: list[PartitionLog]) -> None: ...
+    def remove_topic(self, name: str) -> None: ...
+    def topics(self) -> list[str]: ...
+    def try_produce(self, frame: Buffer, body_offset: int, version: int, correlation_id: int, now_ms: int, *,
+                    inline: bool) -> FastProduce | None:
+        """Serve one Produce request (frame without its size prefix), or None, having appended
+        nothing, when it needs the Python handler."""

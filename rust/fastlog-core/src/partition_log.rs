@@ -213,6 +213,13 @@ impl PartitionLog {
         self.segments.last().map_or(0, |s| s.size)
     }
 
+    /// Whether appending `size` bytes fills the active segment past segment.bytes (the size rule
+    /// of `append`'s roll; a recompressed batch may differ a little in size).
+    pub fn rolls_by_size(&self, size: u64) -> bool {
+        let active = self.active_segment_bytes();
+        active > 0 && active + size > self.cfg.segment_bytes
+    }
+
     pub fn unflushed_messages(&self) -> u64 {
         self.unflushed
     }

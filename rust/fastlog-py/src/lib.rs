@@ -16,6 +16,8 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyList, PyType};
 
+mod produce_fast;
+
 /// Inputs at least this big are checksummed with the GIL released.
 const CRC_RELEASE_GIL_BYTES: usize = 64 * 1024;
 
@@ -85,7 +87,7 @@ fn sendfile(py: Python<'_>, out_fd: i32, in_fd: i32, offset: i64, count: i64) ->
 }
 
 /// A Produce request's version makes the append a client's (held to the one-batch rule).
-fn origin(produce_version: Option<i16>) -> AppendOrigin {
+pub(crate) fn origin(produce_version: Option<i16>) -> AppendOrigin {
     match produce_version {
         Some(v) => AppendOrigin::Client { produce_version: v },
         None => AppendOrigin::Coordinator,
@@ -246,17 +248,21 @@ impl PartitionLog {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Run `f` on the open log (the caller has released the GIL).
+    fn run<T>(&self, f: impl FnOnce(&mut core::PartitionLog) -> core::Result<T>) -> core::Result<T> {
+        match self.lock().as_mut() {
+            Some(log) => f(log),
+            None => Err(core::StorageError::new(core::code::KAFKA_STORAGE_ERROR, "partition log is closed")),
+        }
+    }
+
     /// Run `f` on the open log with the GIL released.
     fn with<T: Send>(
         &self,
         py: Python<'_>,
         f: impl FnOnce(&mut core::PartitionLog) -> core::Result<T> + Send,
     ) -> PyResult<T> {
-        let r = py.detach(|| match self.lock().as_mut() {
-            Some(log) => f(log),
-            None => Err(core::StorageError::new(core::code::KAFKA_STORAGE_ERROR, "partition log is closed")),
-        });
-        r.map_err(storage_error)
+        py.detach(|| self.run(f)).map_err(storage_error)
     }
 }
 
@@ -717,5 +723,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LogSettings>()?;
     m.add_class::<PartitionLog>()?;
     m.add_class::<ProducerState>()?;
+    m.add_class::<produce_fast::ProduceFastPath>()?;
+    m.add_class::<produce_fast::FastProduce>()?;
     Ok(())
 }

@@ -45,6 +45,7 @@ from fastlog.files import atomic_write, parse_properties
 from fastlog.storage.append_threads import AppendThreads
 from fastlog.storage.cleaner import LogCleaner
 from fastlog.storage.dynamic_configs import DynamicConfigs
+from fastlog.storage.produce_fast import ProduceFastRegistry
 
 log = logging.getLogger("fastlog.storage")
 
@@ -141,6 +142,8 @@ class LogManager:
         self.dynamic = DynamicConfigs(config, self.data_dir)
         self._last_flush: dict[str, float] = {}  # topic -> monotonic time of its last flush.ms flush
         self.cleaner = LogCleaner(config, self.data_dir, self.topics)
+        # The topics the compiled Produce path may serve, kept current by every change below.
+        self.fast_produce = ProduceFastRegistry(config)
 
     def _append_pool(self) -> AppendThreads:
         """The append threads, resized when num.io.threads (a dynamic broker config) has
@@ -252,7 +255,9 @@ class LogManager:
         except (OSError, _native.StorageError) as e:
             topic.partition_count = before
             self._drop_partitions(topic, before)
+            self.fast_produce.sync(topic)
             raise TopicError(KAFKA_STORAGE_ERROR, f"Could not add partitions to {name}: {_describe(e)}") from None
+        self.fast_produce.sync(topic)
         return topic
 
     def _drop_partitions(self, topic: Topic, keep: int) -> None:
@@ -294,6 +299,7 @@ class LogManager:
         settings = log_settings(self.config, topic.configs)
         for plog in topic.partitions:
             plog.configure(settings)
+        self.fast_produce.sync(topic)  # cleanup.policy may have changed
 
     def delete_topic(self, name: str) -> None:
         topic = self.topics.get(name)
@@ -391,6 +397,27 @@ class LogManager:
             result = await self._append_pool().run(append)
         self._appended(topic, index)
         return result
+
+    async def try_produce_fast(self, frame, body_offset: int, version: int,
+                               correlation_id: int) -> Optional[_native.FastProduce]:
+        """Serve a whole Produce request with the compiled fast path, or None (nothing appended)
+        when it needs the Python handler (storage/produce_fast.py says which topics may). As in
+        append_async, a small request is appended on the loop and a large one, or one that rolls
+        a segment, on the append threads. Wakes the fetches waiting on the appended partitions."""
+        now_ms = int(time.time() * 1000)
+        fast = self.fast_produce.native
+        inline = len(frame) < OFFLOAD_APPEND_BYTES
+        outcome = fast.try_produce(frame, body_offset, version, correlation_id, now_ms, inline=True) if inline else None
+        if inline and outcome is None:
+            return None
+        if outcome is None or outcome.deferred:
+            outcome = await self._append_pool().run(functools.partial(
+                fast.try_produce, frame, body_offset, version, correlation_id, now_ms, inline=False))
+            if outcome is None:
+                return None
+        for topic, index in outcome.appended:
+            self._appended(topic, index)
+        return outcome
 
     def _rolls(self, topic: Topic, plog: _native.PartitionLog, size: int) -> bool:
         """Whether appending `size` bytes fills the active segment past segment.bytes (the
@@ -528,8 +555,11 @@ class LogManager:
     def _index(self, topic: Topic) -> None:
         self.topics[topic.name] = topic
         self.by_id[topic.topic_id] = topic
+        self.fast_produce.sync(topic)
 
     def _unindex(self, topic: Topic) -> None:
+        if self.topics.get(topic.name) is topic:
+            self.fast_produce.remove(topic)
         self.topics.pop(topic.name, None)
         self.by_id.pop(topic.topic_id, None)
 

@@ -1,0 +1,216 @@
+"""The compiled Produce fast path answers byte for byte as the Python handler does.
+
+Each case sends the same request, in every Produce version v3-v13, to the fast path on one fresh
+data folder and to the Python path (codec decode, handlers/produce.py, codec encode) on another,
+and compares the response frames and the logs' end offsets. Requests the fast path must leave to
+Python return None and append nothing.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+import types
+
+import pytest
+
+from fastlog import _native
+from fastlog.config import Config
+from fastlog.handlers import produce
+from fastlog.handlers.registry import RequestContext
+from fastlog.protocol import codec
+from fastlog.protocol.errors import ErrorCode
+from fastlog.security.acl import Authorizer
+from fastlog.storage.log_manager import LogManager
+
+VERSIONS = range(3, 14)
+CORRELATION = 77
+
+
+class Side:
+    """One data folder with the same topics (and topic ids) as the other side's."""
+
+    def __init__(self, path, ids: dict[str, bytes]) -> None:
+        self.config = Config({"log.dirs": str(path)})
+        self.logs = LogManager(self.config)
+        self.logs.open()
+        for name, partitions, configs in (("t", 3, {}), ("small", 1, {"max.message.bytes": "200"}),
+                                          ("compacted", 1, {"cleanup.policy": "compact"})):
+            topic = self.logs.create_topic(name, partitions, configs)
+            if name in ids:  # same id on both sides, so v13 requests and responses match
+                self.logs._unindex(topic)
+                topic.topic_id = ids[name]
+                self.logs._index(topic)
+            ids[name] = topic.topic_id
+        self.logs.create_topic("__internal", 1, internal=True)
+        self.services = types.SimpleNamespace(config=self.config, logs=self.logs,
+                                              authorizer=Authorizer(self.config, str(path)))
+
+    def ends(self) -> dict[tuple[str, int], int]:
+        return {(t.name, i): p.log_end_offset for t in self.logs.topics.values() for i, p in enumerate(t.partitions)}
+
+
+@pytest.fixture
+def sides(tmp_path):
+    ids: dict[str, bytes] = {}
+    fast, slow = Side(tmp_path / "fast", ids), Side(tmp_path / "slow", ids)
+    yield fast, slow
+    fast.logs.close()
+    slow.logs.close()
+
+
+def frame(version: int, topics: list[tuple[str, list[tuple[int, bytes | None]]]], ids: dict[str, bytes],
+          acks: int = 1, transactional_id: str | None = None) -> tuple[bytes, int]:
+    """A Produce request frame without its size prefix, and its body offset."""
+    topic_data = []
+    for name, parts in topics:
+        entry: dict = {"partition_data": [{"index": i, "records": r} for i, r in parts]}
+        if version >= 13:
+            entry["topic_id"] = ids.get(name, b"\x01" * 16)
+        else:
+            entry["name"] = name
+        topic_data.append(entry)
+    body = {"transactional_id": transactional_id, "acks": acks, "timeout_ms": 1000, "topic_data": topic_data}
+    data = codec.encode_request(0, version, CORRELATION, "test", body)[4:]
+    return data, codec.decode_request_header(data)[4]
+
+
+def python_path(side: Side, version: int, data: bytes, offset: int) -> tuple[bytes | None, bool]:
+    """(response frame, whether the connection is closed) as the Python handler answers."""
+    request = codec.decode_request(0, version, data, offset)
+    ctx = RequestContext(side.services, 0, version, CORRELATION, "test", "/127.0.0.1")  # type: ignore[arg-type]
+    response = asyncio.run(produce.handle(ctx, request))
+    encoded = None if response is None else b"".join(codec.encode_response(0, version, CORRELATION, response))
+    return encoded, ctx.close_reason is not None
+
+
+def fast_path(side: Side, version: int, data: bytes, offset: int, inline: bool = True):
+    return side.logs.fast_produce.native.try_produce(data, offset, version, CORRELATION, int(time.time() * 1000),
+                                                     inline=inline)
+
+
+def same_answer(sides, version: int, topics, acks: int = 1) -> _native.FastProduce:
+    fast, slow = sides
+    data, offset = frame(version, topics, {name: t.topic_id for name, t in fast.logs.topics.items()}, acks)
+    out = fast_path(fast, version, data, offset)
+    assert out is not None and not out.deferred
+    expected, closed = python_path(slow, version, data, offset)
+    assert out.response == expected
+    assert out.failed == closed or acks != 0
+    assert fast.ends() == slow.ends()
+    return out
+
+
+def batch(values=(b"v",), **kw) -> bytes:
+    now = int(time.time() * 1000)
+    return _native.build_batch([(b"k", v, [], now) for v in values], **kw)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_fast_path_answers_like_the_python_path(sides, version):
+    ok = same_answer(sides, version, [("t", [(0, batch()), (2, batch([b"a", b"b"]))])])
+    assert sorted(index for _, index in ok.appended) == [0, 2] and not ok.failed
+    same_answer(sides, version, [("t", [(1, batch()), (1, batch())]), ("t", [(0, batch())])])
+    same_answer(sides, version, [])
+
+    corrupt = bytearray(batch([b"payload"]))
+    corrupt[-1] ^= 0xFF
+    bad = same_answer(sides, version, [("t", [(0, bytes(corrupt)), (1, batch())])])
+    assert bad.failed and [index for _, index in bad.appended] == [1]
+    same_answer(sides, version, [("t", [(0, batch() + batch())])])  # one batch per partition (v3+)
+    old_magic = bytearray(batch())
+    old_magic[16] = 1
+    same_answer(sides, version, [("t", [(0, bytes(old_magic))])])
+    same_answer(sides, version, [("t", [(0, b"")]), ("t", [(1, None)]), ("t", [(2, b"\0" * 70)])])
+    same_answer(sides, version, [("small", [(0, batch([b"x" * 1000]))])])  # MESSAGE_TOO_LARGE
+
+    idempotent = batch(producer_id=4000, producer_epoch=0, base_sequence=0)
+    same_answer(sides, version, [("t", [(2, idempotent)])])
+    same_answer(sides, version, [("t", [(2, idempotent)])])  # a duplicate: its first offset again
+    same_answer(sides, version, [("t", [(2, batch(producer_id=4000, producer_epoch=0, base_sequence=7))])])
+    same_answer(sides, version, [("t", [(2, batch(producer_id=4000, producer_epoch=1, base_sequence=3))])])
+
+
+@pytest.mark.parametrize("version", [3, 8, 9, 13])
+def test_acks_zero_gets_no_response_and_closes_on_failure(sides, version):
+    out = same_answer(sides, version, [("t", [(0, batch())])], acks=0)
+    assert out.response is None and not out.failed
+    out = same_answer(sides, version, [("t", [(0, b"junk")])], acks=0)
+    assert out.response is None and out.failed
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_requests_that_need_python_append_nothing(sides, version):
+    fast, _ = sides
+    ids = {name: t.topic_id for name, t in fast.logs.topics.items()}
+    before = fast.ends()
+    txn = batch(producer_id=9, producer_epoch=0, base_sequence=0, transactional=True)
+    cases = [
+        frame(version, [("t", [(0, batch())])], ids, transactional_id="tx"),
+        frame(version, [("t", [(0, batch())]), ("t", [(1, txn)])], ids),
+        frame(version, [("t", [(0, batch())])], ids, acks=2),
+        frame(version, [("t", [(0, batch())]), ("missing", [(0, batch())])], ids),
+        frame(version, [("t", [(0, batch()), (3, batch())])], ids),
+        frame(version, [("t", [(0, batch()), (-1, batch())])], ids),
+        frame(version, [("t", [(0, batch())]), ("compacted", [(0, batch())])], ids),
+        frame(version, [("__internal", [(0, batch())])], ids),
+    ]
+    for data, offset in cases:
+        assert fast_path(fast, version, data, offset) is None
+    data, offset = frame(version, [("t", [(0, batch())])], ids)
+    assert fast_path(fast, version, data[:len(data) - 1], offset) is None  # truncated
+    assert fast.ends() == before
+
+
+def test_unsupported_versions_and_registry_follow_the_topics(sides):
+    fast, _ = sides
+    logs = fast.logs
+    registry = logs.fast_produce.native
+    ids = {name: t.topic_id for name, t in logs.topics.items()}
+    data, offset = frame(3, [("t", [(0, batch())])], ids)
+    for version in (0, 1, 2):
+        assert fast_path(fast, version, data, offset) is None
+    assert registry.topics() == ["small", "t"]
+    logs.alter_topic_configs("t", {"cleanup.policy": "compact,delete"})
+    assert registry.topics() == ["small"]
+    logs.alter_topic_configs("t", {})
+    logs.add_partitions("t", 5)
+    data, offset = frame(9, [("t", [(4, batch())])], ids)
+    out = fast_path(fast, 9, data, offset)
+    assert out is not None and [i for _, i in out.appended] == [4]
+    logs.alter_broker_configs("", {"log.cleanup.policy": "compact"})
+    assert registry.topics() == []
+    logs.alter_broker_configs("", {})
+    logs.delete_topic("small")
+    assert registry.topics() == ["t"]
+
+
+def test_an_append_that_rolls_is_deferred_off_the_loop(tmp_path):
+    logs = LogManager(Config({"log.dirs": str(tmp_path)}))
+    logs.open()
+    try:
+        topic = logs.create_topic("r", 1, {"segment.bytes": "200"})
+        data, offset = frame(9, [("r", [(0, batch([b"x" * 120]))])], {})
+        registry = logs.fast_produce.native
+        first = registry.try_produce(data, offset, 9, 1, int(time.time() * 1000), inline=True)
+        assert first is not None and not first.deferred
+        second = registry.try_produce(data, offset, 9, 1, int(time.time() * 1000), inline=True)
+        assert second is not None and second.deferred and second.response is None
+        assert topic.partitions[0].log_end_offset == 1
+        third = asyncio.run(logs.try_produce_fast(data, offset, 9, 1))
+        assert third is not None and not third.deferred and third.response is not None
+        assert topic.partitions[0].log_end_offset == 2
+    finally:
+        logs.close()
+
+
+def test_error_codes_reach_the_client_in_the_response(sides):
+    """Decoded with the codec, the fast path's answer carries the engine's codes."""
+    fast, _ = sides
+    data, offset = frame(12, [("small", [(0, batch([b"x" * 1000]))]), ("t", [(0, batch())])], {})
+    out = fast_path(fast, 12, data, offset)
+    assert out is not None and out.response is not None
+    correlation, body = codec.decode_response(0, 12, out.response[4:])
+    assert correlation == CORRELATION
+    parts = [p for t in body["responses"] for p in t["partition_responses"]]
+    assert [p["error_code"] for p in parts] == [ErrorCode.MESSAGE_TOO_LARGE, 0]
+    assert parts[0]["base_offset"] == -1 and parts[0]["error_message"]
