@@ -163,7 +163,7 @@ impl ProduceFastPath {
             return None; // transactional_id: transactions are checked in Python
         }
         let acks = r.i16()?;
-        if !matches!(acks, 0 | 1 | -1) {
+        if !(-1..=1).contains(&acks) {
             return None;
         }
         r.i32()?; // timeout_ms: the append is done when it returns
@@ -321,6 +321,7 @@ impl ProduceFastPath {
     /// or return None, having appended nothing, when it needs the Python handler. `inline`: on
     /// the event loop, so an append that rolls a segment is not done but deferred.
     #[pyo3(signature = (frame, body_offset, version, correlation_id, now_ms, *, inline))]
+    #[allow(clippy::too_many_arguments)]
     fn try_produce(
         &self,
         py: Python<'_>,
