@@ -100,9 +100,9 @@ def same_answer(sides, version: int, topics, acks: int = 1) -> _native.FastProdu
     return out
 
 
-def batch(values=(b"v",), **kw) -> bytes:
+def batch(values=(b"v",), key: bytes | None = b"k", **kw) -> bytes:
     now = int(time.time() * 1000)
-    return _native.build_batch([(b"k", v, [], now) for v in values], **kw)
+    return _native.build_batch([(key, v, [], now) for v in values], **kw)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -122,6 +122,8 @@ def test_fast_path_answers_like_the_python_path(sides, version):
     same_answer(sides, version, [("t", [(0, bytes(old_magic))])])
     same_answer(sides, version, [("t", [(0, b"")]), ("t", [(1, None)]), ("t", [(2, b"\0" * 70)])])
     same_answer(sides, version, [("small", [(0, batch([b"x" * 1000]))])])  # MESSAGE_TOO_LARGE
+    same_answer(sides, version, [("compacted", [(0, batch([b"a", b"b"]))])])  # keyed: served here
+    same_answer(sides, version, [("compacted", [(0, batch() + batch())])])
 
     idempotent = batch(producer_id=4000, producer_epoch=0, base_sequence=0)
     same_answer(sides, version, [("t", [(2, idempotent)])])
@@ -151,7 +153,9 @@ def test_requests_that_need_python_append_nothing(sides, version):
         frame(version, [("t", [(0, batch())]), ("missing", [(0, batch())])], ids),
         frame(version, [("t", [(0, batch()), (3, batch())])], ids),
         frame(version, [("t", [(0, batch()), (-1, batch())])], ids),
-        frame(version, [("t", [(0, batch())]), ("compacted", [(0, batch())])], ids),
+        frame(version, [("t", [(0, batch())]), ("compacted", [(0, batch([b"a", b"b"], key=None))])], ids),
+        frame(version, [("compacted", [(0, batch(compression=1)), (0, batch(key=None, compression=1))])], ids),
+        frame(version, [("compacted", [(0, batch() + batch(key=None))])], ids),
         frame(version, [("__internal", [(0, batch())])], ids),
     ]
     for data, offset in cases:
@@ -169,19 +173,22 @@ def test_unsupported_versions_and_registry_follow_the_topics(sides):
     data, offset = frame(3, [("t", [(0, batch())])], ids)
     for version in (0, 1, 2):
         assert fast_path(fast, version, data, offset) is None
-    assert registry.topics() == ["small", "t"]
+    assert registry.topics() == ["compacted", "small", "t"]
+    keyless = frame(9, [("t", [(0, batch(key=None))])], ids)
+    assert fast_path(fast, 9, *keyless) is not None
     logs.alter_topic_configs("t", {"cleanup.policy": "compact,delete"})
-    assert registry.topics() == ["small"]
+    assert fast_path(fast, 9, *keyless) is None
     logs.alter_topic_configs("t", {})
     logs.add_partitions("t", 5)
     data, offset = frame(9, [("t", [(4, batch())])], ids)
     out = fast_path(fast, 9, data, offset)
     assert out is not None and [i for _, i in out.appended] == [4]
     logs.alter_broker_configs("", {"log.cleanup.policy": "compact"})
-    assert registry.topics() == []
+    assert fast_path(fast, 9, *keyless) is None
     logs.alter_broker_configs("", {})
+    assert fast_path(fast, 9, *keyless) is not None
     logs.delete_topic("small")
-    assert registry.topics() == ["t"]
+    assert registry.topics() == ["compacted", "t"]
 
 
 def test_an_append_that_rolls_is_deferred_off_the_loop(tmp_path):

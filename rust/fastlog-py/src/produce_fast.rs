@@ -1,8 +1,8 @@
 //! The Produce fast path (docs/scaling.md, "The Produce fast path"): a Produce request that needs
-//! no decision of Python's (no transaction, no ACL, no quota, no auto-creation, no compacted or
-//! internal topic) is decoded, appended and answered here in one call, with the GIL released
-//! while the partitions append. Anything else is left to the Python handler
-//! (fastlog.handlers.produce) untouched: `try_produce` then returns None before appending.
+//! no decision of Python's (no transaction, no ACL, no quota, no auto-creation, no internal
+//! topic, no keyless record for a compacted topic) is decoded, appended and answered here in one
+//! call, with the GIL released while the partitions append. Anything else is left to the Python
+//! handler (fastlog.handlers.produce) untouched: `try_produce` then returns None before appending.
 //!
 //! The answer is byte for byte what the Python path sends for the same outcomes (a unit test
 //! compares them for every version): the same engine call with the same produce version, so the
@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use fastlog_core::{self as core};
+use fastlog_core::{self as core, cleaner};
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
@@ -34,6 +34,9 @@ struct Topic {
     owner: Py<PyAny>,
     id: [u8; 16],
     partitions: Vec<Py<PartitionLog>>,
+    /// cleanup.policy has "compact": a keyless record is refused with per-record errors, which
+    /// the Python handler writes, so such a request goes there.
+    compacted: bool,
 }
 
 #[derive(Default)]
@@ -60,6 +63,17 @@ pub(crate) struct FastProduce {
     failed: bool,
     /// (owner, partition index) of each append done, to wake the fetches waiting on it.
     appended: Py<PyList>,
+}
+
+/// What the GIL-free part of `try_produce` did.
+enum Outcome {
+    /// Nothing appended: a compacted topic got a keyless record (the handler writes its errors).
+    LeftToPython,
+    /// Nothing appended: an append would roll a segment, which is not done on the event loop.
+    Deferred,
+    /// Every partition appended or refused by the engine, in request order; the response frame
+    /// unless acks=0.
+    Appended { results: Vec<core::Result<core::AppendResult>>, response: Option<Vec<u8>> },
 }
 
 /// One partition of the request, decoded.
@@ -289,10 +303,19 @@ impl ProduceFastPath {
     }
 
     /// Register (or refresh) a topic the fast path may serve: `owner` comes back with each
-    /// append, `partitions` are its logs in partition order.
-    fn set_topic(&self, owner: Py<PyAny>, name: &str, topic_id: &[u8], partitions: Vec<Py<PartitionLog>>) -> PyResult<()> {
+    /// append, `partitions` are its logs in partition order; `compacted`: cleanup.policy has
+    /// "compact" (requests with a keyless record are left to Python).
+    #[pyo3(signature = (owner, name, topic_id, partitions, *, compacted))]
+    fn set_topic(
+        &self,
+        owner: Py<PyAny>,
+        name: &str,
+        topic_id: &[u8],
+        partitions: Vec<Py<PartitionLog>>,
+        compacted: bool,
+    ) -> PyResult<()> {
         let id: [u8; 16] = topic_id.try_into().map_err(|_| pyo3::exceptions::PyValueError::new_err("topic_id must be 16 bytes"))?;
-        let topic = Arc::new(Topic { owner, id, partitions });
+        let topic = Arc::new(Topic { owner, id, partitions, compacted });
         let mut reg = self.registry.write().unwrap_or_else(|e| e.into_inner());
         if let Some(old) = reg.by_name.insert(name.as_bytes().to_vec(), Arc::clone(&topic)) {
             reg.by_id.remove(&old.id);
@@ -339,6 +362,12 @@ impl ProduceFastPath {
         let Some(body) = bytes.0.get(body_offset..) else { return Ok(None) };
         let Some(req) = self.decode(body, version) else { return Ok(None) };
         let outcome = py.detach(|| {
+            let keyless = req.topics.iter().any(|t| {
+                t.topic.compacted && t.parts.iter().any(|p| !p.records.is_empty() && !cleaner::keyless_records(p.records).is_empty())
+            });
+            if keyless {
+                return Outcome::LeftToPython;
+            }
             if inline {
                 let rolls = req.topics.iter().any(|t| {
                     t.parts.iter().any(|p| {
@@ -347,7 +376,7 @@ impl ProduceFastPath {
                     })
                 });
                 if rolls {
-                    return None;
+                    return Outcome::Deferred;
                 }
             }
             let origin = origin(Some(version));
@@ -358,10 +387,14 @@ impl ProduceFastPath {
                 .map(|(t, p)| t.topic.partitions[p.index as usize].get().run(|l| l.append(p.records, now_ms, origin)))
                 .collect();
             let response = (req.acks != 0).then(|| encode(version, correlation_id, &req, &results));
-            Some((results, response))
+            Outcome::Appended { results, response }
         });
-        let Some((results, response)) = outcome else {
-            return Ok(Some(FastProduce { deferred: true, response: None, failed: false, appended: PyList::empty(py).unbind() }));
+        let (results, response) = match outcome {
+            Outcome::LeftToPython => return Ok(None),
+            Outcome::Deferred => {
+                return Ok(Some(FastProduce { deferred: true, response: None, failed: false, appended: PyList::empty(py).unbind() }))
+            }
+            Outcome::Appended { results, response } => (results, response),
         };
         let appended = PyList::empty(py);
         let parts = req.topics.iter().flat_map(|t| t.parts.iter().map(move |p| (t, p)));

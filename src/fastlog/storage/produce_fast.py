@@ -3,10 +3,10 @@
 The fast path (_native.ProduceFastPath, rust/fastlog-py/src/produce_fast.rs) decodes a Produce
 request, appends it and encodes the response in one compiled call, for requests that need no
 decision of Python's. Whether a topic is one of those is decided here: not internal (clients may
-not write to those), and no "compact" in cleanup.policy (a compacted topic refuses keyless
-records with per-record errors, checked in handlers/produce.py). LogManager calls `sync` whenever
-a topic appears, goes, gains partitions or changes configs, so the registry never serves a topic
-the Python handler would answer differently.
+not write to those). A compacted topic ("compact" in cleanup.policy) is served too, but a request
+with a keyless record for it goes to handlers/produce.py, which writes the per-record errors.
+LogManager calls `sync` whenever a topic appears, goes, gains partitions or changes configs, so
+the registry never serves a topic the Python handler would answer differently.
 """
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ class Topic(Protocol):
     def config(self, key: str, broker: Config) -> Any: ...
 
 
-def eligible(topic: Topic, config: Config) -> bool:
-    return not topic.internal and "compact" not in topic.config("cleanup.policy", config)
+def eligible(topic: Topic) -> bool:
+    return not topic.internal
 
 
 class ProduceFastRegistry:
@@ -36,9 +36,10 @@ class ProduceFastRegistry:
         self.native = _native.ProduceFastPath()
 
     def sync(self, topic: Topic) -> None:
-        """Register the topic's current partitions, or leave it to Python if not eligible."""
-        if eligible(topic, self.config):
-            self.native.set_topic(topic, topic.name, topic.topic_id, list(topic.partitions))
+        """Register the topic's current partitions and cleanup.policy, or leave it to Python."""
+        if eligible(topic):
+            compacted = "compact" in topic.config("cleanup.policy", self.config)
+            self.native.set_topic(topic, topic.name, topic.topic_id, list(topic.partitions), compacted=compacted)
         else:
             self.native.remove_topic(topic.name)
 
