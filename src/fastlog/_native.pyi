@@ -9,7 +9,7 @@ from typing import Any, final
 from typing_extensions import Buffer, Self
 
 __all__ = [
-    "StorageError", "crc32c", "sendfile", "validate_records", "decompress", "build_batch", "FileSlice",
+    "StorageError", "crc32c", "sendfile", "send_pieces", "validate_records", "decompress", "build_batch", "FileSlice",
     "AppendResult", "LogSettings", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition",
     "keyless_records", "Cleanable", "CleanStats", "ProduceFastPath", "FastProduce",
 ]
@@ -33,6 +33,11 @@ def crc32c(data: Buffer, value: int = 0) -> int:
 
 def sendfile(out_fd: int, in_fd: int, offset: int, count: int) -> int:
     """One sendfile(2) call: returns bytes sent (may be < count); raises BlockingIOError on EAGAIN."""
+
+def send_pieces(sock_fd: int, pieces: list[Buffer | FileSlice], done: int) -> int:
+    """Write a response's pieces (bytes-like and FileSlices) to a non-blocking socket, resuming
+    `done` bytes in; returns the bytes written in all, fewer than the total when the socket is
+    full (EAGAIN: wait for writable, call again). EOFError when a file is shorter than its region."""
 
 def validate_records(
     records: Buffer, now_ms: int, *, max_message_bytes: int, log_append_time: bool,

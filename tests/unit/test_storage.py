@@ -579,6 +579,77 @@ def test_sendfile_sends_a_slice(tmp_path):
         b.close()
 
 
+def test_send_pieces_writes_bytes_and_regions_in_order_across_full_socket_buffers(tmp_path):
+    """A Fetch response's pieces (headers and segment regions) arrive whole and in order even
+    when the socket fills up mid-piece and the call is resumed from the count it returned."""
+    import select
+    import socket
+    import threading
+
+    from fastlog._native import send_pieces
+
+    log = open_log(str(tmp_path / "p"))
+    fill(log, 200, size=1000)
+    regions = [log.read(0, 60_000), log.read(50, 90_000), log.read(199, 10)]
+    pieces = [b"head", regions[0], bytearray(b"between"), memoryview(b"xxmidxx")[2:5], b"", regions[1],
+              log.read(200, 1000), b"tail", regions[2]]  # log.read at the end: an empty region
+    expected = b"head" + regions[0].tobytes() + b"between" + b"mid" + regions[1].tobytes() + b"tail" \
+        + regions[2].tobytes()
+    a, b = socket.socketpair()
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    received = bytearray()
+
+    def reader():
+        while len(received) < len(expected):
+            chunk = b.recv(65536)
+            if not chunk:
+                return
+            received.extend(chunk)
+
+    try:
+        a.setblocking(False)
+        done = send_pieces(a.fileno(), pieces, 0)
+        assert done < len(expected)  # the socket buffer is far smaller than the response
+        t = threading.Thread(target=reader)
+        t.start()
+        resumed = 0
+        while done < len(expected):
+            select.select([], [a], [], 10)
+            done = send_pieces(a.fileno(), pieces, done)
+            resumed += 1
+        t.join(10)
+        assert resumed > 1
+        assert done == len(expected)
+        assert bytes(received) == expected
+    finally:
+        a.close()
+        b.close()
+
+
+def test_send_pieces_refuses_a_region_past_the_end_of_its_file(tmp_path):
+    """A segment shorter than the region already promised in the frame: EOFError, so the
+    connection is closed rather than left out of step."""
+    import socket
+
+    from fastlog._native import send_pieces
+
+    log = open_log(str(tmp_path / "p"))
+    fill(log, 20, size=1000)
+    region = log.read(0, 100_000)
+    segment = next(p for p in (tmp_path / "p").iterdir() if p.suffix == ".log")
+    os.truncate(segment, region.length // 2)
+    a, b = socket.socketpair()
+    try:
+        a.setblocking(False)
+        with pytest.raises(EOFError):
+            send_pieces(a.fileno(), [b"head", region], 0)
+        with pytest.raises(TypeError):
+            send_pieces(a.fileno(), [b"head", 42], 0)  # neither bytes nor a FileSlice
+    finally:
+        a.close()
+        b.close()
+
+
 def test_bad_arguments_do_not_crash(tmp_path):
     with pytest.raises(ValueError):
         open_log(str(tmp_path / "p"), segment_bytes=-1)

@@ -11,7 +11,7 @@ use fastlog_core::recompress::Compression;
 use fastlog_core::record::{BatchOptions, LogRecord, LogRecords, Record as CoreRecord, TxnMarker};
 use fastlog_core::{self as core, LogConfig};
 use pyo3::buffer::PyBuffer;
-use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::exceptions::{PyEOFError, PyException, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyList, PyType};
@@ -84,6 +84,40 @@ fn sendfile(py: Python<'_>, out_fd: i32, in_fd: i32, offset: i64, count: i64) ->
     }
     let r = py.detach(|| core::sendfile::sendfile(out_fd, in_fd, offset as u64, count as usize));
     Ok(r?)
+}
+
+/// Write a response's pieces (bytes-like objects and FileSlices) to a non-blocking socket,
+/// resuming `done` bytes in; returns the bytes written in all, fewer than the total when the
+/// socket is full (fastlog-core's send_pieces). The GIL is released while sending.
+#[pyfunction]
+fn send_pieces(py: Python<'_>, sock_fd: i32, pieces: Vec<Bound<'_, PyAny>>, done: u64) -> PyResult<u64> {
+    let mut buffers = Vec::with_capacity(pieces.len());
+    let mut files = Vec::with_capacity(pieces.len());
+    for piece in &pieces {
+        if let Ok(slice) = piece.downcast::<FileSlice>() {
+            files.push(Some(slice.get().inner.clone()));
+        } else {
+            buffers.push(PyBuffer::<u8>::get(piece)?);
+            files.push(None);
+        }
+    }
+    let mut views = Vec::with_capacity(buffers.len());
+    for buf in &buffers {
+        views.push(view(buf)?);
+    }
+    let mut mem = views.iter();
+    let parts: Vec<core::sendfile::Piece> = files
+        .iter()
+        .map(|f| match f {
+            Some(s) => core::sendfile::Piece::File { fd: s.fd(), position: s.position, length: s.length },
+            None => core::sendfile::Piece::Mem(mem.next().expect("one view per buffer").0),
+        })
+        .collect();
+    match py.detach(|| core::sendfile::send_pieces(sock_fd, &parts, done)) {
+        Ok(n) => Ok(n),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(PyEOFError::new_err(e.to_string())),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A Produce request's version makes the append a client's (held to the one-batch rule).
@@ -709,6 +743,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<StorageError>()?;
     m.add_function(wrap_pyfunction!(crc32c, m)?)?;
     m.add_function(wrap_pyfunction!(sendfile, m)?)?;
+    m.add_function(wrap_pyfunction!(send_pieces, m)?)?;
     m.add_function(wrap_pyfunction!(validate_records, m)?)?;
     m.add_function(wrap_pyfunction!(decompress, m)?)?;
     m.add_function(wrap_pyfunction!(keyless_records, m)?)?;

@@ -24,9 +24,12 @@ closed; max.connections and max.connections.per.ip refuse new connections beyond
 A handler that raises answers its request with UNKNOWN_SERVER_ERROR in the request's own response
 shape (error_response.py) and the connection goes on; only an unparseable frame closes it.
 
-Writing: a response is a list of pieces from the codec; bytes go through the transport, a file
-region (a FileSlice of a segment) goes from the segment file to the socket with sendfile once the
-transport's buffer is empty, so fetched records never become Python objects.
+Writing: a response is a list of pieces from the codec. One piece (most responses) goes through
+the transport. Several (a Fetch: headers between FileSlices of segments) go, once the transport's
+buffer is empty, straight to the socket in one native call per socket-full (_native.send_pieces:
+send with MSG_MORE for the headers, sendfile for the regions), so fetched records never become
+Python objects and a response costs one trip from Python rather than one per piece. TLS cannot
+use sendfile: there regions are read in chunks and written through the transport.
 """
 from __future__ import annotations
 
@@ -513,42 +516,37 @@ class Connection(asyncio.BufferedProtocol):
         return error_response(api_key, version, request, ErrorCode.UNKNOWN_SERVER_ERROR)
 
     async def _write_pieces(self, pieces: list) -> None:
-        for piece in pieces:
-            if isinstance(piece, (bytes, bytearray, memoryview)):
-                if len(piece):
-                    self._transport.write(piece)
-            else:
-                await self._sendfile(piece)
-
-    async def _sendfile(self, region) -> None:
-        """Send a FileSlice from its segment file straight to the socket (zero copy)."""
-        if region.length == 0:
-            return
+        """Write a response of several pieces (bytes and FileSlices of segment files). Plain TCP:
+        once the transport's buffer is empty, straight to the socket in one native call per
+        socket-full (_native.send_pieces: send for bytes, sendfile for regions). TLS: bytes
+        through the transport, regions read in chunks (sendfile cannot encrypt)."""
         if self.listener.uses_tls:
-            await self._send_region_through_tls(region)
+            for piece in pieces:
+                if isinstance(piece, _native.FileSlice):
+                    await self._send_region_through_tls(piece)
+                elif len(piece):
+                    self._transport.write(piece)
             return
+        total = sum(p.length if isinstance(p, _native.FileSlice) else len(p) for p in pieces)
         await self._drained()
         sock_fd = self._transport.get_extra_info("socket").fileno()
-        position, remaining = region.position, region.length
-        loop = asyncio.get_running_loop()
-        while remaining > 0:
-            if self.closed:
-                raise ConnectionClosed()
+        done = 0
+        while True:
             try:
-                sent = _native.sendfile(sock_fd, region.fd, position, remaining)
-            except BlockingIOError:
-                await _writable(loop, sock_fd)
-                continue
-            except OSError as e:
-                self.abort(f"sendfile failed: {e}")
-                raise ConnectionClosed() from None
-            if sent == 0:
+                done = _native.send_pieces(sock_fd, pieces, done)
+            except EOFError:
                 # The file is shorter than the size already promised in the frame: the
                 # stream cannot be kept in sync, so the connection has to go.
                 self.abort("segment file ended before the fetched region")
+                raise ConnectionClosed() from None
+            except OSError as e:
+                self.abort(f"sending the response failed: {e}")
+                raise ConnectionClosed() from None
+            if done >= total:
+                return
+            await _writable(asyncio.get_running_loop(), sock_fd)
+            if self.closed:
                 raise ConnectionClosed()
-            position += sent
-            remaining -= sent
 
     async def _send_region_through_tls(self, region) -> None:
         """TLS encrypts in user space, so sendfile cannot serve it: read the region in chunks
