@@ -9,7 +9,7 @@ from typing import Any, final
 from typing_extensions import Buffer, Self
 
 __all__ = [
-    "StorageError", "crc32c", "sendfile", "send_pieces", "validate_records", "decompress", "build_batch", "FileSlice",
+    "StorageError", "crc32c", "send_pieces", "validate_records", "decompress", "build_batch", "FileSlice",
     "AppendResult", "LogSettings", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition",
     "keyless_records", "Cleanable", "CleanStats", "ProduceFastPath", "FastProduce",
 ]
@@ -30,9 +30,6 @@ class StorageError(Exception):
 
 def crc32c(data: Buffer, value: int = 0) -> int:
     """CRC-32C (Castagnoli) of `data`, continuing from `value` (crc32c(b, crc32c(a)) == crc32c(a + b))."""
-
-def sendfile(out_fd: int, in_fd: int, offset: int, count: int) -> int:
-    """One sendfile(2) call: returns bytes sent (may be < count); raises BlockingIOError on EAGAIN."""
 
 def send_pieces(sock_fd: int, pieces: list[Buffer | FileSlice], done: int) -> int:
     """Write a response's pieces (bytes-like and FileSlices) to a non-blocking socket, resuming

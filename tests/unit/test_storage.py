@@ -505,7 +505,7 @@ def test_retention_of_a_single_active_segment(tmp_path):
     assert log.enforce_retention(BASE_TS * 2, 0, 0) == 0  # an empty log has nothing to delete
 
 
-# --- flush, threads, delete, sendfile ----------------------------------------------------------------
+# --- flush, threads, delete, send_pieces ----------------------------------------------------------
 
 
 def test_flush_interval(tmp_path):
@@ -549,34 +549,6 @@ def test_delete_removes_directory(tmp_path):
     assert not d.exists()
     with pytest.raises(StorageError):
         log.append(batch([b"x"]), NOW)
-
-
-def test_sendfile_sends_a_slice(tmp_path):
-    import socket
-
-    from fastlog._native import sendfile
-
-    log = open_log(str(tmp_path / "p"))
-    fill(log, 20, size=1000)
-    s = log.read(3, 10_000)
-    a, b = socket.socketpair()
-    try:
-        a.setblocking(False)
-        sent = 0
-        while sent < s.length:
-            sent += sendfile(a.fileno(), s.fd, s.position + sent, s.length - sent)
-        got = b""
-        while len(got) < s.length:
-            got += b.recv(65536)
-        assert got == s.tobytes()
-        # Fill the socket buffer: a non-blocking sendfile then raises BlockingIOError.
-        big = log.read(0, 1 << 30)
-        with pytest.raises(BlockingIOError):
-            for _ in range(10_000):
-                sendfile(a.fileno(), big.fd, big.position, big.length)
-    finally:
-        a.close()
-        b.close()
 
 
 def test_send_pieces_writes_bytes_and_regions_in_order_across_full_socket_buffers(tmp_path):

@@ -1,9 +1,9 @@
-//! One non-blocking sendfile(2) call for zero-copy Fetch responses.
+//! Zero-copy Fetch responses: a response's pieces written with send(2) and sendfile(2).
 use std::io;
 
 /// Send up to `count` bytes of `in_fd` from `offset` to `out_fd`. Returns bytes sent (may be
 /// fewer than asked); EAGAIN comes back as an error of kind WouldBlock.
-pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: usize) -> io::Result<usize> {
+fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: usize) -> io::Result<usize> {
     let mut off = offset as libc::off_t;
     loop {
         let n = unsafe { libc::sendfile(out_fd, in_fd, &mut off, count) };

@@ -77,15 +77,6 @@ fn crc32c(py: Python<'_>, data: PyBuffer<u8>, value: u32) -> PyResult<u32> {
     }
 }
 
-#[pyfunction]
-fn sendfile(py: Python<'_>, out_fd: i32, in_fd: i32, offset: i64, count: i64) -> PyResult<usize> {
-    if offset < 0 || count < 0 {
-        return Err(PyValueError::new_err("offset and count must be >= 0"));
-    }
-    let r = py.detach(|| core::sendfile::sendfile(out_fd, in_fd, offset as u64, count as usize));
-    Ok(r?)
-}
-
 /// Write a response's pieces (bytes-like objects and FileSlices) to a non-blocking socket,
 /// resuming `done` bytes in; returns the bytes written in all, fewer than the total when the
 /// socket is full (fastlog-core's send_pieces). The GIL is released while sending.
@@ -742,7 +733,6 @@ impl RecordIterator {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<StorageError>()?;
     m.add_function(wrap_pyfunction!(crc32c, m)?)?;
-    m.add_function(wrap_pyfunction!(sendfile, m)?)?;
     m.add_function(wrap_pyfunction!(send_pieces, m)?)?;
     m.add_function(wrap_pyfunction!(validate_records, m)?)?;
     m.add_function(wrap_pyfunction!(decompress, m)?)?;
