@@ -275,6 +275,9 @@ class PartitionLog:
     @property
     def active_segment_bytes(self) -> int:
         """Bytes in the active segment (an append past segment.bytes rolls it)."""
+    def rolls_by_size(self, size: int) -> bool:
+        """Whether appending `size` bytes fills the active segment past segment.bytes (the
+        engine's size rule for a roll; a recompressed batch may differ a little in size)."""
     @property
     def unflushed_messages(self) -> int: ...
     @property

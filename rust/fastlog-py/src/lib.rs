@@ -481,6 +481,11 @@ impl PartitionLog {
         self.with(py, |log| Ok(log.active_segment_bytes()))
     }
 
+    /// Whether appending `size` bytes rolls the active segment (the engine's size rule).
+    fn rolls_by_size(&self, py: Python<'_>, size: u64) -> PyResult<bool> {
+        self.with(py, |log| Ok(log.rolls_by_size(size)))
+    }
+
     #[getter]
     fn unflushed_messages(&self, py: Python<'_>) -> PyResult<u64> {
         self.with(py, |log| Ok(log.unflushed_messages()))

@@ -391,7 +391,7 @@ class LogManager:
         (A roll by segment.ms is not foreseen here; it is at most one per segment.ms.)"""
         plog = topic.partitions[index]
         append = functools.partial(plog.append, records, now_ms, produce_version=produce_version)
-        if len(records) < OFFLOAD_APPEND_BYTES and not self._rolls(topic, plog, len(records)):
+        if len(records) < OFFLOAD_APPEND_BYTES and not plog.rolls_by_size(len(records)):
             result = append()
         else:
             result = await self._append_pool().run(append)
@@ -418,12 +418,6 @@ class LogManager:
         for topic, index in outcome.appended:
             self._appended(topic, index)
         return outcome
-
-    def _rolls(self, topic: Topic, plog: _native.PartitionLog, size: int) -> bool:
-        """Whether appending `size` bytes fills the active segment past segment.bytes (the
-        engine's size rule for a roll; a recompressed batch may differ a little in size)."""
-        active = plog.active_segment_bytes
-        return active > 0 and active + size > topic.config("segment.bytes", self.config)
 
     def write_txn_marker(self, topic: Topic, index: int, producer_id: int, producer_epoch: int, commit: bool,
                          coordinator_epoch: int) -> int:
