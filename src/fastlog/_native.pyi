@@ -348,3 +348,15 @@ class ProduceFastPath:
                     inline: bool) -> FastProduce | None:
         """Serve one Produce request (frame without its size prefix), or None, having appended
         nothing, when it needs the Python handler."""
+    def submit(self, token: int, frame: Buffer, body_offset: int, version: int, correlation_id: int,
+               now_ms: int) -> None:
+        """try_produce(..., inline=False) on the fast path's own threads (no GIL); the answer comes
+        back from take_completed under `token`. The frame stays exported until then."""
+    def completion_fd(self) -> int:
+        """Turns readable when submitted requests have been served."""
+    def take_completed(self) -> list[tuple[int, FastProduce | None]]:
+        """(token, what try_produce would have returned) of each request served since the last call."""
+    def set_threads(self, count: int) -> None:
+        """Run `count` threads (at least one); retiring ones finish the queued requests first."""
+    def shutdown(self) -> None:
+        """Serve what is queued, then stop the threads (final)."""

@@ -8,6 +8,8 @@ Python return None and append nothing.
 from __future__ import annotations
 
 import asyncio
+import os
+import select
 import time
 import types
 
@@ -20,7 +22,7 @@ from fastlog.handlers.registry import RequestContext
 from fastlog.protocol import codec
 from fastlog.protocol.errors import ErrorCode
 from fastlog.security.acl import Authorizer
-from fastlog.storage.log_manager import LogManager
+from fastlog.storage.log_manager import OFFLOAD_APPEND_BYTES, LogManager
 
 VERSIONS = range(3, 14)
 CORRELATION = 77
@@ -221,3 +223,98 @@ def test_error_codes_reach_the_client_in_the_response(sides):
     parts = [p for t in body["responses"] for p in t["partition_responses"]]
     assert [p["error_code"] for p in parts] == [ErrorCode.MESSAGE_TOO_LARGE, 0]
     assert parts[0]["base_offset"] == -1 and parts[0]["error_message"]
+
+
+def _thread_names() -> set[str]:
+    return {open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")}
+
+
+def test_large_requests_are_served_on_the_fast_paths_own_threads(sides):
+    """A request of 64 KiB or more goes through submit/take_completed (threads that never take
+    the GIL) and is answered as the Python handler answers it; several at once all get answers."""
+    fast, slow = sides
+    ids = {name: t.topic_id for name, t in fast.logs.topics.items()}
+    requests = [frame(9, [("t", [(i % 3, batch([bytes([65 + i]) * 40_000, b"y" * 40_000]))])], ids)
+                for i in range(12)]
+    assert all(len(data) >= OFFLOAD_APPEND_BYTES for data, _ in requests)
+
+    async def run(batch_of_requests):
+        buffers = [bytearray(data) for data, _ in batch_of_requests]
+        pending = [fast.logs.try_produce_fast(memoryview(b), offset, 9, CORRELATION)
+                   for b, (_, offset) in zip(buffers, batch_of_requests)]
+        return await asyncio.gather(*pending), _thread_names()
+
+    # one alone: byte for byte the Python path's answer
+    [single], names = asyncio.run(run(requests[:1]))
+    assert any(name.startswith("produce_fast_") for name in names), names  # (a thread names itself once it runs)
+    assert single is not None and not single.deferred
+    assert single.response == python_path(slow, 9, *requests[0])[0]
+    # the rest at once: the threads append in any order, so compare what does not depend on it
+    outs, _ = asyncio.run(run(requests[1:]))
+    base_offsets: dict[int, list[int]] = {0: [0], 1: [], 2: []}
+    for out in outs:
+        assert out is not None and not out.deferred and not out.failed and out.response is not None
+        _, body = codec.decode_response(0, 9, out.response[4:])
+        [part] = body["responses"][0]["partition_responses"]
+        assert part["error_code"] == 0
+        base_offsets[part["index"]].append(part["base_offset"])
+    assert {i: sorted(b) for i, b in base_offsets.items()} == {i: [0, 2, 4, 6] for i in range(3)}
+    for data, offset in requests[1:]:
+        python_path(slow, 9, data, offset)
+    assert fast.ends() == slow.ends()
+
+
+def test_a_submitted_frame_stays_in_place_until_its_answer_is_taken(tmp_path):
+    logs = LogManager(Config({"log.dirs": str(tmp_path)}))
+    logs.open()
+    try:
+        logs.create_topic("t", 1)
+        data, offset = frame(9, [("t", [(0, batch())])], {})
+        buf = bytearray(data)
+        native = logs.fast_produce.native
+        native.set_threads(1)
+        native.submit(7, buf, offset, 9, CORRELATION, int(time.time() * 1000))
+        with pytest.raises(BufferError):
+            buf.extend(b"more")  # exported to the thread: the bytes cannot move
+        done: list = []
+        deadline = time.monotonic() + 30
+        while not done and time.monotonic() < deadline:
+            select.select([native.completion_fd()], [], [], 1.0)
+            done = native.take_completed()
+        [(token, out)] = done
+        assert token == 7 and out is not None and out.response is not None
+        buf.extend(b"more")  # released with the answer
+        assert native.take_completed() == []
+    finally:
+        logs.close()
+
+
+def test_a_request_left_to_python_off_the_loop_appends_nothing(sides):
+    fast, _ = sides
+    ids = {name: t.topic_id for name, t in fast.logs.topics.items()}
+    big = batch([b"z" * 70_000], key=None)
+    unknown, offset = frame(9, [("nope", [(0, big)])], ids)
+    keyless, koffset = frame(9, [("compacted", [(0, big)])], ids)
+    before = fast.ends()
+    assert asyncio.run(fast.logs.try_produce_fast(unknown, offset, 9, CORRELATION)) is None
+    assert asyncio.run(fast.logs.try_produce_fast(keyless, koffset, 9, CORRELATION)) is None
+    assert fast.ends() == before
+
+
+def test_fewer_threads_still_serve_and_shutdown_serves_what_was_queued(tmp_path):
+    logs = LogManager(Config({"log.dirs": str(tmp_path)}))
+    logs.open()
+    native = logs.fast_produce.native
+    try:
+        logs.create_topic("t", 1)
+        data, offset = frame(9, [("t", [(0, batch())])], {})
+        native.set_threads(4)
+        native.set_threads(1)
+        for token in range(5):
+            native.submit(token, data, offset, 9, CORRELATION, int(time.time() * 1000))
+        native.shutdown()
+        tokens = [t for t, out in native.take_completed() if out is not None and out.response is not None]
+        assert sorted(tokens) == list(range(5))
+        assert logs.topics["t"].partitions[0].log_end_offset == 5
+    finally:
+        logs.close()

@@ -7,8 +7,12 @@
 //! The answer is byte for byte what the Python path sends for the same outcomes (a unit test
 //! compares them for every version): the same engine call with the same produce version, so the
 //! same validation and error codes, and the response layout of protocol/messages/produce.py.
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{HashMap, VecDeque};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::thread::JoinHandle;
 
 use fastlog_core::{self as core, cleaner};
 use pyo3::buffer::PyBuffer;
@@ -46,9 +50,52 @@ struct Registry {
 }
 
 /// The topics eligible for the fast path; Python (storage/produce_fast.py) keeps it current.
+/// Requests that must not run on the event loop (large, or rolling a segment) are `submit`ted to
+/// the fast path's own threads, which never take the GIL: Python collects their answers with
+/// `take_completed` when `completion_fd` turns readable.
 #[pyclass(module = "fastlog._native", frozen)]
 pub(crate) struct ProduceFastPath {
+    shared: Arc<Shared>,
+    /// The read end of the completion socket pair (the threads write one byte to the other).
+    completion_reader: UnixStream,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What the caller's thread and the append threads share.
+struct Shared {
     registry: RwLock<Registry>,
+    jobs: Mutex<Jobs>,
+    job_ready: Condvar,
+    done: Mutex<Vec<Done>>,
+    /// Written (one byte) when `done` turns non-empty, so the event loop wakes once for all the
+    /// answers that finish before it runs.
+    completion_writer: UnixStream,
+}
+
+#[derive(Default)]
+struct Jobs {
+    queue: VecDeque<Job>,
+    /// Threads running run_jobs, retiring ones included.
+    alive: usize,
+    /// Threads asked to exit (set_threads to fewer, or shutdown: usize::MAX).
+    retire: usize,
+}
+
+/// A request submitted to the threads. The frame's buffer export keeps its bytes in place until
+/// the answer has been taken (and is released there, under the GIL).
+struct Job {
+    token: u64,
+    frame: PyBuffer<u8>,
+    body_offset: usize,
+    version: i16,
+    correlation_id: i32,
+    now_ms: i64,
+}
+
+struct Done {
+    token: u64,
+    frame: PyBuffer<u8>,
+    served: Served,
 }
 
 /// What `try_produce` did with a request.
@@ -65,15 +112,110 @@ pub(crate) struct FastProduce {
     appended: Py<PyList>,
 }
 
-/// What the GIL-free part of `try_produce` did.
-enum Outcome {
-    /// Nothing appended: a compacted topic got a keyless record (the handler writes its errors).
+/// What the GIL-free part of serving a request did.
+enum Served {
+    /// Nothing appended: the request needs the Python handler (not decodable here, an
+    /// unregistered topic, a transaction, a keyless record for a compacted topic, ...).
     LeftToPython,
     /// Nothing appended: an append would roll a segment, which is not done on the event loop.
     Deferred,
-    /// Every partition appended or refused by the engine, in request order; the response frame
-    /// unless acks=0.
-    Appended { results: Vec<core::Result<core::AppendResult>>, response: Option<Vec<u8>> },
+    /// Every partition appended or refused by the engine, in request order: the (topic,
+    /// partition) of each append done, whether any failed, the response frame unless acks=0.
+    Appended { appended: Vec<(Arc<Topic>, i32)>, failed: bool, response: Option<Vec<u8>> },
+}
+
+impl Served {
+    fn into_python(self, py: Python<'_>) -> PyResult<Option<FastProduce>> {
+        match self {
+            Served::LeftToPython => Ok(None),
+            Served::Deferred => {
+                Ok(Some(FastProduce { deferred: true, response: None, failed: false, appended: PyList::empty(py).unbind() }))
+            }
+            Served::Appended { appended, failed, response } => {
+                let list = PyList::empty(py);
+                for (topic, index) in appended {
+                    list.append((topic.owner.clone_ref(py), index))?;
+                }
+                Ok(Some(FastProduce {
+                    deferred: false,
+                    response: response.map(|r| PyBytes::new(py, &r).unbind()),
+                    failed,
+                    appended: list.unbind(),
+                }))
+            }
+        }
+    }
+}
+
+/// Decode, append and encode one request without the GIL. `inline`: on the event loop, so an
+/// append that rolls a segment is not done but deferred.
+fn serve(shared: &Shared, frame: &[u8], body_offset: usize, version: i16, correlation_id: i32, now_ms: i64,
+         inline: bool) -> Served {
+    if !(MIN_VERSION..=MAX_VERSION).contains(&version) {
+        return Served::LeftToPython;
+    }
+    let Some(body) = frame.get(body_offset..) else { return Served::LeftToPython };
+    let Some(req) = decode(&shared.registry, body, version) else { return Served::LeftToPython };
+    let keyless = req.topics.iter().any(|t| {
+        t.topic.compacted && t.parts.iter().any(|p| !p.records.is_empty() && !cleaner::keyless_records(p.records).is_empty())
+    });
+    if keyless {
+        return Served::LeftToPython;
+    }
+    if inline {
+        let rolls = req.topics.iter().any(|t| {
+            t.parts.iter().any(|p| {
+                let log = t.topic.partitions[p.index as usize].get();
+                log.run(|l| Ok(l.rolls_by_size(p.records.len() as u64))).unwrap_or(false)
+            })
+        });
+        if rolls {
+            return Served::Deferred;
+        }
+    }
+    let origin = origin(Some(version));
+    let results: Vec<core::Result<core::AppendResult>> = req
+        .topics
+        .iter()
+        .flat_map(|t| t.parts.iter().map(move |p| (t, p)))
+        .map(|(t, p)| t.topic.partitions[p.index as usize].get().run(|l| l.append(p.records, now_ms, origin)))
+        .collect();
+    let response = (req.acks != 0).then(|| encode(version, correlation_id, &req, &results));
+    let parts = req.topics.iter().flat_map(|t| t.parts.iter().map(move |p| (t, p)));
+    let appended = parts.zip(&results).filter(|(_, r)| r.is_ok()).map(|((t, p), _)| (Arc::clone(&t.topic), p.index)).collect();
+    Served::Appended { appended, failed: results.iter().any(|r| r.is_err()), response }
+}
+
+/// An append thread: serve submitted requests until told to retire (queued jobs first).
+fn run_jobs(shared: Arc<Shared>) {
+    loop {
+        let job = {
+            let mut jobs = shared.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                if let Some(job) = jobs.queue.pop_front() {
+                    break job;
+                }
+                if jobs.retire > 0 {
+                    jobs.retire -= 1;
+                    jobs.alive -= 1;
+                    return;
+                }
+                jobs = shared.job_ready.wait(jobs).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        let served = match view(&job.frame) {
+            Ok(bytes) => serve(&shared, bytes.0, job.body_offset, job.version, job.correlation_id, job.now_ms, false),
+            Err(_) => Served::LeftToPython,
+        };
+        let mut done = shared.done.lock().unwrap_or_else(|e| e.into_inner());
+        let was_empty = done.is_empty();
+        done.push(Done { token: job.token, frame: job.frame, served });
+        drop(done);
+        if was_empty {
+            // Full socket: a byte is already waiting, the loop will wake anyway.
+            let _ = (&shared.completion_writer).write(&[1]);
+        }
+    }
 }
 
 /// One partition of the request, decoded.
@@ -169,9 +311,8 @@ fn is_transactional(records: &[u8]) -> bool {
         && i16::from_be_bytes([records[ATTRIBUTES_AT], records[ATTRIBUTES_AT + 1]]) & TRANSACTIONAL_BIT != 0
 }
 
-impl ProduceFastPath {
-    /// The request, if the fast path may serve it.
-    fn decode<'a>(&self, body: &'a [u8], version: i16) -> Option<Request<'a>> {
+/// The request, if the fast path may serve it.
+fn decode<'a>(registry: &RwLock<Registry>, body: &'a [u8], version: i16) -> Option<Request<'a>> {
         let mut r = Reader { b: body, pos: 0, flexible: version >= FIRST_FLEXIBLE };
         if r.nullable(false)?.is_some() {
             return None; // transactional_id: transactions are checked in Python
@@ -181,7 +322,7 @@ impl ProduceFastPath {
             return None;
         }
         r.i32()?; // timeout_ms: the append is done when it returns
-        let registry = self.registry.read().unwrap_or_else(|e| e.into_inner());
+        let registry = registry.read().unwrap_or_else(|e| e.into_inner());
         let mut topics = Vec::with_capacity(r.count()?);
         for _ in 0..topics.capacity() {
             let (key, topic) = if version >= FIRST_BY_ID {
@@ -206,7 +347,6 @@ impl ProduceFastPath {
         }
         r.skip_tags()?;
         Some(Request { acks, topics })
-    }
 }
 
 /// The response frame, laid out as protocol/messages/produce.py's response table.
@@ -298,8 +438,18 @@ fn encode(version: i16, correlation_id: i32, req: &Request<'_>, results: &[core:
 #[pymethods]
 impl ProduceFastPath {
     #[new]
-    fn new() -> Self {
-        ProduceFastPath { registry: RwLock::new(Registry::default()) }
+    fn new() -> PyResult<Self> {
+        let (completion_writer, completion_reader) = UnixStream::pair()?;
+        completion_writer.set_nonblocking(true)?;
+        completion_reader.set_nonblocking(true)?;
+        let shared = Arc::new(Shared {
+            registry: RwLock::new(Registry::default()),
+            jobs: Mutex::new(Jobs::default()),
+            job_ready: Condvar::new(),
+            done: Mutex::new(Vec::new()),
+            completion_writer,
+        });
+        Ok(ProduceFastPath { shared, completion_reader, threads: Mutex::new(Vec::new()) })
     }
 
     /// Register (or refresh) a topic the fast path may serve: `owner` comes back with each
@@ -316,7 +466,7 @@ impl ProduceFastPath {
     ) -> PyResult<()> {
         let id: [u8; 16] = topic_id.try_into().map_err(|_| pyo3::exceptions::PyValueError::new_err("topic_id must be 16 bytes"))?;
         let topic = Arc::new(Topic { owner, id, partitions, compacted });
-        let mut reg = self.registry.write().unwrap_or_else(|e| e.into_inner());
+        let mut reg = self.shared.registry.write().unwrap_or_else(|e| e.into_inner());
         if let Some(old) = reg.by_name.insert(name.as_bytes().to_vec(), Arc::clone(&topic)) {
             reg.by_id.remove(&old.id);
         }
@@ -326,7 +476,7 @@ impl ProduceFastPath {
 
     /// Leave a topic to the Python path (deleted, or no longer eligible).
     fn remove_topic(&self, name: &str) {
-        let mut reg = self.registry.write().unwrap_or_else(|e| e.into_inner());
+        let mut reg = self.shared.registry.write().unwrap_or_else(|e| e.into_inner());
         if let Some(old) = reg.by_name.remove(name.as_bytes()) {
             reg.by_id.remove(&old.id);
         }
@@ -334,7 +484,7 @@ impl ProduceFastPath {
 
     /// Names of the registered topics (for tests and diagnostics).
     fn topics(&self) -> Vec<String> {
-        let reg = self.registry.read().unwrap_or_else(|e| e.into_inner());
+        let reg = self.shared.registry.read().unwrap_or_else(|e| e.into_inner());
         let mut names: Vec<String> = reg.by_name.keys().map(|k| String::from_utf8_lossy(k).into_owned()).collect();
         names.sort();
         names
@@ -355,59 +505,78 @@ impl ProduceFastPath {
         now_ms: i64,
         inline: bool,
     ) -> PyResult<Option<FastProduce>> {
-        if !(MIN_VERSION..=MAX_VERSION).contains(&version) {
-            return Ok(None);
-        }
         let bytes = view(&frame)?;
-        let Some(body) = bytes.0.get(body_offset..) else { return Ok(None) };
-        let Some(req) = self.decode(body, version) else { return Ok(None) };
-        let outcome = py.detach(|| {
-            let keyless = req.topics.iter().any(|t| {
-                t.topic.compacted && t.parts.iter().any(|p| !p.records.is_empty() && !cleaner::keyless_records(p.records).is_empty())
-            });
-            if keyless {
-                return Outcome::LeftToPython;
-            }
-            if inline {
-                let rolls = req.topics.iter().any(|t| {
-                    t.parts.iter().any(|p| {
-                        let log = t.topic.partitions[p.index as usize].get();
-                        log.run(|l| Ok(l.rolls_by_size(p.records.len() as u64))).unwrap_or(false)
-                    })
-                });
-                if rolls {
-                    return Outcome::Deferred;
-                }
-            }
-            let origin = origin(Some(version));
-            let results: Vec<core::Result<core::AppendResult>> = req
-                .topics
-                .iter()
-                .flat_map(|t| t.parts.iter().map(move |p| (t, p)))
-                .map(|(t, p)| t.topic.partitions[p.index as usize].get().run(|l| l.append(p.records, now_ms, origin)))
-                .collect();
-            let response = (req.acks != 0).then(|| encode(version, correlation_id, &req, &results));
-            Outcome::Appended { results, response }
-        });
-        let (results, response) = match outcome {
-            Outcome::LeftToPython => return Ok(None),
-            Outcome::Deferred => {
-                return Ok(Some(FastProduce { deferred: true, response: None, failed: false, appended: PyList::empty(py).unbind() }))
-            }
-            Outcome::Appended { results, response } => (results, response),
-        };
-        let appended = PyList::empty(py);
-        let parts = req.topics.iter().flat_map(|t| t.parts.iter().map(move |p| (t, p)));
-        for ((t, p), result) in parts.zip(&results) {
-            if result.is_ok() {
-                appended.append((t.topic.owner.clone_ref(py), p.index))?;
-            }
+        let served = py.detach(|| serve(&self.shared, bytes.0, body_offset, version, correlation_id, now_ms, inline));
+        served.into_python(py)
+    }
+
+    /// Serve the request as `try_produce(..., inline=False)` does, on the fast path's own
+    /// threads, which never take the GIL; its answer comes back from `take_completed` under
+    /// `token`. The frame's buffer stays exported (not resizable) until then.
+    #[pyo3(signature = (token, frame, body_offset, version, correlation_id, now_ms))]
+    #[allow(clippy::too_many_arguments)]
+    fn submit(&self, token: u64, frame: PyBuffer<u8>, body_offset: usize, version: i16, correlation_id: i32,
+              now_ms: i64) -> PyResult<()> {
+        view(&frame)?; // refuse a non-contiguous buffer here, not on a thread
+        let job = Job { token, frame, body_offset, version, correlation_id, now_ms };
+        self.shared.jobs.lock().unwrap_or_else(|e| e.into_inner()).queue.push_back(job);
+        self.shared.job_ready.notify_one();
+        Ok(())
+    }
+
+    /// The file descriptor that turns readable when submitted requests have been served.
+    fn completion_fd(&self) -> i32 {
+        self.completion_reader.as_raw_fd()
+    }
+
+    /// (token, what try_produce would have returned) of each submitted request served since
+    /// the last call, in the order they finished; clears the completion descriptor first.
+    fn take_completed(&self, py: Python<'_>) -> PyResult<Vec<(u64, Option<FastProduce>)>> {
+        let mut sink = [0u8; 64];
+        while matches!((&self.completion_reader).read(&mut sink), Ok(n) if n > 0) {}
+        let done = std::mem::take(&mut *self.shared.done.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut out = Vec::with_capacity(done.len());
+        for Done { token, frame, served } in done {
+            drop(frame); // releases the export, under the GIL
+            out.push((token, served.into_python(py)?));
         }
-        Ok(Some(FastProduce {
-            deferred: false,
-            response: response.map(|r| PyBytes::new(py, &r).unbind()),
-            failed: results.iter().any(|r| r.is_err()),
-            appended: appended.unbind(),
-        }))
+        Ok(out)
+    }
+
+    /// Run `count` threads (at least one), starting or retiring the difference; retiring
+    /// threads finish the queued requests first.
+    fn set_threads(&self, count: usize) -> PyResult<()> {
+        let count = count.max(1);
+        let mut threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+        threads.retain(|t| !t.is_finished()); // retired ones
+        let mut jobs = self.shared.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        let staying = jobs.alive - jobs.retire.min(jobs.alive);
+        if count < staying {
+            jobs.retire += staying - count;
+            self.shared.job_ready.notify_all();
+            return Ok(());
+        }
+        let unretire = jobs.retire.min(count - staying); // keep threads asked to exit instead
+        jobs.retire -= unretire;
+        for _ in staying + unretire..count {
+            let shared = Arc::clone(&self.shared);
+            let name = format!("produce_fast_{}", jobs.alive);
+            threads.push(std::thread::Builder::new().name(name).spawn(move || run_jobs(shared))?);
+            jobs.alive += 1;
+        }
+        Ok(())
+    }
+
+    /// Serve what is queued, then stop every thread and wait for them (their answers stay
+    /// for take_completed). Final: requests submitted afterwards are never served.
+    fn shutdown(&self, py: Python<'_>) {
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        self.shared.jobs.lock().unwrap_or_else(|e| e.into_inner()).retire = usize::MAX;
+        self.shared.job_ready.notify_all();
+        py.detach(|| {
+            for t in threads {
+                let _ = t.join();
+            }
+        });
     }
 }

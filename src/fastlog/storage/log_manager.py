@@ -172,6 +172,7 @@ class LogManager:
     def close(self) -> None:
         self.cleaner.close()
         self._append_threads.shutdown()
+        self.fast_produce.close()
 
         def close_one(topic: Topic, plog: _native.PartitionLog) -> None:
             try:
@@ -411,8 +412,7 @@ class LogManager:
         if inline and outcome is None:
             return None
         if outcome is None or outcome.deferred:
-            outcome = await self._append_pool().run(functools.partial(
-                fast.try_produce, frame, body_offset, version, correlation_id, now_ms, inline=False))
+            outcome = await self.fast_produce.serve_off_loop(frame, body_offset, version, correlation_id, now_ms)
             if outcome is None:
                 return None
         for topic, index in outcome.appended:

@@ -7,10 +7,18 @@ not write to those). A compacted topic ("compact" in cleanup.policy) is served t
 with a keyless record for it goes to handlers/produce.py, which writes the per-record errors.
 LogManager calls `sync` whenever a topic appears, goes, gains partitions or changes configs, so
 the registry never serves a topic the Python handler would answer differently.
+
+A request that must not be appended on the event loop (large, or rolling a segment) is served on
+the fast path's own threads (num.io.threads of them), which never take the GIL: `serve_off_loop`
+submits it and the loop collects every answer that finished when the completion descriptor turns
+readable. Going through Python threads instead (AppendThreads) cost each request a queue
+hand-over, two GIL acquisitions on the thread and a wake-up call: docs/bench.md, "CPU per byte,
+round 3".
 """
 from __future__ import annotations
 
-from typing import Any, Protocol
+import asyncio
+from typing import Any, Optional, Protocol
 
 from fastlog import _native
 from fastlog.config import Config
@@ -34,6 +42,10 @@ class ProduceFastRegistry:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.native = _native.ProduceFastPath()
+        self._waiting: dict[int, asyncio.Future] = {}  # token -> the future of a submitted request
+        self._next_token = 0
+        self._loop: Optional[asyncio.AbstractEventLoop] = None  # the loop watching the completions
+        self._threads = 0
 
     def sync(self, topic: Topic) -> None:
         """Register the topic's current partitions and cleanup.policy, or leave it to Python."""
@@ -45,3 +57,40 @@ class ProduceFastRegistry:
 
     def remove(self, topic: Topic) -> None:
         self.native.remove_topic(topic.name)
+
+    def serve_off_loop(self, frame, body_offset: int, version: int, correlation_id: int,
+                       now_ms: int) -> asyncio.Future:
+        """try_produce(..., inline=False) on the fast path's threads; the future gets what it
+        would have returned. `frame` must stay unchanged until the future is done."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._watch(loop)
+        threads = self.config.get_int("num.io.threads")  # a dynamic broker config
+        if threads != self._threads:
+            self.native.set_threads(threads)
+            self._threads = threads
+        self._next_token += 1
+        fut = loop.create_future()
+        self._waiting[self._next_token] = fut
+        self.native.submit(self._next_token, frame, body_offset, version, correlation_id, now_ms)
+        return fut
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self.native.completion_fd())
+        loop.add_reader(self.native.completion_fd(), self._completed)
+        self._loop = loop
+
+    def _completed(self) -> None:
+        for token, outcome in self.native.take_completed():
+            fut = self._waiting.pop(token, None)
+            if fut is not None and not fut.done():
+                fut.set_result(outcome)
+
+    def close(self) -> None:
+        """Serve what was submitted, stop the threads and stop watching (broker shutdown)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self.native.completion_fd())
+        self._loop = None
+        self.native.shutdown()
+        self._completed()
