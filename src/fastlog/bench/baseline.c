@@ -81,7 +81,7 @@ static int do_send(int port, long long bytes) {
         return 1;
     }
     char *buf = malloc(CHUNK);
-    for (int i = 0; i < CHUNK; i++) buf[i] = (char)('A' + (i * 7919) % 26);
+    for (int i = 0; i < CHUNK; i++) buf[i] = (char)('A' + ((unsigned)i * 7919u) % 26u);  /* unsigned: i * 7919 overflows an int */
     while (bytes > 0) {
         ssize_t n = write(s, buf, bytes < CHUNK ? bytes : CHUNK);
         if (n < 0 && errno == EINTR) continue;
