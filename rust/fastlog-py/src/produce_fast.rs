@@ -61,6 +61,15 @@ pub(crate) struct ProduceFastPath {
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
+impl Drop for ProduceFastPath {
+    /// Without shutdown (a registry dropped unclosed): let the threads exit instead of waiting
+    /// on the queue for ever.
+    fn drop(&mut self) {
+        self.shared.jobs.lock().unwrap_or_else(|e| e.into_inner()).retire = usize::MAX;
+        self.shared.job_ready.notify_all();
+    }
+}
+
 /// What the caller's thread and the append threads share.
 struct Shared {
     registry: RwLock<Registry>,

@@ -84,7 +84,7 @@ class ProduceFastRegistry:
     def _completed(self) -> None:
         for token, outcome in self.native.take_completed():
             fut = self._waiting.pop(token, None)
-            if fut is not None and not fut.done():
+            if fut is not None and not fut.done() and not fut.get_loop().is_closed():
                 fut.set_result(outcome)
 
     def close(self) -> None:
