@@ -90,3 +90,40 @@ def test_tls_bench_smoke_fastlog(tmp_path):
     for row in rows:
         assert row["produce"]["mb_s"] > 0 and row["consume"]["mb_s"] > 0, row
     assert "fastlog  SSL        consume  MB/s" in proc.stdout
+
+
+def test_bench_consumer_fetches_again_soon_after_its_queue_fills(broker):
+    """The consume workload's consumer, once its local queue is full, waits the bench's
+    fetch.queue.backoff.ms (10 ms) before fetching again, not librdkafka's default second: with
+    that second a broker that outran the reader by queued.max.messages.kbytes lost a whole second
+    of a ~1 s read, and the consume workload measured the timer (docs/scaling.md, "Per broker
+    core"). A small queue here makes it fill on the first fetch."""
+    import logging
+    import re
+    import uuid
+
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    from fastlog.bench import load
+
+    topic = f"bench-backoff-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+    filled = load.produce_throughput(broker.bootstrap, topic, total_bytes=4_000_000, settings={"acks": "1"})
+    assert filled["failed"] == 0, filled
+
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger(f"bench-consumer-{topic}")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(Keep())
+    read = load.consume_all(broker.bootstrap, topic, {"queued.max.messages.kbytes": 256, "debug": "fetch",
+                                                      "logger": logger}, timeout=60)
+    assert read["failed"] == 0 and read["records"] == read["expected"] > 0, read
+    backoffs = [int(ms) for ms in re.findall(r"Fetch backoff for (\d+)ms: Local: Queue full", "\n".join(lines))]
+    assert backoffs, lines[-20:]   # the queue did fill
+    assert set(backoffs) == {load.CONSUMER_SETTINGS["fetch.queue.backoff.ms"]} == {10}

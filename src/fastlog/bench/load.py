@@ -36,6 +36,12 @@ CONSUMER_SETTINGS: dict[str, Any] = {
     "fetch.wait.max.ms": 500,
     "fetch.min.bytes": 1,
     "queued.max.messages.kbytes": 65536,
+    # Not librdkafka's default (1000): once its local queue holds queued.max.messages.kbytes, the
+    # consumer stops fetching for this long, although the application drains 64 MB in ~0.1 s. A
+    # broker that outruns the application by 64 MB then lost a whole second per stop, and a few
+    # hundred MB read in ~1 s measured the timer (docs/scaling.md, "Per broker core"). Kafka's
+    # Java consumer fetches again as soon as a partition's buffered records are taken.
+    "fetch.queue.backoff.ms": 10,
 }
 
 
