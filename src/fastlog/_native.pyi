@@ -11,7 +11,7 @@ from typing_extensions import Buffer, Self
 __all__ = [
     "StorageError", "crc32c", "send_pieces", "validate_records", "decompress", "build_batch", "FileSlice",
     "AppendResult", "LogSettings", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition",
-    "keyless_records", "Cleanable", "CleanStats", "ProduceFastPath", "FastProduce",
+    "keyless_records", "Cleanable", "CleanStats", "ProduceFastPath", "FastProduce", "TopicSet",
 ]
 
 @final
@@ -336,6 +336,13 @@ class FastProduce:
         """(registered owner, partition index) of each append done."""
 
 @final
+class TopicSet:
+    """Names of the topics a principal may write (the Produce fast path leaves others to Python)."""
+    def __new__(cls, names: list[str]) -> Self: ...
+    def __len__(self) -> int: ...
+    def __contains__(self, name: str) -> bool: ...
+
+@final
 class ProduceFastPath:
     """The Produce fast path (storage/produce_fast.py keeps its topics current)."""
     def __new__(cls) -> Self: ...
@@ -345,11 +352,11 @@ class ProduceFastPath:
     def remove_topic(self, name: str) -> None: ...
     def topics(self) -> list[str]: ...
     def try_produce(self, frame: Buffer, body_offset: int, version: int, correlation_id: int, now_ms: int, *,
-                    inline: bool) -> FastProduce | None:
+                    inline: bool, writable: TopicSet | None = None) -> FastProduce | None:
         """Serve one Produce request (frame without its size prefix), or None, having appended
-        nothing, when it needs the Python handler."""
+        nothing, when it needs the Python handler (also when it names a topic not in `writable`)."""
     def submit(self, token: int, frame: Buffer, body_offset: int, version: int, correlation_id: int,
-               now_ms: int) -> None:
+               now_ms: int, *, writable: TopicSet | None = None) -> None:
         """try_produce(..., inline=False) on the fast path's own threads (no GIL); the answer comes
         back from take_completed under `token`. The frame stays exported until then."""
     def completion_fd(self) -> int:

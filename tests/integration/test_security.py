@@ -534,6 +534,78 @@ def test_acl_matrix(acl_broker, pki, tmp_path):
                                    "--list", "--topic", topic_a)
 
 
+def test_acl_produce_follows_the_acls_of_each_request(acl_broker, pki):
+    """alice's Produce requests (small ones, which the compiled fast path serves when she may
+    write every topic they name) are decided by the ACLs as they stand at each request: a topic
+    without WRITE is refused, a grant made meanwhile lets the next one in, a DENY refuses it
+    again, and a topic created later follows its own ACLs. (A new producer per request: after a
+    refusal librdkafka refuses the topic locally until its metadata is refreshed.)"""
+    from confluent_kafka.admin import (
+        AclBinding,
+        AclBindingFilter,
+        AclOperation,
+        AclPermissionType,
+        ResourcePatternType,
+        ResourceType,
+    )
+    suffix = uuid.uuid4().hex[:6]
+    allowed, other, later = f"W-{suffix}", f"X-{suffix}", f"Y-{suffix}"
+    admin = AdminClient(client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"))
+    for future in admin.create_topics([NewTopic(allowed, 2, 1), NewTopic(other, 1, 1)]).values():
+        future.result(15)
+
+    def write_acl(topic: str, permission=AclPermissionType.ALLOW) -> AclBinding:
+        return AclBinding(ResourceType.TOPIC, topic, ResourcePatternType.LITERAL, "User:alice", "*",
+                          AclOperation.WRITE, permission)
+
+    def grant(*bindings: AclBinding) -> None:
+        for future in admin.create_acls(list(bindings)).values():
+            future.result(15)
+
+    # DESCRIBE is implied by WRITE: alice sees the topics she may write, and "other" through DESCRIBE
+    grant(write_acl(allowed), AclBinding(ResourceType.TOPIC, other, ResourcePatternType.LITERAL, "User:alice",
+                                         "*", AclOperation.DESCRIBE, AclPermissionType.ALLOW))
+    alice = {**client_settings(acl_broker, pki, "SASL_SSL", "PLAIN", "alice", "alice-secret"),
+             "linger.ms": 0, "retries": 0, "acks": 1}
+    outcomes: list = []
+
+    def send(topic: str, value: bytes, partition: int = 0):
+        outcomes.clear()
+        producer = Producer(alice)
+        producer.produce(topic, value, partition=partition, on_delivery=lambda err, msg: outcomes.append(err))
+        assert producer.flush(15) == 0 and len(outcomes) == 1
+        return None if outcomes[0] is None else outcomes[0].code()
+
+    assert send(allowed, b"one") is None
+    assert send(allowed, b"two", partition=1) is None
+    assert send(other, b"nope") == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    grant(write_acl(other))
+    assert send(other, b"now yes") is None
+    grant(write_acl(other, AclPermissionType.DENY))
+    assert send(other, b"denied again") == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    assert send(allowed, b"three") is None
+    admin.create_topics([NewTopic(later, 1, 1)])[later].result(15)
+    grant(AclBinding(ResourceType.TOPIC, later, ResourcePatternType.LITERAL, "User:alice", "*",
+                     AclOperation.DESCRIBE, AclPermissionType.ALLOW))
+    assert send(later, b"no write yet") == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    grant(write_acl(later))
+    assert send(later, b"written") is None
+    for future in admin.delete_acls([AclBindingFilter(ResourceType.TOPIC, allowed, ResourcePatternType.LITERAL,
+                                                      "User:alice", None, AclOperation.WRITE,
+                                                      AclPermissionType.ALLOW)]).values():
+        future.result(15)
+    assert send(allowed, b"revoked") == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+    # what was acknowledged is exactly what is in the logs
+    admin_consumer = Consumer({**client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin",
+                                                 "admin-secret"), "group.id": f"check-{suffix}"})
+    try:
+        for topic, partition, expected in ((allowed, 0, 2), (allowed, 1, 1), (other, 0, 1), (later, 0, 1)):
+            assert admin_consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=15) == (0, expected)
+    finally:
+        admin_consumer.close()
+
+
 def test_acls_need_an_authorizer_and_cluster_alter(secure_broker, acl_broker, pki):
     from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
     binding = AclBinding(ResourceType.TOPIC, "x", ResourcePatternType.LITERAL, "User:bob", "*",

@@ -318,3 +318,50 @@ def test_fewer_threads_still_serve_and_shutdown_serves_what_was_queued(tmp_path)
         assert logs.topics["t"].partitions[0].log_end_offset == 5
     finally:
         logs.close()
+
+
+@pytest.mark.parametrize("version", [9, 13])
+def test_a_request_naming_a_topic_outside_the_writable_set_is_left_to_python(sides, version):
+    fast, _ = sides
+    ids = {name: t.topic_id for name, t in fast.logs.topics.items()}
+    both, offset = frame(version, [("t", [(0, batch())]), ("small", [(0, batch())])], ids)
+    big, big_offset = frame(version, [("small", [(0, batch([b"s" * 70_000]))])], ids)
+    before = fast.ends()
+    only_t = _native.TopicSet(["t"])
+    assert "t" in only_t and "small" not in only_t and len(only_t) == 1
+    assert fast.logs.fast_produce.native.try_produce(both, offset, version, CORRELATION, 0, inline=True,
+                                                     writable=only_t) is None
+    assert asyncio.run(fast.logs.try_produce_fast(big, big_offset, version, CORRELATION, only_t)) is None
+    assert fast.ends() == before
+    out = fast.logs.fast_produce.native.try_produce(both, offset, version, CORRELATION, int(time.time() * 1000),
+                                                    inline=True, writable=_native.TopicSet(["t", "small"]))
+    assert out is not None and sorted(t.name for t, _ in out.appended) == ["small", "t"]
+
+
+def test_writable_topics_are_decided_again_when_acls_or_topics_change(tmp_path):
+    logs = LogManager(Config({"log.dirs": str(tmp_path)}))
+    logs.open()
+    try:
+        logs.create_topic("a", 1)
+        logs.create_topic("b", 1)
+        registry = logs.fast_produce
+        asked: list[str] = []
+
+        def may_write(topic: str) -> bool:
+            asked.append(topic)
+            return topic != "b"
+
+        first = registry.writable_topics("User:alice", "127.0.0.1", 0, may_write)
+        assert "a" in first and "b" not in first and sorted(asked) == ["a", "b"]
+        assert registry.writable_topics("User:alice", "127.0.0.1", 0, may_write) is first  # cached
+        assert registry.writable_topics("User:alice", "127.0.0.1", 1, may_write) is not first  # ACLs changed
+        again = registry.writable_topics("User:alice", "127.0.0.1", 1, may_write)
+        logs.create_topic("c", 1)
+        with_c = registry.writable_topics("User:alice", "127.0.0.1", 1, may_write)
+        assert with_c is not again and "c" in with_c
+        other_host = registry.writable_topics("User:alice", "10.0.0.1", 1, lambda topic: False)
+        assert len(other_host) == 0
+        logs.delete_topic("a")
+        assert "a" not in registry.writable_topics("User:alice", "127.0.0.1", 1, may_write)
+    finally:
+        logs.close()

@@ -755,5 +755,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ProducerState>()?;
     m.add_class::<produce_fast::ProduceFastPath>()?;
     m.add_class::<produce_fast::FastProduce>()?;
+    m.add_class::<produce_fast::TopicSet>()?;
     Ok(())
 }

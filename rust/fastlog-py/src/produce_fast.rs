@@ -36,6 +36,7 @@ const FIRST_BY_ID: i16 = 13;
 struct Topic {
     /// fastlog.storage.log_manager.Topic, handed back with each appended partition.
     owner: Py<PyAny>,
+    name: Vec<u8>,
     id: [u8; 16],
     partitions: Vec<Py<PartitionLog>>,
     /// cleanup.policy has "compact": a keyless record is refused with per-record errors, which
@@ -99,6 +100,7 @@ struct Job {
     version: i16,
     correlation_id: i32,
     now_ms: i64,
+    writable: Writable,
 }
 
 struct Done {
@@ -106,6 +108,32 @@ struct Done {
     frame: PyBuffer<u8>,
     served: Served,
 }
+
+/// Names of topics a connection's principal may write (Python decides them from the ACLs):
+/// given to try_produce/submit, a request naming any other topic is left to Python, which
+/// answers TOPIC_AUTHORIZATION_FAILED or appends as the ACLs say.
+#[pyclass(module = "fastlog._native", frozen)]
+pub(crate) struct TopicSet {
+    names: Arc<std::collections::HashSet<Vec<u8>>>,
+}
+
+#[pymethods]
+impl TopicSet {
+    #[new]
+    fn new(names: Vec<String>) -> Self {
+        TopicSet { names: Arc::new(names.into_iter().map(String::into_bytes).collect()) }
+    }
+
+    fn __len__(&self) -> usize {
+        self.names.len()
+    }
+
+    fn __contains__(&self, name: &str) -> bool {
+        self.names.contains(name.as_bytes())
+    }
+}
+
+type Writable = Option<Arc<std::collections::HashSet<Vec<u8>>>>;
 
 /// What `try_produce` did with a request.
 #[pyclass(module = "fastlog._native", frozen, get_all)]
@@ -158,13 +186,19 @@ impl Served {
 
 /// Decode, append and encode one request without the GIL. `inline`: on the event loop, so an
 /// append that rolls a segment is not done but deferred.
+#[allow(clippy::too_many_arguments)]
 fn serve(shared: &Shared, frame: &[u8], body_offset: usize, version: i16, correlation_id: i32, now_ms: i64,
-         inline: bool) -> Served {
+         inline: bool, writable: Option<&std::collections::HashSet<Vec<u8>>>) -> Served {
     if !(MIN_VERSION..=MAX_VERSION).contains(&version) {
         return Served::LeftToPython;
     }
     let Some(body) = frame.get(body_offset..) else { return Served::LeftToPython };
     let Some(req) = decode(&shared.registry, body, version) else { return Served::LeftToPython };
+    if let Some(writable) = writable {
+        if req.topics.iter().any(|t| !writable.contains(&t.topic.name)) {
+            return Served::LeftToPython;
+        }
+    }
     let keyless = req.topics.iter().any(|t| {
         t.topic.compacted && t.parts.iter().any(|p| !p.records.is_empty() && !cleaner::keyless_records(p.records).is_empty())
     });
@@ -213,7 +247,8 @@ fn run_jobs(shared: Arc<Shared>) {
             }
         };
         let served = match view(&job.frame) {
-            Ok(bytes) => serve(&shared, bytes.0, job.body_offset, job.version, job.correlation_id, job.now_ms, false),
+            Ok(bytes) => serve(&shared, bytes.0, job.body_offset, job.version, job.correlation_id, job.now_ms, false,
+                               job.writable.as_deref()),
             Err(_) => Served::LeftToPython,
         };
         let mut done = shared.done.lock().unwrap_or_else(|e| e.into_inner());
@@ -474,7 +509,7 @@ impl ProduceFastPath {
         compacted: bool,
     ) -> PyResult<()> {
         let id: [u8; 16] = topic_id.try_into().map_err(|_| pyo3::exceptions::PyValueError::new_err("topic_id must be 16 bytes"))?;
-        let topic = Arc::new(Topic { owner, id, partitions, compacted });
+        let topic = Arc::new(Topic { owner, name: name.as_bytes().to_vec(), id, partitions, compacted });
         let mut reg = self.shared.registry.write().unwrap_or_else(|e| e.into_inner());
         if let Some(old) = reg.by_name.insert(name.as_bytes().to_vec(), Arc::clone(&topic)) {
             reg.by_id.remove(&old.id);
@@ -501,8 +536,9 @@ impl ProduceFastPath {
 
     /// Serve one Produce request (`frame` without its size prefix, the body from `body_offset`),
     /// or return None, having appended nothing, when it needs the Python handler. `inline`: on
-    /// the event loop, so an append that rolls a segment is not done but deferred.
-    #[pyo3(signature = (frame, body_offset, version, correlation_id, now_ms, *, inline))]
+    /// the event loop, so an append that rolls a segment is not done but deferred. `writable`:
+    /// the topics the connection may write (None: all).
+    #[pyo3(signature = (frame, body_offset, version, correlation_id, now_ms, *, inline, writable = None))]
     #[allow(clippy::too_many_arguments)]
     fn try_produce(
         &self,
@@ -513,21 +549,26 @@ impl ProduceFastPath {
         correlation_id: i32,
         now_ms: i64,
         inline: bool,
+        writable: Option<PyRef<'_, TopicSet>>,
     ) -> PyResult<Option<FastProduce>> {
         let bytes = view(&frame)?;
-        let served = py.detach(|| serve(&self.shared, bytes.0, body_offset, version, correlation_id, now_ms, inline));
+        let writable = writable.map(|w| Arc::clone(&w.names));
+        let served = py.detach(|| {
+            serve(&self.shared, bytes.0, body_offset, version, correlation_id, now_ms, inline, writable.as_deref())
+        });
         served.into_python(py)
     }
 
     /// Serve the request as `try_produce(..., inline=False)` does, on the fast path's own
     /// threads, which never take the GIL; its answer comes back from `take_completed` under
     /// `token`. The frame's buffer stays exported (not resizable) until then.
-    #[pyo3(signature = (token, frame, body_offset, version, correlation_id, now_ms))]
+    #[pyo3(signature = (token, frame, body_offset, version, correlation_id, now_ms, *, writable = None))]
     #[allow(clippy::too_many_arguments)]
     fn submit(&self, token: u64, frame: PyBuffer<u8>, body_offset: usize, version: i16, correlation_id: i32,
-              now_ms: i64) -> PyResult<()> {
+              now_ms: i64, writable: Option<PyRef<'_, TopicSet>>) -> PyResult<()> {
         view(&frame)?; // refuse a non-contiguous buffer here, not on a thread
-        let job = Job { token, frame, body_offset, version, correlation_id, now_ms };
+        let writable = writable.map(|w| Arc::clone(&w.names));
+        let job = Job { token, frame, body_offset, version, correlation_id, now_ms, writable };
         self.shared.jobs.lock().unwrap_or_else(|e| e.into_inner()).queue.push_back(job);
         self.shared.job_ready.notify_one();
         Ok(())

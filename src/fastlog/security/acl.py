@@ -181,6 +181,9 @@ class Authorizer:
         self.allow_if_no_acl = config.get_bool("allow.everyone.if.no.acl.found")
         self.path = os.path.join(data_dir, STORE_FILE)
         self._lock = threading.Lock()
+        # Bumped by every change of the ACLs, so that decisions cached elsewhere (the Produce
+        # fast path's writable topics, storage/produce_fast.py) know when to be made again.
+        self.generation = 0
         self.acls: list[AclBinding] = []
         if os.path.exists(self.path):
             with open(self.path, encoding="utf-8") as f:
@@ -239,6 +242,7 @@ class Authorizer:
         for acl in bindings:
             if acl not in self.acls:
                 self.acls.append(acl)
+        self.generation += 1
         self.save()
 
     def find(self, acl_filter: AclFilter) -> list[AclBinding]:
@@ -248,5 +252,6 @@ class Authorizer:
         gone = self.find(acl_filter)
         if gone:
             self.acls = [a for a in self.acls if a not in gone]
+            self.generation += 1
             self.save()
         return gone

@@ -50,7 +50,7 @@ from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.schema import plan
 from fastlog.quotas import CONSUMER_BYTE_RATE, PRODUCER_BYTE_RATE, REQUEST_PERCENTAGE
 from fastlog.security import tls
-from fastlog.security.acl import ANONYMOUS
+from fastlog.security.acl import ANONYMOUS, Operation, ResourceType
 from fastlog.security.sasl import AuthenticationFailed, SaslListener, SaslSession
 from fastlog.server.error_response import error_response
 
@@ -375,9 +375,10 @@ class Connection(asyncio.BufferedProtocol):
             if self.sasl.expires_at is not None and asyncio.get_running_loop().time() > self.sasl.expires_at:
                 self.abort("SASL session expired (connections.max.reauth.ms) without re-authentication")
                 return
-        if api_key == PRODUCE_KEY and self._may_produce_fast():
+        if api_key == PRODUCE_KEY and (scope := self._fast_produce_scope()) is not None:
             started = time.perf_counter()
-            fast = await self.broker.services.logs.try_produce_fast(frame, offset, version, correlation_id)
+            fast = await self.broker.services.logs.try_produce_fast(frame, offset, version, correlation_id,
+                                                                    None if scope is True else scope)
             if fast is not None:
                 self._answer_fast_produce(fast, time.perf_counter() - started, taken, len(frame))
                 return
@@ -436,15 +437,23 @@ class Connection(asyncio.BufferedProtocol):
             # and the connection handles nothing more until then (a client that ignores it waits).
             await asyncio.sleep(throttle_ms / 1000)
 
-    def _may_produce_fast(self) -> bool:
+    def _fast_produce_scope(self) -> Optional[_native.TopicSet | bool]:
         """Whether this connection's Produce requests may take the compiled fast path (which
-        makes no ACL, quota or session decision): no client quota is configured, the principal
-        may write every topic (no authorizer, or a super user) and no SASL session may expire."""
+        makes no quota or session decision, and no ACL decision of its own): None when not
+        (a client quota is configured, or a SASL session may expire), True for every topic (no
+        authorizer, or a super user), else the topics the principal may write as the ACLs say
+        now (a request naming another topic takes the Python path)."""
         services = self.broker.services
         if services.quotas.quotas or (self.sasl is not None and self.sasl.expires_at is not None):
-            return False
+            return None
         authorizer = services.authorizer
-        return not authorizer.enabled or self.principal in authorizer.super_users
+        principal = self.principal
+        if not authorizer.enabled or principal in authorizer.super_users:
+            return True
+        host = self.client_host.lstrip("/")  # as RequestContext.host
+        return services.logs.fast_produce.writable_topics(
+            principal, host, authorizer.generation,
+            lambda topic: authorizer.authorize(principal, Operation.WRITE, ResourceType.TOPIC, topic, host))
 
     def _answer_fast_produce(self, fast: _native.FastProduce, handler_seconds: float, taken: float,
                              size: int) -> None:

@@ -399,20 +399,23 @@ class LogManager:
         self._appended(topic, index)
         return result
 
-    async def try_produce_fast(self, frame, body_offset: int, version: int,
-                               correlation_id: int) -> Optional[_native.FastProduce]:
+    async def try_produce_fast(self, frame, body_offset: int, version: int, correlation_id: int,
+                               writable: Optional[_native.TopicSet] = None) -> Optional[_native.FastProduce]:
         """Serve a whole Produce request with the compiled fast path, or None (nothing appended)
         when it needs the Python handler (storage/produce_fast.py says which topics may). As in
         append_async, a small request is appended on the loop and a large one, or one that rolls
-        a segment, on the append threads. Wakes the fetches waiting on the appended partitions."""
+        a segment, on the fast path's threads. Wakes the fetches waiting on the appended
+        partitions. `writable`: the topics the connection may write (None: every topic)."""
         now_ms = int(time.time() * 1000)
         fast = self.fast_produce.native
         inline = len(frame) < OFFLOAD_APPEND_BYTES
-        outcome = fast.try_produce(frame, body_offset, version, correlation_id, now_ms, inline=True) if inline else None
+        outcome = fast.try_produce(frame, body_offset, version, correlation_id, now_ms, inline=True,
+                                   writable=writable) if inline else None
         if inline and outcome is None:
             return None
         if outcome is None or outcome.deferred:
-            outcome = await self.fast_produce.serve_off_loop(frame, body_offset, version, correlation_id, now_ms)
+            outcome = await self.fast_produce.serve_off_loop(frame, body_offset, version, correlation_id, now_ms,
+                                                             writable)
             if outcome is None:
                 return None
         for topic, index in outcome.appended:

@@ -18,7 +18,7 @@ round 3".
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 
 from fastlog import _native
 from fastlog.config import Config
@@ -38,6 +38,10 @@ def eligible(topic: Topic) -> bool:
     return not topic.internal
 
 
+# Principal-and-host pairs whose writable topics are kept (all are dropped when full).
+MAX_CACHED_PRINCIPALS = 1024
+
+
 class ProduceFastRegistry:
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -46,20 +50,45 @@ class ProduceFastRegistry:
         self._next_token = 0
         self._loop: Optional[asyncio.AbstractEventLoop] = None  # the loop watching the completions
         self._threads = 0
+        self._names: set[str] = set()  # the registered topics
+        self.generation = 0  # bumped when they change
+        # (principal, host) -> ((ACL generation, our generation), the topics it may write)
+        self._writable: dict[tuple[str, str], tuple[tuple[int, int], _native.TopicSet]] = {}
 
     def sync(self, topic: Topic) -> None:
         """Register the topic's current partitions and cleanup.policy, or leave it to Python."""
         if eligible(topic):
             compacted = "compact" in topic.config("cleanup.policy", self.config)
             self.native.set_topic(topic, topic.name, topic.topic_id, list(topic.partitions), compacted=compacted)
+            self._names.add(topic.name)
         else:
-            self.native.remove_topic(topic.name)
+            self.remove(topic)
+        self.generation += 1
 
     def remove(self, topic: Topic) -> None:
         self.native.remove_topic(topic.name)
+        self._names.discard(topic.name)
+        self.generation += 1
 
-    def serve_off_loop(self, frame, body_offset: int, version: int, correlation_id: int,
-                       now_ms: int) -> asyncio.Future:
+    def writable_topics(self, principal: str, host: str, acl_generation: int,
+                        may_write: Callable[[str], bool]) -> _native.TopicSet:
+        """The registered topics `principal` connecting from `host` may write (`may_write`: the
+        authorizer's decision), decided again when the ACLs or the topics have changed; a
+        request naming any other topic goes to the Python handler, which decides it itself.
+        Shared by the connections of one principal and host."""
+        key = (principal, host)
+        version = (acl_generation, self.generation)
+        cached = self._writable.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        if len(self._writable) >= MAX_CACHED_PRINCIPALS:
+            self._writable.clear()
+        writable = _native.TopicSet([name for name in self._names if may_write(name)])
+        self._writable[key] = (version, writable)
+        return writable
+
+    def serve_off_loop(self, frame, body_offset: int, version: int, correlation_id: int, now_ms: int,
+                       writable: Optional[_native.TopicSet] = None) -> asyncio.Future:
         """try_produce(..., inline=False) on the fast path's threads; the future gets what it
         would have returned. `frame` must stay unchanged until the future is done."""
         loop = asyncio.get_running_loop()
@@ -72,7 +101,7 @@ class ProduceFastRegistry:
         self._next_token += 1
         fut = loop.create_future()
         self._waiting[self._next_token] = fut
-        self.native.submit(self._next_token, frame, body_offset, version, correlation_id, now_ms)
+        self.native.submit(self._next_token, frame, body_offset, version, correlation_id, now_ms, writable=writable)
         return fut
 
     def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
