@@ -309,7 +309,7 @@ fn validate_batch(b: &[u8], pos: usize, cfg: &ValidationConfig, now_ms: i64, cli
     let mut max_ts = i64::MIN;
     let mut max_delta = 0i32;
     let check_ts = !cfg.log_append_time;
-    walk_records(&b[HEADER_SIZE..size], codec, h.records_count, |idx, ts_delta| {
+    walk_records(&b[HEADER_SIZE..size], codec, h.records_count, |idx, ts_delta, _| {
         let ts = h.base_timestamp.wrapping_add(ts_delta);
         if check_ts {
             let ahead = ts as i128 - now_ms as i128;
@@ -452,9 +452,9 @@ impl<R: BufRead> Src<R> {
         Ok(())
     }
 
-    /// A nullable length-prefixed field (key, value, header value): -1 is null.
+    /// A nullable length-prefixed field (key, value, header value): -1 is null. Returns its length.
     #[inline]
-    fn skip_bytes_field(&mut self, what: &str) -> Result<()> {
+    fn skip_bytes_field(&mut self, what: &str) -> Result<i32> {
         let len = self.read_varint()?;
         if len < -1 {
             return Err(StorageError::invalid_record(format!("Invalid negative {what} size {len}")));
@@ -462,11 +462,11 @@ impl<R: BufRead> Src<R> {
         if len > 0 {
             self.skip(len as u64)?;
         }
-        Ok(())
+        Ok(len)
     }
 }
 
-fn walk<R: BufRead>(r: R, count: i32, f: &mut dyn FnMut(i32, i64) -> Result<()>) -> Result<()> {
+fn walk<R: BufRead>(r: R, count: i32, f: &mut dyn FnMut(i32, i64, bool) -> Result<()>) -> Result<()> {
     let mut s = Src { r, consumed: 0 };
     for idx in 0..count {
         let len = s.read_varint()?;
@@ -482,7 +482,7 @@ fn walk<R: BufRead>(r: R, count: i32, f: &mut dyn FnMut(i32, i64) -> Result<()>)
                 "Invalid offset delta {offset_delta} for record {idx} of the batch (deltas must be 0..n-1)"
             )));
         }
-        s.skip_bytes_field("key")?;
+        let keyless = s.skip_bytes_field("key")? < 0;
         s.skip_bytes_field("value")?;
         let headers = s.read_varint()?;
         if headers < 0 {
@@ -505,7 +505,7 @@ fn walk<R: BufRead>(r: R, count: i32, f: &mut dyn FnMut(i32, i64) -> Result<()>)
                 "Invalid record size: expected to read {len} bytes in record payload, but instead read {body}"
             )));
         }
-        f(idx, ts_delta)?;
+        f(idx, ts_delta, keyless)?;
     }
     if !s.fill()?.is_empty() {
         return Err(StorageError::invalid_record("Incorrect declared batch size, records still remaining in file"));
@@ -516,14 +516,15 @@ fn walk<R: BufRead>(r: R, count: i32, f: &mut dyn FnMut(i32, i64) -> Result<()>)
 const STREAM_BUF: usize = 64 * 1024;
 
 /// Walk the `count` records of a batch payload (the bytes after the 61-byte header), decompressing
-/// on the fly. `f(index, timestamp_delta)` is called for every record.
+/// on the fly and copying nothing. `f(index, timestamp_delta, keyless)` is called for every record
+/// (`keyless`: its key is null).
 pub fn walk_records(
     payload: &[u8],
     codec: u8,
     count: i32,
-    mut f: impl FnMut(i32, i64) -> Result<()>,
+    mut f: impl FnMut(i32, i64, bool) -> Result<()>,
 ) -> Result<()> {
-    let f: &mut dyn FnMut(i32, i64) -> Result<()> = &mut f;
+    let f: &mut dyn FnMut(i32, i64, bool) -> Result<()> = &mut f;
     match codec {
         0 => walk(payload, count, f),
         1 => walk(BufReader::with_capacity(STREAM_BUF, flate2::bufread::MultiGzDecoder::new(payload)), count, f),

@@ -652,6 +652,9 @@ enum MarkerFate {
 /// Index (within its batch) of every record without a key in a produce record set: a compacted
 /// topic refuses them (Kafka's LogValidator: INVALID_RECORD with one record error each). Control
 /// batches are skipped; a malformed batch ends the scan (the append's validation reports it).
+/// The records are walked, not decoded: the Produce fast path runs this on the append threads for
+/// every request to a compacted topic, and copying each key and value there (decode_batch) left
+/// each thread's malloc arena holding a request's worth of freed memory (docs/bench.md, "Peak RSS").
 pub fn keyless_records(records: &[u8]) -> Vec<i32> {
     let mut out = Vec::new();
     let mut pos = 0;
@@ -662,8 +665,18 @@ pub fn keyless_records(records: &[u8]) -> Vec<i32> {
             break;
         }
         if !h.is_control() {
-            let Ok(batch) = decode_batch(&records[pos..pos + size]) else { break };
-            out.extend(batch.records.iter().enumerate().filter(|(_, r)| r.key.is_none()).map(|(i, _)| i as i32));
+            let found = out.len();
+            let payload = &records[pos + HEADER_SIZE..pos + size];
+            let walked = crate::batch::walk_records(payload, h.codec(), h.records_count, |i, _, keyless| {
+                if keyless {
+                    out.push(i);
+                }
+                Ok(())
+            });
+            if walked.is_err() {
+                out.truncate(found);
+                break;
+            }
         }
         pos += size;
     }

@@ -478,3 +478,14 @@ fn keyless_records_are_found() {
     assert_eq!(fastlog_core::cleaner::keyless_records(&b), vec![1, 2]);
     assert!(fastlog_core::cleaner::keyless_records(&b[..30]).is_empty());
 }
+
+#[test]
+fn keyless_records_are_found_in_compressed_batches_and_an_empty_key_is_a_key() {
+    for codec in [0u8, 1, 2, 3, 4] {
+        let o = BatchOptions { codec, ..BatchOptions::default() };
+        let mut set = build_batch(&[rec(Some(""), Some("1")), rec(None, Some("2")), rec(Some("k"), None)], &o).unwrap();
+        set.extend(build_batch(&[rec(None, Some("3")), rec(Some("k"), Some("4"))], &o).unwrap());
+        // indexes are within each batch
+        assert_eq!(fastlog_core::cleaner::keyless_records(&set), vec![1, 0], "codec {codec}");
+    }
+}
