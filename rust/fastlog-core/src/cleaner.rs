@@ -652,8 +652,8 @@ enum MarkerFate {
 /// Index (within its batch) of every record without a key in a produce record set: a compacted
 /// topic refuses them (Kafka's LogValidator: INVALID_RECORD with one record error each). Control
 /// batches are skipped; a malformed batch ends the scan (the append's validation reports it).
-/// The records are walked, not decoded: the Produce fast path runs this on the append threads for
-/// every request to a compacted topic, and copying each key and value there (decode_batch) left
+/// The records are walked, not decoded: the Produce fast path runs this on its threads for every
+/// large request to a compacted topic, and copying each key and value there (decode_batch) left
 /// each thread's malloc arena holding a request's worth of freed memory (docs/bench.md, "Peak RSS").
 pub fn keyless_records(records: &[u8]) -> Vec<i32> {
     let mut out = Vec::new();
