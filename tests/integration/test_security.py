@@ -12,7 +12,16 @@ import uuid
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    NewTopic,
+    ResourcePatternType,
+    ResourceType,
+)
 from tests.integration.certs import TestCA
 
 from fastlog.testing import BrokerProcess
@@ -540,14 +549,6 @@ def test_acl_produce_follows_the_acls_of_each_request(acl_broker, pki):
     without WRITE is refused, a grant made meanwhile lets the next one in, a DENY refuses it
     again, and a topic created later follows its own ACLs. (A new producer per request: after a
     refusal librdkafka refuses the topic locally until its metadata is refreshed.)"""
-    from confluent_kafka.admin import (
-        AclBinding,
-        AclBindingFilter,
-        AclOperation,
-        AclPermissionType,
-        ResourcePatternType,
-        ResourceType,
-    )
     suffix = uuid.uuid4().hex[:6]
     allowed, other, later = f"W-{suffix}", f"X-{suffix}", f"Y-{suffix}"
     admin = AdminClient(client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"))
@@ -607,7 +608,6 @@ def test_acl_produce_follows_the_acls_of_each_request(acl_broker, pki):
 
 
 def test_acls_need_an_authorizer_and_cluster_alter(secure_broker, acl_broker, pki):
-    from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
     binding = AclBinding(ResourceType.TOPIC, "x", ResourcePatternType.LITERAL, "User:bob", "*",
                          AclOperation.READ, AclPermissionType.ALLOW)
     no_authorizer = AdminClient(client_settings(secure_broker, pki, "PLAINTEXT"))
@@ -623,7 +623,6 @@ def test_transaction_apis_check_the_transactional_id_group_and_topics(acl_broker
     """bob may DESCRIBE transactional id T (FindCoordinator) but not WRITE it: InitProducerId is
     refused; with WRITE on T and the topic his transaction commits, but its offsets for a group
     he may not READ are refused (AddOffsetsToTxn)."""
-    from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
     suffix = uuid.uuid4().hex[:6]
     topic, txn_id, group = f"T-{suffix}", f"tx-{suffix}", f"TG-{suffix}"
     admin = AdminClient(client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"))
@@ -877,14 +876,6 @@ def test_admin_and_config_apis_answer_kafkas_authorization_errors(acl_broker, pk
     """A principal with no ACL (ANONYMOUS on the PLAINTEXT listener) is refused each admin and
     config API with the error Kafka answers, in the place Kafka puts it (unauthorized transactions
     and topics left out of listings); once granted the ACLs Kafka asks for, none is refused."""
-    from confluent_kafka.admin import (
-        AclBinding,
-        AclBindingFilter,
-        AclOperation,
-        AclPermissionType,
-        ResourcePatternType,
-        ResourceType,
-    )
     from tests.integration.clients import RawConnection
     suffix = uuid.uuid4().hex[:6]
     topic, group, txn_id = f"adm-{suffix}", f"adm-g-{suffix}", f"adm-tx-{suffix}"
@@ -960,17 +951,7 @@ def test_admin_and_config_apis_answer_kafkas_authorization_errors(acl_broker, pk
 def test_admin_client_config_and_topic_admin_need_their_acls(acl_broker, pki):
     """confluent-kafka's AdminClient as bob: describing and altering a topic's configs, adding
     partitions and deleting records are refused until the ACL Kafka asks for is granted."""
-    from confluent_kafka.admin import (
-        AclBinding,
-        AclOperation,
-        AclPermissionType,
-        AlterConfigOpType,
-        ConfigEntry,
-        ConfigResource,
-        NewPartitions,
-        ResourcePatternType,
-        ResourceType,
-    )
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewPartitions
     suffix = uuid.uuid4().hex[:6]
     topic = f"bob-{suffix}"
     admin = AdminClient(client_settings(acl_broker, pki, "SASL_SSL", "SCRAM-SHA-512", "admin", "admin-secret"))
