@@ -46,6 +46,11 @@ def test_bench_smoke_against_fastlog(broker, tmp_path):
                 ("cleaning", "produce while compacting", "MB/s"),
                 ("java-produce", "ProducerPerformance", "MB/s"), ("java-consume", "ConsumerPerformance", "MB/s")]:
         assert medians.get(key) and medians[key] > 0, (key, medians)
+    # the broker's CPU per GB of each produce case and of consume (issue 12's goals are per case);
+    # a smoke run moves a few MB, so a run may cost less than one clock tick: >= 0, but present
+    for case in ("acks=1 none", "acks=1 lz4", "acks=all none", "acks=all lz4"):
+        assert medians.get(("produce", case, "broker CPU s/GB"), -1) >= 0, (case, medians)
+    assert medians.get(("consume", "from start", "broker CPU s/GB"), -1) >= 0, medians
     assert result["baseline_mb_s"] > 0
     # every record the bench sent was read back by the consume workload
     consume = [r for r in result["raw"] if r["workload"] == "consume"][0]

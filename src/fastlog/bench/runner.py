@@ -113,6 +113,14 @@ class Bench:
         if value is not None:
             samples.append(value)
 
+    def record_cpu_per_gb(self, workload: str, case: str, target: Target, result: dict) -> None:
+        """The broker's CPU seconds per GB moved in this one run (issue 12's per-byte goals are
+        per case: produce uncompressed, lz4, consume), beside the whole-run totals of the
+        resources table, which mix every workload of a kind."""
+        cpu, nbytes = result.get("broker_cpu_s"), result.get("bytes")
+        if cpu is not None and nbytes:
+            self.record(workload, case, "broker CPU s/GB", target.name, cpu / (nbytes / 1e9))
+
     def failed(self, what: str, target: str, result: dict) -> bool:
         problem = result.get("error") or (f"{result['failed']} records failed {result.get('errors', '')}"
                                           if result.get("failed") else None)
@@ -278,6 +286,7 @@ class Bench:
                     ok = not self.failed(f"produce {case}", target.name, outs)
                     self.record("produce", case, "MB/s", target.name, outs["mb_s"] if ok else None)
                     if ok:
+                        self.record_cpu_per_gb("produce", case, target, outs)
                         self.say(f"produce  {case:14} {target.name:8} rep {rep + 1}/{self.reps}: "
                                  f"{outs['mb_s']:8.1f} MB/s"
                                  f" (client CPU {outs['client_cpu_s'] / outs['seconds']:.0%})")
@@ -310,6 +319,7 @@ class Bench:
                 ok = not self.failed("consume", target.name, outs)
                 self.record("consume", "from start", "MB/s", target.name, outs["mb_s"] if ok else None)
                 if ok:
+                    self.record_cpu_per_gb("consume", "from start", target, outs)
                     self.say(f"consume  {'from start':14} {target.name:8} rep {rep + 1}/{self.reps}: "
                              f"{outs['mb_s']:8.1f} MB/s"
                              f" (client CPU {outs['client_cpu_s'] / outs['seconds']:.0%})")
