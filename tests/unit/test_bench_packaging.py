@@ -35,3 +35,20 @@ def test_bench_without_java_names_what_is_missing_and_the_alternatives(tmp_path)
     assert proc.returncode != 0
     assert "java and mvn not found" in proc.stderr
     assert "--brokers fastlog" in proc.stderr and "--against HOST:PORT" in proc.stderr
+
+
+def test_the_bench_starts_fastlog_byte_compiled():
+    """As after `pip install`: every module has current bytecode before the startup is timed,
+    also where PYTHONDONTWRITEBYTECODE=1 keeps Python from writing it on import."""
+    import importlib.util
+
+    from fastlog.bench.runner import byte_compile_fastlog
+
+    package = pathlib.Path(fastlog.__file__).resolve().parent
+    config_source = package / "config.py"
+    cached = pathlib.Path(importlib.util.cache_from_source(str(config_source)))
+    cached.unlink(missing_ok=True)
+    byte_compile_fastlog()
+    assert cached.exists()
+    for source in (package / "server" / "connection.py", package / "storage" / "log_manager.py"):
+        assert pathlib.Path(importlib.util.cache_from_source(str(source))).exists(), source
