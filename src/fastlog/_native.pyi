@@ -329,6 +329,10 @@ class FastProduce:
     def response(self) -> bytes | None:
         """The whole response frame, size prefix included; None for acks=0."""
     @property
+    def throttle_time_at(self) -> int | None:
+        """Where in `response` its throttle_time_ms (int32, written 0) is, for a client quota's
+        throttle time; None without a response."""
+    @property
     def failed(self) -> bool:
         """Some partition was answered with an error."""
     @property

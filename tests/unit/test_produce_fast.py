@@ -23,6 +23,7 @@ from fastlog.protocol import codec
 from fastlog.protocol.errors import ErrorCode
 from fastlog.security.acl import Authorizer
 from fastlog.storage.log_manager import OFFLOAD_APPEND_BYTES, LogManager
+from fastlog.storage.produce_fast import with_throttle_time
 
 VERSIONS = range(3, 14)
 CORRELATION = 77
@@ -134,10 +135,34 @@ def test_fast_path_answers_like_the_python_path(sides, version):
     same_answer(sides, version, [("t", [(2, batch(producer_id=4000, producer_epoch=1, base_sequence=3))])])
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_quota_throttle_time_is_set_where_the_python_codec_puts_it(sides, version):
+    """Client quotas are counted in Python after the fast path answered (server/connection.py);
+    the answer with its throttle_time_ms set is the Python codec's with that throttle time."""
+    fast, slow = sides
+    ids = {name: t.topic_id for name, t in fast.logs.topics.items()}
+    corrupt = bytearray(batch([b"payload"]))
+    corrupt[-1] ^= 0xFF  # an error code and, v8+, an error message in the answer
+    for topics in ([("t", [(0, batch())])], [("t", [(1, bytes(corrupt)), (2, batch())]), ("compacted", [(0, batch())])],
+                   []):
+        data, offset = frame(version, topics, ids)
+        out = fast_path(fast, version, data, offset)
+        assert out is not None and out.response is not None and out.throttle_time_at is not None
+        request = codec.decode_request(0, version, data, offset)
+        ctx = RequestContext(slow.services, 0, version, CORRELATION, "test", "/127.0.0.1")  # type: ignore[arg-type]
+        response = asyncio.run(produce.handle(ctx, request))
+        assert response is not None
+        for throttle_ms in (0, 1, 1234, 30000):
+            expected = b"".join(codec.encode_response(0, version, CORRELATION,
+                                                      {**response, "throttle_time_ms": throttle_ms}))
+            assert bytes(with_throttle_time(out, throttle_ms)) == expected
+        assert fast.ends() == slow.ends()
+
+
 @pytest.mark.parametrize("version", [3, 8, 9, 13])
 def test_acks_zero_gets_no_response_and_closes_on_failure(sides, version):
     out = same_answer(sides, version, [("t", [(0, batch())])], acks=0)
-    assert out.response is None and not out.failed
+    assert out.response is None and out.throttle_time_at is None and not out.failed
     out = same_answer(sides, version, [("t", [(0, b"junk")])], acks=0)
     assert out.response is None and out.failed
 

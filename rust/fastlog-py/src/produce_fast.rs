@@ -1,8 +1,10 @@
 //! The Produce fast path (docs/scaling.md, "The Produce fast path"): a Produce request that needs
-//! no decision of Python's (no transaction, no ACL, no quota, no auto-creation, no internal
-//! topic, no keyless record for a compacted topic) is decoded, appended and answered here in one
-//! call, with the GIL released while the partitions append. Anything else is left to the Python
-//! handler (fastlog.handlers.produce) untouched: `try_produce` then returns None before appending.
+//! no decision of Python's (no transaction, no topic the ACLs refuse, no auto-creation, no
+//! internal topic, no keyless record for a compacted topic) is decoded, appended and answered
+//! here in one call, with the GIL released while the partitions append. Anything else is left to
+//! the Python handler (fastlog.handlers.produce) untouched: `try_produce` then returns None before
+//! appending. Client quotas are counted by Python after the answer, which then sets the answer's
+//! throttle_time_ms where `throttle_time_at` says (server/connection.py).
 //!
 //! The answer is byte for byte what the Python path sends for the same outcomes (a unit test
 //! compares them for every version): the same engine call with the same produce version, so the
@@ -143,6 +145,9 @@ pub(crate) struct FastProduce {
     deferred: bool,
     /// The whole response frame (size prefix included); None for acks=0.
     response: Option<Py<PyBytes>>,
+    /// Where in `response` its throttle_time_ms (int32, written 0) is, for Python to set when a
+    /// client quota throttles the request; None without a response.
+    throttle_time_at: Option<usize>,
     /// Some partition answered an error (with acks=0 the connection must be closed).
     failed: bool,
     /// (owner, partition index) of each append done, to wake the fetches waiting on it.
@@ -157,8 +162,9 @@ enum Served {
     /// Nothing appended: an append would roll a segment, which is not done on the event loop.
     Deferred,
     /// Every partition appended or refused by the engine, in request order: the (topic,
-    /// partition) of each append done, whether any failed, the response frame unless acks=0.
-    Appended { appended: Vec<(Arc<Topic>, i32)>, failed: bool, response: Option<Vec<u8>> },
+    /// partition) of each append done, whether any failed, the response frame unless acks=0
+    /// and where its throttle_time_ms is.
+    Appended { appended: Vec<(Arc<Topic>, i32)>, failed: bool, response: Option<(Vec<u8>, usize)> },
 }
 
 impl Served {
@@ -166,7 +172,13 @@ impl Served {
         match self {
             Served::LeftToPython => Ok(None),
             Served::Deferred => {
-                Ok(Some(FastProduce { deferred: true, response: None, failed: false, appended: PyList::empty(py).unbind() }))
+                Ok(Some(FastProduce {
+                deferred: true,
+                response: None,
+                throttle_time_at: None,
+                failed: false,
+                appended: PyList::empty(py).unbind(),
+            }))
             }
             Served::Appended { appended, failed, response } => {
                 let list = PyList::empty(py);
@@ -175,7 +187,8 @@ impl Served {
                 }
                 Ok(Some(FastProduce {
                     deferred: false,
-                    response: response.map(|r| PyBytes::new(py, &r).unbind()),
+                    throttle_time_at: response.as_ref().map(|(_, at)| *at),
+                    response: response.map(|(r, _)| PyBytes::new(py, &r).unbind()),
                     failed,
                     appended: list.unbind(),
                 }))
@@ -393,7 +406,8 @@ fn decode<'a>(registry: &RwLock<Registry>, body: &'a [u8], version: i16) -> Opti
         Some(Request { acks, topics })
 }
 
-/// The response frame, laid out as protocol/messages/produce.py's response table.
+/// The response frame, laid out as protocol/messages/produce.py's response table, and where in
+/// it throttle_time_ms is.
 struct Writer {
     buf: Vec<u8>,
     flexible: bool,
@@ -430,7 +444,7 @@ impl Writer {
     }
 }
 
-fn encode(version: i16, correlation_id: i32, req: &Request<'_>, results: &[core::Result<core::AppendResult>]) -> Vec<u8> {
+fn encode(version: i16, correlation_id: i32, req: &Request<'_>, results: &[core::Result<core::AppendResult>]) -> (Vec<u8>, usize) {
     let mut w = Writer { buf: Vec::with_capacity(64 + 64 * results.len()), flexible: version >= FIRST_FLEXIBLE };
     w.buf.extend_from_slice(&[0; 4]);
     w.buf.extend_from_slice(&correlation_id.to_be_bytes());
@@ -472,11 +486,12 @@ fn encode(version: i16, correlation_id: i32, req: &Request<'_>, results: &[core:
         }
         w.no_tags();
     }
-    w.buf.extend_from_slice(&0i32.to_be_bytes()); // throttle_time_ms (v1+): quotas go to Python
+    let throttle_time_at = w.buf.len();
+    w.buf.extend_from_slice(&0i32.to_be_bytes()); // throttle_time_ms (v1+): quotas are Python's
     w.no_tags();
     let size = (w.buf.len() - 4) as i32;
     w.buf[..4].copy_from_slice(&size.to_be_bytes());
-    w.buf
+    (w.buf, throttle_time_at)
 }
 
 #[pymethods]

@@ -42,6 +42,17 @@ def eligible(topic: Topic) -> bool:
 MAX_CACHED_PRINCIPALS = 1024
 
 
+def with_throttle_time(fast: _native.FastProduce, throttle_ms: int) -> bytes | bytearray:
+    """The fast path's response frame with throttle_time_ms set to a client quota's throttle time
+    (the fast path writes 0 and says where: quotas are counted in Python, server/connection.py)."""
+    assert fast.response is not None and fast.throttle_time_at is not None
+    if not throttle_ms:
+        return fast.response
+    response = bytearray(fast.response)
+    response[fast.throttle_time_at:fast.throttle_time_at + 4] = throttle_ms.to_bytes(4, "big")
+    return response
+
+
 class ProduceFastRegistry:
     def __init__(self, config: Config) -> None:
         self.config = config
