@@ -57,6 +57,9 @@ MATCH_EXACT, MATCH_DEFAULT, MATCH_ANY = 0, 1, 2
 
 Entity = tuple[tuple[str, Optional[str]], ...]  # sorted (type, name) pairs; name None = default
 
+# (key, user, client id) lookups whose matched entity is kept (all are dropped when full).
+MAX_CACHED_MATCHES = 4096
+
 
 class QuotaError(Exception):
     def __init__(self, code: int, message: str) -> None:
@@ -160,6 +163,9 @@ class ClientQuotas:
         self.window_ms = window_size_s * 1000
         self.quotas: dict[Entity, dict[str, float]] = {}
         self._rates: dict[tuple[str, Entity], _Rate] = {}
+        # (key, user, client id) -> what _matching found, while the quotas stay as they are:
+        # every Produce of a client under a quota looks its entities up (Kafka caches it too).
+        self._matched: dict[tuple[str, str, str], Optional[tuple[Entity, float]]] = {}
 
     # -- the store ---------------------------------------------------------------------------
     def load(self) -> None:
@@ -168,6 +174,7 @@ class ClientQuotas:
         with open(self.path, encoding="utf-8") as f:
             for row in json.load(f):
                 self.quotas[entity_key((t, n) for t, n in row["entity"])] = dict(row["quotas"])
+        self._matched.clear()
 
     def _save(self) -> None:
         rows = [{"entity": [list(p) for p in entity], "quotas": values}
@@ -190,6 +197,7 @@ class ClientQuotas:
             self.quotas.pop(entity, None)
         # A changed quota starts from fresh rates, as Kafka re-creates its sensors' quotas.
         self._rates = {k: r for k, r in self._rates.items() if k[1] != entity}
+        self._matched.clear()
         self._save()
 
     def describe(self, components: list[tuple[str, int, Optional[str]]], strict: bool) -> list[tuple[Entity, dict]]:
@@ -221,8 +229,17 @@ class ClientQuotas:
 
     # -- enforcement -------------------------------------------------------------------------
     def _matching(self, key: str, user: str, client_id: str) -> Optional[tuple[Entity, float]]:
-        """The entity whose `key` quota applies to this client, by Kafka's precedence, and the
-        rate's sharing key (defaults replaced by the client's own names)."""
+        """The rate's sharing key of the entity whose `key` quota applies to this client, by
+        Kafka's precedence (defaults replaced by the client's own names), and the quota."""
+        lookup = (key, user, client_id)
+        if lookup in self._matched:
+            return self._matched[lookup]
+        if len(self._matched) >= MAX_CACHED_MATCHES:
+            self._matched.clear()
+        found = self._matched[lookup] = self._find_matching(key, user, client_id)
+        return found
+
+    def _find_matching(self, key: str, user: str, client_id: str) -> Optional[tuple[Entity, float]]:
         candidates = [((USER, user), (CLIENT_ID, client_id)), ((USER, user), (CLIENT_ID, None)), ((USER, user),),
                       ((USER, None), (CLIENT_ID, client_id)), ((USER, None), (CLIENT_ID, None)), ((USER, None),),
                       ((CLIENT_ID, client_id),), ((CLIENT_ID, None),)]
