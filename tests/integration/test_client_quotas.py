@@ -1,7 +1,9 @@
 """Client quotas (DescribeClientQuotas 48, AlterClientQuotas 49, fastlog.quotas): the same answers
 as a real Kafka for the same requests, kept across a restart, changed by Kafka's kafka-configs
 tool, and enforced: a client over its byte rate is told to wait (throttle_time_ms, which
-librdkafka reports through throttle_cb) while a client without a quota is not."""
+librdkafka reports through throttle_cb) while a client without a quota is not. Produce requests
+under a quota still take the compiled fast path (the broker's trace, FASTLOG_TRACE_FILE, says
+which path served each request and its throttle time)."""
 from __future__ import annotations
 
 import re
@@ -10,8 +12,10 @@ import time
 import confluent_kafka
 import pytest
 
+from fastlog import _native
 from fastlog import kafka_dist as kd
 from fastlog.protocol.errors import ErrorCode
+from fastlog.server import trace
 
 from clients import RawConnection
 
@@ -126,7 +130,15 @@ def _throttled_while_producing(bootstrap: str, client_id: str, topic: str) -> li
     return events
 
 
-def test_a_producer_over_its_byte_rate_is_throttled_and_others_are_not(broker):
+def _traced_produces(broker, path) -> list[dict]:
+    """The broker's trace of its Produce requests (written out when it stops)."""
+    broker.stop()
+    return [e for e in trace.read(str(path)) if e["kind"] == "request" and e["api"] == 0]
+
+
+def test_a_producer_over_its_byte_rate_is_throttled_and_others_are_not(broker_factory, monkeypatch, tmp_path):
+    monkeypatch.setenv(trace.ENV, str(tmp_path / "trace.jsonl"))
+    broker = broker_factory()
     with RawConnection(broker.bootstrap) as conn:
         assert _alter(conn, _entity(("client-id", "slow")), [("producer_byte_rate", 20000.0, False)])[0][0] == 0
     slow = _throttled_while_producing(broker.bootstrap, "slow", "quota-topic")
@@ -145,6 +157,39 @@ def test_a_producer_over_its_byte_rate_is_throttled_and_others_are_not(broker):
             seen += 1
     consumer.close()
     assert seen == 800
+    # the compiled fast path served the throttled requests and said how long to wait
+    throttled = [e for e in _traced_produces(broker, tmp_path / "trace.jsonl") if e.get("throttle_ms")]
+    assert throttled and all(e.get("fast") for e in throttled), throttled
+
+
+def _produce(version: int, topic: str, value_size: int, acks: int = 1) -> dict:
+    records = _native.build_batch([(None, b"x" * value_size, [], int(time.time() * 1000))])
+    return {"transactional_id": None, "acks": acks, "timeout_ms": 5000,
+            "topic_data": [{"name": topic, "partition_data": [{"index": 0, "records": records}]}]}
+
+
+@pytest.mark.parametrize("version", [7, 12])  # the last version without tagged fields, and a flexible one
+def test_fast_path_produces_count_against_the_quota_acks_zero_too(broker_factory, monkeypatch, tmp_path, version):
+    """Over the producer_byte_rate, the fast path's answer carries the throttle time, in the
+    response layout of each version; acks=0 requests get no answer but are counted (and mute
+    the connection), as in Kafka: after them a small request is told to wait."""
+    monkeypatch.setenv(trace.ENV, str(tmp_path / "trace.jsonl"))
+    broker = broker_factory()
+    with RawConnection(broker.bootstrap, client_id="admin") as conn:
+        assert _alter(conn, _entity(("client-id", "raw")), [("producer_byte_rate", 1000.0, False)])[0][0] == 0
+        assert conn.metadata(["raw-quota"])["topics"]["raw-quota"][0] == 0  # created, so the fast path serves it
+    with RawConnection(broker.bootstrap, client_id="raw") as conn:
+        first = conn.call(0, version, _produce(version, "raw-quota", 100))
+        assert first["throttle_time_ms"] == 0  # 100 B within 1000 B/s over the 10 s window
+        for _ in range(3):  # 15 kB: over the quota
+            conn.send_dict(0, version, _produce(version, "raw-quota", 5000, acks=0))
+        answer = conn.call(0, version, _produce(version, "raw-quota", 100))
+        (partition,) = answer["responses"][0]["partition_responses"]
+        assert (partition["error_code"], partition["base_offset"]) == (0, 4)
+        assert answer["throttle_time_ms"] > 0
+    produces = _traced_produces(broker, tmp_path / "trace.jsonl")
+    assert len(produces) == 5 and all(e.get("fast") for e in produces), produces
+    assert produces[-1]["throttle_ms"] == answer["throttle_time_ms"]
 
 
 def _fetch(conn: RawConnection, topic_id: bytes) -> dict:

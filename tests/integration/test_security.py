@@ -24,6 +24,9 @@ from confluent_kafka.admin import (
 )
 from tests.integration.certs import TestCA
 
+from fastlog import _native
+from fastlog.protocol import _codec_py as codec_py
+from fastlog.server import trace
 from fastlog.testing import BrokerProcess
 
 PLAIN_JAAS = ('org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" '
@@ -705,9 +708,11 @@ def test_a_user_quota_throttles_the_authenticated_principal(secure_broker, pki):
     assert not any(t > 0 for t in throttle_times("bob"))
 
 
-def test_reauthentication_keeps_a_session_going(pki, tmp_path):
+def test_reauthentication_keeps_a_session_going(pki, tmp_path, monkeypatch):
     """connections.max.reauth.ms: librdkafka re-authenticates on the same connection before the
-    session ends, and keeps producing."""
+    session ends, and keeps producing, through the compiled Produce fast path (the broker's
+    trace says which path served each request)."""
+    monkeypatch.setenv(trace.ENV, str(tmp_path / "trace.jsonl"))
     broker = BrokerProcess(data_dir=str(tmp_path / "data"),
                            overrides=security_overrides(pki, **{"connections.max.reauth.ms": "1500"}))
     broker.start()
@@ -720,14 +725,22 @@ def test_reauthentication_keeps_a_session_going(pki, tmp_path):
             assert producer.flush(15) == 0
             time.sleep(0.5)  # the session (1.5 s) ends several times while producing
         assert "expired" not in broker.log_tail(20000)
+        del producer  # gone before the broker stops
+        broker.stop()  # writes the trace out
+        requests = [e for e in trace.read(str(tmp_path / "trace.jsonl")) if e["kind"] == "request"]
+        assert sum(e["api"] == 36 for e in requests) >= 2  # SaslAuthenticate: the first and again
+        produces = [e for e in requests if e["api"] == 0]
+        assert len(produces) >= 8 and all(e.get("fast") for e in produces[1:]), produces  # the first creates it
     finally:
         broker.stop()
         broker.cleanup()
 
 
-def test_an_expired_session_is_closed_unless_renewed(pki, tmp_path):
+def test_an_expired_session_is_closed_unless_renewed(pki, tmp_path, monkeypatch):
     """SaslAuthenticate v1 tells the session lifetime; a request after it without
-    re-authentication closes the connection, and re-authentication renews it."""
+    re-authentication closes the connection, and re-authentication renews it. A Produce that
+    the compiled fast path would serve is no exception."""
+    monkeypatch.setenv(trace.ENV, str(tmp_path / "trace.jsonl"))
     broker = BrokerProcess(data_dir=str(tmp_path / "data"),
                            overrides=security_overrides(pki, **{"connections.max.reauth.ms": "1000"}))
     broker.start()
@@ -744,19 +757,36 @@ def test_an_expired_session_is_closed_unless_renewed(pki, tmp_path):
             assert struct.unpack(">h", reply[4:6])[0] == 0
             return struct.unpack(">q", reply[-8:])[0]  # session_lifetime_ms, the last field of v1
 
-        metadata_v1 = _frame(3, 1, struct.pack(">i", 0))  # no topics
+        topic = b"expiry"
+        metadata_v1 = _frame(3, 1, struct.pack(">ih", 1, len(topic)) + topic)  # creates the topic
+        records = _native.build_batch([(None, b"v", [], int(time.time() * 1000))])
+        produce_v3 = _frame(0, 3, struct.pack(">hhiih", -1, 1, 5000, 1, len(topic)) + topic
+                            + struct.pack(">iii", 1, 0, len(records)) + records)
+
+        def produce(sock: socket.socket) -> int:
+            sock.sendall(produce_v3)
+            answer = codec_py.decode_response(0, 3, _read_frame(sock))[1]
+            (partition,) = answer["responses"][0]["partition_responses"]
+            assert partition["error_code"] == 0
+            return partition["base_offset"]
+
         with socket.create_connection((host, int(port)), timeout=10) as sock:
             assert authenticate(sock) == 1000
             sock.sendall(metadata_v1)
             assert _read_frame(sock)
+            assert produce(sock) == 0
             time.sleep(1.3)
             assert authenticate(sock) == 1000  # re-authentication on the same connection
             sock.sendall(metadata_v1)
             assert _read_frame(sock)
+            assert produce(sock) == 1
             time.sleep(1.3)
-            sock.sendall(metadata_v1)
+            sock.sendall(produce_v3)
             assert _closed(sock)
         assert "SASL session expired" in broker.log_tail(20000)
+        broker.stop()  # writes the trace out
+        produces = [e for e in trace.read(str(tmp_path / "trace.jsonl")) if e["kind"] == "request" and e["api"] == 0]
+        assert len(produces) == 2 and all(e.get("fast") for e in produces), produces  # not the expired one
     finally:
         broker.stop()
         broker.cleanup()

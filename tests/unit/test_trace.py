@@ -17,14 +17,17 @@ def test_trace_records_gc_passes_and_writes_them_at_stop(tmp_path):
         t.start(asyncio.get_running_loop())
         gc.collect()
         t.request(0, 0.001, 0.002, 100)
+        t.request(0, 0.001, 0.002, 100, fast=True, throttle_ms=250)
         await t.stop()
 
     asyncio.run(run())
     events = trace.read(str(path))
     gcs = [e for e in events if e["kind"] == "gc"]
     assert gcs and gcs[0]["generation"] == 2 and gcs[0]["ms"] >= 0
-    (req,) = [e for e in events if e["kind"] == "request"]
+    req, fast = [e for e in events if e["kind"] == "request"]
     assert (req["api"], req["handler_ms"], req["total_ms"], req["bytes"]) == (0, 1.0, 2.0, 100)
+    assert "fast" not in req and "throttle_ms" not in req   # only said when so
+    assert (fast["fast"], fast["throttle_ms"]) == (True, 250)
     assert t._on_gc not in gc.callbacks   # stop() unhooks it
     gc.collect()
     assert len(trace.read(str(path))) == len(events)

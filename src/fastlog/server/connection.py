@@ -53,6 +53,7 @@ from fastlog.security import tls
 from fastlog.security.acl import ANONYMOUS, Operation, ResourceType
 from fastlog.security.sasl import AuthenticationFailed, SaslListener, SaslSession
 from fastlog.server.error_response import error_response
+from fastlog.storage.produce_fast import with_throttle_time
 
 log = logging.getLogger("fastlog.connection")
 
@@ -380,7 +381,8 @@ class Connection(asyncio.BufferedProtocol):
             fast = await self.broker.services.logs.try_produce_fast(frame, offset, version, correlation_id,
                                                                     None if scope is True else scope)
             if fast is not None:
-                self._answer_fast_produce(fast, time.perf_counter() - started, taken, len(frame))
+                await self._answer_fast_produce(fast, version, client_id, time.perf_counter() - started, taken,
+                                                len(frame))
                 return
         spec = REGISTRY.get(api_key)
         response: Optional[Mapping[str, Any]]
@@ -427,7 +429,8 @@ class Connection(asyncio.BufferedProtocol):
             else:
                 await self._write_pieces(pieces)
         if self.broker.trace is not None:  # FASTLOG_TRACE_FILE (server/trace.py)
-            self.broker.trace.request(api_key, handler_seconds, time.perf_counter() - taken, len(frame))
+            self.broker.trace.request(api_key, handler_seconds, time.perf_counter() - taken, len(frame),
+                                      throttle_ms=throttle_ms)
         if close_after is not None:
             self._transport.close()  # after the buffered response is written
             self.abort(close_after, soft=True)
@@ -438,14 +441,13 @@ class Connection(asyncio.BufferedProtocol):
             await asyncio.sleep(throttle_ms / 1000)
 
     def _fast_produce_scope(self) -> Optional[_native.TopicSet | bool]:
-        """Whether this connection's Produce requests may take the compiled fast path (which
-        makes no quota or session decision, and no ACL decision of its own): None when not
-        (a client quota is configured, or a SASL session may expire), True for every topic (no
-        authorizer, or a super user), else the topics the principal may write as the ACLs say
-        now (a request naming another topic takes the Python path)."""
+        """Which topics this connection's Produce requests may write through the compiled fast
+        path (which makes no ACL decision of its own): True for every topic (no authorizer, or a
+        super user), else the topics the principal may write as the ACLs say now (a request
+        naming another topic takes the Python path). Neither a client quota nor a SASL session
+        that expires keeps a request off it: _handle checks the session before (and
+        re-authentication cannot change the principal), _answer_fast_produce counts the quotas."""
         services = self.broker.services
-        if services.quotas.quotas or (self.sasl is not None and self.sasl.expires_at is not None):
-            return None
         authorizer = services.authorizer
         principal = self.principal
         if not authorizer.enabled or principal in authorizer.super_users:
@@ -455,19 +457,25 @@ class Connection(asyncio.BufferedProtocol):
             principal, host, authorizer.generation,
             lambda topic: authorizer.authorize(principal, Operation.WRITE, ResourceType.TOPIC, topic, host))
 
-    def _answer_fast_produce(self, fast: _native.FastProduce, handler_seconds: float, taken: float,
-                             size: int) -> None:
-        """Send what the fast path answered (handlers/produce.py's rules: acks=0 gets no response,
-        and a failed one closes the connection)."""
+    async def _answer_fast_produce(self, fast: _native.FastProduce, version: int, client_id: Optional[str],
+                                   handler_seconds: float, taken: float, size: int) -> None:
+        """Send what the fast path answered as the Python path would: handlers/produce.py's rules
+        (acks=0 gets no response, and a failed one closes the connection), then the client
+        quotas as _handle applies them (counted, throttle_time_ms set in the answer, the
+        connection muted for that long; with acks=0 only muted)."""
         if self.closed:
             return
-        if fast.response is not None:
-            self._transport.write(fast.response)
-        elif fast.failed:
+        if fast.response is None and fast.failed:
             self.abort("acks=0 produce failed")
             return
+        throttle_ms, _ = self._quota_throttle(PRODUCE_KEY, version, client_id, size, handler_seconds, None, None)
+        if fast.response is not None:
+            self._transport.write(with_throttle_time(fast, throttle_ms))
         if self.broker.trace is not None:
-            self.broker.trace.request(PRODUCE_KEY, handler_seconds, time.perf_counter() - taken, size)
+            self.broker.trace.request(PRODUCE_KEY, handler_seconds, time.perf_counter() - taken, size, fast=True,
+                                      throttle_ms=throttle_ms)
+        if throttle_ms:
+            await asyncio.sleep(throttle_ms / 1000)  # muted, as _handle does (KIP-219)
 
     def _quota_throttle(self, api_key: int, version: int, client_id: Optional[str], request_bytes: int,
                         handler_seconds: float, response: Optional[Mapping[str, Any]], pieces: Optional[list]

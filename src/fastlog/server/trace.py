@@ -5,7 +5,9 @@ appends one JSON object per line, each with "t" (wall-clock seconds, so the benc
 events up with its clients' send times and /proc samples) and "kind":
 
 - "request": every request: api key, handler ms (decode to response built; for Produce the
-  append), total ms (frame taken from the connection's queue to response written), bytes.
+  append), total ms (frame taken from the connection's queue to response written), bytes;
+  "fast": true for a Produce the compiled fast path served, "throttle_ms" when a client quota
+  throttled the request (the connection then waits that long).
 - "lag": the event loop ran a callback late: a ticker sleeping TICK_S measured its oversleep,
   i.e. how long something else held the loop (logged above LAG_LOG_MS), split with the loop
   thread's scheduler counters (/proc/thread-self/schedstat) into ran_ms (the thread was on a
@@ -42,9 +44,15 @@ class Trace:
     def event(self, kind: str, **fields: object) -> None:
         self.lines.append(json.dumps({"t": round(time.time(), 6), "kind": kind, **fields}))
 
-    def request(self, api_key: int, handler_s: float, total_s: float, size: int) -> None:
+    def request(self, api_key: int, handler_s: float, total_s: float, size: int, fast: bool = False,
+                throttle_ms: int = 0) -> None:
+        optional: dict[str, object] = {}
+        if fast:
+            optional["fast"] = True
+        if throttle_ms:
+            optional["throttle_ms"] = throttle_ms
         self.event("request", api=api_key, handler_ms=round(handler_s * 1000, 3), total_ms=round(total_s * 1000, 3),
-                   bytes=size)
+                   bytes=size, **optional)
 
     def _on_gc(self, phase: str, info: dict) -> None:
         if phase == "start":
