@@ -40,3 +40,18 @@ def test_default_entities_give_each_client_its_own_rate(tmp_path):
     quotas = _quotas(tmp_path, ((("client-id", None),), "producer_byte_rate", 1000.0))
     assert quotas.record("producer_byte_rate", 10500, "ANONYMOUS", "one", now_ms=0) == 500
     assert quotas.record("producer_byte_rate", 5000, "ANONYMOUS", "two", now_ms=0) == 0
+
+
+def test_a_changed_quota_is_matched_at_the_next_request(tmp_path):
+    """The matched entity is kept per client (every Produce looks it up) until the quotas change."""
+    quotas = _quotas(tmp_path, ((("client-id", None),), "producer_byte_rate", 1000.0))
+    assert quotas._matching("producer_byte_rate", "ANONYMOUS", "c")[1] == 1000.0
+    quotas.alter(entity_key([("client-id", "c")]), [("producer_byte_rate", 50.0, False)], validate_only=False)
+    assert quotas._matching("producer_byte_rate", "ANONYMOUS", "c")[1] == 50.0
+    quotas.alter(entity_key([("client-id", "c")]), [("producer_byte_rate", 0.0, True)], validate_only=False)
+    quotas.alter(entity_key([("client-id", None)]), [("producer_byte_rate", 0.0, True)], validate_only=False)
+    assert quotas._matching("producer_byte_rate", "ANONYMOUS", "c") is None
+    ClientQuotas(str(tmp_path)).alter(entity_key([("client-id", "c")]), [("producer_byte_rate", 70.0, False)],
+                                      validate_only=False)
+    quotas.load()  # the file written by another store
+    assert quotas._matching("producer_byte_rate", "ANONYMOUS", "c")[1] == 70.0
