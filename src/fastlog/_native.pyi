@@ -252,6 +252,10 @@ class PartitionLog:
         """Append the control batch that commits or aborts the producer's transaction here;
         returns its offset. StorageError(47) for an older producer epoch, (52) for an older
         coordinator epoch than the producer's last marker."""
+    def fetch_uncommitted(self, offset: int, max_bytes: int | None) -> tuple[FileSlice | None, int, int, int]:
+        """One partition of a read_uncommitted Fetch answer in one call: (`read(offset,
+        max_bytes)`, or None when max_bytes is None or `offset` is the log end; the log end
+        offset; the last stable offset; the log start offset)."""
     def last_stable_offset(self) -> int:
         """First offset of the oldest ongoing transaction (at least the log start), else the
         log end offset."""

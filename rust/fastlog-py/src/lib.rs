@@ -394,6 +394,29 @@ impl PartitionLog {
         Ok(FileSlice { inner })
     }
 
+    /// One partition of a read_uncommitted Fetch answer under one lock and one release of the
+    /// GIL (a call each for the log end, the read, the last stable and the log start offsets
+    /// was most of handlers/fetch.py's per-partition cost): (the records `read(offset,
+    /// max_bytes)` gives, or None when max_bytes is None (the answer is full) or `offset` is the
+    /// log end (a caught-up consumer: nothing to read), the log end offset, the last stable
+    /// offset, the log start offset).
+    #[allow(clippy::type_complexity)]
+    fn fetch_uncommitted(
+        &self,
+        py: Python<'_>,
+        offset: i64,
+        max_bytes: Option<i64>,
+    ) -> PyResult<(Option<FileSlice>, i64, i64, i64)> {
+        let (slice, end, stable, start) = self.with(py, |log| {
+            let slice = match max_bytes {
+                Some(limit) if offset != log.log_end_offset() => Some(log.read(offset, limit)?),
+                _ => None,
+            };
+            Ok((slice, log.log_end_offset(), log.last_stable_offset(), log.log_start_offset()))
+        })?;
+        Ok((slice.map(|inner| FileSlice { inner }), end, stable, start))
+    }
+
     /// `read` for isolation_level=1: (records below the last stable offset, the last stable
     /// offset, (producer id, first offset) of the aborted transactions in the range).
     #[allow(clippy::type_complexity)]

@@ -73,38 +73,42 @@ def _build(services: BrokerServices, wanted, max_bytes: int, committed: bool) ->
                 continue
             plog = topic.partitions[index]
             logs.append((topic, index))
-            records = b""
+            records: bytes | _native.FileSlice = b""
             # read_committed answers a list (maybe empty), read_uncommitted null, as Kafka.
-            aborted: list | None = [] if committed else None
-            stable = -1
-            # A consumer caught up with a partition asks from its end: nothing to read (the common
-            # case of a session's many idle partitions), so the read is skipped.
-            if remaining > 0 and fetch_offset != plog.log_end_offset:
-                limit = min(partition_max_bytes, remaining)
-                try:
-                    if committed:
-                        region, stable, found = plog.read_committed(fetch_offset, limit)
+            aborted: list | None = None
+            region: _native.FileSlice | None = None
+            try:
+                if committed:
+                    aborted = []
+                    stable = -1
+                    # A consumer caught up with a partition asks from its end: nothing to read (the
+                    # common case of a session's many idle partitions), so the read is skipped.
+                    if remaining > 0 and fetch_offset != plog.log_end_offset:
+                        region, stable, found = plog.read_committed(fetch_offset, min(partition_max_bytes, remaining))
                         aborted = [{"producer_id": p, "first_offset": f} for p, f in found]
-                    else:
-                        region = plog.read(fetch_offset, limit)
-                except _native.StorageError as e:
-                    if e.code in (ErrorCode.CORRUPT_MESSAGE, ErrorCode.KAFKA_STORAGE_ERROR):
-                        _damage_log.log(f"{topic.name}-{index}", "fetch of %s-%d at offset %d: %s",
-                                        topic.name, index, fetch_offset, e.message)
-                    parts_out.append(_partition_error(index, e.code))
-                    errors = True
-                    continue
-                if region.length:
-                    records = region
-                    remaining -= region.length
-                    total += region.length
-            end = plog.log_end_offset
-            if stable < 0:
-                stable = plog.last_stable_offset()
+                    end = plog.log_end_offset
+                    if stable < 0:
+                        stable = plog.last_stable_offset()
+                    start = plog.log_start_offset
+                else:
+                    # One call: the read (skipped likewise at the log end) and the three offsets.
+                    region, end, stable, start = plog.fetch_uncommitted(
+                        fetch_offset, min(partition_max_bytes, remaining) if remaining > 0 else None)
+            except _native.StorageError as e:
+                if e.code in (ErrorCode.CORRUPT_MESSAGE, ErrorCode.KAFKA_STORAGE_ERROR):
+                    _damage_log.log(f"{topic.name}-{index}", "fetch of %s-%d at offset %d: %s",
+                                    topic.name, index, fetch_offset, e.message)
+                parts_out.append(_partition_error(index, e.code))
+                errors = True
+                continue
+            if region is not None and region.length:
+                records = region
+                remaining -= region.length
+                total += region.length
             # A literal, not a FetchPartitionData(...) call: half the cost on this hot path, same check.
             parts_out.append({
                 "partition_index": index, "error_code": 0, "high_watermark": end,
-                "last_stable_offset": stable, "log_start_offset": plog.log_start_offset, "records": records,
+                "last_stable_offset": stable, "log_start_offset": start, "records": records,
                 "aborted_transactions": aborted})
         responses.append({key[0]: key[1], "partitions": parts_out})
     return responses, total, logs, errors
