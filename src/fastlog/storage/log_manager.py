@@ -450,14 +450,17 @@ class LogManager:
     async def wait_for_appends(self, partitions: list[tuple[Topic, int]], timeout: float) -> None:
         """Return at the next append to any of these partitions (or their topic's deletion), or
         after `timeout` seconds: a long-polling fetch's wait."""
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
         for topic, index in partitions:
             topic.waiters[index].append(fut)
+        # A timer that resolves the future rather than asyncio.wait_for, which wraps the wait in a
+        # second future and callbacks: a share of every tailing consumer's fetch.
+        timer = loop.call_later(timeout, _resolve, fut)
         try:
-            await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
-            pass
+            await fut
         finally:
+            timer.cancel()
             for topic, index in partitions:
                 waiting = topic.waiters[index]
                 if fut in waiting:
@@ -636,6 +639,11 @@ def log_options(config: Config, topic_configs: dict[str, str]) -> dict:
         compression_codec=codec,
         compression_level=value(CODEC_LEVEL_KEYS[codec]) if codec in CODEC_LEVEL_KEYS else 0,
     )
+
+
+def _resolve(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_result(None)
 
 
 def _wake(waiting: list[asyncio.Future]) -> None:
