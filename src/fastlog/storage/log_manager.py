@@ -456,7 +456,7 @@ class LogManager:
             topic.waiters[index].append(fut)
         # A timer that resolves the future rather than asyncio.wait_for, which wraps the wait in a
         # second future and callbacks: a share of every tailing consumer's fetch.
-        timer = loop.call_later(timeout, _resolve, fut)
+        timer = loop.call_later(timeout, _time_out, fut)
         try:
             await fut
         finally:
@@ -641,7 +641,7 @@ def log_options(config: Config, topic_configs: dict[str, str]) -> dict:
     )
 
 
-def _resolve(fut: asyncio.Future) -> None:
+def _time_out(fut: asyncio.Future) -> None:
     if not fut.done():
         fut.set_result(None)
 
