@@ -125,9 +125,22 @@ class ConnectWorker:
             try:
                 self.proc.wait(90)
             except subprocess.TimeoutExpired:
+                # Once seen (CI, 2026-12-01): the log ended inside Connect's RestServer.stop, beside
+                # Jetty's own shutdown hook ("Unable to destroy ... STARTED"), before "Herder
+                # stopping", so no request to the broker was pending. The threads say where it hangs.
+                threads = self._thread_dump()
                 self.proc.kill()
                 self.proc.wait(30)
-                raise AssertionError("the Connect worker did not stop on SIGTERM\n" + self.log_tail())
+                raise AssertionError("the Connect worker did not stop on SIGTERM\n" + self.log_tail()
+                                     + "\n--- its threads ---\n" + threads)
+
+    def _thread_dump(self) -> str:
+        assert self.proc is not None
+        try:
+            dump = subprocess.run(["jstack", str(self.proc.pid)], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return f"(jstack failed: {e})"
+        return (dump.stdout or dump.stderr)[-20000:]
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
