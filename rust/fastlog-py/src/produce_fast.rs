@@ -173,12 +173,12 @@ impl Served {
             Served::LeftToPython => Ok(None),
             Served::Deferred => {
                 Ok(Some(FastProduce {
-                deferred: true,
-                response: None,
-                throttle_time_at: None,
-                failed: false,
-                appended: PyList::empty(py).unbind(),
-            }))
+                    deferred: true,
+                    response: None,
+                    throttle_time_at: None,
+                    failed: false,
+                    appended: PyList::empty(py).unbind(),
+                }))
             }
             Served::Appended { appended, failed, response } => {
                 let list = PyList::empty(py);

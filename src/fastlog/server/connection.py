@@ -376,10 +376,10 @@ class Connection(asyncio.BufferedProtocol):
             if self.sasl.expires_at is not None and asyncio.get_running_loop().time() > self.sasl.expires_at:
                 self.abort("SASL session expired (connections.max.reauth.ms) without re-authentication")
                 return
-        if api_key == PRODUCE_KEY and (scope := self._fast_produce_scope()) is not None:
+        if api_key == PRODUCE_KEY:
             started = time.perf_counter()
             fast = await self.broker.services.logs.try_produce_fast(frame, offset, version, correlation_id,
-                                                                    None if scope is True else scope)
+                                                                    self._fast_produce_writable())
             if fast is not None:
                 await self._answer_fast_produce(fast, version, client_id, time.perf_counter() - started, taken,
                                                 len(frame))
@@ -440,18 +440,18 @@ class Connection(asyncio.BufferedProtocol):
             # and the connection handles nothing more until then (a client that ignores it waits).
             await asyncio.sleep(throttle_ms / 1000)
 
-    def _fast_produce_scope(self) -> Optional[_native.TopicSet | bool]:
-        """Which topics this connection's Produce requests may write through the compiled fast
-        path (which makes no ACL decision of its own): True for every topic (no authorizer, or a
-        super user), else the topics the principal may write as the ACLs say now (a request
-        naming another topic takes the Python path). Neither a client quota nor a SASL session
-        that expires keeps a request off it: _handle checks the session before (and
-        re-authentication cannot change the principal), _answer_fast_produce counts the quotas."""
+    def _fast_produce_writable(self) -> Optional[_native.TopicSet]:
+        """The topics this connection's Produce requests may write through the compiled fast path
+        (which makes no ACL decision of its own): None for every topic (no authorizer, or a super
+        user), else the topics the principal may write as the ACLs say now (a request naming
+        another topic takes the Python path). Neither a client quota nor a SASL session that
+        expires keeps a request off it: _handle checks the session before (and re-authentication
+        cannot change the principal), _answer_fast_produce counts the quotas."""
         services = self.broker.services
         authorizer = services.authorizer
         principal = self.principal
         if not authorizer.enabled or principal in authorizer.super_users:
-            return True
+            return None
         host = self.client_host.lstrip("/")  # as RequestContext.host
         return services.logs.fast_produce.writable_topics(
             principal, host, authorizer.generation,
