@@ -9,6 +9,12 @@ consumer's offsets), more lines are appended to the source file, and a new worke
 stored offsets: the sink file then holds every line exactly once (what Kafka 4.4.0 gives too).
 With short segments on the internal topics the broker's cleaner compacts them meanwhile, and the
 second worker starts from the compacted topics.
+
+Two lines in the worker logs are the clients' own and come with Kafka 4.4.0 alike (the same
+scenario run against KafkaBroker, 2026-12-01: the same WARN lines, once per worker each): the
+status consumer's "Node 1 sent an invalid full fetch response with extraIds=(...), response=()"
+(its session is emptied for the close while a fetch is still in flight) and the worker
+coordinator's "Close timed out with 1 pending requests to coordinator".
 """
 from __future__ import annotations
 
