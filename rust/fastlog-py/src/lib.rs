@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyList, PyType};
 
+mod fetch_fast;
 mod produce_fast;
 
 /// Inputs at least this big are checksummed with the GIL released.
@@ -762,6 +763,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<StorageError>()?;
     m.add_function(wrap_pyfunction!(crc32c, m)?)?;
     m.add_function(wrap_pyfunction!(send_pieces, m)?)?;
+    m.add_function(wrap_pyfunction!(fetch_fast::fetch_full, m)?)?;
     m.add_function(wrap_pyfunction!(validate_records, m)?)?;
     m.add_function(wrap_pyfunction!(decompress, m)?)?;
     m.add_function(wrap_pyfunction!(keyless_records, m)?)?;

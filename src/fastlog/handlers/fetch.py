@@ -33,7 +33,7 @@ from fastlog.fetch_sessions import (
     FetchSession,
     next_epoch,
 )
-from fastlog.handlers.registry import RequestContext, api
+from fastlog.handlers.registry import EncodedResponse, RequestContext, api
 from fastlog.log_throttle import LogThrottle
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import FetchPartitionData, FetchResponse
@@ -194,8 +194,68 @@ def _session_error(code: int, session_id: int = INVALID_SESSION_ID) -> FetchResp
     return {"throttle_time_ms": 0, "error_code": code, "session_id": session_id, "responses": []}
 
 
+def _compiled_topics(ctx: RequestContext, request: dict) -> list | None:
+    """The topics of a full fetch: (name or id, Topic, the request's partitions) per topic asked,
+    resolved and authorized once per topic; None when
+    the answer needs Python: a topic unknown or refused, a topic asked with no partitions (left
+    out of the answer) or twice in a row (one entry of the answer)."""
+    by_id = ctx.api_version >= 13
+    topic_field = "topic_id" if by_id else "topic"
+    topics = []
+    last_key = None
+    for t in request["topics"]:
+        key, partitions = t[topic_field], t["partitions"]
+        if not partitions or key == last_key:
+            return None
+        last_key = key
+        topic, _ = _topic(ctx, by_id, key)
+        if topic is None:
+            return None
+        topics.append((key, topic, partitions))
+    return topics
+
+
+async def _compiled(ctx: RequestContext, request: dict) -> EncodedResponse | None:
+    """A full, sessionless, read_uncommitted fetch read and encoded by _native.fetch_full (one
+    call for all partitions; docs/scaling.md "The Fetch path"), long-polling as the Python path
+    does; None to leave it to the Python path (which stays the reference) before anything is sent."""
+    topics = _compiled_topics(ctx, request)
+    if topics is None:
+        return None
+    native_topics = [(key, topic.partitions, partitions) for key, topic, partitions in topics]
+    services = ctx.services
+    max_bytes = min(request["max_bytes"], services.config.get_int("fetch.max.bytes"))
+    min_bytes = request["min_bytes"]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max(request["max_wait_ms"], 0) / 1000
+    while True:
+        answer = _native.fetch_full(ctx.correlation_id, ctx.api_version, max_bytes, native_topics)
+        if answer is None:
+            return None
+        pieces, total = answer
+        timeout = deadline - loop.time()
+        if total >= min_bytes or timeout <= 0 or not topics:
+            return EncodedResponse(pieces)
+        await services.logs.wait_for_appends([(topic, p["partition"]) for _, topic, parts in topics for p in parts],
+                                             timeout)
+
+
 @api(key=1, name="Fetch", min_version=4, max_version=18)
-async def handle(ctx: RequestContext, request: dict) -> FetchResponse:
+async def handle(ctx: RequestContext, request: dict) -> FetchResponse | EncodedResponse:
+    session_id, epoch = request["session_id"], request["session_epoch"]
+    if epoch in (INITIAL_EPOCH, FINAL_EPOCH):  # a full fetch; it closes the session it names
+        if session_id != INVALID_SESSION_ID:
+            ctx.services.fetch_sessions.remove(session_id)
+        # Sessionless (FINAL_EPOCH, or before v7): nothing of the answer is kept for a session.
+        if request["isolation_level"] == 0 and (epoch == FINAL_EPOCH or ctx.api_version < 7):
+            compiled = await _compiled(ctx, request)
+            if compiled is not None:
+                return compiled
+    return await _answer(ctx, request)
+
+
+async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
+    """The Python path: sessions, read_committed, errors, and the reference for _compiled."""
     services = ctx.services
     sessions = services.fetch_sessions
     by_id = ctx.api_version >= 13
@@ -205,9 +265,7 @@ async def handle(ctx: RequestContext, request: dict) -> FetchResponse:
     session_id, epoch = request["session_id"], request["session_epoch"]
     session: FetchSession | None = None
     cached: list[CachedPartition] = []
-    if epoch in (INITIAL_EPOCH, FINAL_EPOCH):  # a full fetch; it closes the session it names
-        if session_id != INVALID_SESSION_ID:
-            sessions.remove(session_id)
+    if epoch in (INITIAL_EPOCH, FINAL_EPOCH):  # a full fetch; handle() closed the session it names
         fetch = asked
     else:
         forgotten = [(t[topic_field], index) for t in request["forgotten_topics_data"] for index in t["partitions"]]

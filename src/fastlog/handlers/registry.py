@@ -74,9 +74,20 @@ class RequestContext:
         return f"Request {spec.name if spec else self.api_key} is not authorized."
 
 
+class EncodedResponse:
+    """A response a handler encoded itself: the frame's pieces as codec.encode_response returns
+    them (the compiled Fetch path, handlers/fetch.py). Its session_id is 0 (sessionless)."""
+
+    __slots__ = ("pieces",)
+
+    def __init__(self, pieces: list) -> None:
+        self.pieces = pieces
+
+
 # A handler takes the context and the decoded request dict and returns the response dict (typed
-# as its shape from fastlog.protocol.responses), or None when no response is sent (acks=0 Produce).
-Handler = Callable[[RequestContext, dict], Awaitable[Optional[Mapping[str, Any]]]]
+# as its shape from fastlog.protocol.responses), or None when no response is sent (acks=0 Produce),
+# or an EncodedResponse.
+Handler = Callable[[RequestContext, dict], Awaitable[Optional[Mapping[str, Any] | EncodedResponse]]]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -43,7 +43,7 @@ from typing import Any, Mapping, Optional
 from fastlog import _native
 from fastlog.config import Listener
 from fastlog.handlers import api_versions
-from fastlog.handlers.registry import REGISTRY, RequestContext
+from fastlog.handlers.registry import REGISTRY, EncodedResponse, RequestContext
 from fastlog.protocol import codec
 from fastlog.protocol.codec import CodecError
 from fastlog.protocol.errors import ErrorCode
@@ -385,7 +385,7 @@ class Connection(asyncio.BufferedProtocol):
                                                 len(frame))
                 return
         spec = REGISTRY.get(api_key)
-        response: Optional[Mapping[str, Any]]
+        response: Optional[Mapping[str, Any] | EncodedResponse]
         handler_seconds = 0.0
         close_after: Optional[str] = None
         if spec is None or not spec.min_version <= version <= spec.max_version:
@@ -416,7 +416,11 @@ class Connection(asyncio.BufferedProtocol):
             close_after = ctx.close_after_response
         if self.closed:
             return
-        pieces = None if response is None else codec.encode_response(api_key, version, correlation_id, response)
+        pieces: Optional[list]
+        if isinstance(response, EncodedResponse):  # the compiled Fetch path's frame (handlers/fetch.py)
+            pieces, response = response.pieces, None
+        else:
+            pieces = None if response is None else codec.encode_response(api_key, version, correlation_id, response)
         throttle_ms = 0
         if spec is not None and api_key != API_VERSIONS_KEY:
             throttle_ms, response = self._quota_throttle(api_key, version, client_id, len(frame), handler_seconds,

@@ -1,0 +1,196 @@
+"""The compiled Fetch path (handlers/fetch.py `_compiled`, rust/fastlog-py/src/fetch_fast.rs): a
+full, sessionless, read_uncommitted Fetch answered byte for byte as the Python path's answer
+encoded by the codec, for every version, on real segment files; and the requests it must leave
+to the Python path."""
+from __future__ import annotations
+
+import asyncio
+import types
+
+import pytest
+
+from fastlog import _native
+from fastlog.config import Config
+from fastlog.fetch_sessions import FetchSessionCache
+from fastlog.handlers import fetch
+from fastlog.handlers.registry import EncodedResponse, RequestContext
+from fastlog.protocol import codec
+from fastlog.protocol.errors import ErrorCode
+from fastlog.security.acl import Authorizer
+from fastlog.storage.log_manager import LogManager
+
+from storage_batches import BASE_TS, batch
+
+VERSIONS = range(4, 19)
+CORRELATION = 4242
+END = object()  # fetch from the partition's log end
+
+
+class Broker:
+    """Topics on real files: "t" (3 partitions of batches of growing size over small segments),
+    "big" (one batch larger than the limits below), "empty" (2 partitions, nothing written),
+    "trimmed" (log start moved to 5 by DeleteRecords)."""
+
+    def __init__(self, path) -> None:
+        self.config = Config({"log.dirs": str(path)})
+        self.logs = LogManager(self.config)
+        self.logs.open()
+        t = self.logs.create_topic("t", 3, {"segment.bytes": "4096"})
+        for i in range(3):
+            for n in range(20):
+                self.logs.append(t, i, batch([b"v%d-%d" % (i, n) * (n + 1) * 3, b"w"]), BASE_TS + n)
+        big = self.logs.create_topic("big", 1)
+        self.logs.append(big, 0, batch([b"B" * 5000]), BASE_TS)
+        self.logs.append(big, 0, batch([b"small"]), BASE_TS)
+        self.logs.create_topic("empty", 2)
+        trimmed = self.logs.create_topic("trimmed", 1)
+        for n in range(10):
+            self.logs.append(trimmed, 0, batch([b"x%d" % n]), BASE_TS + n)
+        self.logs.delete_records_before(trimmed.partitions[0], 5)
+        self.services = types.SimpleNamespace(config=self.config, logs=self.logs,
+                                              authorizer=Authorizer(self.config, str(path)),
+                                              fetch_sessions=FetchSessionCache(100))
+
+    def ctx(self, version: int) -> RequestContext:
+        return RequestContext(self.services, 1, version, CORRELATION, "test", "/127.0.0.1")  # type: ignore[arg-type]
+
+    def request(self, version: int, topics: list[tuple[str, list[tuple[int, object, int]]]], max_bytes: int = 1 << 20,
+                min_bytes: int = 0, max_wait_ms: int = 0, isolation_level: int = 0, session_epoch: int = -1) -> dict:
+        """A request as the codec decodes it: per topic, (partition, fetch offset or END, partition_max_bytes)."""
+        body_topics = []
+        for name, parts in topics:
+            topic = self.logs.get(name)
+            entry: dict = {"partitions": [
+                {"partition": i, "fetch_offset": topic.partitions[i].log_end_offset if offset is END else offset,
+                 "partition_max_bytes": limit} for i, offset, limit in parts]}
+            if version >= 13:
+                entry["topic_id"] = topic.topic_id if topic is not None else b"\x07" * 16
+            else:
+                entry["topic"] = name
+            body_topics.append(entry)
+        body = {"max_wait_ms": max_wait_ms, "min_bytes": min_bytes, "max_bytes": max_bytes,
+                "isolation_level": isolation_level, "topics": body_topics}
+        if version >= 7:
+            body.update(session_id=0, session_epoch=session_epoch, forgotten_topics_data=[])
+        data = codec.encode_request(1, version, CORRELATION, "test", body)[4:]
+        return codec.decode_request(1, version, data, codec.decode_request_header(data)[4])
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = Broker(tmp_path)
+    yield b
+    b.logs.close()
+
+
+def wire(pieces: list) -> bytes:
+    return b"".join(p.tobytes() if isinstance(p, _native.FileSlice) else bytes(p) for p in pieces)
+
+
+def shape(pieces: list) -> list:
+    return [(p.position, p.length) if isinstance(p, _native.FileSlice) else len(p) for p in pieces]
+
+
+def python_answer(broker: Broker, version: int, request: dict) -> tuple[dict, list]:
+    response = asyncio.run(fetch._answer(broker.ctx(version), request))
+    return response, codec.encode_response(1, version, CORRELATION, response)
+
+
+def same_answer(broker: Broker, version: int, request: dict) -> list:
+    compiled = asyncio.run(fetch._compiled(broker.ctx(version), request))
+    assert compiled is not None
+    response, expected = python_answer(broker, version, request)
+    assert all(p["error_code"] == 0 for t in response["responses"] for p in t["partitions"])
+    assert shape(compiled.pieces) == shape(expected)
+    assert wire(compiled.pieces) == wire(expected)
+    return compiled.pieces
+
+
+def every(name: str, count: int, offset: object = 0, limit: int = 1 << 20) -> tuple[str, list]:
+    return name, [(i, offset, limit) for i in range(count)]
+
+
+CASES = {
+    "all from the start": dict(topics=[every("t", 3), every("big", 1), every("empty", 2), every("trimmed", 1, 5)]),
+    # KIP-74: each partition still returns its first whole batch (big's 5 KB one too).
+    "partition_max_bytes below a batch": dict(topics=[every("t", 3, 0, 100), every("big", 1, 0, 100)]),
+    "partition_max_bytes mid-range": dict(topics=[every("t", 3, 3, 700)]),
+    # The response cap runs out after the first partitions: the rest are read with nothing left.
+    "max_bytes runs out": dict(topics=[every("big", 1), every("t", 3)], max_bytes=3000),
+    "max_bytes 0": dict(topics=[every("t", 3)], max_bytes=0),
+    "caught up at the log ends": dict(topics=[every("t", 3, END), every("big", 1, END), every("trimmed", 1, END)]),
+    "mixed offsets, partitions out of order": dict(
+        topics=[("t", [(2, 17, 1 << 20), (0, END, 1 << 20), (1, 9, 300)]), every("trimmed", 1, 7), every("empty", 2)]),
+    "empty partitions only": dict(topics=[every("empty", 2)]),
+    "no topics": dict(topics=[]),
+}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("case", CASES)
+def test_compiled_answer_is_the_python_answer_encoded(broker, version, case):
+    pieces = same_answer(broker, version, broker.request(version, **CASES[case]))
+    regions = [p for p in pieces if isinstance(p, _native.FileSlice)]
+    if case == "all from the start":
+        assert len(regions) == 3 + 1 + 1  # t's 3, big and trimmed; empty has none
+    if case in ("caught up at the log ends", "max_bytes 0", "empty partitions only", "no topics"):
+        assert regions == []
+
+
+@pytest.mark.parametrize("version", [4, 11, 12, 13, 18])
+def test_requests_that_need_python_are_left_to_it(broker, version):
+    asking = [
+        ([("t", [(7, 0, 1000)])], ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),  # a partition t lacks
+        ([every("t", 3), every("nosuch", 1)], ErrorCode.UNKNOWN_TOPIC_ID if version >= 13
+         else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+        ([every("t", 1, 10_000)], ErrorCode.OFFSET_OUT_OF_RANGE),  # past the end: a storage error
+        ([every("trimmed", 1, 2)], ErrorCode.OFFSET_OUT_OF_RANGE),  # before the log start
+    ]
+    for topics, code in asking:
+        request = broker.request(version, topics)
+        assert asyncio.run(fetch._compiled(broker.ctx(version), request)) is None
+        answer = asyncio.run(fetch.handle(broker.ctx(version), request))
+        assert isinstance(answer, dict)
+        assert code in [p["error_code"] for t in answer["responses"] for p in t["partitions"]]
+    # One topic asked twice in a row is one entry of the Python path's answer.
+    request = broker.request(version, [("t", [(0, 0, 1000)]), ("t", [(1, 0, 1000)])])
+    assert asyncio.run(fetch._compiled(broker.ctx(version), request)) is None
+    answer = asyncio.run(fetch.handle(broker.ctx(version), request))
+    assert isinstance(answer, dict) and len(answer["responses"]) == 1
+    # read_committed, and a full fetch that may open a session (epoch 0, v7+), take the Python path.
+    answer = asyncio.run(fetch.handle(broker.ctx(version), broker.request(version, [every("t", 3)], isolation_level=1)))
+    assert isinstance(answer, dict)
+    answer = asyncio.run(fetch.handle(broker.ctx(version), broker.request(version, [every("t", 3)], session_epoch=0)))
+    assert isinstance(answer, EncodedResponse) if version < 7 else isinstance(answer, dict)
+    answer = asyncio.run(fetch.handle(broker.ctx(version), broker.request(version, [every("t", 3)])))
+    assert isinstance(answer, EncodedResponse)
+
+
+def test_a_waiting_compiled_fetch_answers_the_append_that_wakes_it(broker):
+    """min_bytes not there yet: the compiled path long-polls like the Python path and answers
+    the records appended meanwhile."""
+    version = 12
+    topic = broker.logs.get("empty")
+
+    async def scenario():
+        request = broker.request(version, [every("empty", 2, 0)], min_bytes=1, max_wait_ms=30_000)
+        waiting = asyncio.create_task(fetch.handle(broker.ctx(version), request))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        broker.logs.append(topic, 1, batch([b"woken"]), BASE_TS)
+        answer = await waiting
+        assert isinstance(answer, EncodedResponse)
+        return answer
+
+    answer = asyncio.run(scenario())
+    regions = [p for p in answer.pieces if isinstance(p, _native.FileSlice)]
+    assert len(regions) == 1 and b"woken" in regions[0].tobytes()
+    again = broker.request(version, [every("empty", 2, 0)])
+    assert wire(answer.pieces) == wire(python_answer(broker, version, again)[1])
+
+
+def test_a_compiled_fetch_that_times_out_answers_what_there_is(broker):
+    request = broker.request(13, [every("t", 3, END)], min_bytes=1, max_wait_ms=20)
+    answer = asyncio.run(fetch.handle(broker.ctx(13), request))
+    assert isinstance(answer, EncodedResponse)
+    assert wire(answer.pieces) == wire(python_answer(broker, 13, request)[1])
