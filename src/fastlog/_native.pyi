@@ -9,7 +9,7 @@ from typing import Any, final
 from typing_extensions import Buffer, Self
 
 __all__ = [
-    "StorageError", "crc32c", "send_pieces", "validate_records", "decompress", "build_batch", "FileSlice",
+    "StorageError", "crc32c", "send_pieces", "fetch_full", "validate_records", "decompress", "build_batch", "FileSlice",
     "AppendResult", "LogSettings", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition",
     "keyless_records", "Cleanable", "CleanStats", "ProduceFastPath", "FastProduce", "TopicSet",
 ]
