@@ -37,12 +37,14 @@ def send_pieces(sock_fd: int, pieces: list[Buffer | FileSlice], done: int) -> in
     full (EAGAIN: wait for writable, call again). EOFError when a file is shorter than its region."""
 
 def fetch_full(
-    correlation_id: int, version: int, max_bytes: int, topics: list[tuple[str | bytes, list[PartitionLog], list[dict]]],
+    correlation_id: int, version: int, max_bytes: int, committed: bool,
+    topics: list[tuple[str | bytes, list[PartitionLog], list[dict]]],
 ) -> tuple[list[bytes | FileSlice], int] | None:
-    """A full read_uncommitted Fetch's answer (handlers/fetch.py): (the response frame's pieces,
-    the bytes of records in it), or None to leave the request to the Python path (a partition
-    the topic lacks, a storage error). `topics`: per topic asked, its name (id from v13), its
-    PartitionLogs and the request's partition dicts; `max_bytes` capped by fetch.max.bytes."""
+    """A full sessionless Fetch's answer (handlers/fetch.py): (the response frame's pieces, the
+    bytes of records in it), or None to leave the request to the Python path (a partition the
+    topic lacks, a storage error). `topics`: per topic asked, its name (id from v13), its
+    PartitionLogs and the request's partition dicts; `max_bytes` capped by fetch.max.bytes;
+    `committed`: isolation_level read_committed."""
 
 def validate_records(
     records: Buffer, now_ms: int, *, max_message_bytes: int, log_append_time: bool,

@@ -1,7 +1,8 @@
-//! The compiled Fetch path (docs/scaling.md, "The Fetch path"): a full, sessionless,
-//! read_uncommitted Fetch whose topics Python has resolved and authorized (once per topic) is
-//! read and encoded here in one call: every partition's `fetch_uncommitted` with the GIL released
-//! once for all of them, and the response frame around the file regions, as the pieces
+//! The compiled Fetch path (docs/scaling.md, "The Fetch path"): a full, sessionless Fetch whose
+//! topics Python has resolved and authorized (once per topic) is read and encoded here in one
+//! call: every partition's read (read_uncommitted as `fetch_uncommitted`, read_committed as
+//! handlers/fetch.py's `_build`: librdkafka's default isolation) with the GIL released once for
+//! all of them, and the response frame around the file regions, as the pieces
 //! `send_pieces` writes (bytes, FileSlice, bytes, ...). A librdkafka consumer opens no fetch
 //! session, so each of its Fetches names every partition it consumes: over many partitions the
 //! Python handler's per-partition dicts and the codec's walk over them were most of the cost.
@@ -131,6 +132,7 @@ fn collect(
 /// codec would: None on the first storage error (Python answers it) or a frame over 2 GiB.
 fn read_and_encode(
     version: i16,
+    committed: bool,
     correlation_id: i32,
     max_bytes: i64,
     topics: &[(Vec<u8>, Vec<Wanted>)],
@@ -163,14 +165,21 @@ fn read_and_encode(
         for w in wanted {
             let limit = (remaining > 0).then(|| (w.partition_max_bytes as i64).min(remaining));
             let read = w.log.get().run(|log| {
-                // A caught-up consumer asks from the log end: nothing to read (fetch_uncommitted).
-                let slice = match limit {
-                    Some(limit) if w.fetch_offset != log.log_end_offset() => Some(log.read(w.fetch_offset, limit)?),
-                    _ => None,
+                // A caught-up consumer asks from the log end: nothing to read (as fetch_uncommitted
+                // and handlers/fetch.py's read_committed branch skip it).
+                let reading = limit.filter(|_| w.fetch_offset != log.log_end_offset());
+                let (slice, aborted, stable) = match reading {
+                    Some(limit) if committed => {
+                        let r = log.read_committed(w.fetch_offset, limit)?;
+                        (Some(r.slice), Some(r.aborted), r.last_stable_offset)
+                    }
+                    Some(limit) => (Some(log.read(w.fetch_offset, limit)?), None, -1),
+                    None => (None, committed.then(Vec::new), -1),
                 };
-                Ok((slice, log.log_end_offset(), log.last_stable_offset(), log.log_start_offset()))
+                let stable = if stable < 0 { log.last_stable_offset() } else { stable };
+                Ok((slice, aborted, log.log_end_offset(), stable, log.log_start_offset()))
             });
-            let Ok((slice, end, stable, start)) = read else { return None };
+            let Ok((slice, aborted, end, stable, start)) = read else { return None };
             f.i32(w.index);
             f.i16(0); // error_code
             f.i64(end); // high_watermark
@@ -178,7 +187,18 @@ fn read_and_encode(
             if version >= 5 {
                 f.i64(start);
             }
-            f.null(); // aborted_transactions: null for read_uncommitted, as Kafka
+            // aborted_transactions: a list (maybe empty) for read_committed, null for read_uncommitted, as Kafka
+            match aborted {
+                Some(aborted) => {
+                    f.length(aborted.len());
+                    for (producer_id, first_offset) in aborted {
+                        f.i64(producer_id);
+                        f.i64(first_offset);
+                        f.no_tags();
+                    }
+                }
+                None => f.null(),
+            }
             if version >= 11 {
                 f.i32(-1); // preferred_read_replica
             }
@@ -204,10 +224,12 @@ fn read_and_encode(
     Some((f, total))
 }
 
-/// A full read_uncommitted Fetch's answer: (the frame's pieces for `send_pieces`, the bytes of
+/// A full sessionless Fetch's answer: (the frame's pieces for `send_pieces`, the bytes of
 /// records in it), or None to leave the request to the Python path. `topics`: per topic of the
 /// request, in order, (its name, or id from v13, the topic's PartitionLogs, the request's
-/// partition dicts); `max_bytes`: the request's, capped by fetch.max.bytes.
+/// partition dicts); `max_bytes`: the request's, capped by fetch.max.bytes; `committed`:
+/// isolation_level read_committed (whole batches below the last stable offset, and the aborted
+/// transactions among them, from the engine's `read_committed`).
 #[pyfunction]
 #[allow(clippy::type_complexity)]
 pub fn fetch_full<'py>(
@@ -215,13 +237,14 @@ pub fn fetch_full<'py>(
     correlation_id: i32,
     version: i16,
     max_bytes: i64,
+    committed: bool,
     topics: Vec<(Bound<'py, PyAny>, Bound<'py, PyList>, Bound<'py, PyList>)>,
 ) -> PyResult<Option<(Vec<Py<PyAny>>, i64)>> {
     if !(MIN_VERSION..=MAX_VERSION).contains(&version) {
         return Err(pyo3::exceptions::PyValueError::new_err(format!("Fetch v{version} is not served")));
     }
     let Some(wanted) = collect(py, version, &topics)? else { return Ok(None) };
-    let Some((frame, total)) = py.detach(|| read_and_encode(version, correlation_id, max_bytes, &wanted)) else {
+    let Some((frame, total)) = py.detach(|| read_and_encode(version, committed, correlation_id, max_bytes, &wanted)) else {
         return Ok(None);
     };
     let mut pieces: Vec<Py<PyAny>> = Vec::with_capacity(2 * frame.cuts.len() + 1);

@@ -216,9 +216,9 @@ def _compiled_topics(ctx: RequestContext, request: dict) -> list | None:
 
 
 async def _compiled(ctx: RequestContext, request: dict) -> EncodedResponse | None:
-    """A full, sessionless, read_uncommitted fetch read and encoded by _native.fetch_full (one
-    call for all partitions; docs/scaling.md "The Fetch path"), long-polling as the Python path
-    does; None to leave it to the Python path (which stays the reference) before anything is sent."""
+    """A full, sessionless fetch (either isolation level) read and encoded by _native.fetch_full
+    (one call for all partitions; docs/scaling.md "The Fetch path"), long-polling as the Python
+    path does; None to leave it to the Python path (which stays the reference) before anything is sent."""
     topics = _compiled_topics(ctx, request)
     if topics is None:
         return None
@@ -226,10 +226,11 @@ async def _compiled(ctx: RequestContext, request: dict) -> EncodedResponse | Non
     services = ctx.services
     max_bytes = min(request["max_bytes"], services.config.get_int("fetch.max.bytes"))
     min_bytes = request["min_bytes"]
+    committed = request["isolation_level"] == 1
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(request["max_wait_ms"], 0) / 1000
     while True:
-        answer = _native.fetch_full(ctx.correlation_id, ctx.api_version, max_bytes, native_topics)
+        answer = _native.fetch_full(ctx.correlation_id, ctx.api_version, max_bytes, committed, native_topics)
         if answer is None:
             return None
         pieces, total = answer
@@ -247,7 +248,7 @@ async def handle(ctx: RequestContext, request: dict) -> FetchResponse | EncodedR
         if session_id != INVALID_SESSION_ID:
             ctx.services.fetch_sessions.remove(session_id)
         # Sessionless (FINAL_EPOCH, or before v7): nothing of the answer is kept for a session.
-        if request["isolation_level"] == 0 and (epoch == FINAL_EPOCH or ctx.api_version < 7):
+        if epoch == FINAL_EPOCH or ctx.api_version < 7:
             compiled = await _compiled(ctx, request)
             if compiled is not None:
                 return compiled
@@ -255,7 +256,7 @@ async def handle(ctx: RequestContext, request: dict) -> FetchResponse | EncodedR
 
 
 async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
-    """The Python path: sessions, read_committed, errors, and the reference for _compiled."""
+    """The Python path: sessions and errors, and the reference for _compiled."""
     services = ctx.services
     sessions = services.fetch_sessions
     by_id = ctx.api_version >= 13

@@ -1,7 +1,7 @@
 """The compiled Fetch path (handlers/fetch.py `_compiled`, rust/fastlog-py/src/fetch_fast.rs): a
-full, sessionless, read_uncommitted Fetch answered byte for byte as the Python path's answer
-encoded by the codec, for every version, on real segment files; and the requests it must leave
-to the Python path."""
+full, sessionless Fetch (read_uncommitted and read_committed) answered byte for byte as the
+Python path's answer encoded by the codec, for every version, on real segment files; and the
+requests it must leave to the Python path."""
 from __future__ import annotations
 
 import asyncio
@@ -24,12 +24,14 @@ from storage_batches import BASE_TS, batch
 VERSIONS = range(4, 19)
 CORRELATION = 4242
 END = object()  # fetch from the partition's log end
+TRANSACTIONAL = 0x10  # record batch attributes bit
 
 
 class Broker:
     """Topics on real files: "t" (3 partitions of batches of growing size over small segments),
     "big" (one batch larger than the limits below), "empty" (2 partitions, nothing written),
-    "trimmed" (log start moved to 5 by DeleteRecords)."""
+    "trimmed" (log start moved to 5 by DeleteRecords), "txn" (2 partitions: an aborted and a
+    committed transaction, and in partition 1 an open one before a last batch)."""
 
     def __init__(self, path) -> None:
         self.config = Config({"log.dirs": str(path)})
@@ -47,6 +49,17 @@ class Broker:
         for n in range(10):
             self.logs.append(trimmed, 0, batch([b"x%d" % n]), BASE_TS + n)
         self.logs.delete_records_before(trimmed.partitions[0], 5)
+        txn = self.logs.create_topic("txn", 2)
+        for i in range(2):
+            self.logs.append(txn, i, batch([b"plain"]), BASE_TS)
+            for pid, values in ((7, [b"aborted"] * 3), (8, [b"committed"])):
+                self.logs.append(txn, i, batch(values, producer_id=pid, producer_epoch=0, base_sequence=0,
+                                               attributes_extra=TRANSACTIONAL), BASE_TS)
+            self.logs.write_txn_marker(txn, i, 7, 0, False, 0)
+            self.logs.write_txn_marker(txn, i, 8, 0, True, 0)
+        self.logs.append(txn, 1, batch([b"open"], producer_id=9, producer_epoch=0, base_sequence=0,
+                                       attributes_extra=TRANSACTIONAL), BASE_TS)
+        self.logs.append(txn, 1, batch([b"after the open one"]), BASE_TS)
         self.services = types.SimpleNamespace(config=self.config, logs=self.logs,
                                               authorizer=Authorizer(self.config, str(path)),
                                               fetch_sessions=FetchSessionCache(100))
@@ -96,14 +109,14 @@ def python_answer(broker: Broker, version: int, request: dict) -> tuple[dict, li
     return response, codec.encode_response(1, version, CORRELATION, response)
 
 
-def same_answer(broker: Broker, version: int, request: dict) -> list:
+def same_answer(broker: Broker, version: int, request: dict) -> tuple[list, dict]:
     compiled = asyncio.run(fetch._compiled(broker.ctx(version), request))
     assert compiled is not None
     response, expected = python_answer(broker, version, request)
     assert all(p["error_code"] == 0 for t in response["responses"] for p in t["partitions"])
     assert shape(compiled.pieces) == shape(expected)
     assert wire(compiled.pieces) == wire(expected)
-    return compiled.pieces
+    return compiled.pieces, response
 
 
 def every(name: str, count: int, offset: object = 0, limit: int = 1 << 20) -> tuple[str, list]:
@@ -111,7 +124,9 @@ def every(name: str, count: int, offset: object = 0, limit: int = 1 << 20) -> tu
 
 
 CASES = {
-    "all from the start": dict(topics=[every("t", 3), every("big", 1), every("empty", 2), every("trimmed", 1, 5)]),
+    "all from the start": dict(topics=[every("t", 3), every("big", 1), every("empty", 2), every("trimmed", 1, 5),
+                                       every("txn", 2)]),
+    "transactions partway": dict(topics=[("txn", [(1, 2, 1 << 20), (0, 1, 100), (1, 7, 1 << 20)])]),
     # KIP-74: each partition still returns its first whole batch (big's 5 KB one too).
     "partition_max_bytes below a batch": dict(topics=[every("t", 3, 0, 100), every("big", 1, 0, 100)]),
     "partition_max_bytes mid-range": dict(topics=[every("t", 3, 3, 700)]),
@@ -128,11 +143,18 @@ CASES = {
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("case", CASES)
-def test_compiled_answer_is_the_python_answer_encoded(broker, version, case):
-    pieces = same_answer(broker, version, broker.request(version, **CASES[case]))
+@pytest.mark.parametrize("isolation_level", [0, 1])
+def test_compiled_answer_is_the_python_answer_encoded(broker, version, case, isolation_level):
+    pieces, response = same_answer(broker, version,
+                                   broker.request(version, isolation_level=isolation_level, **CASES[case]))
     regions = [p for p in pieces if isinstance(p, _native.FileSlice)]
     if case == "all from the start":
-        assert len(regions) == 3 + 1 + 1  # t's 3, big and trimmed; empty has none
+        assert len(regions) == 3 + 1 + 1 + 2  # t's 3, big, trimmed and txn's 2; empty has none
+        aborted = [p["aborted_transactions"] for t in response["responses"] for p in t["partitions"]]
+        assert aborted[-2:] == ([[{"producer_id": 7, "first_offset": 1}]] * 2 if isolation_level else [None, None])
+    if case == "transactions partway":
+        # read_committed stops before the open transaction, read_uncommitted reads past it.
+        assert any(b"after the open one" in r.tobytes() for r in regions) == (isolation_level == 0)
     if case in ("caught up at the log ends", "max_bytes 0", "empty partitions only", "no topics"):
         assert regions == []
 
@@ -157,9 +179,9 @@ def test_requests_that_need_python_are_left_to_it(broker, version):
     assert asyncio.run(fetch._compiled(broker.ctx(version), request)) is None
     answer = asyncio.run(fetch.handle(broker.ctx(version), request))
     assert isinstance(answer, dict) and len(answer["responses"]) == 1
-    # read_committed, and a full fetch that may open a session (epoch 0, v7+), take the Python path.
+    # A full fetch that may open a session (epoch 0, v7+) takes the Python path; read_committed not.
     answer = asyncio.run(fetch.handle(broker.ctx(version), broker.request(version, [every("t", 3)], isolation_level=1)))
-    assert isinstance(answer, dict)
+    assert isinstance(answer, EncodedResponse)
     answer = asyncio.run(fetch.handle(broker.ctx(version), broker.request(version, [every("t", 3)], session_epoch=0)))
     assert isinstance(answer, EncodedResponse) if version < 7 else isinstance(answer, dict)
     answer = asyncio.run(fetch.handle(broker.ctx(version), broker.request(version, [every("t", 3)])))
