@@ -20,6 +20,13 @@ isolation_level=1 (read_committed) a partition returns only whole batches below 
 `.txnindex` files (the engine's `read_committed`; no record payload is read); the consumer drops
 those transactions' records itself. read_uncommitted (0) reads as before: sendfile of the
 segment region, aborted_transactions null.
+
+The compiled path (`_compiled`, rust/fastlog-py/src/fetch_fast.rs): a full fetch that opens no
+session (epoch -1, or before v7: librdkafka's and aiokafka's every Fetch) is read and encoded by
+one `_native.fetch_full` call over all its partitions, after Python resolved and authorized each
+topic once; it long-polls the same way. Anything needing a decision here (an unknown or refused
+topic, a missing partition, a storage error) returns None before anything is sent, and `_answer`,
+the Python path, answers the request: it stays the reference (tests/unit/test_fetch_native_answer.py).
 """
 import asyncio
 import logging
