@@ -133,6 +133,8 @@ CASES = {
     # The response cap runs out after the first partitions: the rest are read with nothing left.
     "max_bytes runs out": dict(topics=[every("big", 1), every("t", 3)], max_bytes=3000),
     "max_bytes 0": dict(topics=[every("t", 3)], max_bytes=0),
+    "negative caps": dict(topics=[every("t", 2, 0, -1), every("big", 1, 0, 0)], max_bytes=-5),
+    "partition_max_bytes 0 and negative": dict(topics=[every("t", 2, 0, 0), every("big", 1, 0, -7)]),
     "caught up at the log ends": dict(topics=[every("t", 3, END), every("big", 1, END), every("trimmed", 1, END)]),
     "mixed offsets, partitions out of order": dict(
         topics=[("t", [(2, 17, 1 << 20), (0, END, 1 << 20), (1, 9, 300)]), every("trimmed", 1, 7), every("empty", 2)]),
@@ -155,7 +157,7 @@ def test_compiled_answer_is_the_python_answer_encoded(broker, version, case, iso
     if case == "transactions partway":
         # read_committed stops before the open transaction, read_uncommitted reads past it.
         assert any(b"after the open one" in r.tobytes() for r in regions) == (isolation_level == 0)
-    if case in ("caught up at the log ends", "max_bytes 0", "empty partitions only", "no topics"):
+    if case in ("caught up at the log ends", "max_bytes 0", "negative caps", "empty partitions only", "no topics"):
         assert regions == []
 
 
@@ -167,6 +169,8 @@ def test_requests_that_need_python_are_left_to_it(broker, version):
          else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
         ([every("t", 1, 10_000)], ErrorCode.OFFSET_OUT_OF_RANGE),  # past the end: a storage error
         ([every("trimmed", 1, 2)], ErrorCode.OFFSET_OUT_OF_RANGE),  # before the log start
+        ([every("t", 1, -1)], ErrorCode.OFFSET_OUT_OF_RANGE),
+        ([("t", [(-1, 0, 1000)])], ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
     ]
     for topics, code in asking:
         request = broker.request(version, topics)
