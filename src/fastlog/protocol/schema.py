@@ -91,22 +91,24 @@ class Message:
     """One request or response table. Its fields are parsed from the table text on first use: a
     broker start needs a few of the ~130 messages, and parsing them all took ~8 ms of every start."""
 
-    __slots__ = ("api_key", "name", "kind", "versions", "flexible", "_lines", "_fields")
+    __slots__ = ("api_key", "name", "kind", "versions", "flexible", "_text", "_span", "_fields")
 
     def __init__(self, api_key: int, name: str, kind: str, versions: tuple[int, int], flexible: tuple[int, int],
-                 lines: list[str]) -> None:
+                 text: str, span: tuple[int, int]) -> None:
         self.api_key = api_key
         self.name = name
         self.kind = kind  # "request" or "response"
         self.versions = versions
         self.flexible = flexible
-        self._lines = lines  # the field lines of the table, parsed by `fields`
+        self._text = text  # the tables' text, and where this message's field lines are in it
+        self._span = span
         self._fields: Optional[tuple[Field, ...]] = None
 
     @property
     def fields(self) -> tuple[Field, ...]:
         if self._fields is None:
-            self._fields = _parse_fields(self._lines)
+            start, end = self._span
+            self._fields = _parse_fields(self._text[start:end].splitlines())
         return self._fields
 
     def __repr__(self) -> str:
@@ -153,19 +155,20 @@ def _parse_field(line: str) -> tuple[int, Field]:
 
 
 def _parse_tables(text: str) -> tuple[dict[int, Message], dict[int, Message]]:
-    """Each table's header line now; its field lines are kept for `Message.fields` to parse."""
+    """Each table's header line now; `Message.fields` parses its field lines when first asked."""
     requests: dict[int, Message] = {}
     responses: dict[int, Message] = {}
-    lines: list[str] = []
-    for line in text.splitlines():
-        if line.startswith(" "):  # a field, or an indented blank or comment line: `_parse_fields` skips those
-            lines.append(line)
-            continue
-        if not line.strip() or line.startswith("#"):
-            continue
+    headers: list[tuple[int, int, str]] = []  # (header start, end of the header line, the line)
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        if not line.startswith(" ") and line.strip() and not line.startswith("#"):
+            headers.append((pos, pos + len(line), line))
+        pos += len(line)
+    for i, (_, body_start, line) in enumerate(headers):
+        body_end = headers[i + 1][0] if i + 1 < len(headers) else len(text)
         kind, key, name, versions, flex = line.split()
-        lines = []
-        msg = Message(int(key), name, kind, parse_versions(versions), parse_versions(flex[5:]), lines)
+        msg = Message(int(key), name, kind, parse_versions(versions), parse_versions(flex[5:]), text,
+                      (body_start, body_end))
         (requests if kind == "request" else responses)[msg.api_key] = msg
     return requests, responses
 
@@ -174,7 +177,7 @@ def _parse_fields(lines: list[str]) -> tuple[Field, ...]:
     root: list = []
     stack: list = [(0, root)]  # (indent, children list) while reading nested fields
     for line in lines:
-        if not line.strip() or line.lstrip().startswith("#"):
+        if not line.strip() or line.lstrip().startswith("#"):  # blank or comment lines between fields
             continue
         indent, field = _parse_field(line)
         while stack[-1][0] >= indent and len(stack) > 1:
