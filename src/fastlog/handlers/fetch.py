@@ -201,6 +201,12 @@ def _session_error(code: int, session_id: int = INVALID_SESSION_ID) -> FetchResp
     return {"throttle_time_ms": 0, "error_code": code, "session_id": session_id, "responses": []}
 
 
+def _limits(services: BrokerServices, request: dict) -> tuple[int, int, bool]:
+    """(max_bytes capped by fetch.max.bytes, min_bytes, read_committed) of a Fetch, for either path."""
+    return (min(request["max_bytes"], services.config.get_int("fetch.max.bytes")), request["min_bytes"],
+            request["isolation_level"] == 1)
+
+
 def _compiled_topics(ctx: RequestContext, request: dict) -> list | None:
     """The topics of a full fetch: (name or id, Topic, the request's partitions) per topic asked,
     resolved and authorized once per topic; None when
@@ -231,9 +237,7 @@ async def _compiled(ctx: RequestContext, request: dict) -> EncodedResponse | Non
         return None
     native_topics = [(key, topic.partitions, partitions) for key, topic, partitions in topics]
     services = ctx.services
-    max_bytes = min(request["max_bytes"], services.config.get_int("fetch.max.bytes"))
-    min_bytes = request["min_bytes"]
-    committed = request["isolation_level"] == 1
+    max_bytes, min_bytes, committed = _limits(services, request)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(request["max_wait_ms"], 0) / 1000
     while True:
@@ -287,9 +291,7 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
             cached = list(session.partitions.values())
             fetch = [(c.topic, c.index, c.fetch_offset, c.max_bytes) for c in cached]
     wanted = _resolve(ctx, by_id, fetch)
-    max_bytes = min(request["max_bytes"], services.config.get_int("fetch.max.bytes"))
-    min_bytes = request["min_bytes"]
-    committed = request["isolation_level"] == 1
+    max_bytes, min_bytes, committed = _limits(services, request)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(request["max_wait_ms"], 0) / 1000
     while True:
