@@ -16,6 +16,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
+use super::wire::ResponseWriter;
 use super::{FileSlice, PartitionLog};
 
 /// Fetch versions served (handlers/fetch.py): v12 is the first flexible, v13 the first by topic id.
@@ -32,53 +33,8 @@ struct Wanted {
     partition_max_bytes: i32,
 }
 
-/// The response body being written, cut where a file region goes.
-struct Frame {
-    buf: Vec<u8>,
-    cuts: Vec<(usize, core::FileSlice)>,
-    flexible: bool,
-}
-
-impl Frame {
-    fn i16(&mut self, v: i16) {
-        self.buf.extend_from_slice(&v.to_be_bytes());
-    }
-    fn i32(&mut self, v: i32) {
-        self.buf.extend_from_slice(&v.to_be_bytes());
-    }
-    fn i64(&mut self, v: i64) {
-        self.buf.extend_from_slice(&v.to_be_bytes());
-    }
-    fn uvarint(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.buf.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        self.buf.push(v as u8);
-    }
-    /// An array's or a bytes field's length: compact (n + 1) when flexible, else int32.
-    fn length(&mut self, n: usize) {
-        if self.flexible {
-            self.uvarint(n as u64 + 1);
-        } else {
-            self.i32(n as i32);
-        }
-    }
-    /// A null array (aborted_transactions of read_uncommitted).
-    fn null(&mut self) {
-        if self.flexible {
-            self.uvarint(0);
-        } else {
-            self.i32(-1);
-        }
-    }
-    /// No tagged fields (every tagged field of the answer keeps its default).
-    fn no_tags(&mut self) {
-        if self.flexible {
-            self.buf.push(0);
-        }
-    }
-}
+/// Where a file region goes in the response frame: after this many bytes of the writer's buffer.
+type Cut = (usize, core::FileSlice);
 
 /// What Python handed over, checked; None when the request must take the Python path.
 #[allow(clippy::type_complexity)]
@@ -136,10 +92,11 @@ fn read_and_encode(
     correlation_id: i32,
     max_bytes: i64,
     topics: &[(Vec<u8>, Vec<Wanted>)],
-) -> Option<(Frame, i64)> {
+) -> Option<(ResponseWriter, Vec<Cut>, i64)> {
     let flexible = version >= FIRST_FLEXIBLE;
     let count: usize = topics.iter().map(|(_, w)| w.len()).sum();
-    let mut f = Frame { buf: Vec::with_capacity(64 + count * 48), cuts: Vec::new(), flexible };
+    let mut f = ResponseWriter::new(64 + count * 48, flexible);
+    let mut cuts: Vec<Cut> = Vec::new();
     f.i32(0); // the size, patched below
     f.i32(correlation_id);
     f.no_tags(); // response header v1
@@ -197,7 +154,7 @@ fn read_and_encode(
                         f.no_tags();
                     }
                 }
-                None => f.null(),
+                None => f.null_array(),
             }
             if version >= 11 {
                 f.i32(-1); // preferred_read_replica
@@ -207,7 +164,7 @@ fn read_and_encode(
                     remaining -= slice.length as i64;
                     total += slice.length as i64;
                     f.length(slice.length as usize);
-                    f.cuts.push((f.buf.len(), slice));
+                    cuts.push((f.buf.len(), slice));
                 }
                 _ => f.length(0), // empty records, not null
             }
@@ -216,12 +173,12 @@ fn read_and_encode(
         f.no_tags();
     }
     f.no_tags();
-    let size = f.buf.len() as i64 - 4 + f.cuts.iter().map(|(_, s)| s.length as i64).sum::<i64>();
+    let size = f.buf.len() as i64 - 4 + cuts.iter().map(|(_, s)| s.length as i64).sum::<i64>();
     if size > i32::MAX as i64 {
         return None;
     }
     f.buf[..4].copy_from_slice(&(size as i32).to_be_bytes());
-    Some((f, total))
+    Some((f, cuts, total))
 }
 
 /// A full sessionless Fetch's answer: (the frame's pieces for `send_pieces`, the bytes of
@@ -244,12 +201,12 @@ pub fn fetch_full<'py>(
         return Err(pyo3::exceptions::PyValueError::new_err(format!("Fetch v{version} is not served")));
     }
     let Some(wanted) = collect(py, version, &topics)? else { return Ok(None) };
-    let Some((frame, total)) = py.detach(|| read_and_encode(version, committed, correlation_id, max_bytes, &wanted)) else {
+    let Some((frame, cuts, total)) = py.detach(|| read_and_encode(version, committed, correlation_id, max_bytes, &wanted)) else {
         return Ok(None);
     };
-    let mut pieces: Vec<Py<PyAny>> = Vec::with_capacity(2 * frame.cuts.len() + 1);
+    let mut pieces: Vec<Py<PyAny>> = Vec::with_capacity(2 * cuts.len() + 1);
     let mut start = 0;
-    for (at, slice) in frame.cuts {
+    for (at, slice) in cuts {
         pieces.push(PyBytes::new(py, &frame.buf[start..at]).into_any().unbind());
         pieces.push(Py::new(py, FileSlice { inner: slice })?.into_any());
         start = at;

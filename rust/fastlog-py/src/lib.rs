@@ -18,6 +18,7 @@ use pyo3::types::{PyBytes, PyList, PyType};
 
 mod fetch_fast;
 mod produce_fast;
+mod wire;
 
 /// Inputs at least this big are checksummed with the GIL released.
 const CRC_RELEASE_GIL_BYTES: usize = 64 * 1024;

@@ -21,6 +21,7 @@ use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
+use super::wire::ResponseWriter;
 use super::{origin, view, PartitionLog};
 
 /// Record batch v2: attributes int16 at this byte, bit 4 = transactional (handlers/produce.py).
@@ -406,59 +407,21 @@ fn decode<'a>(registry: &RwLock<Registry>, body: &'a [u8], version: i16) -> Opti
         Some(Request { acks, topics })
 }
 
-/// The response frame, laid out as protocol/messages/produce.py's response table, and where in
-/// it throttle_time_ms is.
-struct Writer {
-    buf: Vec<u8>,
-    flexible: bool,
-}
-
-impl Writer {
-    fn uvarint(&mut self, mut v: u32) {
-        while v >= 0x80 {
-            self.buf.push((v as u8 & 0x7f) | 0x80);
-            v >>= 7;
-        }
-        self.buf.push(v as u8);
-    }
-    fn length(&mut self, n: usize, wide: bool) {
-        if self.flexible {
-            self.uvarint(n as u32 + 1);
-        } else if wide {
-            self.buf.extend_from_slice(&(n as i32).to_be_bytes());
-        } else {
-            self.buf.extend_from_slice(&(n as i16).to_be_bytes());
-        }
-    }
-    fn null_string(&mut self) {
-        if self.flexible {
-            self.buf.push(0);
-        } else {
-            self.buf.extend_from_slice(&(-1i16).to_be_bytes());
-        }
-    }
-    fn no_tags(&mut self) {
-        if self.flexible {
-            self.buf.push(0);
-        }
-    }
-}
-
 fn encode(version: i16, correlation_id: i32, req: &Request<'_>, results: &[core::Result<core::AppendResult>]) -> (Vec<u8>, usize) {
-    let mut w = Writer { buf: Vec::with_capacity(64 + 64 * results.len()), flexible: version >= FIRST_FLEXIBLE };
+    let mut w = ResponseWriter::new(64 + 64 * results.len(), version >= FIRST_FLEXIBLE);
     w.buf.extend_from_slice(&[0; 4]);
     w.buf.extend_from_slice(&correlation_id.to_be_bytes());
     w.no_tags(); // response header v1
-    w.length(req.topics.len(), true);
+    w.length(req.topics.len());
     let mut results = results.iter();
     for t in &req.topics {
         if version >= FIRST_BY_ID {
             w.buf.extend_from_slice(t.key);
         } else {
-            w.length(t.key.len(), false);
+            w.string_length(t.key.len());
             w.buf.extend_from_slice(t.key);
         }
-        w.length(t.parts.len(), true);
+        w.length(t.parts.len());
         for p in &t.parts {
             let result = results.next().expect("one result per partition");
             w.buf.extend_from_slice(&p.index.to_be_bytes());
@@ -473,11 +436,11 @@ fn encode(version: i16, correlation_id: i32, req: &Request<'_>, results: &[core:
                 w.buf.extend_from_slice(&start.to_be_bytes());
             }
             if version >= 8 {
-                w.length(0, true); // record_errors: only the keyless check fills them (Python)
+                w.length(0); // record_errors: only the keyless check fills them (Python)
                 match result {
                     Ok(_) => w.null_string(),
                     Err(e) => {
-                        w.length(e.message.len(), false);
+                        w.string_length(e.message.len());
                         w.buf.extend_from_slice(e.message.as_bytes());
                     }
                 }
