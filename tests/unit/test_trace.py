@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import time
 
 from fastlog.server import trace
 
@@ -43,7 +44,11 @@ def test_schedstat_counts_this_threads_cpu_time():
     stat = trace.SchedStat()
     try:
         ran, waited = stat.read()
-        sum(range(200_000))
+        # The kernel folds a running thread's time into schedstat at scheduler ticks (up to
+        # 10 ms apart), so burn CPU for many ticks, not one short sum that can fall between two.
+        started = time.thread_time()
+        while time.thread_time() - started < 0.1:
+            sum(range(10_000))
         ran_after, waited_after = stat.read()
         assert ran_after > ran and waited_after >= waited
     finally:
