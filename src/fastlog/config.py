@@ -450,11 +450,13 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("controller.listener.names", LS, None, H, "Listeners the controller uses.", honoured=False, note=ONE_NODE),
     Key("inter.broker.listener.name", S, None, M, "Listener brokers use between themselves.", honoured=False,
         note=ONE_NODE),
-    Key("num.network.threads", I, 3, H, "Network threads.", at_least(1), honoured=False, note="one asyncio loop"),
+    Key("num.network.threads", I, 3, H, "Network threads.", at_least(1),
+        note="event loops serving connections: the main one (handlers, coordinators) and this many less one "
+             "threads, which frame, write and serve small fast-path Produce requests; read at start"),
     Key("num.io.threads", I, 8, H, "Request handler threads.", at_least(1),
         note="sizes the pools of append threads (the engine appends record sets of 64 KiB and more there, "
-             "without the GIL; the Produce fast path's threads never take it); requests are decoded and answered "
-             "on one asyncio loop"),
+             "without the GIL; the Produce fast path's threads never take it); handlers run on the main asyncio "
+             "loop (num.network.threads)"),
     Key("num.recovery.threads.per.data.dir", I, 2, H, "Threads recovering logs at start and flushing them at shutdown.",
         at_least(1), note="used at shutdown; logs are opened one by one"),
     Key("num.replica.fetchers", I, 1, H, "Replica fetcher threads.", honoured=False, note=ONE_NODE),

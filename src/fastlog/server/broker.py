@@ -8,6 +8,7 @@ import errno
 import functools
 import logging
 import resource
+import threading
 from typing import Optional
 
 from fastlog.config import Config, Listener
@@ -26,6 +27,7 @@ from fastlog.security.scram import CredentialStore
 from fastlog.server import trace
 from fastlog.server.connection import Connection
 from fastlog.server.limits import RequestMemoryPool
+from fastlog.server.network_loops import NetworkLoops, listening_sockets
 from fastlog.services import BrokerServices
 from fastlog.storage.log_manager import LogManager
 
@@ -47,6 +49,10 @@ class Broker:
         self.port = 0
         self.connections: set[Connection] = set()
         self.connections_per_ip: collections.Counter[str] = collections.Counter()
+        # Connections are served on num.network.threads loops (server/network_loops.py); these
+        # counts are kept from all of them.
+        self._connections_lock = threading.Lock()
+        self.network = NetworkLoops(config.get_int("num.network.threads"), self._loop_exception)
         # keys, defaults and validators: fastlog.config.BROKER_KEYS
         self.max_connections = config.get_int("max.connections")
         self.max_connections_per_ip = config.get_int("max.connections.per.ip")
@@ -60,6 +66,9 @@ class Broker:
         # Each bound listener (advertised address filled in) and its bound "host:port".
         self.listeners: list[tuple[Listener, str]] = []
         self._tasks: list[asyncio.Task] = []
+        self._accepting: list[asyncio.Task] = []  # with num.network.threads > 1: the accept loops
+        self._listen_socks: list = []
+        self._serving: list[tuple] = []  # each listener's (server, holder, SASL listener, SSL context)
         self.trace = trace.from_environment()   # None unless FASTLOG_TRACE_FILE is set
 
     @property
@@ -103,6 +112,7 @@ class Broker:
                 functools.partial(self._connection, holder, sasl), listener.host or None, listener.port,
                 reuse_address=True, backlog=1024, ssl=ssl_context, start_serving=False)
             self._servers.append(server)
+            self._serving.append((server, holder, sasl, ssl_context))
             bound_host, bound_port = server.sockets[0].getsockname()[:2]
             host, port = listener.advertised(bound_host, bound_port)
             holder.append(dataclasses.replace(listener, advertised_host=host, advertised_port=port))
@@ -114,8 +124,17 @@ class Broker:
                                         authorizer=authorizer, fetch_sessions=FetchSessionCache(
                                             self.config.get_int("max.incremental.fetch.session.cache.slots")),
                                         shares=self.shares)
-        for bound_server in self._servers:
-            await bound_server.start_serving()
+        if self.network.count == 1:
+            for bound_server in self._servers:
+                await bound_server.start_serving()
+        else:
+            self.network.start()
+            for bound_server, holder, sasl, ssl_context in self._serving:
+                for sock in listening_sockets(bound_server):
+                    self._listen_socks.append(sock)
+                    self._accepting.append(loop.create_task(self.network.accept(
+                        sock, functools.partial(self._connection, holder, sasl), ssl_context, self._accept_failed)))
+                bound_server.close()  # its sockets' duplicates above accept instead
         self._tasks.append(loop.create_task(self.logs.run_maintenance()))
         self._tasks.append(loop.create_task(self.logs.cleaner.run()))
         self._tasks.append(loop.create_task(self._police_connections()))
@@ -131,23 +150,34 @@ class Broker:
     def admit(self, conn: Connection) -> Optional[str]:
         """Count a new connection in, or say why it is refused (max.connections[.per.ip])."""
         reason = None
-        if len(self.connections) >= self.max_connections:
-            reason = f"max.connections ({self.max_connections}) reached"
-        elif self.connections_per_ip[conn.ip] >= self.max_connections_per_ip:
-            reason = f"max.connections.per.ip ({self.max_connections_per_ip}) reached for {conn.ip}"
+        with self._connections_lock:
+            if len(self.connections) >= self.max_connections:
+                reason = f"max.connections ({self.max_connections}) reached"
+            elif self.connections_per_ip[conn.ip] >= self.max_connections_per_ip:
+                reason = f"max.connections.per.ip ({self.max_connections_per_ip}) reached for {conn.ip}"
+            else:
+                self.connections.add(conn)
+                self.connections_per_ip[conn.ip] += 1
         if reason is not None:
             self.log_throttle.log("refused", "refusing connection from %s: %s", conn.peer, reason,
                                   level=logging.WARNING)
-            return reason
-        self.connections.add(conn)
-        self.connections_per_ip[conn.ip] += 1
-        return None
+        return reason
 
     def forget(self, conn: Connection) -> None:
-        self.connections.discard(conn)
-        self.connections_per_ip[conn.ip] -= 1
-        if self.connections_per_ip[conn.ip] <= 0:
-            del self.connections_per_ip[conn.ip]
+        with self._connections_lock:
+            self.connections.discard(conn)
+            self.connections_per_ip[conn.ip] -= 1
+            if self.connections_per_ip[conn.ip] <= 0:
+                del self.connections_per_ip[conn.ip]
+
+    def _open_connections(self) -> list[Connection]:
+        with self._connections_lock:
+            return list(self.connections)
+
+    def _accept_failed(self, exc: OSError) -> None:
+        """An accept of the network loops' accept tasks failed: reported as asyncio's server
+        reports it (to _loop_exception)."""
+        self._loop_exception(asyncio.get_running_loop(), {"message": "accept failed", "exception": exc})
 
     async def _police_connections(self) -> None:
         """Close connections idle for connections.max.idle.ms, and those whose request has not
@@ -159,7 +189,7 @@ class Broker:
             await asyncio.sleep(tick)
             now = loop.time()
             stuck, idle = [], []
-            for conn in list(self.connections):
+            for conn in self._open_connections():
                 if conn.closed or conn.reading_paused:
                     continue  # paused by us: the wait is ours, not the client's
                 if conn.partial_since is not None and now - conn.partial_since > self.arrival_s:
@@ -172,9 +202,16 @@ class Broker:
                     (idle, "idle", f"idle for connections.max.idle.ms ({self.idle_s * 1000:.0f} ms)")):
                 if conns:
                     for conn in conns:
-                        conn.abort(why, quiet=True)
+                        conn.abort_from_any_thread(why)
                     self.log_throttle.log(kind, "closed %d connection(s) (%s, ...): %s", len(conns),
                                           conns[0].peer, why, level=logging.WARNING)
+
+    def _close_this_loops_connections(self) -> None:
+        """Close the connections the calling thread's loop serves."""
+        loop = asyncio.get_running_loop()
+        for conn in self._open_connections():
+            if conn.loop is loop:
+                conn.abort("broker shutting down", quiet=True)
 
     def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
         """asyncio reports accept() failures here, once a second while file descriptors are out;
@@ -190,10 +227,15 @@ class Broker:
     async def stop(self) -> None:
         for server in self._servers:
             server.close()
+        for task in self._accepting:
+            task.cancel()
+        await asyncio.gather(*self._accepting, return_exceptions=True)
+        for sock in self._listen_socks:
+            sock.close()
         if self.connections:
             log.info("shutting down: closing %d connection(s)", len(self.connections))
-        for conn in list(self.connections):
-            conn.abort("broker shutting down", quiet=True)
+        await self.network.stop(self._close_this_loops_connections)  # those of the other loops first
+        self._close_this_loops_connections()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -38,7 +38,7 @@ import collections
 import logging
 import os
 import time
-from typing import Any, Mapping, Optional
+from typing import Any, Awaitable, Callable, Coroutine, Mapping, Optional, TypeVar, cast
 
 from fastlog import _native
 from fastlog.config import Listener
@@ -53,6 +53,7 @@ from fastlog.security import tls
 from fastlog.security.acl import ANONYMOUS, Operation, ResourceType
 from fastlog.security.sasl import AuthenticationFailed, SaslListener, SaslSession
 from fastlog.server.error_response import error_response
+from fastlog.storage.log_manager import OFFLOAD_APPEND_BYTES
 from fastlog.storage.produce_fast import with_throttle_time
 
 log = logging.getLogger("fastlog.connection")
@@ -80,6 +81,7 @@ SASL_AUTHENTICATE_KEY = 36
 BEFORE_AUTHENTICATION = (API_VERSIONS_KEY, SASL_HANDSHAKE_KEY, SASL_AUTHENTICATE_KEY)
 # A fetched file region goes through TLS in pieces of this size (sendfile cannot encrypt).
 TLS_READ_CHUNK = 1 << 20
+T = TypeVar("T")
 
 
 class ConnectionClosed(Exception):
@@ -112,7 +114,13 @@ class Connection(asyncio.BufferedProtocol):
         self.client_host = "/?"
         self.closed = False
         self.accepted = False      # counted in the broker's connection limits
-        now = asyncio.get_running_loop().time()
+        # The loop serving this connection (server/network_loops.py); off the main loop, the
+        # requests' handlers run on the main loop (_on_main).
+        self.loop = asyncio.get_running_loop()
+        main = broker.network.main
+        self.main_loop = self.loop if main is None else main
+        self.on_main = self.main_loop is self.loop
+        now = self.loop.time()
         self.last_active = now     # last byte read or response written (connections.max.idle.ms)
         self.partial_since: Optional[float] = None  # when the incomplete frame began to arrive
         self._drain_waiter: Optional[asyncio.Future] = None
@@ -162,7 +170,7 @@ class Connection(asyncio.BufferedProtocol):
         self._wake_drain()
         pool = self.broker.request_pool
         if self.waiting_for_pool:
-            pool.cancel(self._pool_granted)
+            pool.cancel(self._on_pool_grant)
             self.waiting_for_pool = 0
         # bytes of requests that will now never be handled go back to the pool
         for _frame, _owner, reserved in self.queue:
@@ -231,12 +239,12 @@ class Connection(asyncio.BufferedProtocol):
                 pool = self.broker.request_pool
                 pool.take(size)  # already read: account for it, and read no more while over
                 self._enqueue(frame, None, size)
-                if pool.exhausted and not pool.reserve(0, self._pool_granted):
+                if pool.exhausted and not pool.reserve(0, self._on_pool_grant):
                     self._wait_for_pool(-1)
             elif total > SCRATCH:
                 # Too big for the scratch buffer: reserve its bytes in the pool (or wait for
                 # them), then give it its own buffer and let the socket fill it.
-                if not self.big_reserved and not self.broker.request_pool.reserve(size, self._pool_granted):
+                if not self.big_reserved and not self.broker.request_pool.reserve(size, self._on_pool_grant):
                     self._wait_for_pool(size)
                     return
                 self.big_reserved = 0
@@ -261,15 +269,24 @@ class Connection(asyncio.BufferedProtocol):
         self.partial_since = None  # our wait, not the client's slowness
         self._update_reading()
 
-    def _pool_granted(self) -> None:
-        granted = max(self.waiting_for_pool, 0)
+    def _on_pool_grant(self, granted: int) -> None:
+        """The pool granted this connection's wait, in whichever loop's thread released bytes."""
+        if asyncio._get_running_loop() is self.loop:
+            self._pool_granted(granted)
+            return
+        try:
+            self.loop.call_soon_threadsafe(self._pool_granted, granted)
+        except RuntimeError:  # the loop is closed: the broker is stopping
+            self.broker.request_pool.release(granted)
+
+    def _pool_granted(self, granted: int) -> None:
         self.waiting_for_pool = 0
         if self.closed:
             self.broker.request_pool.release(granted)
             return
         self.big_reserved = granted
         self._update_reading()
-        asyncio.get_running_loop().call_soon(self._cut_frames)
+        self.loop.call_soon(self._cut_frames)
 
     def _update_reading(self) -> None:
         want_paused = bool(self.waiting_for_pool) or self.queued_bytes > MAX_QUEUED_BYTES
@@ -378,8 +395,7 @@ class Connection(asyncio.BufferedProtocol):
                 return
         if api_key == PRODUCE_KEY:
             started = time.perf_counter()
-            fast = await self.broker.services.logs.try_produce_fast(frame, offset, version, correlation_id,
-                                                                    self._fast_produce_writable())
+            fast = await self._try_produce_fast(frame, offset, version, correlation_id)
             if fast is not None:
                 await self._answer_fast_produce(fast, version, client_id, time.perf_counter() - started, taken,
                                                 len(frame))
@@ -405,7 +421,8 @@ class Connection(asyncio.BufferedProtocol):
                                  listener=self.listener, principal=self.principal, sasl=self.sasl)
             started = time.perf_counter()
             try:
-                response = await spec.handler(ctx, request)
+                handling = spec.handler(ctx, request)
+                response = await (handling if self.on_main else self._on_main(cast(Coroutine, handling)))
             except asyncio.CancelledError:
                 raise
             except Exception as e:
@@ -423,7 +440,7 @@ class Connection(asyncio.BufferedProtocol):
             pieces = None if response is None else codec.encode_response(api_key, version, correlation_id, response)
         throttle_ms = 0
         if spec is not None and api_key != API_VERSIONS_KEY:
-            throttle_ms, response = self._quota_throttle(api_key, version, client_id, len(frame), handler_seconds,
+            throttle_ms, response = await self._throttle(api_key, version, client_id, len(frame), handler_seconds,
                                                          response, pieces)
             if throttle_ms and response is not None:
                 pieces = codec.encode_response(api_key, version, correlation_id, response)
@@ -444,6 +461,40 @@ class Connection(asyncio.BufferedProtocol):
             # and the connection handles nothing more until then (a client that ignores it waits).
             await asyncio.sleep(throttle_ms / 1000)
 
+    async def _try_produce_fast(self, frame, offset: int, version: int, correlation_id: int
+                                ) -> Optional[_native.FastProduce]:
+        """The fast path's answer to a Produce request, or None for the handler. Off the main
+        loop a small request of a connection that needs no ACL decision is appended here (the
+        point of more loops: docs/scaling.md) and the waiting fetches are woken on the main loop;
+        any other goes to the main loop as it would on it."""
+        logs = self.broker.services.logs
+        if self.on_main:
+            return await logs.try_produce_fast(frame, offset, version, correlation_id, self._fast_produce_writable())
+        if not self._fast_produce_decides_acls():
+            fast = logs.try_produce_fast_inline(frame, offset, version, correlation_id)
+            if fast is not None and not fast.deferred:
+                if fast.appended:
+                    self.main_loop.call_soon_threadsafe(logs.wake_appended, fast.appended)
+                return fast
+            if fast is None and len(frame) < OFFLOAD_APPEND_BYTES:
+                return None
+        return await self._on_main(self._try_produce_fast_on_main(frame, offset, version, correlation_id))
+
+    async def _try_produce_fast_on_main(self, frame, offset: int, version: int, correlation_id: int
+                                        ) -> Optional[_native.FastProduce]:
+        return await self.broker.services.logs.try_produce_fast(frame, offset, version, correlation_id,
+                                                                self._fast_produce_writable())
+
+    def _fast_produce_decides_acls(self) -> bool:
+        """Whether this connection's fast Produce requests need the ACLs' say (_fast_produce_writable)."""
+        authorizer = self.broker.services.authorizer
+        return authorizer.enabled and self.principal not in authorizer.super_users
+
+    def _on_main(self, work: Coroutine[Any, Any, T]) -> Awaitable[T]:
+        """Run `work` (a handler's coroutine) on the main loop, which owns the broker's Python
+        state, and wait for it here."""
+        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.main_loop))
+
     def _fast_produce_writable(self) -> Optional[_native.TopicSet]:
         """The topics this connection's Produce requests may write through the compiled fast path
         (which makes no ACL decision of its own): None for every topic (no authorizer, or a super
@@ -454,7 +505,7 @@ class Connection(asyncio.BufferedProtocol):
         services = self.broker.services
         authorizer = services.authorizer
         principal = self.principal
-        if not authorizer.enabled or principal in authorizer.super_users:
+        if not self._fast_produce_decides_acls():
             return None
         host = self.client_host.lstrip("/")  # as RequestContext.host
         return services.logs.fast_produce.writable_topics(
@@ -472,7 +523,7 @@ class Connection(asyncio.BufferedProtocol):
         if fast.response is None and fast.failed:
             self.abort("acks=0 produce failed")
             return
-        throttle_ms, _ = self._quota_throttle(PRODUCE_KEY, version, client_id, size, handler_seconds, None, None)
+        throttle_ms, _ = await self._throttle(PRODUCE_KEY, version, client_id, size, handler_seconds, None, None)
         if fast.response is not None:
             self._transport.write(with_throttle_time(fast, throttle_ms))
         if self.broker.trace is not None:
@@ -480,6 +531,12 @@ class Connection(asyncio.BufferedProtocol):
                                       throttle_ms=throttle_ms)
         if throttle_ms:
             await asyncio.sleep(throttle_ms / 1000)  # muted, as _handle does (KIP-219)
+
+    async def _throttle(self, *request: Any) -> tuple[int, Optional[Mapping[str, Any]]]:
+        """_quota_throttle, on the main loop when there are quotas to count (they are its state)."""
+        if self.on_main or not self.broker.services.quotas.quotas:
+            return self._quota_throttle(*request)
+        return await self._on_main(_call(self._quota_throttle, *request))
 
     def _quota_throttle(self, api_key: int, version: int, client_id: Optional[str], request_bytes: int,
                         handler_seconds: float, response: Optional[Mapping[str, Any]], pieces: Optional[list]
@@ -599,6 +656,13 @@ class Connection(asyncio.BufferedProtocol):
         if self._drain_waiter is not None and not self._drain_waiter.done():
             self._drain_waiter.set_result(None)
 
+    def abort_from_any_thread(self, reason: str) -> None:
+        """abort(reason, quiet=True) on the loop that serves this connection."""
+        if asyncio._get_running_loop() is self.loop:
+            self.abort(reason, quiet=True)
+        else:
+            self.loop.call_soon_threadsafe(self.abort, reason, True)
+
     def abort(self, reason: str, quiet: bool = False, soft: bool = False) -> None:
         """Close this connection, with a log line saying why (unless the caller logs it: `quiet`);
         the broker goes on serving. `soft`: the transport was closed gracefully already (its
@@ -608,6 +672,10 @@ class Connection(asyncio.BufferedProtocol):
         self.closed = True
         if self.transport is not None and not soft:
             self.transport.abort()
+
+
+async def _call(function: Callable[..., T], *args: Any) -> T:
+    return function(*args)
 
 
 async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:

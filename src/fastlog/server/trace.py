@@ -7,7 +7,8 @@ events up with its clients' send times and /proc samples) and "kind":
 - "request": every request: api key, handler ms (decode to response built; for Produce the
   append), total ms (frame taken from the connection's queue to response written), bytes;
   "fast": true for a Produce the compiled fast path served, "throttle_ms" when a client quota
-  throttled the request (the connection then waits that long).
+  throttled the request (the connection then waits that long), "loop": the network loop's
+  thread when not the main loop (num.network.threads, server/network_loops.py).
 - "lag": the event loop ran a callback late: a ticker sleeping TICK_S measured its oversleep,
   i.e. how long something else held the loop (logged above LAG_LOG_MS), split with the loop
   thread's scheduler counters (/proc/thread-self/schedstat) into ran_ms (the thread was on a
@@ -25,6 +26,7 @@ import asyncio
 import gc
 import json
 import os
+import threading
 import time
 from typing import Optional
 
@@ -38,11 +40,14 @@ class Trace:
     def __init__(self, path: str) -> None:
         self.path = path
         self.lines: list[str] = []
+        self._lines_lock = threading.Lock()  # events come from every network loop's thread
         self._gc_started: Optional[float] = None
         self._tasks: list[asyncio.Task] = []
 
     def event(self, kind: str, **fields: object) -> None:
-        self.lines.append(json.dumps({"t": round(time.time(), 6), "kind": kind, **fields}))
+        line = json.dumps({"t": round(time.time(), 6), "kind": kind, **fields})
+        with self._lines_lock:
+            self.lines.append(line)
 
     def request(self, api_key: int, handler_s: float, total_s: float, size: int, fast: bool = False,
                 throttle_ms: int = 0) -> None:
@@ -51,6 +56,9 @@ class Trace:
             optional["fast"] = True
         if throttle_ms:
             optional["throttle_ms"] = throttle_ms
+        thread = threading.current_thread()
+        if thread is not threading.main_thread():
+            optional["loop"] = thread.name
         self.event("request", api=api_key, handler_ms=round(handler_s * 1000, 3), total_ms=round(total_s * 1000, 3),
                    bytes=size, **optional)
 
@@ -89,7 +97,8 @@ class Trace:
     def flush(self) -> None:
         if not self.lines:
             return
-        lines, self.lines = self.lines, []
+        with self._lines_lock:
+            lines, self.lines = self.lines, []
         with open(self.path, "a", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
 
