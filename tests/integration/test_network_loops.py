@@ -11,9 +11,18 @@ import time
 
 from confluent_kafka import Consumer, Producer
 
-from clients import NONE, RawConnection, RawRecord, build_batch, create_topic, parse_batches, unique_topic, \
-    wait_until_fetchable
 from fastlog.server import trace
+
+from clients import (
+    NONE,
+    RawConnection,
+    RawRecord,
+    build_batch,
+    create_topic,
+    parse_batches,
+    unique_topic,
+    wait_until_fetchable,
+)
 
 LOOPS = 3
 
@@ -78,19 +87,22 @@ def test_one_network_thread_is_the_main_loop_alone(broker_factory):
     assert p.flush(30) == 0
 
 
-def test_a_long_poll_on_the_main_loop_wakes_for_appends_on_every_loop(broker_factory, monkeypatch, tmp_path):
-    """The fetch waits on the main loop; a small Produce on another loop's connection is
-    appended there (the fast path) and must wake it, not leave it to its max wait."""
+def test_a_long_poll_on_any_loop_wakes_for_appends_on_every_loop(broker_factory, monkeypatch, tmp_path):
+    """A sessionless fetch waits on its connection's loop (the compiled path runs there); a
+    small Produce on any loop's connection is appended on that loop (the fast path) and must
+    wake it there, not leave it to its max wait: every pair of loops."""
     path = tmp_path / "trace.jsonl"
     monkeypatch.setenv(trace.ENV, str(path))
     broker = broker_factory({"num.network.threads": LOOPS})
     topic = unique_topic("wake")
     create_topic(broker.bootstrap, topic, 1)
     wait_until_fetchable(broker.bootstrap, topic, 1)
+    fetchers = connections_on_every_loop(broker)
     producers = connections_on_every_loop(broker)
+    offset = 0
     try:
-        with RawConnection(broker.bootstrap, timeout=60) as fetcher:
-            for offset, producer in enumerate(producers):
+        for fetcher in fetchers:
+            for producer in producers:
                 def produce_later(producer=producer, offset=offset) -> None:
                     time.sleep(0.3)
                     assert producer.produce(topic, 0, build_batch([RawRecord(b"k", b"v%d" % offset)]),
@@ -106,13 +118,15 @@ def test_a_long_poll_on_the_main_loop_wakes_for_appends_on_every_loop(broker_fac
                 assert elapsed < 15, f"the long poll ran to {elapsed:.1f} s of its 30 s: no wake-up"
                 [batch] = parse_batches(res.records)
                 assert [(o, r.value) for o, r in batch.records] == [(offset, b"v%d" % offset)]
+                offset += 1
     finally:
-        for conn in producers:
+        for conn in fetchers + producers:
             conn.close()
     broker.stop()
-    loops = {e.get("loop", "main") for e in trace.read(str(path)) if e["kind"] == "request" and e["api"] == 0
-             and e.get("fast")}
-    assert loops == {"main", *(f"fastlog-net-{n}" for n in range(1, LOOPS))}
+    every_loop = {"main", *(f"fastlog-net-{n}" for n in range(1, LOOPS))}
+    requests = [e for e in trace.read(str(path)) if e["kind"] == "request"]
+    assert {e.get("loop", "main") for e in requests if e["api"] == 0 and e.get("fast")} == every_loop
+    assert {e.get("loop", "main") for e in requests if e["api"] == 1} == every_loop
 
 
 def test_the_request_pool_is_shared_by_every_loop(broker_factory):

@@ -252,7 +252,20 @@ async def _compiled(ctx: RequestContext, request: dict) -> EncodedResponse | Non
                                              timeout)
 
 
-@api(key=1, name="Fetch", min_version=4, max_version=18)
+async def handle_off_main(ctx: RequestContext, request: dict) -> EncodedResponse | None:
+    """handle() on a network loop other than the main one (server/network_loops.py) for a
+    principal with no ACL decision to make: a full sessionless fetch that names no session takes
+    the compiled path there (topic lookups, the engine's reads and wait_for_appends are
+    thread-safe); anything else (sessions, errors) is None, for handle() on the main loop."""
+    epoch = request["session_epoch"]
+    if request["session_id"] != INVALID_SESSION_ID or epoch not in (INITIAL_EPOCH, FINAL_EPOCH):
+        return None
+    if epoch == FINAL_EPOCH or ctx.api_version < 7:
+        return await _compiled(ctx, request)
+    return None
+
+
+@api(key=1, name="Fetch", min_version=4, max_version=18, off_main=handle_off_main)
 async def handle(ctx: RequestContext, request: dict) -> FetchResponse | EncodedResponse:
     session_id, epoch = request["session_id"], request["session_epoch"]
     if epoch in (INITIAL_EPOCH, FINAL_EPOCH):  # a full fetch; it closes the session it names

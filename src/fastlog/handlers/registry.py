@@ -100,19 +100,23 @@ class ApiSpec:
     # False: served when asked but left out of the ApiVersions answer, as Kafka leaves out the
     # client-telemetry APIs when no metrics plugin is configured (so clients never call them).
     advertised: bool = True
+    # What a connection on a network loop other than the main one may run there itself
+    # (server/network_loops.py) for a principal that needs no ACL decision: the answer, or None
+    # to have `handler` answer on the main loop. It may touch only thread-safe state.
+    off_main: Optional[Callable[[RequestContext, dict], Awaitable[Any]]] = None
 
 
 REGISTRY: dict[int, ApiSpec] = {}
 
 
-def api(key: int, name: str, min_version: int, max_version: int,
-        advertised: bool = True) -> Callable[[Handler], Handler]:
+def api(key: int, name: str, min_version: int, max_version: int, advertised: bool = True,
+        off_main: Optional[Callable[[RequestContext, dict], Awaitable[Any]]] = None) -> Callable[[Handler], Handler]:
     """Register `handler` as the implementation of API `key` for versions min..max inclusive."""
 
     def register(handler: Handler) -> Handler:
         if key in REGISTRY:
             raise RuntimeError(f"API key {key} registered twice")
-        REGISTRY[key] = ApiSpec(key, name, min_version, max_version, handler, advertised)
+        REGISTRY[key] = ApiSpec(key, name, min_version, max_version, handler, advertised, off_main)
         return handler
 
     return register

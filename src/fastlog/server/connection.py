@@ -53,6 +53,7 @@ from fastlog.security import tls
 from fastlog.security.acl import ANONYMOUS, Operation, ResourceType
 from fastlog.security.sasl import AuthenticationFailed, SaslListener, SaslSession
 from fastlog.server.error_response import error_response
+from fastlog.server.network_loops import run_on
 from fastlog.storage.log_manager import OFFLOAD_APPEND_BYTES
 from fastlog.storage.produce_fast import with_throttle_time
 
@@ -421,8 +422,14 @@ class Connection(asyncio.BufferedProtocol):
                                  listener=self.listener, principal=self.principal, sasl=self.sasl)
             started = time.perf_counter()
             try:
-                handling = spec.handler(ctx, request)
-                response = await (handling if self.on_main else self._on_main(cast(Coroutine, handling)))
+                if self.on_main:
+                    response = await spec.handler(ctx, request)
+                else:
+                    response = None
+                    if spec.off_main is not None and not self._decides_acls():
+                        response = await spec.off_main(ctx, request)
+                    if response is None:
+                        response = await self._on_main(cast(Coroutine, spec.handler(ctx, request)))
             except asyncio.CancelledError:
                 raise
             except Exception as e:
@@ -470,11 +477,11 @@ class Connection(asyncio.BufferedProtocol):
         logs = self.broker.services.logs
         if self.on_main:
             return await logs.try_produce_fast(frame, offset, version, correlation_id, self._fast_produce_writable())
-        if not self._fast_produce_decides_acls():
+        if not self._decides_acls():
             fast = logs.try_produce_fast_inline(frame, offset, version, correlation_id)
             if fast is not None and not fast.deferred:
                 if fast.appended:
-                    self.main_loop.call_soon_threadsafe(logs.wake_appended, fast.appended)
+                    logs.wake_appended(fast.appended)
                 return fast
             if fast is None and len(frame) < OFFLOAD_APPEND_BYTES:
                 return None
@@ -485,15 +492,16 @@ class Connection(asyncio.BufferedProtocol):
         return await self.broker.services.logs.try_produce_fast(frame, offset, version, correlation_id,
                                                                 self._fast_produce_writable())
 
-    def _fast_produce_decides_acls(self) -> bool:
-        """Whether this connection's fast Produce requests need the ACLs' say (_fast_produce_writable)."""
+    def _decides_acls(self) -> bool:
+        """Whether this connection's requests need the ACLs' say: then a fast Produce request
+        passes _fast_produce_writable, and off the main loop every handler runs on the main loop."""
         authorizer = self.broker.services.authorizer
         return authorizer.enabled and self.principal not in authorizer.super_users
 
     def _on_main(self, work: Coroutine[Any, Any, T]) -> Awaitable[T]:
         """Run `work` (a handler's coroutine) on the main loop, which owns the broker's Python
         state, and wait for it here."""
-        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.main_loop))
+        return run_on(self.main_loop, work)
 
     def _fast_produce_writable(self) -> Optional[_native.TopicSet]:
         """The topics this connection's Produce requests may write through the compiled fast path
@@ -505,7 +513,7 @@ class Connection(asyncio.BufferedProtocol):
         services = self.broker.services
         authorizer = services.authorizer
         principal = self.principal
-        if not self._fast_produce_decides_acls():
+        if not self._decides_acls():
             return None
         host = self.client_host.lstrip("/")  # as RequestContext.host
         return services.logs.fast_produce.writable_topics(

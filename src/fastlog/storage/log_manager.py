@@ -34,6 +34,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -269,7 +270,8 @@ class LogManager:
             except Exception:  # the next start removes folders the catalogue does not list
                 log.warning("could not remove a partition of %s", topic.name)
         del topic.partitions[keep:]
-        del topic.waiters[keep:]
+        with _waiters_lock:
+            del topic.waiters[keep:]
 
     def alter_topic_configs(self, name: str, configs: dict[str, str], validate_only: bool = False) -> None:
         """Replace a topic's explicit configs (keys left out fall back to the broker defaults).
@@ -423,14 +425,14 @@ class LogManager:
         """The part of try_produce_fast any thread may run (the Rust call is thread-safe): a
         request under OFFLOAD_APPEND_BYTES appended here; None for the Python handler or a large
         request (nothing appended), `deferred` when the append would roll a segment (nothing
-        appended; serve it off the loop). The caller wakes the fetches (wake_appended, main loop)."""
+        appended; serve it off the loop). The caller wakes the fetches (wake_appended)."""
         if len(frame) >= OFFLOAD_APPEND_BYTES:
             return None
         return self.fast_produce.native.try_produce(frame, body_offset, version, correlation_id,
                                                     int(time.time() * 1000), inline=True, writable=writable)
 
     def wake_appended(self, appended: list[tuple[Topic, int]]) -> None:
-        """Wake the fetches waiting on these partitions (main loop)."""
+        """Wake the fetches waiting on these partitions (any thread)."""
         for topic, index in appended:
             self._appended(topic, index)
 
@@ -456,16 +458,19 @@ class LogManager:
         return offset
 
     def _appended(self, topic: Topic, index: int) -> None:
-        if index < len(topic.waiters) and topic.waiters[index]:
-            _wake(topic.waiters[index])
+        """Wake the fetches waiting on this partition (any thread)."""
+        waiters = topic.waiters
+        if index < len(waiters) and waiters[index]:
+            _wake(waiters[index])
 
     async def wait_for_appends(self, partitions: list[tuple[Topic, int]], timeout: float) -> None:
         """Return at the next append to any of these partitions (or their topic's deletion), or
         after `timeout` seconds: a long-polling fetch's wait."""
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        for topic, index in partitions:
-            topic.waiters[index].append(fut)
+        with _waiters_lock:
+            for topic, index in partitions:
+                topic.waiters[index].append(fut)
         # A timer that resolves the future rather than asyncio.wait_for, which wraps the wait in a
         # second future and callbacks: a share of every tailing consumer's fetch.
         timer = loop.call_later(timeout, _time_out, fut)
@@ -473,10 +478,11 @@ class LogManager:
             await fut
         finally:
             timer.cancel()
-            for topic, index in partitions:
-                waiting = topic.waiters[index]
-                if fut in waiting:
-                    waiting.remove(fut)
+            with _waiters_lock:
+                for topic, index in partitions:
+                    waiting = topic.waiters[index]
+                    if fut in waiting:
+                        waiting.remove(fut)
 
     # -- maintenance --------------------------------------------------------------------------
     async def run_maintenance(self) -> None:
@@ -658,8 +664,23 @@ def _time_out(fut: asyncio.Future) -> None:
         fut.set_result(None)
 
 
+# Guards every Topic.waiters list: fetches wait on any network loop (server/network_loops.py)
+# and appends on any of them wake them.
+_waiters_lock = threading.Lock()
+
+
 def _wake(waiting: list[asyncio.Future]) -> None:
-    for fut in waiting:
-        if not fut.done():
-            fut.set_result(None)
-    waiting.clear()
+    """Wake these waiting fetches, each on its own loop, from whichever thread appended."""
+    with _waiters_lock:
+        woken = waiting[:]
+        waiting.clear()
+    here = asyncio._get_running_loop()
+    for fut in woken:
+        loop = fut.get_loop()
+        if loop is here:
+            _time_out(fut)
+        else:
+            try:
+                loop.call_soon_threadsafe(_time_out, fut)
+            except RuntimeError:  # that loop is closed: the broker is stopping
+                pass
