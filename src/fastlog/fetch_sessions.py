@@ -29,6 +29,7 @@ itself); a single node needs no locking, so this is one cache with all the slots
 from __future__ import annotations
 
 import random
+import threading
 import time
 from typing import Callable, Hashable, Iterable, Optional
 
@@ -131,7 +132,9 @@ class FetchSession:
 
 
 class FetchSessionCache:
-    """The sessions of this broker, at most `max_entries` of them (see the module docstring)."""
+    """The sessions of this broker, at most `max_entries` of them (see the module docstring).
+    Fetches run on every network loop (server/network_loops.py): a caller holds `lock` around
+    each use of the cache and of a session taken from it (never across an await)."""
 
     def __init__(self, max_entries: int, eviction_ms: int = EVICTION_MS,
                  clock_ms: Callable[[], int] = lambda: int(time.monotonic() * 1000)) -> None:
@@ -140,6 +143,7 @@ class FetchSessionCache:
         self._clock_ms = clock_ms
         # Least recently used first (touch moves a session to the end).
         self._sessions: dict[int, FetchSession] = {}
+        self.lock = threading.Lock()
         # Counters for logs and tests: sessions opened, sessions evicted, incremental fetches served.
         self.created = 0
         self.evicted = 0

@@ -252,25 +252,15 @@ async def _compiled(ctx: RequestContext, request: dict) -> EncodedResponse | Non
                                              timeout)
 
 
-async def handle_off_main(ctx: RequestContext, request: dict) -> EncodedResponse | None:
-    """handle() on a network loop other than the main one (server/network_loops.py) for a
-    principal with no ACL decision to make: a full sessionless fetch that names no session takes
-    the compiled path there (topic lookups, the engine's reads and wait_for_appends are
-    thread-safe); anything else (sessions, errors) is None, for handle() on the main loop."""
-    epoch = request["session_epoch"]
-    if request["session_id"] != INVALID_SESSION_ID or epoch not in (INITIAL_EPOCH, FINAL_EPOCH):
-        return None
-    if epoch == FINAL_EPOCH or ctx.api_version < 7:
-        return await _compiled(ctx, request)
-    return None
-
-
-@api(key=1, name="Fetch", min_version=4, max_version=18, off_main=handle_off_main)
+# any_loop: sessions are used under FetchSessionCache.lock, the topics are only read, and the
+# engine's reads and LogManager.wait_for_appends are thread-safe.
+@api(key=1, name="Fetch", min_version=4, max_version=18, any_loop=True)
 async def handle(ctx: RequestContext, request: dict) -> FetchResponse | EncodedResponse:
     session_id, epoch = request["session_id"], request["session_epoch"]
     if epoch in (INITIAL_EPOCH, FINAL_EPOCH):  # a full fetch; it closes the session it names
         if session_id != INVALID_SESSION_ID:
-            ctx.services.fetch_sessions.remove(session_id)
+            with ctx.services.fetch_sessions.lock:
+                ctx.services.fetch_sessions.remove(session_id)
         # Sessionless (FINAL_EPOCH, or before v7): nothing of the answer is kept for a session.
         if epoch == FINAL_EPOCH or ctx.api_version < 7:
             compiled = await _compiled(ctx, request)
@@ -294,14 +284,16 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
         fetch = asked
     else:
         forgotten = [(t[topic_field], index) for t in request["forgotten_topics_data"] for index in t["partitions"]]
-        session, error = sessions.open_incremental(session_id, epoch, by_id, asked, forgotten)
+        with sessions.lock:
+            session, error = sessions.open_incremental(session_id, epoch, by_id, asked, forgotten)
+            if session is not None:
+                cached = list(session.partitions.values())
         if error:
             log.debug("fetch session %d epoch %d: %s", session_id, epoch, ErrorCode(error).name)
             return _session_error(error)
         if session is None:  # it forgot the session's last partition: closed, answered sessionless
             fetch = asked
         else:
-            cached = list(session.partitions.values())
             fetch = [(c.topic, c.index, c.fetch_offset, c.max_bytes) for c in cached]
     wanted = _resolve(ctx, by_id, fetch)
     max_bytes, min_bytes, committed = _limits(services, request)
@@ -315,10 +307,11 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
             break
         await services.logs.wait_for_appends(logs, timeout)
     if session is not None:
-        if session.epoch != next_epoch(epoch):
-            # Another fetch used the session while this one waited (a duplicate request): as Kafka.
-            return _session_error(ErrorCode.INVALID_FETCH_SESSION_EPOCH, session.id)
-        sent = _changes_only(session, cached, responses)
+        with sessions.lock:
+            if session.epoch != next_epoch(epoch):
+                # Another fetch used the session while this one waited (a duplicate request): as Kafka.
+                return _session_error(ErrorCode.INVALID_FETCH_SESSION_EPOCH, session.id)
+            sent = _changes_only(session, cached, responses)
         # tests/integration/test_fetch_sessions.py reads this line to see clients fetch incrementally
         log.debug("fetch session %d epoch %d: incremental, %d partitions, %d sent",
                   session.id, epoch, len(cached), sum(len(t["partitions"]) for t in sent))
@@ -327,7 +320,8 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
     if epoch == INITIAL_EPOCH and ctx.api_version >= 7:
         replica_id = (request.get("replica_state") or {}).get("replica_id", -1) if ctx.api_version >= 15 \
             else request["replica_id"]
-        new_id = sessions.maybe_create(replica_id >= 0, by_id, len(fetch),
-                                       lambda: _new_session_partitions(fetch, responses))
+        with sessions.lock:
+            new_id = sessions.maybe_create(replica_id >= 0, by_id, len(fetch),
+                                           lambda: _new_session_partitions(fetch, responses))
         log.debug("fetch session %d opened with %d partitions", new_id, len(fetch))
     return {"throttle_time_ms": 0, "error_code": 0, "session_id": new_id, "responses": responses}

@@ -100,23 +100,23 @@ class ApiSpec:
     # False: served when asked but left out of the ApiVersions answer, as Kafka leaves out the
     # client-telemetry APIs when no metrics plugin is configured (so clients never call them).
     advertised: bool = True
-    # What a connection on a network loop other than the main one may run there itself
-    # (server/network_loops.py) for a principal that needs no ACL decision: the answer, or None
-    # to have `handler` answer on the main loop. It may touch only thread-safe state.
-    off_main: Optional[Callable[[RequestContext, dict], Awaitable[Any]]] = None
+    # True: the handler touches only thread-safe state, so a connection on any network loop
+    # (server/network_loops.py) runs it there for a principal that needs no ACL decision; the
+    # others run on the main loop, which owns the broker's Python state.
+    any_loop: bool = False
 
 
 REGISTRY: dict[int, ApiSpec] = {}
 
 
 def api(key: int, name: str, min_version: int, max_version: int, advertised: bool = True,
-        off_main: Optional[Callable[[RequestContext, dict], Awaitable[Any]]] = None) -> Callable[[Handler], Handler]:
+        any_loop: bool = False) -> Callable[[Handler], Handler]:
     """Register `handler` as the implementation of API `key` for versions min..max inclusive."""
 
     def register(handler: Handler) -> Handler:
         if key in REGISTRY:
             raise RuntimeError(f"API key {key} registered twice")
-        REGISTRY[key] = ApiSpec(key, name, min_version, max_version, handler, advertised, off_main)
+        REGISTRY[key] = ApiSpec(key, name, min_version, max_version, handler, advertised, any_loop)
         return handler
 
     return register

@@ -422,14 +422,11 @@ class Connection(asyncio.BufferedProtocol):
                                  listener=self.listener, principal=self.principal, sasl=self.sasl)
             started = time.perf_counter()
             try:
-                if self.on_main:
-                    response = await spec.handler(ctx, request)
+                handling = spec.handler(ctx, request)
+                if self.on_main or (spec.any_loop and not self._decides_acls()):
+                    response = await handling
                 else:
-                    response = None
-                    if spec.off_main is not None and not self._decides_acls():
-                        response = await spec.off_main(ctx, request)
-                    if response is None:
-                        response = await self._on_main(cast(Coroutine, spec.handler(ctx, request)))
+                    response = await self._on_main(cast(Coroutine, handling))
             except asyncio.CancelledError:
                 raise
             except Exception as e:
