@@ -54,7 +54,6 @@ from fastlog.security.acl import ANONYMOUS, Operation, ResourceType
 from fastlog.security.sasl import AuthenticationFailed, SaslListener, SaslSession
 from fastlog.server.error_response import error_response
 from fastlog.server.network_loops import run_on
-from fastlog.storage.log_manager import OFFLOAD_APPEND_BYTES
 from fastlog.storage.produce_fast import with_throttle_time
 
 log = logging.getLogger("fastlog.connection")
@@ -467,21 +466,12 @@ class Connection(asyncio.BufferedProtocol):
 
     async def _try_produce_fast(self, frame, offset: int, version: int, correlation_id: int
                                 ) -> Optional[_native.FastProduce]:
-        """The fast path's answer to a Produce request, or None for the handler. Off the main
-        loop a small request of a connection that needs no ACL decision is appended here (the
-        point of more loops: docs/scaling.md) and the waiting fetches are woken on the main loop;
-        any other goes to the main loop as it would on it."""
-        logs = self.broker.services.logs
-        if self.on_main:
-            return await logs.try_produce_fast(frame, offset, version, correlation_id, self._fast_produce_writable())
-        if not self._decides_acls():
-            fast = logs.try_produce_fast_inline(frame, offset, version, correlation_id)
-            if fast is not None and not fast.deferred:
-                if fast.appended:
-                    logs.wake_appended(fast.appended)
-                return fast
-            if fast is None and len(frame) < OFFLOAD_APPEND_BYTES:
-                return None
+        """The fast path's answer to a Produce request, or None for the handler. It runs on the
+        connection's own loop (the point of more loops: docs/scaling.md), unless the ACLs must
+        decide which topics the principal may write: that is the main loop's state."""
+        if self.on_main or not self._decides_acls():
+            return await self.broker.services.logs.try_produce_fast(frame, offset, version, correlation_id,
+                                                                    self._fast_produce_writable())
         return await self._on_main(self._try_produce_fast_on_main(frame, offset, version, correlation_id))
 
     async def _try_produce_fast_on_main(self, frame, offset: int, version: int, correlation_id: int

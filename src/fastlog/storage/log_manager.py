@@ -408,33 +408,23 @@ class LogManager:
         append_async, a small request is appended on the loop and a large one, or one that rolls
         a segment, on the fast path's threads. Wakes the fetches waiting on the appended
         partitions. `writable`: the topics the connection may write (None: every topic).
-        On the main loop only; a connection on another loop uses try_produce_fast_inline."""
-        outcome = self.try_produce_fast_inline(frame, body_offset, version, correlation_id, writable)
+        Any network loop may call it (the engine, the fast path's threads and the wake-ups are
+        thread-safe)."""
+        now_ms = int(time.time() * 1000)
+        fast = self.fast_produce.native
+        inline = len(frame) < OFFLOAD_APPEND_BYTES
+        outcome = fast.try_produce(frame, body_offset, version, correlation_id, now_ms, inline=True,
+                                   writable=writable) if inline else None
+        if inline and outcome is None:
+            return None
         if outcome is None or outcome.deferred:
-            if outcome is None and len(frame) < OFFLOAD_APPEND_BYTES:
-                return None
-            outcome = await self.fast_produce.serve_off_loop(frame, body_offset, version, correlation_id,
-                                                             int(time.time() * 1000), writable)
+            outcome = await self.fast_produce.serve_off_loop(frame, body_offset, version, correlation_id, now_ms,
+                                                             writable)
             if outcome is None:
                 return None
-        self.wake_appended(outcome.appended)
-        return outcome
-
-    def try_produce_fast_inline(self, frame, body_offset: int, version: int, correlation_id: int,
-                                writable: Optional[_native.TopicSet] = None) -> Optional[_native.FastProduce]:
-        """The part of try_produce_fast any thread may run (the Rust call is thread-safe): a
-        request under OFFLOAD_APPEND_BYTES appended here; None for the Python handler or a large
-        request (nothing appended), `deferred` when the append would roll a segment (nothing
-        appended; serve it off the loop). The caller wakes the fetches (wake_appended)."""
-        if len(frame) >= OFFLOAD_APPEND_BYTES:
-            return None
-        return self.fast_produce.native.try_produce(frame, body_offset, version, correlation_id,
-                                                    int(time.time() * 1000), inline=True, writable=writable)
-
-    def wake_appended(self, appended: list[tuple[Topic, int]]) -> None:
-        """Wake the fetches waiting on these partitions (any thread)."""
-        for topic, index in appended:
+        for topic, index in outcome.appended:
             self._appended(topic, index)
+        return outcome
 
     def write_txn_marker(self, topic: Topic, index: int, producer_id: int, producer_epoch: int, commit: bool,
                          coordinator_epoch: int) -> int:

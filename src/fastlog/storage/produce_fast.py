@@ -18,6 +18,7 @@ round 3".
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any, Callable, Optional, Protocol
 
 from fastlog import _native
@@ -58,8 +59,10 @@ class ProduceFastRegistry:
         self.config = config
         self.native = _native.ProduceFastPath()
         self._waiting: dict[int, asyncio.Future] = {}  # token -> the future of a submitted request
-        self._next_token = 0
-        self._loop: Optional[asyncio.AbstractEventLoop] = None  # the loop watching the completions
+        self._tokens = itertools.count(1)  # next() is atomic: every network loop submits
+        # The loop watching the completions: the first to submit (the main one, or whichever
+        # network loop came first); completions of other loops' requests are handed to them.
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._threads = 0
         self._names: set[str] = set()  # the registered topics
         self.generation = 0  # bumped when they change
@@ -101,18 +104,19 @@ class ProduceFastRegistry:
     def serve_off_loop(self, frame, body_offset: int, version: int, correlation_id: int, now_ms: int,
                        writable: Optional[_native.TopicSet] = None) -> asyncio.Future:
         """try_produce(..., inline=False) on the fast path's threads; the future gets what it
-        would have returned. `frame` must stay unchanged until the future is done."""
+        would have returned. `frame` must stay unchanged until the future is done. Any network
+        loop may call it; the future is the calling loop's."""
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:
+        if self._loop is None or self._loop.is_closed():
             self._watch(loop)
         threads = self.config.get_int("num.io.threads")  # a dynamic broker config
         if threads != self._threads:
             self.native.set_threads(threads)
             self._threads = threads
-        self._next_token += 1
+        token = next(self._tokens)
         fut = loop.create_future()
-        self._waiting[self._next_token] = fut
-        self.native.submit(self._next_token, frame, body_offset, version, correlation_id, now_ms, writable=writable)
+        self._waiting[token] = fut
+        self.native.submit(token, frame, body_offset, version, correlation_id, now_ms, writable=writable)
         return fut
 
     def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -124,8 +128,12 @@ class ProduceFastRegistry:
     def _completed(self) -> None:
         for token, outcome in self.native.take_completed():
             fut = self._waiting.pop(token, None)
-            if fut is not None and not fut.done() and not fut.get_loop().is_closed():
-                fut.set_result(outcome)
+            if fut is None or fut.get_loop().is_closed():
+                continue
+            if fut.get_loop() is self._loop:
+                _resolve(fut, outcome)
+            else:
+                fut.get_loop().call_soon_threadsafe(_resolve, fut, outcome)
 
     def close(self) -> None:
         """Serve what was submitted, stop the threads and stop watching (broker shutdown)."""
@@ -134,3 +142,8 @@ class ProduceFastRegistry:
         self._loop = None
         self.native.shutdown()
         self._completed()
+
+
+def _resolve(fut: asyncio.Future, outcome: Any) -> None:
+    if not fut.done():
+        fut.set_result(outcome)
