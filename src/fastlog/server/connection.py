@@ -655,8 +655,11 @@ class Connection(asyncio.BufferedProtocol):
         """abort(reason, quiet=True) on the loop that serves this connection."""
         if asyncio._get_running_loop() is self.loop:
             self.abort(reason, quiet=True)
-        else:
+            return
+        try:
             self.loop.call_soon_threadsafe(self.abort, reason, True)
+        except RuntimeError:  # its loop is closed (the broker is stopping): closed with it
+            pass
 
     def abort(self, reason: str, quiet: bool = False, soft: bool = False) -> None:
         """Close this connection, with a log line saying why (unless the caller logs it: `quiet`);
