@@ -1,12 +1,13 @@
 """The event loops that serve connections (num.network.threads of them): the broker's main loop
 and num.network.threads - 1 more, each an asyncio loop on a thread of its own.
 
-Why: a connection's reading, framing, writing and its Produce fast path need no Python decision
-that another connection could see, and their syscalls and compiled calls release the GIL. On
-more loops they overlap, and the broker takes more than one thread's share of the CPUs
-(docs/scaling.md, design step 3). Everything else (handlers, coordinators, the logs' Python
-state) stays on the main loop: a connection on another loop hands its requests to it
-(`Connection._on_main`), the way Kafka's network threads hand requests to its handler pool.
+Why: a connection's reading, framing and writing, its Produce fast path and its Fetches need no
+Python state that only the main loop may change, and their syscalls and compiled calls release
+the GIL. On more loops they overlap, and the broker takes more than one thread's share of the
+CPUs (docs/scaling.md, "The network loops"). What needs that state (the other handlers, the
+coordinators) stays on the main loop: a connection on another loop hands such a request to it
+(`Connection._on_main`, `run_on`), the way Kafka's network threads hand requests to its handler
+pool.
 
 The main loop accepts every connection (so a second broker cannot bind the same port, as it
 could with SO_REUSEPORT) and gives each to the next loop in turn.
@@ -41,7 +42,7 @@ class NetworkLoops:
         for number in range(1, self.count):
             started = threading.Event()
             holder: list[asyncio.AbstractEventLoop] = []
-            thread = threading.Thread(target=self._run, args=(number, holder, started),
+            thread = threading.Thread(target=self._run, args=(holder, started),
                                       name=f"fastlog-net-{number}", daemon=True)
             thread.start()
             started.wait()
@@ -49,7 +50,7 @@ class NetworkLoops:
             self._threads.append(thread)
         self._turn = itertools.cycle([self.main, *self.extra])
 
-    def _run(self, number: int, holder: list, started: threading.Event) -> None:
+    def _run(self, holder: list, started: threading.Event) -> None:
         name_thread(threading.current_thread().name)
         loop = asyncio.new_event_loop()
         loop.set_exception_handler(self._exception_handler)
@@ -83,7 +84,7 @@ class NetworkLoops:
             if target is loop:
                 loop.create_task(serve)
             else:
-                asyncio.run_coroutine_threadsafe(serve, target)
+                target.call_soon_threadsafe(target.create_task, serve)
 
     async def stop(self, before_stopping: Callable[[], None]) -> None:
         """Run `before_stopping` on each extra loop (close its connections), let their closing
