@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 from typing import Any, Callable, Optional, Protocol
 
 from fastlog import _native
@@ -63,6 +64,7 @@ class ProduceFastRegistry:
         # The loop watching the completions: the first to submit (the main one, or whichever
         # network loop came first); completions of other loops' requests are handed to them.
         self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._watch_lock = threading.Lock()  # two loops submitting first must not both watch
         self._threads = 0
         self._names: set[str] = set()  # the registered topics
         self.generation = 0  # bumped when they change
@@ -108,7 +110,9 @@ class ProduceFastRegistry:
         loop may call it; the future is the calling loop's."""
         loop = asyncio.get_running_loop()
         if self._loop is None or self._loop.is_closed():
-            self._watch(loop)
+            with self._watch_lock:
+                if self._loop is None or self._loop.is_closed():
+                    self._watch(loop)
         threads = self.config.get_int("num.io.threads")  # a dynamic broker config
         if threads != self._threads:
             self.native.set_threads(threads)
