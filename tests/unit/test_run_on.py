@@ -1,4 +1,4 @@
-"""server/network_loops.run_on: a coroutine run on another thread's loop, its outcome (result,
+"""fastlog.cross_loop.run_on: a coroutine run on another thread's loop, its outcome (result,
 exception, cancellation) delivered to the calling loop."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from fastlog.server.network_loops import run_on
+from fastlog.cross_loop import run_on
 
 
 @pytest.fixture

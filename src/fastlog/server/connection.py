@@ -42,6 +42,7 @@ from typing import Any, Awaitable, Callable, Coroutine, Mapping, Optional, TypeV
 
 from fastlog import _native
 from fastlog.config import Listener
+from fastlog.cross_loop import call_in_loop, run_on
 from fastlog.handlers import api_versions
 from fastlog.handlers.registry import REGISTRY, EncodedResponse, RequestContext
 from fastlog.protocol import codec
@@ -53,7 +54,6 @@ from fastlog.security import tls
 from fastlog.security.acl import ANONYMOUS, Operation, ResourceType
 from fastlog.security.sasl import AuthenticationFailed, SaslListener, SaslSession
 from fastlog.server.error_response import error_response
-from fastlog.server.network_loops import run_on
 from fastlog.storage.produce_fast import with_throttle_time
 
 log = logging.getLogger("fastlog.connection")
@@ -271,12 +271,7 @@ class Connection(asyncio.BufferedProtocol):
 
     def _on_pool_grant(self, granted: int) -> None:
         """The pool granted this connection's wait, in whichever loop's thread released bytes."""
-        if asyncio._get_running_loop() is self.loop:
-            self._pool_granted(granted)
-            return
-        try:
-            self.loop.call_soon_threadsafe(self._pool_granted, granted)
-        except RuntimeError:  # the loop is closed: the broker is stopping
+        if not call_in_loop(self.loop, self._pool_granted, granted):  # its loop closed: broker stopping
             self.broker.request_pool.release(granted)
 
     def _pool_granted(self, granted: int) -> None:
@@ -652,14 +647,9 @@ class Connection(asyncio.BufferedProtocol):
             self._drain_waiter.set_result(None)
 
     def abort_from_any_thread(self, reason: str) -> None:
-        """abort(reason, quiet=True) on the loop that serves this connection."""
-        if asyncio._get_running_loop() is self.loop:
-            self.abort(reason, quiet=True)
-            return
-        try:
-            self.loop.call_soon_threadsafe(self.abort, reason, True)
-        except RuntimeError:  # its loop is closed (the broker is stopping): closed with it
-            pass
+        """abort(reason, quiet=True) on the loop that serves this connection (if that loop has
+        closed, the broker is stopping and the connection closed with it)."""
+        call_in_loop(self.loop, self.abort, reason, True)
 
     def abort(self, reason: str, quiet: bool = False, soft: bool = False) -> None:
         """Close this connection, with a log line saying why (unless the caller logs it: `quiet`);

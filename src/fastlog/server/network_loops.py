@@ -6,8 +6,8 @@ Python state that only the main loop may change, and their syscalls and compiled
 the GIL. On more loops they overlap, and the broker takes more than one thread's share of the
 CPUs (docs/scaling.md, "The network loops"). What needs that state (the other handlers, the
 coordinators) stays on the main loop: a connection on another loop hands such a request to it
-(`Connection._on_main`, `run_on`), the way Kafka's network threads hand requests to its handler
-pool.
+(`Connection._on_main`, `fastlog.cross_loop.run_on`), the way Kafka's network threads hand
+requests to its handler pool.
 
 The main loop accepts every connection (so a second broker cannot bind the same port, as it
 could with SO_REUSEPORT) and gives each to the next loop in turn.
@@ -21,10 +21,9 @@ import os
 import socket
 import ssl
 import threading
-from typing import Any, Callable, Coroutine, Optional, TypeVar
+from typing import Callable, Optional
 
 log = logging.getLogger("fastlog.network")
-T = TypeVar("T")
 
 
 class NetworkLoops:
@@ -97,49 +96,6 @@ class NetworkLoops:
             await asyncio.to_thread(thread.join, 10)
         self.extra.clear()
         self._threads.clear()
-
-
-def run_on(target: asyncio.AbstractEventLoop, work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
-    """Run `work` as a task on `target` (another thread's loop) and return a future of the
-    calling loop with its outcome; cancelling that future cancels the task. Lighter than
-    run_coroutine_threadsafe + wrap_future (no concurrent.futures.Future and its locks): one
-    call_soon_threadsafe each way, which is most of the hop's cost."""
-    here = asyncio.get_running_loop()
-    outcome: asyncio.Future[T] = here.create_future()
-    started: list[asyncio.Task] = []
-
-    def start() -> None:
-        if outcome.cancelled():  # cancelled before it began (a racy read, settled below)
-            work.close()
-            return
-        task = target.create_task(work)
-        started.append(task)
-        task.add_done_callback(finished)
-
-    def finished(task: asyncio.Task) -> None:
-        try:
-            here.call_soon_threadsafe(_copy_outcome, outcome, task)
-        except RuntimeError:  # the calling loop is closed: the broker is stopping
-            pass
-
-    def cancel_task(future: asyncio.Future) -> None:
-        if future.cancelled():
-            target.call_soon_threadsafe(lambda: started and started[0].cancel())
-
-    outcome.add_done_callback(cancel_task)
-    target.call_soon_threadsafe(start)
-    return outcome
-
-
-def _copy_outcome(outcome: asyncio.Future, task: asyncio.Task) -> None:
-    if outcome.done():
-        return
-    if task.cancelled():
-        outcome.cancel()
-    elif task.exception() is not None:
-        outcome.set_exception(task.exception())  # type: ignore[arg-type]
-    else:
-        outcome.set_result(task.result())
 
 
 async def _serve_accepted(loop: asyncio.AbstractEventLoop, sock: socket.socket,

@@ -42,6 +42,7 @@ from typing import Optional
 
 from fastlog import _native
 from fastlog.config import Config, ConfigError, validate_topic_configs
+from fastlog.cross_loop import call_in_loop
 from fastlog.files import atomic_write, parse_properties
 from fastlog.storage.append_threads import AppendThreads
 from fastlog.storage.cleaner import LogCleaner
@@ -664,13 +665,5 @@ def _wake(waiting: list[asyncio.Future]) -> None:
     with _waiters_lock:
         woken = waiting[:]
         waiting.clear()
-    here = asyncio._get_running_loop()
     for fut in woken:
-        loop = fut.get_loop()
-        if loop is here:
-            _time_out(fut)
-        else:
-            try:
-                loop.call_soon_threadsafe(_time_out, fut)
-            except RuntimeError:  # that loop is closed: the broker is stopping
-                pass
+        call_in_loop(fut.get_loop(), _time_out, fut)

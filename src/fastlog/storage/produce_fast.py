@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional, Protocol
 
 from fastlog import _native
 from fastlog.config import Config
+from fastlog.cross_loop import call_in_loop
 
 
 class Topic(Protocol):
@@ -132,12 +133,8 @@ class ProduceFastRegistry:
     def _completed(self) -> None:
         for token, outcome in self.native.take_completed():
             fut = self._waiting.pop(token, None)
-            if fut is None or fut.get_loop().is_closed():
-                continue
-            if fut.get_loop() is self._loop:
-                _resolve(fut, outcome)
-            else:
-                fut.get_loop().call_soon_threadsafe(_resolve, fut, outcome)
+            if fut is not None:
+                call_in_loop(fut.get_loop(), _resolve, fut, outcome)  # not if its loop has closed
 
     def close(self) -> None:
         """Serve what was submitted, stop the threads and stop watching (broker shutdown)."""
