@@ -15,11 +15,12 @@ PACKAGE = SRC / "fastlog"
 LAYERS = {
     "fastlog.files": set(),
     "fastlog.log_throttle": set(),
+    "fastlog.cross_loop": set(),
     "fastlog.config": {"fastlog.files"},
     "fastlog.protocol": set(),
     "fastlog.fetch_sessions": {"fastlog.protocol"},
     "fastlog.quotas": {"fastlog.files", "fastlog.protocol"},
-    "fastlog.storage": {"fastlog.config", "fastlog.files", "fastlog.protocol"},
+    "fastlog.storage": {"fastlog.config", "fastlog.cross_loop", "fastlog.files", "fastlog.protocol"},
     "fastlog.coordinator": {"fastlog.config", "fastlog.files", "fastlog.protocol", "fastlog.storage"},
     "fastlog.security": {"fastlog.config", "fastlog.files", "fastlog.protocol"},
     "fastlog.services": {"fastlog.config", "fastlog.coordinator", "fastlog.fetch_sessions", "fastlog.quotas",
@@ -27,7 +28,8 @@ LAYERS = {
     "fastlog.handlers": {"fastlog.config", "fastlog.coordinator", "fastlog.fetch_sessions", "fastlog.log_throttle",
                          "fastlog.protocol", "fastlog.quotas", "fastlog.security", "fastlog.services",
                          "fastlog.storage"},
-    "fastlog.server": {"fastlog.config", "fastlog.coordinator", "fastlog.fetch_sessions", "fastlog.handlers",
+    "fastlog.server": {"fastlog.config", "fastlog.coordinator", "fastlog.cross_loop", "fastlog.fetch_sessions",
+                       "fastlog.handlers",
                        "fastlog.log_throttle", "fastlog.protocol", "fastlog.quotas", "fastlog.security",
                        "fastlog.services", "fastlog.storage"},
 }
