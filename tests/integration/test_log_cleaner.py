@@ -26,6 +26,7 @@ from clients import (
     build_batch,
     cleaner_checkpoint,
     cleaner_settled,
+    parse_batches,
     confluent_consumer,
     consume_aiokafka,
     consume_kafka_python,
@@ -158,6 +159,39 @@ def test_compact_delete_does_both(broker_factory):
     assert records[0][0] >= old_gone > 0
     assert end > produced[0][0] and len(records) < len(produced) / 4
     check_compacted(records, [r for r in produced if r[0] >= records[0][0]], end)
+
+
+def test_segments_of_empty_batches_are_read_through(broker_factory):
+    # Each idempotent producer's last batch stays in the log as an empty batch once its records
+    # are superseded (for producer state), so cleaning leaves whole segments of empty batches.
+    # A fetch answer that holds only empty batches makes librdkafka double its fetch size; the
+    # eleventh in a row is MSG_SIZE_TOO_LARGE ("might be too large to fetch"). The broker must
+    # answer with the records after them.
+    broker = broker_factory(FAST_CLEANER)
+    topic = unique_topic("compact-empties")
+    create(broker.bootstrap, topic, {**COMPACTED, "segment.bytes": "1024"})
+    producers = 240
+    with RawConnection(broker.bootstrap) as conn:
+        for n in range(producers):
+            init = conn.call(22, 3, {"transactional_id": None, "transaction_timeout_ms": 60000,
+                                     "producer_id": -1, "producer_epoch": -1})
+            assert init["error_code"] == 0, init
+            batch = build_batch([RawRecord(b"k", value(0, n))], producer_id=init["producer_id"],
+                                producer_epoch=init["producer_epoch"], base_sequence=0)
+            assert conn.produce(topic, 0, batch)[0] == 0
+    last = produce(broker.bootstrap, topic, [(b"k", b"the last value")])
+    cleaned_below = cleaner_settled(broker, topic)
+    log_dir = os.path.join(broker.data_dir, "logs", f"{topic}-0")
+    empty_only = 0
+    for name in sorted(os.listdir(log_dir)):
+        if name.endswith(".log"):
+            batches = parse_batches(open(os.path.join(log_dir, name), "rb").read())
+            empty_only += bool(batches) and all(not b.records for b in batches)
+    assert empty_only > 11, f"only {empty_only} segments hold nothing but empty batches"
+    records = consume_all(broker.bootstrap, topic)
+    assert records[-1] == last[0]
+    # Below the checkpoint one record of the key is left: the newest the pass could see.
+    assert len([r for r in records if r[0] < cleaned_below]) == 1
 
 
 def test_kill_during_cleaning_loses_no_last_value(broker_factory, tmp_path, monkeypatch):

@@ -393,23 +393,55 @@ impl PartitionLog {
     }
 
     pub fn read(&self, offset: i64, max_bytes: i64) -> Result<FileSlice> {
+        self.read_below(offset, max_bytes, i64::MAX)
+    }
+
+    /// `read`, moving past segments that hold only empty batches only into segments based
+    /// below `bound` (read_committed passes the last stable offset, whose segment it cuts).
+    ///
+    /// The answer starts at the first batch whose last offset is >= `offset` (KIP-74: at least
+    /// that whole batch, else up to max_bytes within its segment) and reaches the first batch
+    /// holding records. Where the rest of a segment is only empty batches (the cleaner keeps
+    /// each idempotent producer's last batch, and whole segments of them after compaction),
+    /// Kafka would answer those alone; librdkafka takes an answer without records for a fetch
+    /// size too small, doubles it, and at the eleventh in a row fails with MSG_SIZE_TOO_LARGE.
+    /// So the read goes on to the next segment, and answers the empty batches only when no
+    /// records follow them.
+    pub(crate) fn read_below(&self, offset: i64, max_bytes: i64, bound: i64) -> Result<FileSlice> {
         let leo = self.check_readable(offset)?;
         if offset == leo {
             let active = self.segments.last().unwrap();
             return Ok(FileSlice { file: active.log.clone(), position: active.size, length: 0 });
         }
+        let mut only_empty: Option<FileSlice> = None;
         for seg in &self.segments[self.segment_index_for(offset)..] {
             if seg.next_offset <= offset {
                 continue;
             }
-            if let Some((pos, _, size)) = seg.find_batch(offset)? {
-                // KIP-74: at least the first whole batch, else up to max_bytes within the segment.
-                // Never past damage: what follows it is not a batch.
-                let length = (max_bytes.max(0) as u64).min(seg.readable_end() - pos).max(size);
-                return Ok(FileSlice { file: seg.log.clone(), position: pos, length });
+            if only_empty.is_some() && seg.base >= bound {
+                break;
+            }
+            let found = match seg.find_batch(offset) {
+                Ok(found) => found,
+                // Damage past the empty batches: answer those; the next fetch meets the damage.
+                Err(_) if only_empty.is_some() => break,
+                Err(e) => return Err(e),
+            };
+            let Some((pos, header, size)) = found else { continue };
+            // Never past damage: what follows it is not a batch.
+            let within = (max_bytes.max(0) as u64).min(seg.readable_end() - pos).max(size);
+            let records_end = if header.records_count > 0 { Some(pos + size) } else { seg.records_end_after(pos + size)? };
+            if let Some(end) = records_end {
+                return Ok(FileSlice { file: seg.log.clone(), position: pos, length: within.max(end - pos) });
+            }
+            if only_empty.is_none() {
+                only_empty = Some(FileSlice { file: seg.log.clone(), position: pos, length: within });
+            }
+            if seg.damage.is_some() {
+                break;
             }
         }
-        Err(StorageError::new(code::KAFKA_STORAGE_ERROR, format!("offset {offset} not found in the log")))
+        only_empty.ok_or_else(|| StorageError::new(code::KAFKA_STORAGE_ERROR, format!("offset {offset} not found in the log")))
     }
 
     /// The records from `offset` to the log end as it is now (batch by batch, see LogRecords).

@@ -279,6 +279,20 @@ impl Segment {
         }
     }
 
+    /// End position of the first batch at or after position `from` that holds records; None
+    /// when only empty batches (count 0: what the cleaner keeps of a producer's last batch)
+    /// follow up to the readable end, or a bad batch does.
+    pub fn records_end_after(&self, from: u64) -> Result<Option<u64>> {
+        let mut sc = Scanner::new(self.log.clone(), from, self.readable_end(), i64::MIN, 16 * 1024);
+        loop {
+            match sc.next(false).map_err(io_err("read segment"))? {
+                Step::Batch { pos, header, size } if header.records_count > 0 => return Ok(Some(pos + size)),
+                Step::Batch { .. } => {}
+                Step::End | Step::Bad { .. } => return Ok(None),
+            }
+        }
+    }
+
     /// The error for a read that reaches damaged bytes: CORRUPT_MESSAGE, as Kafka answers a
     /// fetch whose log read hits a corrupt batch (CorruptRecordException).
     pub fn damaged(&self, pos: u64, offset: i64, reason: &str) -> StorageError {

@@ -90,7 +90,7 @@ impl PartitionLog {
     /// at or past it), with the aborted transactions overlapping the returned range.
     pub fn read_committed(&self, offset: i64, max_bytes: i64) -> Result<CommittedRead> {
         let lso = self.last_stable_offset();
-        let mut slice = self.read(offset, max_bytes)?;
+        let mut slice = self.read_below(offset, max_bytes, lso)?;
         if offset >= lso {
             slice.position += slice.length;
             slice.length = 0;

@@ -489,3 +489,46 @@ fn keyless_records_are_found_in_compressed_batches_and_an_empty_key_is_a_key() {
         assert_eq!(fastlog_core::cleaner::keyless_records(&set), vec![1, 0], "codec {codec}");
     }
 }
+
+#[test]
+fn a_read_goes_past_segments_of_empty_batches_to_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = PartitionLog::open(dir.path(), cfg(SEGMENT)).unwrap();
+    // 200 idempotent producers write one batch each of the same key, then a plain batch
+    // supersedes them all: each producer's batch stays as an empty batch (its last), and the
+    // pass leaves segments that hold nothing else.
+    for pid in 0..200 {
+        let o = BatchOptions { producer_id: 100 + pid, producer_epoch: 0, base_sequence: 0, ..BatchOptions::default() };
+        append(&mut log, &[rec(Some("k"), Some(&incompressible(100)))], &o);
+    }
+    append(&mut log, &[rec(Some("k"), Some("last"))], &BatchOptions::default());
+    append(&mut log, &[rec(Some("z"), Some(&incompressible(1500)))], &BatchOptions::default());
+    clean(&mut log, CleanOptions { segment_bytes: SEGMENT, ..opts(0) }).unwrap();
+    let headers = |data: &[u8]| {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos + 61 <= data.len() {
+            let h = fastlog_core::batch::BatchHeader::parse(&data[pos..]);
+            out.push(h);
+            pos += h.size();
+        }
+        out
+    };
+    let empty_only = names(dir.path(), ".log")
+        .iter()
+        .map(|n| headers(&fs::read(dir.path().join(n)).unwrap()))
+        .filter(|hs| !hs.is_empty() && hs.iter().all(|h| h.records_count == 0))
+        .count();
+    assert!(empty_only >= 3, "{empty_only} segments of empty batches");
+    // From the log start, with a max_bytes of one byte or of a megabyte, the answer reaches
+    // the first record; what it skips is empty batches only.
+    let first_record = contents(&log)[0].0;
+    for max_bytes in [1, 1 << 20] {
+        let got = headers(&log.read(0, max_bytes).unwrap().to_vec().unwrap());
+        assert!(got.iter().any(|h| h.records_count > 0), "max_bytes {max_bytes}: only empty batches");
+        assert!(got[0].base_offset > 0 && got[0].base_offset <= first_record, "{:?}", got[0]);
+    }
+    // read_committed alike, with no transaction open.
+    let got = headers(&log.read_committed(0, 1).unwrap().slice.to_vec().unwrap());
+    assert!(got.iter().any(|h| h.records_count > 0));
+}
