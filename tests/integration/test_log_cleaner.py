@@ -4,6 +4,8 @@
   record per key below the cleaner checkpoint (the last value, at its original offset) and
   everything produced after it; tombstones stay until delete.retention.ms (changed live) and go.
 - `compact,delete`: retention deletes old segments and the cleaner compacts the rest.
+- Segments that hold only empty batches (each idempotent producer's last) are read through:
+  librdkafka from the log start gets records, not MSG_SIZE_TOO_LARGE.
 - kill -9 while passes run (a test hook pauses between the swap's file steps): after each
   restart every key still reads back its last value.
 - `__consumer_offsets` is cleaned like any compacted topic: many commits leave it small, and
@@ -26,10 +28,10 @@ from clients import (
     build_batch,
     cleaner_checkpoint,
     cleaner_settled,
-    parse_batches,
     confluent_consumer,
     consume_aiokafka,
     consume_kafka_python,
+    parse_batches,
     read_partition_zero,
     unique_topic,
     wait_until,
