@@ -9,7 +9,8 @@ from typing import Any, final
 from typing_extensions import Buffer, Self
 
 __all__ = [
-    "StorageError", "crc32c", "send_pieces", "fetch_full", "validate_records", "decompress", "build_batch", "FileSlice",
+    "StorageError", "crc32c", "send_pieces", "decode_fetch", "fetch_decoded", "FullFetch", "validate_records",
+    "decompress", "build_batch", "FileSlice",
     "AppendResult", "LogSettings", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition",
     "keyless_records", "Cleanable", "CleanStats", "ProduceFastPath", "FastProduce", "TopicSet",
 ]
@@ -36,15 +37,31 @@ def send_pieces(sock_fd: int, pieces: list[Buffer | FileSlice], done: int) -> in
     `done` bytes in; returns the bytes written in all, fewer than the total when the socket is
     full (EAGAIN: wait for writable, call again). EOFError when a file is shorter than its region."""
 
-def fetch_full(
-    correlation_id: int, version: int, max_bytes: int, committed: bool,
-    topics: list[tuple[str | bytes, list[PartitionLog], list[dict]]],
+class FullFetch:
+    """A full, sessionless Fetch request decoded by `decode_fetch` (handlers/fetch.py)."""
+    max_wait_ms: int
+    min_bytes: int
+    max_bytes: int
+    isolation_level: int
+    session_id: int
+    def topic_keys(self) -> list[str | bytes]:
+        """The topics asked, in order: names, or 16-byte ids from v13."""
+    def partitions(self, topic: int) -> list[int]:
+        """The partition indexes asked of the `topic`th topic."""
+
+def decode_fetch(frame: Buffer, offset: int, version: int) -> FullFetch | None:
+    """The Fetch request body at `frame[offset:]` when it is a full sessionless fetch (session
+    epoch -1, or before v7) with every topic asked once in a row and with partitions; None for
+    anything else, malformed requests included (the codec decodes those)."""
+
+def fetch_decoded(
+    correlation_id: int, version: int, max_bytes: int, committed: bool, request: FullFetch,
+    logs: list[list[PartitionLog]],
 ) -> tuple[list[bytes | FileSlice], int] | None:
-    """A full sessionless Fetch's answer (handlers/fetch.py): (the response frame's pieces, the
-    bytes of records in it), or None to leave the request to the Python path (a partition the
-    topic lacks, a storage error). `topics`: per topic asked, its name (id from v13), its
-    PartitionLogs and the request's partition dicts; `max_bytes` capped by fetch.max.bytes;
-    `committed`: isolation_level read_committed."""
+    """A FullFetch's answer: (the response frame's pieces, the bytes of records in it), or None to
+    leave the request to the Python path (a partition the topic lacks, a storage error). `logs`:
+    each asked topic's PartitionLogs, in the order of `topic_keys()`; `max_bytes` capped by
+    fetch.max.bytes; `committed`: isolation_level read_committed."""
 
 def validate_records(
     records: Buffer, now_ms: int, *, max_message_bytes: int, log_append_time: bool,

@@ -1,7 +1,8 @@
-"""The compiled Fetch path (handlers/fetch.py `_compiled`, rust/fastlog-py/src/fetch_fast.rs): a
-full, sessionless Fetch (read_uncommitted and read_committed) answered byte for byte as the
-Python path's answer encoded by the codec, for every version, on real segment files; and the
-requests it must leave to the Python path."""
+"""The compiled Fetch path (handlers/fetch.py `decode` and `_compiled`,
+rust/fastlog-py/src/fetch_fast.rs): a full, sessionless Fetch (read_uncommitted and
+read_committed) decoded by the engine and answered byte for byte as the Python path's answer
+encoded by the codec, for every version, on real segment files; the engine's decoding beside the
+codec's; and the requests it must leave to the Python path."""
 from __future__ import annotations
 
 import asyncio
@@ -68,8 +69,11 @@ class Broker:
         return RequestContext(self.services, 1, version, CORRELATION, "test", "/127.0.0.1")  # type: ignore[arg-type]
 
     def request(self, version: int, topics: list[tuple[str, list[tuple[int, object, int]]]], max_bytes: int = 1 << 20,
-                min_bytes: int = 0, max_wait_ms: int = 0, isolation_level: int = 0, session_epoch: int = -1) -> dict:
-        """A request as the codec decodes it: per topic, (partition, fetch offset or END, partition_max_bytes)."""
+                min_bytes: int = 0, max_wait_ms: int = 0, isolation_level: int = 0, session_epoch: int = -1,
+                session_id: int = 0) -> dict | fetch.FetchFrame:
+        """A request as the connection hands it to the handler (ApiSpec.decode: a FetchFrame when
+        the engine decodes it, else the codec's dict): per topic, (partition, fetch offset or END,
+        partition_max_bytes)."""
         body_topics = []
         for name, parts in topics:
             topic = self.logs.get(name)
@@ -84,9 +88,9 @@ class Broker:
         body = {"max_wait_ms": max_wait_ms, "min_bytes": min_bytes, "max_bytes": max_bytes,
                 "isolation_level": isolation_level, "topics": body_topics}
         if version >= 7:
-            body.update(session_id=0, session_epoch=session_epoch, forgotten_topics_data=[])
+            body.update(session_id=session_id, session_epoch=session_epoch, forgotten_topics_data=[])
         data = codec.encode_request(1, version, CORRELATION, "test", body)[4:]
-        return codec.decode_request(1, version, data, codec.decode_request_header(data)[4])
+        return fetch.decode(version, data, codec.decode_request_header(data)[4])
 
 
 @pytest.fixture
@@ -104,13 +108,22 @@ def shape(pieces: list) -> list:
     return [(p.position, p.length) if isinstance(p, _native.FileSlice) else len(p) for p in pieces]
 
 
-def python_answer(broker: Broker, version: int, request: dict) -> tuple[dict, list]:
-    response = asyncio.run(fetch._answer(broker.ctx(version), request))
+def as_dict(request: dict | fetch.FetchFrame) -> dict:
+    return request if isinstance(request, dict) else request.as_dict()
+
+
+def python_answer(broker: Broker, version: int, request: dict | fetch.FetchFrame) -> tuple[dict, list]:
+    response = asyncio.run(fetch._answer(broker.ctx(version), as_dict(request)))
     return response, codec.encode_response(1, version, CORRELATION, response)
 
 
-def same_answer(broker: Broker, version: int, request: dict) -> tuple[list, dict]:
-    compiled = asyncio.run(fetch._compiled(broker.ctx(version), request))
+def compiled_answer(broker: Broker, version: int, request: dict | fetch.FetchFrame) -> EncodedResponse | None:
+    assert isinstance(request, fetch.FetchFrame), "the engine did not decode it"
+    return asyncio.run(fetch._compiled(broker.ctx(version), request.full))
+
+
+def same_answer(broker: Broker, version: int, request: fetch.FetchFrame) -> tuple[list, dict]:
+    compiled = compiled_answer(broker, version, request)
     assert compiled is not None
     response, expected = python_answer(broker, version, request)
     assert all(p["error_code"] == 0 for t in response["responses"] for p in t["partitions"])
@@ -174,13 +187,13 @@ def test_requests_that_need_python_are_left_to_it(broker, version):
     ]
     for topics, code in asking:
         request = broker.request(version, topics)
-        assert asyncio.run(fetch._compiled(broker.ctx(version), request)) is None
+        assert compiled_answer(broker, version, request) is None
         answer = asyncio.run(fetch.handle(broker.ctx(version), request))
         assert isinstance(answer, dict)
         assert code in [p["error_code"] for t in answer["responses"] for p in t["partitions"]]
-    # One topic asked twice in a row is one entry of the Python path's answer.
+    # One topic asked twice in a row is one entry of the Python path's answer: the codec decodes it.
     request = broker.request(version, [("t", [(0, 0, 1000)]), ("t", [(1, 0, 1000)])])
-    assert asyncio.run(fetch._compiled(broker.ctx(version), request)) is None
+    assert isinstance(request, dict)
     answer = asyncio.run(fetch.handle(broker.ctx(version), request))
     assert isinstance(answer, dict) and len(answer["responses"]) == 1
     # A full fetch that may open a session (epoch 0, v7+) takes the Python path; read_committed not.
@@ -220,3 +233,66 @@ def test_a_compiled_fetch_that_times_out_answers_what_there_is(broker):
     answer = asyncio.run(fetch.handle(broker.ctx(13), request))
     assert isinstance(answer, EncodedResponse)
     assert wire(answer.pieces) == wire(python_answer(broker, 13, request)[1])
+
+
+def encoded(version: int, **fields) -> tuple[bytes, int]:
+    """A Fetch request frame (without its size) and the offset of its body."""
+    body = {"replica_id": -1, "max_wait_ms": 321, "min_bytes": 7, "max_bytes": 99999, "isolation_level": 1,
+            "session_id": 0, "session_epoch": -1, "forgotten_topics_data": [], "rack_id": "rack-a",
+            "topics": [{"topic": "t", "topic_id": b"\x01" * 16, "partitions": [
+                {"partition": i, "current_leader_epoch": 3, "fetch_offset": 1000 + i, "last_fetched_epoch": 2,
+                 "log_start_offset": 5, "partition_max_bytes": 4096 + i} for i in (2, 0, 1)]},
+                {"topic": "ü-topic", "topic_id": b"\x02" * 16, "partitions": [
+                    {"partition": 9, "fetch_offset": 1 << 40, "partition_max_bytes": -1}]}]}
+    body.update(fields)
+    data = codec.encode_request(1, version, CORRELATION, "test", body)[4:]
+    return data, codec.decode_request_header(data)[4]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_engine_decodes_a_full_fetch_as_the_codec_does(version):
+    tagged = {"cluster_id": "c1", "replica_state": {"replica_id": -1, "replica_epoch": -1}} if version >= 12 else {}
+    forgotten = [{"topic": "gone", "topic_id": b"\x03" * 16, "partitions": [4, 5]}] if version >= 7 else []
+    data, offset = encoded(version, forgotten_topics_data=forgotten, **tagged)
+    full = _native.decode_fetch(data, offset, version)
+    assert full is not None
+    want = codec.decode_request(1, version, data, offset)
+    key = "topic_id" if version >= 13 else "topic"
+    assert full.topic_keys() == [t[key] for t in want["topics"]]
+    assert [full.partitions(i) for i in range(2)] == [[p["partition"] for p in t["partitions"]] for t in want["topics"]]
+    assert (full.max_wait_ms, full.min_bytes, full.max_bytes, full.isolation_level, full.session_id) == (
+        want["max_wait_ms"], want["min_bytes"], want["max_bytes"], want["isolation_level"], want["session_id"])
+    # What the engine reads per partition is what it answers for: the Broker tests compare the answers.
+
+
+@pytest.mark.parametrize("version", [4, 7, 11, 12, 13, 15, 17, 18])
+def test_the_engine_leaves_other_fetches_to_the_codec(version):
+    data, offset = encoded(version)
+    assert _native.decode_fetch(data, offset, version) is not None
+    for cut in (1, 5, len(data) - offset - 1):  # truncated anywhere
+        assert _native.decode_fetch(data[:len(data) - cut], offset, version) is None
+    assert _native.decode_fetch(data + b"\0", offset, version) is None  # trailing bytes
+    assert _native.decode_fetch(data, offset, 3) is None and _native.decode_fetch(data, offset, 19) is None
+    if version >= 7:
+        for epoch in (0, 1, 7):  # opening or using a session
+            assert _native.decode_fetch(*encoded(version, session_epoch=epoch), version) is None
+        closing = _native.decode_fetch(*encoded(version, session_id=77), version)
+        assert closing is not None and closing.session_id == 77
+    empty = [{"topic": "t", "topic_id": b"\x01" * 16, "partitions": []}]
+    assert _native.decode_fetch(*encoded(version, topics=empty), version) is None
+    twice = [{"topic": "t", "topic_id": b"\x01" * 16, "partitions": [{"partition": i, "fetch_offset": 0,
+                                                                       "partition_max_bytes": 1}]} for i in (0, 1)]
+    assert _native.decode_fetch(*encoded(version, topics=twice), version) is None
+    assert _native.decode_fetch(*encoded(version, topics=[]), version) is not None
+
+
+def test_a_full_fetch_closes_the_session_it_names(broker):
+    version = 12
+    sessions = broker.services.fetch_sessions
+    opened = asyncio.run(fetch.handle(broker.ctx(version), broker.request(version, [every("t", 3)], session_epoch=0)))
+    session_id = opened["session_id"]
+    assert session_id != 0 and sessions.get(session_id) is not None
+    closing = broker.request(version, [every("t", 3)], session_id=session_id)
+    assert isinstance(closing, fetch.FetchFrame)
+    assert isinstance(asyncio.run(fetch.handle(broker.ctx(version), closing)), EncodedResponse)
+    assert sessions.get(session_id) is None

@@ -1,23 +1,24 @@
-//! The compiled Fetch path (docs/scaling.md, "The Fetch path"): a full, sessionless Fetch whose
-//! topics Python has resolved and authorized (once per topic) is read and encoded here in one
-//! call: every partition's read (read_uncommitted as `fetch_uncommitted`, read_committed as
-//! handlers/fetch.py's `_build`: librdkafka's default isolation) with the GIL released once for
-//! all of them, and the response frame around the file regions, as the pieces
-//! `send_pieces` writes (bytes, FileSlice, bytes, ...). A librdkafka consumer opens no fetch
-//! session, so each of its Fetches names every partition it consumes: over many partitions the
-//! Python handler's per-partition dicts and the codec's walk over them were most of the cost.
+//! The compiled Fetch path (docs/scaling.md, "The Fetch path"): a full, sessionless Fetch is
+//! decoded here (`decode_fetch`), its topics resolved and authorized by Python (once per topic),
+//! and read and encoded here in one call (`fetch_decoded`): every partition's read
+//! (read_uncommitted as `fetch_uncommitted`, read_committed as handlers/fetch.py's `_build`:
+//! librdkafka's default isolation) with the GIL released once for all of them, and the response
+//! frame around the file regions, as the pieces `send_pieces` writes (bytes, FileSlice, bytes,
+//! ...). A librdkafka consumer opens no fetch session, so each of its Fetches names every
+//! partition it consumes: over many partitions the codec's per-partition dicts and the Python
+//! handler's walk over them were most of the cost.
 //!
 //! Anything that needs a decision of Python's (a partition the topic does not have, a storage
-//! error, a key of the wrong type) makes `fetch_full` answer None before anything is sent, and
-//! handlers/fetch.py answers the request as before (the Python path stays the reference: a unit
+//! error) makes `fetch_decoded` answer None before anything is sent, and handlers/fetch.py
+//! answers the request with the codec's decoding (the Python path stays the reference: a unit
 //! test compares the two byte for byte for every version). Long-poll waits stay in Python too.
 use fastlog_core as core;
-use pyo3::intern;
+use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyList, PyString};
 
-use super::wire::ResponseWriter;
-use super::{FileSlice, PartitionLog};
+use super::wire::{Reader, ResponseWriter};
+use super::{view, FileSlice, PartitionLog};
 
 /// Fetch versions served (handlers/fetch.py): v12 is the first flexible, v13 the first by topic id.
 const MIN_VERSION: i16 = 4;
@@ -35,54 +36,6 @@ struct Wanted {
 
 /// Where a file region goes in the response frame: after this many bytes of the writer's buffer.
 type Cut = (usize, core::FileSlice);
-
-/// What Python handed over, checked; None when the request must take the Python path.
-#[allow(clippy::type_complexity)]
-fn collect(
-    py: Python<'_>,
-    version: i16,
-    topics: &[(Bound<'_, PyAny>, Bound<'_, PyList>, Bound<'_, PyList>)],
-) -> PyResult<Option<Vec<(Vec<u8>, Vec<Wanted>)>>> {
-    let mut out = Vec::with_capacity(topics.len());
-    for (key, logs, partitions) in topics {
-        let key_bytes = if version >= FIRST_BY_ID {
-            match key.downcast::<PyBytes>() {
-                Ok(b) if b.as_bytes().len() == 16 => b.as_bytes().to_vec(),
-                _ => return Ok(None),
-            }
-        } else {
-            match key.downcast::<PyString>() {
-                Ok(s) => s.to_str()?.as_bytes().to_vec(),
-                Err(_) => return Ok(None),
-            }
-        };
-        let mut wanted = Vec::with_capacity(partitions.len());
-        for part in partitions.iter() {
-            let Ok(part) = part.downcast::<PyDict>() else { return Ok(None) };
-            let (Some(index), Some(fetch_offset), Some(max_bytes)) = (
-                part.get_item(intern!(py, "partition"))?,
-                part.get_item(intern!(py, "fetch_offset"))?,
-                part.get_item(intern!(py, "partition_max_bytes"))?,
-            ) else {
-                return Ok(None);
-            };
-            let index: i32 = index.extract()?;
-            // A partition the topic does not have: Python answers UNKNOWN_TOPIC_OR_PARTITION.
-            if index < 0 || index as usize >= logs.len() {
-                return Ok(None);
-            }
-            let Ok(log) = logs.get_item(index as usize)?.downcast_into::<PartitionLog>() else { return Ok(None) };
-            wanted.push(Wanted {
-                log: log.unbind(),
-                index,
-                fetch_offset: fetch_offset.extract()?,
-                partition_max_bytes: max_bytes.extract()?,
-            });
-        }
-        out.push((key_bytes, wanted));
-    }
-    Ok(Some(out))
-}
 
 /// Read every partition and write the response frame, as handlers/fetch.py's `_build` and the
 /// codec would: None on the first storage error (Python answers it) or a frame over 2 GiB.
@@ -181,27 +134,18 @@ fn read_and_encode(
     Some((f, cuts, total))
 }
 
-/// A full sessionless Fetch's answer: (the frame's pieces for `send_pieces`, the bytes of
-/// records in it), or None to leave the request to the Python path. `topics`: per topic of the
-/// request, in order, (its name, or id from v13, the topic's PartitionLogs, the request's
-/// partition dicts); `max_bytes`: the request's, capped by fetch.max.bytes; `committed`:
-/// isolation_level read_committed (whole batches below the last stable offset, and the aborted
-/// transactions among them, from the engine's `read_committed`).
-#[pyfunction]
+/// Read and encode with the GIL released; the frame's pieces for `send_pieces` and the bytes
+/// of records in them, or None to leave the request to the Python path.
 #[allow(clippy::type_complexity)]
-pub fn fetch_full<'py>(
-    py: Python<'py>,
+fn answer(
+    py: Python<'_>,
     correlation_id: i32,
     version: i16,
     max_bytes: i64,
     committed: bool,
-    topics: Vec<(Bound<'py, PyAny>, Bound<'py, PyList>, Bound<'py, PyList>)>,
+    wanted: &[(Vec<u8>, Vec<Wanted>)],
 ) -> PyResult<Option<(Vec<Py<PyAny>>, i64)>> {
-    if !(MIN_VERSION..=MAX_VERSION).contains(&version) {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!("Fetch v{version} is not served")));
-    }
-    let Some(wanted) = collect(py, version, &topics)? else { return Ok(None) };
-    let Some((frame, cuts, total)) = py.detach(|| read_and_encode(version, committed, correlation_id, max_bytes, &wanted)) else {
+    let Some((frame, cuts, total)) = py.detach(|| read_and_encode(version, committed, correlation_id, max_bytes, wanted)) else {
         return Ok(None);
     };
     let mut pieces: Vec<Py<PyAny>> = Vec::with_capacity(2 * cuts.len() + 1);
@@ -213,4 +157,174 @@ pub fn fetch_full<'py>(
     }
     pieces.push(PyBytes::new(py, &frame.buf[start..]).into_any().unbind());
     Ok(Some((pieces, total)))
+}
+
+/// A partition asked: (index, fetch offset, partition_max_bytes).
+type Asked = (i32, i64, i32);
+
+/// A full, sessionless Fetch request (session epoch -1, or a version before sessions) decoded
+/// here instead of by the codec: over a thousand partitions the codec's dicts cost ~0.4 ms a
+/// request, most of what was left of a compiled fetch. handlers/fetch.py resolves and
+/// authorizes its topics and answers it with `fetch_decoded`; the codec still decodes every
+/// other Fetch (`decode_fetch` gives None for them).
+#[pyclass(module = "fastlog._native", frozen)]
+pub struct FullFetch {
+    #[pyo3(get)]
+    max_wait_ms: i32,
+    #[pyo3(get)]
+    min_bytes: i32,
+    #[pyo3(get)]
+    max_bytes: i32,
+    #[pyo3(get)]
+    isolation_level: i8,
+    /// The session the request names: a full fetch closes it (handlers/fetch.py does).
+    #[pyo3(get)]
+    session_id: i32,
+    /// Per topic asked, in order: its name (its 16-byte id from v13) and its partitions.
+    topics: Vec<(Vec<u8>, Vec<Asked>)>,
+    by_id: bool,
+}
+
+#[pymethods]
+impl FullFetch {
+    /// The topics asked, in order: names (str), or ids (16 bytes) from v13.
+    fn topic_keys<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.topics
+            .iter()
+            .map(|(key, _)| {
+                Ok(if self.by_id {
+                    PyBytes::new(py, key).into_any()
+                } else {
+                    PyString::new(py, std::str::from_utf8(key)?).into_any()
+                })
+            })
+            .collect()
+    }
+    /// The partition indexes asked of the `topic`th topic (a long poll waits on them).
+    fn partitions(&self, topic: usize) -> Vec<i32> {
+        self.topics.get(topic).map_or_else(Vec::new, |(_, parts)| parts.iter().map(|p| p.0).collect())
+    }
+}
+
+/// The body of a Fetch request (`frame[offset..]`, after the header) as a FullFetch, or None
+/// when the codec must decode it: an incremental fetch (session epoch other than -1), a topic
+/// asked with no partitions or twice in a row (the Python path's answer merges or omits it), a
+/// topic name that is null or not UTF-8, or anything malformed.
+#[pyfunction]
+pub fn decode_fetch(frame: PyBuffer<u8>, offset: usize, version: i16) -> PyResult<Option<FullFetch>> {
+    if !(MIN_VERSION..=MAX_VERSION).contains(&version) {
+        return Ok(None);
+    }
+    let bytes = view(&frame)?;
+    Ok(bytes.0.get(offset..).and_then(|body| parse_full_fetch(body, version)))
+}
+
+fn parse_full_fetch(body: &[u8], version: i16) -> Option<FullFetch> {
+    // Field by field as protocol/messages/fetch.py's table; tagged fields (cluster_id,
+    // replica_state, a partition's replica_directory_id and high_watermark) matter only to
+    // followers and sessions, and are skipped.
+    let mut r = Reader::new(body, version >= FIRST_FLEXIBLE);
+    let by_id = version >= FIRST_BY_ID;
+    if version < 15 {
+        r.i32()?; // replica_id
+    }
+    let max_wait_ms = r.i32()?;
+    let min_bytes = r.i32()?;
+    let max_bytes = r.i32()?;
+    let isolation_level = r.i8()?;
+    let (session_id, session_epoch) = if version >= 7 { (r.i32()?, r.i32()?) } else { (0, -1) };
+    if session_epoch != -1 {
+        return None;
+    }
+    let mut topics: Vec<(Vec<u8>, Vec<Asked>)> = Vec::with_capacity(r.count()?);
+    for _ in 0..topics.capacity() {
+        let key = if by_id {
+            r.take(16)?
+        } else {
+            let name = r.nullable(false)??;
+            std::str::from_utf8(name).ok()?;
+            name
+        };
+        if topics.last().is_some_and(|(last, _)| last.as_slice() == key) {
+            return None;
+        }
+        let count = r.count()?;
+        if count == 0 {
+            return None;
+        }
+        let mut parts = Vec::with_capacity(count);
+        for _ in 0..count {
+            let index = r.i32()?;
+            if version >= 9 {
+                r.i32()?; // current_leader_epoch
+            }
+            let fetch_offset = r.i64()?;
+            if version >= 12 {
+                r.i32()?; // last_fetched_epoch
+            }
+            if version >= 5 {
+                r.i64()?; // log_start_offset
+            }
+            let partition_max_bytes = r.i32()?;
+            r.skip_tags()?;
+            parts.push((index, fetch_offset, partition_max_bytes));
+        }
+        r.skip_tags()?;
+        topics.push((key.to_vec(), parts));
+    }
+    if version >= 7 {
+        // forgotten_topics_data: a full fetch has no session to forget from.
+        for _ in 0..r.count()? {
+            if by_id {
+                r.take(16)?;
+            } else {
+                r.nullable(false)??;
+            }
+            for _ in 0..r.count()? {
+                r.i32()?;
+            }
+            r.skip_tags()?;
+        }
+    }
+    if version >= 11 {
+        r.nullable(false)?; // rack_id
+    }
+    r.skip_tags()?;
+    if !r.at_end() {
+        return None;
+    }
+    Some(FullFetch { max_wait_ms, min_bytes, max_bytes, isolation_level, session_id, topics, by_id })
+}
+
+/// `fetch_full` for a FullFetch: `logs` holds each asked topic's PartitionLogs, in the order
+/// of `topic_keys()`; `max_bytes` is the request's capped by fetch.max.bytes. None to leave
+/// the request to the Python path (a partition the topic lacks, a storage error).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn fetch_decoded<'py>(
+    py: Python<'py>,
+    correlation_id: i32,
+    version: i16,
+    max_bytes: i64,
+    committed: bool,
+    request: PyRef<'py, FullFetch>,
+    logs: Vec<Bound<'py, PyList>>,
+) -> PyResult<Option<(Vec<Py<PyAny>>, i64)>> {
+    if !(MIN_VERSION..=MAX_VERSION).contains(&version) || logs.len() != request.topics.len() {
+        return Err(pyo3::exceptions::PyValueError::new_err("a PartitionLog list for each topic asked, at a served version"));
+    }
+    let mut wanted = Vec::with_capacity(logs.len());
+    for ((key, parts), topic_logs) in request.topics.iter().zip(&logs) {
+        let mut topic_wanted = Vec::with_capacity(parts.len());
+        for &(index, fetch_offset, partition_max_bytes) in parts {
+            // A partition the topic does not have: Python answers UNKNOWN_TOPIC_OR_PARTITION.
+            if index < 0 || index as usize >= topic_logs.len() {
+                return Ok(None);
+            }
+            let Ok(log) = topic_logs.get_item(index as usize)?.downcast_into::<PartitionLog>() else { return Ok(None) };
+            topic_wanted.push(Wanted { log: log.unbind(), index, fetch_offset, partition_max_bytes });
+        }
+        wanted.push((key.clone(), topic_wanted));
+    }
+    answer(py, correlation_id, version, max_bytes, committed, &wanted)
 }

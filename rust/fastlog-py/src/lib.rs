@@ -764,7 +764,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<StorageError>()?;
     m.add_function(wrap_pyfunction!(crc32c, m)?)?;
     m.add_function(wrap_pyfunction!(send_pieces, m)?)?;
-    m.add_function(wrap_pyfunction!(fetch_fast::fetch_full, m)?)?;
+    m.add_function(wrap_pyfunction!(fetch_fast::decode_fetch, m)?)?;
+    m.add_function(wrap_pyfunction!(fetch_fast::fetch_decoded, m)?)?;
+    m.add_class::<fetch_fast::FullFetch>()?;
     m.add_function(wrap_pyfunction!(validate_records, m)?)?;
     m.add_function(wrap_pyfunction!(decompress, m)?)?;
     m.add_function(wrap_pyfunction!(keyless_records, m)?)?;

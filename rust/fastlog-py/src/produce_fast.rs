@@ -21,7 +21,7 @@ use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
-use super::wire::ResponseWriter;
+use super::wire::{Reader, ResponseWriter};
 use super::{origin, view, PartitionLog};
 
 /// Record batch v2: attributes int16 at this byte, bit 4 = transactional (handlers/produce.py).
@@ -294,76 +294,6 @@ struct Request<'a> {
     topics: Vec<TopicPart<'a>>,
 }
 
-/// Reads the request body; None = malformed or unexpected (the Python path then decides).
-struct Reader<'a> {
-    b: &'a [u8],
-    pos: usize,
-    flexible: bool,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.pos.checked_add(n)?;
-        let s = self.b.get(self.pos..end)?;
-        self.pos = end;
-        Some(s)
-    }
-    fn i16(&mut self) -> Option<i16> {
-        Some(i16::from_be_bytes(self.take(2)?.try_into().ok()?))
-    }
-    fn i32(&mut self) -> Option<i32> {
-        Some(i32::from_be_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn uvarint(&mut self) -> Option<u32> {
-        let mut v: u32 = 0;
-        for shift in (0..35).step_by(7) {
-            let byte = *self.take(1)?.first()?;
-            v |= ((byte & 0x7f) as u32).checked_shl(shift)?;
-            if byte & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    }
-    /// A length: int16/int32 (wide) or, flexible, uvarint minus one; -1 = null.
-    fn length(&mut self, wide: bool) -> Option<i64> {
-        if self.flexible {
-            Some(self.uvarint()? as i64 - 1)
-        } else if wide {
-            Some(self.i32()? as i64)
-        } else {
-            Some(self.i16()? as i64)
-        }
-    }
-    /// Bytes of a nullable string or byte array; None inside = null.
-    fn nullable(&mut self, wide: bool) -> Option<Option<&'a [u8]>> {
-        match self.length(wide)? {
-            -1 => Some(None),
-            n if n >= 0 => Some(Some(self.take(n as usize)?)),
-            _ => None,
-        }
-    }
-    /// An array's element count (a null array is not expected from a client).
-    fn count(&mut self) -> Option<usize> {
-        let n = self.length(true)?;
-        if n < 0 || n as usize > self.b.len() - self.pos {
-            return None;
-        }
-        Some(n as usize)
-    }
-    /// Tagged fields: Produce requests define none, so all are skipped (as the codec does).
-    fn skip_tags(&mut self) -> Option<()> {
-        if self.flexible {
-            for _ in 0..self.uvarint()? {
-                self.uvarint()?;
-                let size = self.uvarint()? as usize;
-                self.take(size)?;
-            }
-        }
-        Some(())
-    }
-}
-
 fn is_transactional(records: &[u8]) -> bool {
     records.len() >= BATCH_HEADER
         && i16::from_be_bytes([records[ATTRIBUTES_AT], records[ATTRIBUTES_AT + 1]]) & TRANSACTIONAL_BIT != 0
@@ -371,7 +301,7 @@ fn is_transactional(records: &[u8]) -> bool {
 
 /// The request, if the fast path may serve it.
 fn decode<'a>(registry: &RwLock<Registry>, body: &'a [u8], version: i16) -> Option<Request<'a>> {
-        let mut r = Reader { b: body, pos: 0, flexible: version >= FIRST_FLEXIBLE };
+        let mut r = Reader::new(body, version >= FIRST_FLEXIBLE);
         if r.nullable(false)?.is_some() {
             return None; // transactional_id: transactions are checked in Python
         }

@@ -22,8 +22,9 @@ those transactions' records itself. read_uncommitted (0) reads as before: sendfi
 segment region, aborted_transactions null.
 
 The compiled path (`_compiled`, rust/fastlog-py/src/fetch_fast.rs): a full fetch that opens no
-session (epoch -1, or before v7: librdkafka's and aiokafka's every Fetch) is read and encoded by
-one `_native.fetch_full` call over all its partitions, after Python resolved and authorized each
+session (epoch -1, or before v7: librdkafka's and aiokafka's every Fetch) is decoded by the engine
+(`decode`, this API's ApiSpec.decode: no dict per partition) and read and encoded by one
+`_native.fetch_decoded` call over all its partitions, after Python resolved and authorized each
 topic once; it long-polls the same way. Anything needing a decision here (an unknown or refused
 topic, a missing partition, a storage error) returns None before anything is sent, and `_answer`,
 the Python path, answers the request: it stays the reference (tests/unit/test_fetch_native_answer.py).
@@ -42,6 +43,7 @@ from fastlog.fetch_sessions import (
 )
 from fastlog.handlers.registry import EncodedResponse, RequestContext, api
 from fastlog.log_throttle import LogThrottle
+from fastlog.protocol import codec
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import FetchPartitionData, FetchResponse
 from fastlog.security.acl import Operation
@@ -201,71 +203,92 @@ def _session_error(code: int, session_id: int = INVALID_SESSION_ID) -> FetchResp
     return {"throttle_time_ms": 0, "error_code": code, "session_id": session_id, "responses": []}
 
 
-def _limits(services: BrokerServices, request: dict) -> tuple[int, int, bool]:
+def _limits(services: BrokerServices, max_bytes: int, min_bytes: int, isolation_level: int) -> tuple[int, int, bool]:
     """(max_bytes capped by fetch.max.bytes, min_bytes, read_committed) of a Fetch, for either path."""
-    return (min(request["max_bytes"], services.config.get_int("fetch.max.bytes")), request["min_bytes"],
-            request["isolation_level"] == 1)
+    return min(max_bytes, services.config.get_int("fetch.max.bytes")), min_bytes, isolation_level == 1
 
 
-def _compiled_topics(ctx: RequestContext, request: dict) -> list | None:
-    """The topics of a full fetch: (name or id, Topic, the request's partitions) per topic asked,
-    resolved and authorized once per topic; None when
-    the answer needs Python: a topic unknown or refused, a topic asked with no partitions (left
-    out of the answer) or twice in a row (one entry of the answer)."""
+class FetchFrame:
+    """A full, sessionless Fetch as `decode` hands it to `handle`: decoded by the engine
+    (`_native.decode_fetch`, no dict per partition), with the frame, for the codec to decode
+    again when the Python path must answer it."""
+
+    __slots__ = ("full", "frame", "offset", "version")
+
+    def __init__(self, full: _native.FullFetch, frame, offset: int, version: int) -> None:
+        self.full = full
+        self.frame = frame      # valid until the request has been handled (connection.py)
+        self.offset = offset
+        self.version = version
+
+    def as_dict(self) -> dict:
+        return codec.decode_request(1, self.version, self.frame, self.offset)
+
+
+def decode(version: int, frame, offset: int) -> dict | FetchFrame:
+    """ApiSpec.decode: a FetchFrame for the compiled path when the engine decodes the request,
+    else the codec's dict (incremental fetches and the rest: `_native.decode_fetch`)."""
+    full = _native.decode_fetch(frame, offset, version)
+    if full is None:
+        return codec.decode_request(1, version, frame, offset)
+    return FetchFrame(full, frame, offset, version)
+
+
+def _compiled_topics(ctx: RequestContext, full: _native.FullFetch) -> list | None:
+    """The Topic of each topic asked (by name, or id from v13), resolved and authorized once per
+    topic, in order; None when the answer needs Python: a topic unknown or refused."""
     by_id = ctx.api_version >= 13
-    topic_field = "topic_id" if by_id else "topic"
     topics = []
-    last_key = None
-    for t in request["topics"]:
-        key, partitions = t[topic_field], t["partitions"]
-        if not partitions or key == last_key:
-            return None
-        last_key = key
+    for key in full.topic_keys():
         topic, _ = _topic(ctx, by_id, key)
         if topic is None:
             return None
-        topics.append((key, topic, partitions))
+        topics.append(topic)
     return topics
 
 
-async def _compiled(ctx: RequestContext, request: dict) -> EncodedResponse | None:
-    """A full, sessionless fetch (either isolation level) read and encoded by _native.fetch_full
-    (one call for all partitions; docs/scaling.md "The Fetch path"), long-polling as the Python
-    path does; None to leave it to the Python path (which stays the reference) before anything is sent."""
-    topics = _compiled_topics(ctx, request)
+async def _compiled(ctx: RequestContext, full: _native.FullFetch) -> EncodedResponse | None:
+    """A full, sessionless fetch (either isolation level) read and encoded by
+    _native.fetch_decoded (one call for all partitions; docs/scaling.md "The Fetch path"),
+    long-polling as the Python path does; None to leave it to the Python path (which stays the
+    reference) before anything is sent."""
+    topics = _compiled_topics(ctx, full)
     if topics is None:
         return None
-    native_topics = [(key, topic.partitions, partitions) for key, topic, partitions in topics]
+    logs = [topic.partitions for topic in topics]
     services = ctx.services
-    max_bytes, min_bytes, committed = _limits(services, request)
+    max_bytes, min_bytes, committed = _limits(services, full.max_bytes, full.min_bytes, full.isolation_level)
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + max(request["max_wait_ms"], 0) / 1000
+    deadline = loop.time() + max(full.max_wait_ms, 0) / 1000
     while True:
-        answer = _native.fetch_full(ctx.correlation_id, ctx.api_version, max_bytes, committed, native_topics)
+        answer = _native.fetch_decoded(ctx.correlation_id, ctx.api_version, max_bytes, committed, full, logs)
         if answer is None:
             return None
         pieces, total = answer
         timeout = deadline - loop.time()
         if total >= min_bytes or timeout <= 0 or not topics:
             return EncodedResponse(pieces)
-        await services.logs.wait_for_appends([(topic, p["partition"]) for _, topic, parts in topics for p in parts],
-                                             timeout)
+        await services.logs.wait_for_appends(
+            [(topic, index) for i, topic in enumerate(topics) for index in full.partitions(i)], timeout)
 
 
 # any_loop: sessions are used under FetchSessionCache.lock, the topics are only read, and the
 # engine's reads and LogManager.wait_for_appends are thread-safe.
-@api(key=1, name="Fetch", min_version=4, max_version=18, any_loop=True)
-async def handle(ctx: RequestContext, request: dict) -> FetchResponse | EncodedResponse:
-    session_id, epoch = request["session_id"], request["session_epoch"]
-    if epoch in (INITIAL_EPOCH, FINAL_EPOCH):  # a full fetch; it closes the session it names
-        if session_id != INVALID_SESSION_ID:
-            with ctx.services.fetch_sessions.lock:
-                ctx.services.fetch_sessions.remove(session_id)
-        # Sessionless (FINAL_EPOCH, or before v7): nothing of the answer is kept for a session.
-        if epoch == FINAL_EPOCH or ctx.api_version < 7:
-            compiled = await _compiled(ctx, request)
-            if compiled is not None:
-                return compiled
+@api(key=1, name="Fetch", min_version=4, max_version=18, any_loop=True, decode=decode)
+async def handle(ctx: RequestContext, request: dict | FetchFrame) -> FetchResponse | EncodedResponse:
+    if isinstance(request, FetchFrame):  # sessionless: epoch -1, or before v7
+        session_id, epoch = request.full.session_id, FINAL_EPOCH
+    else:
+        session_id, epoch = request["session_id"], request["session_epoch"]
+    if epoch in (INITIAL_EPOCH, FINAL_EPOCH) and session_id != INVALID_SESSION_ID:
+        # A full fetch closes the session it names.
+        with ctx.services.fetch_sessions.lock:
+            ctx.services.fetch_sessions.remove(session_id)
+    if isinstance(request, FetchFrame):
+        compiled = await _compiled(ctx, request.full)
+        if compiled is not None:
+            return compiled
+        request = request.as_dict()
     return await _answer(ctx, request)
 
 
@@ -296,7 +319,8 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
         else:
             fetch = [(c.topic, c.index, c.fetch_offset, c.max_bytes) for c in cached]
     wanted = _resolve(ctx, by_id, fetch)
-    max_bytes, min_bytes, committed = _limits(services, request)
+    max_bytes, min_bytes, committed = _limits(services, request["max_bytes"], request["min_bytes"],
+                                              request["isolation_level"])
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(request["max_wait_ms"], 0) / 1000
     while True:

@@ -84,10 +84,14 @@ class EncodedResponse:
         self.pieces = pieces
 
 
-# A handler takes the context and the decoded request dict and returns the response dict (typed
-# as its shape from fastlog.protocol.responses), or None when no response is sent (acks=0 Produce),
-# or an EncodedResponse.
-Handler = Callable[[RequestContext, dict], Awaitable[Optional[Mapping[str, Any] | EncodedResponse]]]
+# A handler takes the context and the decoded request dict (or what its ApiSpec.decode gave) and
+# returns the response dict (typed as its shape from fastlog.protocol.responses), or None when no
+# response is sent (acks=0 Produce), or an EncodedResponse.
+Handler = Callable[[RequestContext, Any], Awaitable[Optional[Mapping[str, Any] | EncodedResponse]]]
+# decode(version, frame, body offset): the request as the handler takes it, for an API that decodes
+# some requests its own way (the Fetch path's compiled decoder). What is not a dict has as_dict(),
+# the codec's decoding, for the generic paths (an error answer).
+Decoder = Callable[[int, Any, int], Any]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,19 +108,21 @@ class ApiSpec:
     # (server/network_loops.py) runs it there for a principal that needs no ACL decision; the
     # others run on the main loop, which owns the broker's Python state.
     any_loop: bool = False
+    # None: the codec decodes every request of the API.
+    decode: Optional[Decoder] = None
 
 
 REGISTRY: dict[int, ApiSpec] = {}
 
 
 def api(key: int, name: str, min_version: int, max_version: int, advertised: bool = True,
-        any_loop: bool = False) -> Callable[[Handler], Handler]:
+        any_loop: bool = False, decode: Optional[Decoder] = None) -> Callable[[Handler], Handler]:
     """Register `handler` as the implementation of API `key` for versions min..max inclusive."""
 
     def register(handler: Handler) -> Handler:
         if key in REGISTRY:
             raise RuntimeError(f"API key {key} registered twice")
-        REGISTRY[key] = ApiSpec(key, name, min_version, max_version, handler, advertised, any_loop)
+        REGISTRY[key] = ApiSpec(key, name, min_version, max_version, handler, advertised, any_loop, decode)
         return handler
 
     return register

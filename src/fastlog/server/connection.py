@@ -408,7 +408,10 @@ class Connection(asyncio.BufferedProtocol):
             version, response = 0, api_versions.unsupported_version_response()
         else:
             try:
-                request = codec.decode_request(api_key, version, frame, offset)
+                if spec.decode is None:
+                    request = codec.decode_request(api_key, version, frame, offset)
+                else:
+                    request = spec.decode(version, frame, offset)
             except CodecError as e:
                 self.abort(f"malformed {spec.name} v{version} request: {e}")
                 return
@@ -570,13 +573,15 @@ class Connection(asyncio.BufferedProtocol):
             self.sasl.raw_tokens = False
         self._transport.write(len(reply).to_bytes(4, "big") + reply)
 
-    def _unexpected_error(self, api_name: str, api_key: int, version: int, request: dict,
+    def _unexpected_error(self, api_name: str, api_key: int, version: int, request: Any,
                           exc: Exception) -> Optional[Mapping[str, Any]]:
         """A handler raised: log it (one traceback, rate-limited per API) and answer the request
         with UNKNOWN_SERVER_ERROR everywhere in its own response shape, as Kafka does."""
         self.broker.log_throttle.log(
             f"handler:{api_key}", "%s v%d from %s failed unexpectedly (%s); answered UNKNOWN_SERVER_ERROR",
             api_name, version, self.peer, type(exc).__name__, exc_info=True)
+        if not isinstance(request, dict):  # an ApiSpec.decode's own request
+            request = request.as_dict()
         if api_key == PRODUCE_KEY and request.get("acks") == 0:
             # no response is expected, so closing is the only way to tell the client (Kafka's rule)
             self.abort(f"{api_name} with acks=0 failed")
