@@ -37,6 +37,7 @@ def send_pieces(sock_fd: int, pieces: list[Buffer | FileSlice], done: int) -> in
     `done` bytes in; returns the bytes written in all, fewer than the total when the socket is
     full (EAGAIN: wait for writable, call again). EOFError when a file is shorter than its region."""
 
+@final
 class FullFetch:
     """A full, sessionless Fetch request decoded by `decode_fetch` (handlers/fetch.py)."""
     max_wait_ms: int
