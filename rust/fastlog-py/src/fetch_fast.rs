@@ -236,8 +236,9 @@ fn parse_full_fetch(body: &[u8], version: i16) -> Option<FullFetch> {
     if session_epoch != -1 {
         return None;
     }
-    let mut topics: Vec<(Vec<u8>, Vec<Asked>)> = Vec::with_capacity(r.count()?);
-    for _ in 0..topics.capacity() {
+    let topic_count = r.count()?;
+    let mut topics: Vec<(Vec<u8>, Vec<Asked>)> = Vec::with_capacity(topic_count);
+    for _ in 0..topic_count {
         let key = if by_id {
             r.take(16)?
         } else {

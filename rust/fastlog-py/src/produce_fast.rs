@@ -311,8 +311,9 @@ fn decode<'a>(registry: &RwLock<Registry>, body: &'a [u8], version: i16) -> Opti
         }
         r.i32()?; // timeout_ms: the append is done when it returns
         let registry = registry.read().unwrap_or_else(|e| e.into_inner());
-        let mut topics = Vec::with_capacity(r.count()?);
-        for _ in 0..topics.capacity() {
+        let topic_count = r.count()?;
+        let mut topics = Vec::with_capacity(topic_count);
+        for _ in 0..topic_count {
             let (key, topic) = if version >= FIRST_BY_ID {
                 let id = r.take(16)?;
                 (id, registry.by_id.get(id)?)
@@ -320,8 +321,9 @@ fn decode<'a>(registry: &RwLock<Registry>, body: &'a [u8], version: i16) -> Opti
                 let name = r.nullable(false)??;
                 (name, registry.by_name.get(name)?)
             };
-            let mut parts = Vec::with_capacity(r.count()?);
-            for _ in 0..parts.capacity() {
+            let part_count = r.count()?;
+            let mut parts = Vec::with_capacity(part_count);
+            for _ in 0..part_count {
                 let index = r.i32()?;
                 let records = r.nullable(true)?.unwrap_or(&[]);
                 r.skip_tags()?;
