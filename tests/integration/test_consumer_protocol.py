@@ -439,6 +439,8 @@ class JavaMember:
         out = []
         with open(self.out_path, encoding="utf-8") as f:
             for line in f:
+                if not line.endswith("\n"):
+                    break  # the consumer is still writing this line
                 fields = dict(part.split(":", 1) for part in line.split() if ":" in part)
                 if "Partition" in fields and "Offset" in fields:
                     out.append((int(fields["Partition"]), int(fields["Offset"])))
