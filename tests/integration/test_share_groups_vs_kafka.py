@@ -20,6 +20,7 @@ import confluent_kafka
 import pytest
 
 from fastlog import kafka_dist as kd
+from fastlog.protocol.errors import ErrorCode
 
 from clients import RawConnection, create_topic, unique_topic
 
@@ -228,8 +229,20 @@ def _without(value, names: dict[str, str]):
     return value
 
 
+def share_state_starting(rows: list) -> bool:
+    """Whether Kafka answered a share partition UNKNOWN_SERVER_ERROR: its share-group state
+    (`__share_group_state` and the share coordinator) was still starting when the first share
+    fetch of the run came (seen once in CI, on a Kafka started minutes before); a second run
+    of the scenario meets it started."""
+    return any(row[0].startswith("Share") and isinstance(row[-1], list)
+               and any(part[0] == ErrorCode.UNKNOWN_SERVER_ERROR for part in row[-1]) for row in rows)
+
+
 def test_group_types_and_share_sessions_answer_as_kafka(broker, kafka):
     ours, theirs = scenario(broker.bootstrap), scenario(kafka.bootstrap)
+    assert not share_state_starting(ours)
+    if share_state_starting(theirs):
+        theirs = scenario(kafka.bootstrap)
     assert len(ours) == len(theirs)
     for mine, reference in zip(ours, theirs):
         assert mine == reference
