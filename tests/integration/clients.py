@@ -11,6 +11,7 @@ import asyncio
 import os
 import socket
 import struct
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -373,6 +374,26 @@ def assert_same_answers(ours: list, theirs: list) -> None:
     for mine, kafkas in zip(ours, theirs):
         assert mine == kafkas, f"fastlog {mine} != Kafka {kafkas}"
     assert len(ours) == len(theirs)
+
+
+def run_all(jobs: Iterable[Callable[[], object]], timeout: float = 300) -> None:
+    """Run callables in threads; re-raise the first failure in the test thread."""
+    errors: list[BaseException] = []
+
+    def wrap(job):
+        try:
+            job()
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=wrap, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), f"a client thread did not finish in {timeout:g} s"
+    if errors:
+        raise errors[0]
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:

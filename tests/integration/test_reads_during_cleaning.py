@@ -18,7 +18,7 @@ import confluent_kafka
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from clients import confluent_consumer, unique_topic
+from clients import confluent_consumer, run_all, unique_topic
 
 PRODUCING_SECONDS = 6.0
 KEYS = 20
@@ -63,49 +63,36 @@ def test_reads_from_the_start_stay_whole_while_segments_are_cleaned_and_deleted(
     admin.create_topics([NewTopic(topic, 1, 1, config={
         "cleanup.policy": "compact,delete", "segment.bytes": "4096", "min.cleanable.dirty.ratio": "0.01",
         "retention.bytes": "40000"})])[topic].result(30)
-    stop = threading.Event()
-    failures: list[BaseException] = []
+    stop = threading.Event()   # set when producing ends, or when a reader fails
     passes = [0] * READERS
 
     def produce() -> None:
-        producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True,
-                                             "linger.ms": 2, "acks": "all"})
-        seq = 0
-        end = time.monotonic() + PRODUCING_SECONDS
-        while time.monotonic() < end:
-            for k in range(KEYS):
-                key = b"k%d" % k
-                producer.produce(topic, key=key, value=key + b":%d:" % seq + b"x" * 80, partition=0)
-                seq += 1
-            producer.poll(0)
-            time.sleep(0.002)
-        assert producer.flush(30) == 0
-
-    def read(i: int) -> None:
-        while not stop.is_set():
-            records, _ = read_from_start(broker.bootstrap, topic)
-            check_pass(records)
-            passes[i] += 1
-
-    def guarded(job, *args) -> None:
         try:
-            job(*args)
-        except BaseException as e:  # noqa: BLE001 - reported in the test thread
-            failures.append(e)
+            producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True,
+                                                 "linger.ms": 2, "acks": "all"})
+            seq = 0
+            end = time.monotonic() + PRODUCING_SECONDS
+            while time.monotonic() < end and not stop.is_set():
+                for k in range(KEYS):
+                    key = b"k%d" % k
+                    producer.produce(topic, key=key, value=key + b":%d:" % seq + b"x" * 80, partition=0)
+                    seq += 1
+                producer.poll(0)
+                time.sleep(0.002)
+            assert producer.flush(30) == 0
+        finally:
             stop.set()
 
-    readers = [threading.Thread(target=guarded, args=(read, i)) for i in range(READERS)]
-    for t in readers:
-        t.start()
-    try:
-        guarded(produce)
-    finally:
-        stop.set()
-        for t in readers:
-            t.join(60)
-    assert not any(t.is_alive() for t in readers), "a reader did not finish"
-    if failures:
-        raise failures[0]
+    def read(i: int) -> None:
+        try:
+            while not stop.is_set():
+                records, _ = read_from_start(broker.bootstrap, topic)
+                check_pass(records)
+                passes[i] += 1
+        finally:
+            stop.set()
+
+    run_all([produce] + [lambda i=i: read(i) for i in range(READERS)], timeout=120)
     assert min(passes) >= 2, passes
     log = open(broker.log_file, encoding="utf-8").read()
     assert "cleaned " in log, "no cleaner pass ran while reading"
