@@ -1,4 +1,4 @@
-"""The compiled Fetch path (handlers/fetch.py `_compiled`, _native.fetch_full) with real clients
+"""The compiled Fetch path (handlers/fetch.py `_compiled`, _native.decode_fetch and fetch_decoded) with real clients
 over many partitions: librdkafka opens no fetch session, so each of its Fetches names every
 partition (v12+, by topic id from v13), and aiokafka asks a non-flexible version (v4-v11) with
 session epoch -1 (no session); both read every

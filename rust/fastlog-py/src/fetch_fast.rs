@@ -297,7 +297,7 @@ fn parse_full_fetch(body: &[u8], version: i16) -> Option<FullFetch> {
     Some(FullFetch { max_wait_ms, min_bytes, max_bytes, isolation_level, session_id, topics, by_id })
 }
 
-/// `fetch_full` for a FullFetch: `logs` holds each asked topic's PartitionLogs, in the order
+/// The answer to a FullFetch: `logs` holds each asked topic's PartitionLogs, in the order
 /// of `topic_keys()`; `max_bytes` is the request's capped by fetch.max.bytes. None to leave
 /// the request to the Python path (a partition the topic lacks, a storage error).
 #[pyfunction]
