@@ -9,8 +9,8 @@ from typing import Any, final
 from typing_extensions import Buffer, Self
 
 __all__ = [
-    "StorageError", "crc32c", "send_pieces", "decode_fetch", "fetch_decoded", "FullFetch", "validate_records",
-    "decompress", "build_batch", "FileSlice",
+    "StorageError", "crc32c", "send_pieces", "decode_fetch", "fetch_decoded", "session_changes", "FullFetch",
+    "validate_records", "decompress", "build_batch", "FileSlice",
     "AppendResult", "LogSettings", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition",
     "keyless_records", "Cleanable", "CleanStats", "ProduceFastPath", "FastProduce", "TopicSet",
 ]
@@ -63,6 +63,13 @@ def fetch_decoded(
     leave the request to the Python path (a partition the topic lacks, a storage error). `logs`:
     each asked topic's PartitionLogs, in the order of `topic_keys()`; `max_bytes` capped by
     fetch.max.bytes; `committed`: isolation_level read_committed."""
+
+def session_changes(cached: list[Any], logs: dict[Any, list[PartitionLog] | None]) -> list[int]:
+    """The indexes into `cached` (a fetch session's CachedPartitions, in order) of the partitions
+    an incremental Fetch must read: all but those asked from the log end whose log end, last
+    stable and log start offsets are those last answered (reading them sends and changes
+    nothing), plus any whose topic `logs` maps to None, whose index the topic lacks, or whose log
+    fails. `logs`: each topic key of the session -> its PartitionLogs, or None."""
 
 def validate_records(
     records: Buffer, now_ms: int, *, max_message_bytes: int, log_append_time: bool,

@@ -107,9 +107,17 @@ class FetchSession:
         self.cached_size = len(partitions)
         self.evictable_by_all = False
         self.evictable_by_privileged = False
+        self._topics: Optional[frozenset] = None  # of `partitions`, until one is added or forgotten
 
     def __len__(self) -> int:
         return len(self.partitions)
+
+    def topics(self) -> frozenset:
+        """The topics of the session's partitions (names or ids), kept between fetches: each
+        incremental fetch resolves them, and over many partitions collecting them was a share of it."""
+        if self._topics is None:
+            self._topics = frozenset(topic for topic, _ in self.partitions)
+        return self._topics
 
     def update(self, fetch_data: Iterable[tuple[Hashable, int, int, int]],
                forgotten: Iterable[tuple[Hashable, int]]) -> None:
@@ -119,11 +127,13 @@ class FetchSession:
             cached = self.partitions.get((topic, index))
             if cached is None:
                 self.partitions[(topic, index)] = CachedPartition(topic, index, fetch_offset, max_bytes)
+                self._topics = None
             else:
                 cached.fetch_offset = fetch_offset
                 cached.max_bytes = max_bytes
         for key in forgotten:
-            self.partitions.pop(key, None)
+            if self.partitions.pop(key, None) is not None:
+                self._topics = None
 
     def move_to_end(self, cached: CachedPartition) -> None:
         key = (cached.topic, cached.index)

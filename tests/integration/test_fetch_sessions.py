@@ -16,6 +16,7 @@ import time
 from collections import defaultdict
 
 import confluent_kafka
+import confluent_kafka.admin
 import pytest
 
 from fastlog.testing import BrokerProcess
@@ -27,6 +28,7 @@ NONE = 0
 FETCH_SESSION_ID_NOT_FOUND = 70
 INVALID_FETCH_SESSION_EPOCH = 71
 FETCH_SESSION_TOPIC_ID_ERROR = 106
+UNKNOWN_TOPIC_OR_PARTITION = 3
 
 
 def fetch(conn: RawConnection, version: int, topic, partitions: list[tuple[int, int]], session_id: int = 0,
@@ -122,6 +124,31 @@ def test_session_life_answers_only_what_changed(broker, version):
         assert last["error_code"] == NONE and last["session_id"] == 0 and sorted(answered(last)) == [0]
         gone = fetch(conn, version, topic, [], sid, 7)
         assert gone["error_code"] == FETCH_SESSION_ID_NOT_FOUND
+
+
+def test_session_tells_moves_without_records_and_errors(broker):
+    """Beside records, an incremental answer carries a partition whose log start offset moved
+    (DeleteRecords) and, every time, one with an error (its topic deleted); the session's idle
+    partitions stay out."""
+    name = unique_topic("sess-moves")
+    create_topic(broker.bootstrap, name, 3)
+    for partition in range(3):
+        produce_to(broker.bootstrap, name, partition, 3)
+    with RawConnection(broker.bootstrap, timeout=30) as conn:
+        sid = fetch(conn, 12, name, [(p, 3) for p in range(3)])["session_id"]
+        assert sid != 0 and answered(fetch(conn, 12, name, [], sid, 1)) == {}
+        deleted = conn.call(21, 2, {"topics": [{"name": name, "partitions": [{"partition_index": 1, "offset": 2}]}],
+                                    "timeout_ms": 30_000})
+        assert deleted["topics"][0]["partitions"][0]["error_code"] == NONE
+        moved = answered(fetch(conn, 12, name, [], sid, 2))
+        assert sorted(moved) == [1] and moved[1]["log_start_offset"] == 2 and records_of(moved[1]) == b""
+        assert answered(fetch(conn, 12, name, [], sid, 3)) == {}
+        admin = confluent_kafka.admin.AdminClient({"bootstrap.servers": broker.bootstrap})
+        admin.delete_topics([name])[name].result(30)
+        for epoch in (4, 5):  # an error is told every time
+            gone = answered(fetch(conn, 12, name, [], sid, epoch))
+            assert sorted(gone) == [0, 1, 2]
+            assert {p["error_code"] for p in gone.values()} == {UNKNOWN_TOPIC_OR_PARTITION}
 
 
 def test_session_is_not_tied_to_its_connection(broker):

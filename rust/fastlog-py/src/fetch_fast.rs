@@ -15,7 +15,8 @@
 use fastlog_core as core;
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString};
+use pyo3::intern;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use super::wire::{Reader, ResponseWriter};
 use super::{view, FileSlice, PartitionLog};
@@ -328,4 +329,68 @@ pub fn fetch_decoded<'py>(
         wanted.push((key.clone(), topic_wanted));
     }
     answer(py, correlation_id, version, max_bytes, committed, &wanted)
+}
+
+/// Which partitions of a fetch session an incremental Fetch must read (handlers/fetch.py,
+/// `_answer`): the indexes into `cached` (the session's CachedPartitions, in session order) of
+/// those whose answer could differ from an idle one. A partition is idle when the client asks
+/// from the log end (nothing to read) and the log end, last stable and log start offsets are
+/// those its last answer told (CachedPartition.high_watermark, .last_stable_offset,
+/// .log_start_offset): reading it sends nothing and changes nothing (`must_respond` is false),
+/// so leaving it out keeps the answer and the session as they would be. Every other partition is
+/// kept, and so is one whose topic `logs` lacks (None: unknown or refused), whose index the topic
+/// lacks, or whose log fails: the Python path answers those. `logs`: each topic key of the
+/// session -> its PartitionLogs, or None. The walk over a thousand idle partitions in Python was
+/// ~1.3 ms a Fetch.
+#[pyfunction]
+pub fn session_changes<'py>(
+    py: Python<'py>,
+    cached: &Bound<'py, PyList>,
+    logs: &Bound<'py, PyDict>,
+) -> PyResult<Vec<usize>> {
+    let (topic, index, fetch_offset) = (intern!(py, "topic"), intern!(py, "index"), intern!(py, "fetch_offset"));
+    let (high_watermark, last_stable, log_start) =
+        (intern!(py, "high_watermark"), intern!(py, "last_stable_offset"), intern!(py, "log_start_offset"));
+    let mut changed = Vec::new();
+    // (position in `cached`, its log, what its last answer told: [fetch offset, log end, last stable, log start])
+    let mut to_check: Vec<(usize, Py<PartitionLog>, [i64; 4])> = Vec::with_capacity(cached.len());
+    for (position, entry) in cached.iter().enumerate() {
+        let topic_logs = match logs.get_item(entry.getattr(topic)?)? {
+            Some(found) if !found.is_none() => found,
+            _ => {
+                changed.push(position);
+                continue;
+            }
+        };
+        let topic_logs = topic_logs.downcast_into::<PyList>()?;
+        let i: i64 = entry.getattr(index)?.extract()?;
+        if i < 0 || i as usize >= topic_logs.len() {
+            changed.push(position);
+            continue;
+        }
+        let log = topic_logs.get_item(i as usize)?.downcast_into::<PartitionLog>()?.unbind();
+        let told = [
+            entry.getattr(fetch_offset)?.extract()?,
+            entry.getattr(high_watermark)?.extract()?,
+            entry.getattr(last_stable)?.extract()?,
+            entry.getattr(log_start)?.extract()?,
+        ];
+        to_check.push((position, log, told));
+    }
+    let busy: Vec<usize> = py.detach(|| {
+        to_check
+            .iter()
+            .filter(|(_, log, [fetch_offset, end, stable, start])| {
+                let now = log.get().run(|l| Ok((l.log_end_offset(), l.last_stable_offset(), l.log_start_offset())));
+                now.map_or(true, |(e, lso, ls)| *fetch_offset != e || *end != e || *stable != lso || *start != ls)
+            })
+            .map(|(position, _, _)| *position)
+            .collect()
+    });
+    if changed.is_empty() {
+        return Ok(busy);
+    }
+    changed.extend(busy);
+    changed.sort_unstable();
+    Ok(changed)
 }

@@ -766,6 +766,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(send_pieces, m)?)?;
     m.add_function(wrap_pyfunction!(fetch_fast::decode_fetch, m)?)?;
     m.add_function(wrap_pyfunction!(fetch_fast::fetch_decoded, m)?)?;
+    m.add_function(wrap_pyfunction!(fetch_fast::session_changes, m)?)?;
     m.add_class::<fetch_fast::FullFetch>()?;
     m.add_function(wrap_pyfunction!(validate_records, m)?)?;
     m.add_function(wrap_pyfunction!(decompress, m)?)?;

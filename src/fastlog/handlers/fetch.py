@@ -2,10 +2,13 @@
 
 Fetch sessions (KIP-227, fastlog/fetch_sessions.py has the rules and the cache): a full fetch
 with session_epoch 0 opens a session when the cache has room (its id in the answer, else 0); an
-incremental fetch (epoch > 0) reads every partition of its session, in the session's order, and
-answers only those with records, a moved high watermark / log start offset / last stable offset,
-or an error. An incremental fetch with nothing new long-polls like a full one: the wait is over
-the session's partitions. The partitions that are sent keep the zero-copy path (sendfile).
+incremental fetch (epoch > 0) answers, in the session's order, only the partitions with records,
+a moved high watermark / log start offset / last stable offset, or an error. It reads only those
+that may have one of these to tell: `_native.session_changes` leaves out, in one compiled pass,
+each partition asked from its log end whose offsets are those its last answer told (reading it
+would send and change nothing; over a thousand idle partitions the walk in Python was most of
+the fetch: docs/scaling.md). An incremental fetch with nothing new long-polls like a full one:
+the wait is over all of the session's partitions. The partitions sent keep the zero-copy path.
 
 Sizes: each partition returns at most partition_max_bytes and the response at most max_bytes
 (capped by fetch.max.bytes), except that a partition always returns at least its first whole
@@ -311,23 +314,40 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
             session, error = sessions.open_incremental(session_id, epoch, by_id, asked, forgotten)
             if session is not None:
                 cached = list(session.partitions.values())
+                cached_topics = session.topics()
         if error:
             log.debug("fetch session %d epoch %d: %s", session_id, epoch, ErrorCode(error).name)
             return _session_error(error)
         if session is None:  # it forgot the session's last partition: closed, answered sessionless
             fetch = asked
-        else:
-            fetch = [(c.topic, c.index, c.fetch_offset, c.max_bytes) for c in cached]
-    wanted = _resolve(ctx, by_id, fetch)
     max_bytes, min_bytes, committed = _limits(services, request["max_bytes"], request["min_bytes"],
                                               request["isolation_level"])
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(request["max_wait_ms"], 0) / 1000
+    if session is None:
+        wanted = _resolve(ctx, by_id, fetch)
+    else:
+        session_topics = {key: _topic(ctx, by_id, key)[0] for key in cached_topics}
+        session_logs = {key: None if topic is None else topic.partitions for key, topic in session_topics.items()}
+        waitable: list | None = None
     while True:
+        if session is not None:
+            # Only the partitions whose answer may differ from an idle one's: reading the others
+            # would send nothing and change nothing (_native.session_changes).
+            read = [cached[i] for i in _native.session_changes(cached, session_logs)]
+            wanted = _resolve(ctx, by_id, [(c.topic, c.index, c.fetch_offset, c.max_bytes) for c in read])
         responses, total, logs, errors = _build(services, wanted, max_bytes, committed)
         timeout = deadline - loop.time()
         # An error is an answer worth sending at once, as in Kafka.
-        if errors or total >= min_bytes or timeout <= 0 or not logs:
+        if errors or total >= min_bytes or timeout <= 0:
+            break
+        if session is not None:
+            # The wait is on every partition of the session, not only those read.
+            if waitable is None:
+                waitable = [(topic, c.index) for c in cached
+                            if (topic := session_topics[c.topic]) is not None and 0 <= c.index < len(topic.partitions)]
+            logs = waitable
+        if not logs:
             break
         await services.logs.wait_for_appends(logs, timeout)
     if session is not None:
@@ -335,7 +355,7 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
             if session.epoch != next_epoch(epoch):
                 # Another fetch used the session while this one waited (a duplicate request): as Kafka.
                 return _session_error(ErrorCode.INVALID_FETCH_SESSION_EPOCH, session.id)
-            sent = _changes_only(session, cached, responses)
+            sent = _changes_only(session, read, responses)
         # tests/integration/test_fetch_sessions.py reads this line to see clients fetch incrementally
         log.debug("fetch session %d epoch %d: incremental, %d partitions, %d sent",
                   session.id, epoch, len(cached), sum(len(t["partitions"]) for t in sent))
