@@ -21,7 +21,14 @@ import pytest
 
 from fastlog.testing import BrokerProcess
 
-from clients import RawConnection, confluent_producer_config, create_topic, unique_topic, wait_until
+from clients import (
+    RawConnection,
+    confluent_producer_config,
+    create_topic,
+    unique_topic,
+    wait_until,
+    wait_until_fetchable,
+)
 
 FETCH = 1
 NONE = 0
@@ -149,6 +156,39 @@ def test_session_tells_moves_without_records_and_errors(broker):
             gone = answered(fetch(conn, 12, name, [], sid, epoch))
             assert sorted(gone) == [0, 1, 2]
             assert {p["error_code"] for p in gone.values()} == {UNKNOWN_TOPIC_OR_PARTITION}
+
+
+def _topic_runs(response: dict) -> list[tuple[str, list[int]]]:
+    return [(t["topic"], [p["partition_index"] for p in t["partitions"]]) for t in response["responses"]]
+
+
+@pytest.mark.parametrize("target", ["fastlog", "kafka"])
+def test_incremental_answer_groups_topics_as_kafka(request, target):
+    """A session ordered a-0, b-0, a-1 (a topic asked twice, apart): when only a's partitions have
+    records, the incremental answer has one entry for a with both, as Kafka 4.4.0 answers (an
+    answer's consecutive partitions of one topic share an entry)."""
+    server = request.getfixturevalue("broker" if target == "fastlog" else "kafka_reference")
+    a, b = unique_topic("sess-a"), unique_topic("sess-b")
+    create_topic(server.bootstrap, a, 2)
+    create_topic(server.bootstrap, b, 1)
+
+    def entry(topic, partition):
+        return {"topic": topic, "partitions": [
+            {"partition": partition, "current_leader_epoch": -1, "fetch_offset": 0, "last_fetched_epoch": -1,
+             "log_start_offset": -1, "partition_max_bytes": 1 << 16}]}
+    body = {"replica_id": -1, "max_wait_ms": 0, "min_bytes": 0, "max_bytes": 1 << 20, "isolation_level": 0,
+            "session_id": 0, "session_epoch": 0, "topics": [entry(a, 0), entry(b, 0), entry(a, 1)],
+            "forgotten_topics_data": [], "rack_id": ""}
+    wait_until_fetchable(server.bootstrap, a, 2)
+    wait_until_fetchable(server.bootstrap, b, 1)
+    with RawConnection(server.bootstrap, timeout=30) as conn:
+        full = conn.call(FETCH, 12, body)
+        sid = full["session_id"]
+        assert full["error_code"] == NONE and sid != 0 and _topic_runs(full) == [(a, [0]), (b, [0]), (a, [1])]
+        produce_to(server.bootstrap, a, 0)
+        produce_to(server.bootstrap, a, 1)
+        inc = fetch(conn, 12, a, [], sid, 1)
+    assert inc["error_code"] == NONE and _topic_runs(inc) == [(a, [0, 1])]
 
 
 def test_session_is_not_tied_to_its_connection(broker):
