@@ -107,17 +107,21 @@ class FetchSession:
         self.cached_size = len(partitions)
         self.evictable_by_all = False
         self.evictable_by_privileged = False
-        self._topics: Optional[frozenset] = None  # of `partitions`, until one is added or forgotten
+        self._by_topic: Optional[dict] = None  # indexes_by_topic(), until a partition is added or forgotten
 
     def __len__(self) -> int:
         return len(self.partitions)
 
-    def topics(self) -> frozenset:
-        """The topics of the session's partitions (names or ids), kept between fetches: each
-        incremental fetch resolves them, and over many partitions collecting them was a share of it."""
-        if self._topics is None:
-            self._topics = frozenset(topic for topic, _ in self.partitions)
-        return self._topics
+    def indexes_by_topic(self) -> dict[Hashable, list[int]]:
+        """The session's partitions by topic (name or id) -> their indexes, kept between fetches
+        (do not change it): each incremental fetch resolves the topics and, when it long-polls,
+        waits on these; over many partitions collecting them was a share of the fetch."""
+        if self._by_topic is None:
+            by_topic: dict[Hashable, list[int]] = {}
+            for topic, index in self.partitions:
+                by_topic.setdefault(topic, []).append(index)
+            self._by_topic = by_topic
+        return self._by_topic
 
     def update(self, fetch_data: Iterable[tuple[Hashable, int, int, int]],
                forgotten: Iterable[tuple[Hashable, int]]) -> None:
@@ -127,13 +131,13 @@ class FetchSession:
             cached = self.partitions.get((topic, index))
             if cached is None:
                 self.partitions[(topic, index)] = CachedPartition(topic, index, fetch_offset, max_bytes)
-                self._topics = None
+                self._by_topic = None
             else:
                 cached.fetch_offset = fetch_offset
                 cached.max_bytes = max_bytes
         for key in forgotten:
             if self.partitions.pop(key, None) is not None:
-                self._topics = None
+                self._by_topic = None
 
     def move_to_end(self, cached: CachedPartition) -> None:
         key = (cached.topic, cached.index)

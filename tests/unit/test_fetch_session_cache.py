@@ -67,19 +67,19 @@ def test_update_adds_moves_and_forgets_partitions():
     assert cache.get(sid) is None and len(cache) == 0
 
 
-def test_session_topics_follow_added_and_forgotten_partitions():
+def test_session_indexes_by_topic_follow_added_and_forgotten_partitions():
     cache = FetchSessionCache(10, clock_ms=Clock())
     sid = create(cache, 2)
     session = cache.get(sid)
-    assert session is not None and session.topics() == {"t"}
+    assert session is not None and session.indexes_by_topic() == {"t": [0, 1]}
     cache.open_incremental(sid, 1, False, [("u", 0, 0, 100)], [])
-    assert session.topics() == {"t", "u"}
+    assert session.indexes_by_topic() == {"t": [0, 1], "u": [0]}
     cache.open_incremental(sid, 2, False, [("t", 0, 5, 100)], [("u", 0), ("v", 3)])  # v: never in it
-    assert session.topics() == {"t"}
+    assert session.indexes_by_topic() == {"t": [0, 1]}
     cache.open_incremental(sid, 3, False, [], [("t", 0)])
-    assert session.topics() == {"t"}  # partition 1 is still in it
+    assert session.indexes_by_topic() == {"t": [1]}
     cache.open_incremental(sid, 4, False, [("w", 2, 0, 100)], [("t", 1)])
-    assert session.topics() == {"w"}
+    assert session.indexes_by_topic() == {"w": [2]}
 
 
 def test_must_respond_on_data_moves_and_errors_and_remembers():

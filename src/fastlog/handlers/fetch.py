@@ -63,17 +63,19 @@ def _partition_error(index: int, code: int) -> FetchPartitionData:
 
 
 def _build(services: BrokerServices, wanted, max_bytes: int, committed: bool) -> tuple[list, int, list, bool]:
-    """One pass over the partitions to read -> (responses, bytes of records, logs read, whether
-    any partition has an error). `wanted`: (topic key, Topic or None, error if None, [(partition,
-    fetch_offset, partition_max_bytes)]) per run of one topic's partitions; the answer has one
-    partition per one asked, in order. `committed`: isolation_level read_committed."""
+    """One pass over the partitions to read -> (responses, bytes of records, the partitions read
+    as wait_for_appends takes them, whether any partition has an error). `wanted`: (topic key,
+    Topic or None, error if None, [(partition, fetch_offset, partition_max_bytes)]) per run of one
+    topic's partitions; the answer has one partition per one asked, in order. `committed`:
+    isolation_level read_committed."""
     remaining = max_bytes
     total = 0
     errors = False
     responses = []
-    logs = []
+    logs: list[tuple] = []  # (Topic, [index read])
     for key, topic, error, partitions in wanted:
         parts_out: list[FetchPartitionData] = []
+        read: list[int] = []
         for index, fetch_offset, partition_max_bytes in partitions:
             if topic is None:
                 parts_out.append(_partition_error(index, error))
@@ -84,7 +86,7 @@ def _build(services: BrokerServices, wanted, max_bytes: int, committed: bool) ->
                 errors = True
                 continue
             plog = topic.partitions[index]
-            logs.append((topic, index))
+            read.append(index)
             records: bytes | _native.FileSlice = b""
             # read_committed answers a list (maybe empty), read_uncommitted null, as Kafka.
             aborted: list | None = None
@@ -123,6 +125,8 @@ def _build(services: BrokerServices, wanted, max_bytes: int, committed: bool) ->
                 "last_stable_offset": stable, "log_start_offset": start, "records": records,
                 "aborted_transactions": aborted})
         responses.append({key[0]: key[1], "partitions": parts_out})
+        if read:
+            logs.append((topic, read))
     return responses, total, logs, errors
 
 
@@ -271,8 +275,7 @@ async def _compiled(ctx: RequestContext, full: _native.FullFetch) -> EncodedResp
         timeout = deadline - loop.time()
         if total >= min_bytes or timeout <= 0 or not topics:
             return EncodedResponse(pieces)
-        await services.logs.wait_for_appends(
-            [(topic, index) for i, topic in enumerate(topics) for index in full.partitions(i)], timeout)
+        await services.logs.wait_for_appends([(topic, full.partitions(i)) for i, topic in enumerate(topics)], timeout)
 
 
 # any_loop: sessions are used under FetchSessionCache.lock, the topics are only read, and the
@@ -314,7 +317,7 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
             session, error = sessions.open_incremental(session_id, epoch, by_id, asked, forgotten)
             if session is not None:
                 cached = list(session.partitions.values())
-                cached_topics = session.topics()
+                session_indexes = session.indexes_by_topic()
         if error:
             log.debug("fetch session %d epoch %d: %s", session_id, epoch, ErrorCode(error).name)
             return _session_error(error)
@@ -327,7 +330,7 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
     if session is None:
         wanted = _resolve(ctx, by_id, fetch)
     else:
-        session_topics = {key: _topic(ctx, by_id, key)[0] for key in cached_topics}
+        session_topics = {key: _topic(ctx, by_id, key)[0] for key in session_indexes}
         session_logs = {key: None if topic is None else topic.partitions for key, topic in session_topics.items()}
         waitable: list | None = None
     while True:
@@ -344,8 +347,8 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
         if session is not None:
             # The wait is on every partition of the session, not only those read.
             if waitable is None:
-                waitable = [(topic, c.index) for c in cached
-                            if (topic := session_topics[c.topic]) is not None and 0 <= c.index < len(topic.partitions)]
+                waitable = [(topic, indexes) for key, indexes in session_indexes.items()
+                            if (topic := session_topics[key]) is not None]
             logs = waitable
         if not logs:
             break

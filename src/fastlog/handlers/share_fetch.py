@@ -130,5 +130,5 @@ async def _fetch(ctx: RequestContext, group_id: str, member_id: str, partitions:
         for topic_id, index in usable:
             topic = services.logs.get_by_id(topic_id)
             if topic is not None:
-                waits.append((topic, index))
+                waits.append((topic, [index]))
         await services.logs.wait_for_appends(waits, timeout)

@@ -38,7 +38,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 from fastlog import _native
 from fastlog.config import Config, ConfigError, validate_topic_configs
@@ -57,6 +57,9 @@ RESERVE_FILE = "fastlog-reserve"
 RESERVE_BYTES = 1 << 20
 # Record sets at least this large are appended on a worker thread (see append_async).
 OFFLOAD_APPEND_BYTES = 64 * 1024
+# A long poll waiting on at least this many partitions of a topic, and at least half of them,
+# waits on the whole topic (Topic.topic_waiters, see wait_for_appends).
+WHOLE_TOPIC_WAIT = 16
 # Kafka's rule (Topic.validate): 1-249 of these characters, matched in full (a `$` would also
 # accept a trailing newline), and not "." or "..".
 LEGAL_TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
@@ -112,6 +115,8 @@ class Topic:
     partitions: list[_native.PartitionLog] = field(default_factory=list)
     # Futures of long-polling fetches waiting for data on partition i.
     waiters: list[list[asyncio.Future]] = field(default_factory=list)
+    # Futures of long-polling fetches waiting on most of the topic: an append to any partition wakes them.
+    topic_waiters: list[asyncio.Future] = field(default_factory=list)
     # Typed values config() gave, valid while `configs` is the same dict (it is replaced, never
     # changed in place) and the broker's Config has not changed (its generation).
     _values: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
@@ -321,6 +326,7 @@ class LogManager:
             plog.delete()
         for waiting in topic.waiters:
             _wake(waiting)
+        _wake(topic.topic_waiters)
         log.info("deleted topic %s", name)
 
     def delete_records_before(self, plog: _native.PartitionLog, offset: int) -> int:
@@ -449,19 +455,32 @@ class LogManager:
         return offset
 
     def _appended(self, topic: Topic, index: int) -> None:
-        """Wake the fetches waiting on this partition (any thread)."""
+        """Wake the fetches waiting on this partition or on its whole topic (any thread)."""
         waiters = topic.waiters
         if index < len(waiters) and waiters[index]:
             _wake(waiters[index])
+        if topic.topic_waiters:
+            _wake(topic.topic_waiters)
 
-    async def wait_for_appends(self, partitions: list[tuple[Topic, int]], timeout: float) -> None:
-        """Return at the next append to any of these partitions (or their topic's deletion), or
-        after `timeout` seconds: a long-polling fetch's wait."""
+    async def wait_for_appends(self, waits: Sequence[tuple[Topic, Sequence[int]]], timeout: float) -> None:
+        """Return at the next append to any of these partitions (`waits`: each topic with the
+        indexes of its partitions waited on; indexes the topic lacks are left out) or their topic's
+        deletion, or after `timeout` seconds: a long-polling fetch's wait. A wait on at least
+        WHOLE_TOPIC_WAIT partitions of a topic, and at least half of them, is one wait on the whole
+        topic: registering on each of a thousand partitions and taking it back was most of an idle
+        long poll's CPU, and an append to one of the others only makes the fetch read again."""
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
+        lists: list[list[asyncio.Future]] = []
+        for topic, indexes in waits:
+            if len(indexes) >= WHOLE_TOPIC_WAIT and 2 * len(indexes) >= len(topic.waiters):
+                lists.append(topic.topic_waiters)
+            else:
+                per_partition = topic.waiters
+                lists.extend(per_partition[i] for i in indexes if 0 <= i < len(per_partition))
         with _waiters_lock:
-            for topic, index in partitions:
-                topic.waiters[index].append(fut)
+            for waiting in lists:
+                waiting.append(fut)
         # A timer that resolves the future rather than asyncio.wait_for, which wraps the wait in a
         # second future and callbacks: a share of every tailing consumer's fetch.
         timer = loop.call_later(timeout, _time_out, fut)
@@ -470,8 +489,7 @@ class LogManager:
         finally:
             timer.cancel()
             with _waiters_lock:
-                for topic, index in partitions:
-                    waiting = topic.waiters[index]
+                for waiting in lists:
                     if fut in waiting:
                         waiting.remove(fut)
 
