@@ -77,3 +77,22 @@ def test_deleting_the_topic_ends_a_whole_topic_wait(logs):
         assert await woken_by(logs, [(topic, list(range(WHOLE_TOPIC_WAIT)))], lambda: logs.delete_topic("t")) < 4
     asyncio.run(run())
     assert registered(topic) == 0
+
+
+@pytest.mark.parametrize("waited", [1, WHOLE_TOPIC_WAIT])
+def test_an_append_between_the_read_and_the_wait_ends_the_wait_at_once(logs, waited):
+    """The gap between a fetch's read (nothing new) and its wait's registration: an append there
+    woke nobody, and the fetch waited for the next one or its max_wait_ms."""
+    topic = logs.create_topic("t", WHOLE_TOPIC_WAIT)
+    waits = [(topic, list(range(waited)))]
+
+    async def run(seen) -> float:
+        loop = asyncio.get_running_loop()
+        logs.append(topic, 0, batch([b"x"]), BASE_TS)  # after the fetch's read, before its wait
+        started = loop.time()
+        await logs.wait_for_appends(waits, 0.5, seen)
+        return loop.time() - started
+
+    assert asyncio.run(run(logs.appends_of([topic]))) < 0.4
+    assert asyncio.run(run(None)) >= 0.45  # without what the fetch saw, it waits out its time
+    assert registered(topic) == 0

@@ -268,6 +268,7 @@ async def _compiled(ctx: RequestContext, full: _native.FullFetch) -> EncodedResp
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(full.max_wait_ms, 0) / 1000
     while True:
+        seen = services.logs.appends_of(topics)  # before reading: an append after it ends the wait at once
         answer = _native.fetch_decoded(ctx.correlation_id, ctx.api_version, max_bytes, committed, full, logs)
         if answer is None:
             return None
@@ -275,7 +276,8 @@ async def _compiled(ctx: RequestContext, full: _native.FullFetch) -> EncodedResp
         timeout = deadline - loop.time()
         if total >= min_bytes or timeout <= 0 or not topics:
             return EncodedResponse(pieces)
-        await services.logs.wait_for_appends([(topic, full.partitions(i)) for i, topic in enumerate(topics)], timeout)
+        await services.logs.wait_for_appends([(topic, full.partitions(i)) for i, topic in enumerate(topics)], timeout,
+                                             seen)
 
 
 # any_loop: sessions are used under FetchSessionCache.lock, the topics are only read, and the
@@ -335,10 +337,13 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
         waitable: list | None = None
     while True:
         if session is not None:
+            seen = services.logs.appends_of(session_topics.values())  # before reading, as in _compiled
             # Only the partitions whose answer may differ from an idle one's: reading the others
             # would send nothing and change nothing (_native.session_changes).
             read = [cached[i] for i in _native.session_changes(cached, session_logs)]
             wanted = _resolve(ctx, by_id, [(c.topic, c.index, c.fetch_offset, c.max_bytes) for c in read])
+        else:
+            seen = services.logs.appends_of(topic for _, topic, _, _ in wanted)
         responses, total, logs, errors = _build(services, wanted, max_bytes, committed)
         timeout = deadline - loop.time()
         # An error is an answer worth sending at once, as in Kafka.
@@ -352,7 +357,7 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
             logs = waitable
         if not logs:
             break
-        await services.logs.wait_for_appends(logs, timeout)
+        await services.logs.wait_for_appends(logs, timeout, seen)
     if session is not None:
         with sessions.lock:
             if session.epoch != next_epoch(epoch):

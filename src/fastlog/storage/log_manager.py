@@ -38,7 +38,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 from fastlog import _native
 from fastlog.config import Config, ConfigError, validate_topic_configs
@@ -117,6 +117,9 @@ class Topic:
     waiters: list[list[asyncio.Future]] = field(default_factory=list)
     # Futures of long-polling fetches waiting on most of the topic: an append to any partition wakes them.
     topic_waiters: list[asyncio.Future] = field(default_factory=list)
+    # Appends so far (and a deletion): a fetch notes it before it reads, so that an append between
+    # its read and its wait's registration ends the wait at once (wait_for_appends, `seen`).
+    appends: int = 0
     # Typed values config() gave, valid while `configs` is the same dict (it is replaced, never
     # changed in place) and the broker's Config has not changed (its generation).
     _values: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
@@ -324,6 +327,7 @@ class LogManager:
         self.cleaner.forget(name)
         for plog in topic.partitions:
             plog.delete()
+        topic.appends += 1
         for waiting in topic.waiters:
             _wake(waiting)
         _wake(topic.topic_waiters)
@@ -455,20 +459,27 @@ class LogManager:
         return offset
 
     def _appended(self, topic: Topic, index: int) -> None:
-        """Wake the fetches waiting on this partition or on its whole topic (any thread)."""
+        """Wake the fetches waiting on this partition or on its whole topic (any thread). The
+        count goes up first: a fetch registers its wait, then compares the count (wait_for_appends),
+        so either this sees the wait or the fetch sees the count."""
+        topic.appends += 1
         waiters = topic.waiters
         if index < len(waiters) and waiters[index]:
             _wake(waiters[index])
         if topic.topic_waiters:
             _wake(topic.topic_waiters)
 
-    async def wait_for_appends(self, waits: Sequence[tuple[Topic, Sequence[int]]], timeout: float) -> None:
+    async def wait_for_appends(self, waits: Sequence[tuple[Topic, Sequence[int]]], timeout: float,
+                               seen: Optional[dict[int, int]] = None) -> None:
         """Return at the next append to any of these partitions (`waits`: each topic with the
         indexes of its partitions waited on; indexes the topic lacks are left out) or their topic's
         deletion, or after `timeout` seconds: a long-polling fetch's wait. A wait on at least
         WHOLE_TOPIC_WAIT partitions of a topic, and at least half of them, is one wait on the whole
         topic: registering on each of a thousand partitions and taking it back was most of an idle
-        long poll's CPU, and an append to one of the others only makes the fetch read again."""
+        long poll's CPU, and an append to one of the others only makes the fetch read again.
+        `seen`: id(topic) -> its `appends` before the caller read (`appends_of`); when one has
+        moved by the time the wait is registered, an append came after that read, and this returns
+        at once rather than at the next append or the timeout."""
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         lists: list[list[asyncio.Future]] = []
@@ -481,6 +492,8 @@ class LogManager:
         with _waiters_lock:
             for waiting in lists:
                 waiting.append(fut)
+        if seen is not None and any(topic.appends != seen.get(id(topic), topic.appends) for topic, _ in waits):
+            fut.set_result(None)
         # A timer that resolves the future rather than asyncio.wait_for, which wraps the wait in a
         # second future and callbacks: a share of every tailing consumer's fetch.
         timer = loop.call_later(timeout, _time_out, fut)
@@ -492,6 +505,11 @@ class LogManager:
                 for waiting in lists:
                     if fut in waiting:
                         waiting.remove(fut)
+
+    @staticmethod
+    def appends_of(topics: Iterable[Optional[Topic]]) -> dict[int, int]:
+        """What a fetch notes before it reads, for wait_for_appends(..., seen=)."""
+        return {id(topic): topic.appends for topic in topics if topic is not None}
 
     # -- maintenance --------------------------------------------------------------------------
     async def run_maintenance(self) -> None:
