@@ -15,7 +15,8 @@ Sizes: each partition returns at most partition_max_bytes and the response at mo
 batch so a batch larger than the limits can still be consumed (KIP-74).
 Long poll: when less than min_bytes is ready, wait up to max_wait_ms for an append to one of
 the requested partitions (a transaction marker is an append too, so a read_committed fetch wakes
-when the last stable offset moves), then build the answer again.
+when the last stable offset moves), then build the answer again. An append between the read and
+the wait's registration ends the wait at once (LogManager.wait_for_appends, `seen`).
 
 Isolation (KIP-98): every answer carries the partition's last stable offset (LSO). With
 isolation_level=1 (read_committed) a partition returns only whole batches below the LSO, and the
