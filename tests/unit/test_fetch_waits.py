@@ -7,18 +7,9 @@ import asyncio
 
 import pytest
 
-from fastlog.config import Config
-from fastlog.storage.log_manager import WHOLE_TOPIC_WAIT, LogManager
+from fastlog.storage.log_manager import WHOLE_TOPIC_WAIT
 
 from storage_batches import BASE_TS, batch
-
-
-@pytest.fixture
-def logs(tmp_path):
-    manager = LogManager(Config({"log.dirs": str(tmp_path)}))
-    manager.open()
-    yield manager
-    manager.close()
 
 
 def registered(topic) -> int:

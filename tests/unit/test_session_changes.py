@@ -3,22 +3,10 @@
 end, last stable and log start offsets its last answer told; anything else is read."""
 from __future__ import annotations
 
-import pytest
-
 from fastlog import _native
-from fastlog.config import Config
 from fastlog.fetch_sessions import CachedPartition
-from fastlog.storage.log_manager import LogManager
 
 from storage_batches import BASE_TS, batch
-
-
-@pytest.fixture
-def logs(tmp_path):
-    manager = LogManager(Config({"log.dirs": str(tmp_path)}))
-    manager.open()
-    yield manager
-    manager.close()
 
 
 def told(topic, plog, index: int, key: str = "t") -> CachedPartition:
