@@ -174,7 +174,8 @@ def test_long_poll_read_committed_wakes_on_the_marker(inproc):
         started = time.monotonic()
         sent = conn.send_dict(1, 12, fetch_body(topic, 0, READ_COMMITTED, max_wait_ms=max_wait_ms, min_bytes=1))
         # The fetch is parked (nothing is stable) when the commit marker arrives.
-        assert wait_until(lambda: inproc.call(lambda: len(t.waiters[0])) > 0, timeout=10)
+        # (a wait on every partition of the topic is registered on the topic)
+        assert wait_until(lambda: inproc.call(lambda: len(t.topic_waiters) + len(t.waiters[0])) > 0, timeout=10)
         inproc.call(logs.write_txn_marker, t, 0, P1, 0, True, 0)
         part = conn.recv_dict(1, 12, sent)["responses"][0]["partitions"][0]
         assert offsets_of(part) == [0, 1] and part["last_stable_offset"] == 2

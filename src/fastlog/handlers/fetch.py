@@ -16,7 +16,7 @@ batch so a batch larger than the limits can still be consumed (KIP-74).
 Long poll: when less than min_bytes is ready, wait up to max_wait_ms for an append to one of
 the requested partitions (a transaction marker is an append too, so a read_committed fetch wakes
 when the last stable offset moves), then build the answer again. An append between the read and
-the wait's registration ends the wait at once (LogManager.wait_for_appends, `seen`).
+the wait's registration ends the wait at once (LogManager.wait_for_appends, `since`).
 
 Isolation (KIP-98): every answer carries the partition's last stable offset (LSO). With
 isolation_level=1 (read_committed) a partition returns only whole batches below the LSO, and the
@@ -269,7 +269,7 @@ async def _compiled(ctx: RequestContext, full: _native.FullFetch) -> EncodedResp
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(full.max_wait_ms, 0) / 1000
     while True:
-        seen = services.logs.appends_of(topics)  # before reading: an append after it ends the wait at once
+        since = services.logs.append_mark()  # before reading: an append after it ends the wait at once
         answer = _native.fetch_decoded(ctx.correlation_id, ctx.api_version, max_bytes, committed, full, logs)
         if answer is None:
             return None
@@ -278,7 +278,7 @@ async def _compiled(ctx: RequestContext, full: _native.FullFetch) -> EncodedResp
         if total >= min_bytes or timeout <= 0 or not topics:
             return EncodedResponse(pieces)
         await services.logs.wait_for_appends([(topic, full.partitions(i)) for i, topic in enumerate(topics)], timeout,
-                                             seen)
+                                             since)
 
 
 # any_loop: sessions are used under FetchSessionCache.lock, the topics are only read, and the
@@ -337,14 +337,12 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
         session_logs = {key: None if topic is None else topic.partitions for key, topic in session_topics.items()}
         waitable: list | None = None
     while True:
+        since = services.logs.append_mark()  # before reading, as in _compiled
         if session is not None:
-            seen = services.logs.appends_of(session_topics.values())  # before reading, as in _compiled
             # Only the partitions whose answer may differ from an idle one's: reading the others
             # would send nothing and change nothing (_native.session_changes).
             read = [cached[i] for i in _native.session_changes(cached, session_logs)]
             wanted = _resolve(ctx, by_id, [(c.topic, c.index, c.fetch_offset, c.max_bytes) for c in read])
-        else:
-            seen = services.logs.appends_of(topic for _, topic, _, _ in wanted)
         responses, total, logs, errors = _build(services, wanted, max_bytes, committed)
         timeout = deadline - loop.time()
         # An error is an answer worth sending at once, as in Kafka.
@@ -358,7 +356,7 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
             logs = waitable
         if not logs:
             break
-        await services.logs.wait_for_appends(logs, timeout, seen)
+        await services.logs.wait_for_appends(logs, timeout, since)
     if session is not None:
         with sessions.lock:
             if session.epoch != next_epoch(epoch):

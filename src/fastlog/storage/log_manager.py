@@ -29,6 +29,7 @@ import contextlib
 import errno
 import fcntl
 import functools
+import itertools
 import json
 import logging
 import os
@@ -38,7 +39,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Sequence
+from typing import Optional, Sequence
 
 from fastlog import _native
 from fastlog.config import Config, ConfigError, validate_topic_configs
@@ -57,9 +58,6 @@ RESERVE_FILE = "fastlog-reserve"
 RESERVE_BYTES = 1 << 20
 # Record sets at least this large are appended on a worker thread (see append_async).
 OFFLOAD_APPEND_BYTES = 64 * 1024
-# A long poll waiting on at least this many partitions of a topic, and at least half of them,
-# waits on the whole topic (Topic.topic_waiters, see wait_for_appends).
-WHOLE_TOPIC_WAIT = 16
 # Kafka's rule (Topic.validate): 1-249 of these characters, matched in full (a `$` would also
 # accept a trailing newline), and not "." or "..".
 LEGAL_TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
@@ -115,11 +113,13 @@ class Topic:
     partitions: list[_native.PartitionLog] = field(default_factory=list)
     # Futures of long-polling fetches waiting for data on partition i.
     waiters: list[list[asyncio.Future]] = field(default_factory=list)
-    # Futures of long-polling fetches waiting on most of the topic: an append to any partition wakes them.
+    # Futures of long-polling fetches waiting on every partition of the topic.
     topic_waiters: list[asyncio.Future] = field(default_factory=list)
-    # Appends so far (and a deletion): a fetch notes it before it reads, so that an append between
-    # its read and its wait's registration ends the wait at once (wait_for_appends, `seen`).
-    appends: int = 0
+    # The append sequence number (LogManager.append_mark) of each partition's last append, and of
+    # the topic's (or its deletion): a fetch whose mark is older than one of these after it
+    # registered its wait missed that append (wait_for_appends, `since`).
+    last_appends: list[int] = field(default_factory=list)
+    last_append: int = 0
     # Typed values config() gave, valid while `configs` is the same dict (it is replaced, never
     # changed in place) and the broker's Config has not changed (its generation).
     _values: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
@@ -281,6 +281,7 @@ class LogManager:
         del topic.partitions[keep:]
         with _waiters_lock:
             del topic.waiters[keep:]
+            del topic.last_appends[keep:]
 
     def alter_topic_configs(self, name: str, configs: dict[str, str], validate_only: bool = False) -> None:
         """Replace a topic's explicit configs (keys left out fall back to the broker defaults).
@@ -327,7 +328,9 @@ class LogManager:
         self.cleaner.forget(name)
         for plog in topic.partitions:
             plog.delete()
-        topic.appends += 1
+        deleted = next(_append_sequence)  # as an append to every partition
+        topic.last_append = deleted
+        topic.last_appends[:] = [deleted] * len(topic.last_appends)
         for waiting in topic.waiters:
             _wake(waiting)
         _wake(topic.topic_waiters)
@@ -460,9 +463,12 @@ class LogManager:
 
     def _appended(self, topic: Topic, index: int) -> None:
         """Wake the fetches waiting on this partition or on its whole topic (any thread). The
-        count goes up first: a fetch registers its wait, then compares the count (wait_for_appends),
-        so either this sees the wait or the fetch sees the count."""
-        topic.appends += 1
+        append's sequence number is stored first: a fetch registers its wait, then compares the
+        numbers (wait_for_appends), so either this sees the wait or the fetch sees the number."""
+        sequence = next(_append_sequence)
+        if index < len(topic.last_appends):
+            topic.last_appends[index] = sequence
+        topic.last_append = sequence
         waiters = topic.waiters
         if index < len(waiters) and waiters[index]:
             _wake(waiters[index])
@@ -470,29 +476,33 @@ class LogManager:
             _wake(topic.topic_waiters)
 
     async def wait_for_appends(self, waits: Sequence[tuple[Topic, Sequence[int]]], timeout: float,
-                               seen: Optional[dict[int, int]] = None) -> None:
+                               since: Optional[int] = None) -> None:
         """Return at the next append to any of these partitions (`waits`: each topic with the
         indexes of its partitions waited on; indexes the topic lacks are left out) or their topic's
-        deletion, or after `timeout` seconds: a long-polling fetch's wait. A wait on at least
-        WHOLE_TOPIC_WAIT partitions of a topic, and at least half of them, is one wait on the whole
-        topic: registering on each of a thousand partitions and taking it back was most of an idle
-        long poll's CPU, and an append to one of the others only makes the fetch read again.
-        `seen`: id(topic) -> its `appends` before the caller read (`appends_of`); when one has
-        moved by the time the wait is registered, an append came after that read, and this returns
-        at once rather than at the next append or the timeout."""
+        deletion, or after `timeout` seconds: a long-polling fetch's wait. A wait on every
+        partition of a topic is one registration on the topic: registering on each of a thousand
+        partitions and taking it back was most of an idle long poll's CPU. (Not on most of them:
+        appends to the others would wake the fetch to read again as often as they come.)
+        `since`: the caller's append_mark() from before it read; an append to one of these
+        partitions after it, found once the wait is registered, returns at once: the read may
+        have missed it, and no wake-up would come for it."""
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         lists: list[list[asyncio.Future]] = []
+        # (topic, the indexes waited on, or None for all of them)
+        waited: list[tuple[Topic, Optional[Sequence[int]]]] = []
         for topic, indexes in waits:
-            if len(indexes) >= WHOLE_TOPIC_WAIT and 2 * len(indexes) >= len(topic.waiters):
+            if _every_partition(topic, indexes):
                 lists.append(topic.topic_waiters)
+                waited.append((topic, None))
             else:
                 per_partition = topic.waiters
                 lists.extend(per_partition[i] for i in indexes if 0 <= i < len(per_partition))
+                waited.append((topic, indexes))
         with _waiters_lock:
             for waiting in lists:
                 waiting.append(fut)
-        if seen is not None and any(topic.appends != seen.get(id(topic), topic.appends) for topic, _ in waits):
+        if since is not None and any(_appended_since(topic, indexes, since) for topic, indexes in waited):
             fut.set_result(None)
         # A timer that resolves the future rather than asyncio.wait_for, which wraps the wait in a
         # second future and callbacks: a share of every tailing consumer's fetch.
@@ -507,9 +517,10 @@ class LogManager:
                         waiting.remove(fut)
 
     @staticmethod
-    def appends_of(topics: Iterable[Optional[Topic]]) -> dict[int, int]:
-        """What a fetch notes before it reads, for wait_for_appends(..., seen=)."""
-        return {id(topic): topic.appends for topic in topics if topic is not None}
+    def append_mark() -> int:
+        """What a fetch notes before it reads, for wait_for_appends(..., since=): every append
+        after this call gets a higher sequence number."""
+        return next(_append_sequence)
 
     # -- maintenance --------------------------------------------------------------------------
     async def run_maintenance(self) -> None:
@@ -596,6 +607,7 @@ class LogManager:
             _log_recovery(f"{topic.name}-{index}", plog.recovery_events)
             topic.partitions.append(plog)
             topic.waiters.append([])
+            topic.last_appends.append(0)
 
     def _index(self, topic: Topic) -> None:
         self.topics[topic.name] = topic
@@ -689,6 +701,23 @@ def log_options(config: Config, topic_configs: dict[str, str]) -> dict:
 def _time_out(fut: asyncio.Future) -> None:
     if not fut.done():
         fut.set_result(None)
+
+
+# Append sequence numbers (Topic.last_appends): next() is atomic under the GIL, from any thread.
+_append_sequence = itertools.count(1)
+
+
+def _every_partition(topic: Topic, indexes: Sequence[int]) -> bool:
+    count = len(topic.waiters)
+    return len(indexes) >= count and len(set(indexes).intersection(range(count))) == count
+
+
+def _appended_since(topic: Topic, indexes: Optional[Sequence[int]], since: int) -> bool:
+    """Whether one of these partitions (None: all of them) had an append after `since`."""
+    if topic.last_append <= since:
+        return False
+    last = topic.last_appends
+    return indexes is None or any(0 <= i < len(last) and last[i] > since for i in indexes)
 
 
 # Guards every Topic.waiters list: fetches wait on any network loop (server/network_loops.py)
