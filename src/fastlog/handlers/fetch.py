@@ -133,11 +133,12 @@ def _build(services: BrokerServices, wanted, max_bytes: int, committed: bool) ->
 
 
 
-def _resolve(ctx: RequestContext, by_id: bool, fetch: list[tuple]) -> list:
+def _resolve(ctx: RequestContext, by_id: bool, fetch: list[tuple], topics: dict | None = None) -> list:
     """The `wanted` list of _build for (topic key, partition, fetch_offset, partition_max_bytes)
     in order: consecutive partitions of one topic make one topic entry of the answer (a session's
-    order may split a topic in several, as in Kafka's answers)."""
-    topics: dict = {}
+    order may split a topic in several, as in Kafka's answers). `topics`: topic key -> what
+    `_topic` gave, for the topics already resolved (a session's, once per fetch)."""
+    topics = {} if topics is None else topics
     wanted: list = []
     last_key = None
     for key, index, fetch_offset, max_bytes in fetch:
@@ -333,8 +334,8 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
     if session is None:
         wanted = _resolve(ctx, by_id, fetch)
     else:
-        session_topics = {key: _topic(ctx, by_id, key)[0] for key in session_indexes}
-        session_logs = {key: None if topic is None else topic.partitions for key, topic in session_topics.items()}
+        session_topics = {key: _topic(ctx, by_id, key) for key in session_indexes}  # (Topic or None, error)
+        session_logs = {key: None if topic is None else topic.partitions for key, (topic, _) in session_topics.items()}
         waitable: list | None = None
     while True:
         since = services.logs.append_mark()  # before reading, as in _compiled
@@ -342,7 +343,8 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
             # Only the partitions whose answer may differ from an idle one's: reading the others
             # would send nothing and change nothing (_native.session_changes).
             read = [cached[i] for i in _native.session_changes(cached, session_logs)]
-            wanted = _resolve(ctx, by_id, [(c.topic, c.index, c.fetch_offset, c.max_bytes) for c in read])
+            wanted = _resolve(ctx, by_id, [(c.topic, c.index, c.fetch_offset, c.max_bytes) for c in read],
+                              session_topics)
         responses, total, logs, errors = _build(services, wanted, max_bytes, committed)
         timeout = deadline - loop.time()
         # An error is an answer worth sending at once, as in Kafka.
@@ -352,7 +354,7 @@ async def _answer(ctx: RequestContext, request: dict) -> FetchResponse:
             # The wait is on every partition of the session, not only those read.
             if waitable is None:
                 waitable = [(topic, indexes) for key, indexes in session_indexes.items()
-                            if (topic := session_topics[key]) is not None]
+                            if (topic := session_topics[key][0]) is not None]
             logs = waitable
         if not logs:
             break
