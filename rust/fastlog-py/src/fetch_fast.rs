@@ -351,21 +351,20 @@ pub fn session_changes<'py>(
     let (topic, index, fetch_offset) = (intern!(py, "topic"), intern!(py, "index"), intern!(py, "fetch_offset"));
     let (high_watermark, last_stable, log_start) =
         (intern!(py, "high_watermark"), intern!(py, "last_stable_offset"), intern!(py, "log_start_offset"));
-    let mut changed = Vec::new();
-    // (position in `cached`, its log, what its last answer told: [fetch offset, log end, last stable, log start])
-    let mut to_check: Vec<(usize, Py<PartitionLog>, [i64; 4])> = Vec::with_capacity(cached.len());
-    for (position, entry) in cached.iter().enumerate() {
+    // Per partition in session order: its log (None: Python must answer it, so it is read) and
+    // what its last answer told: [fetch offset, log end, last stable, log start].
+    let mut entries: Vec<(Option<Py<PartitionLog>>, [i64; 4])> = Vec::with_capacity(cached.len());
+    for entry in cached.iter() {
         let topic_logs = match logs.get_item(entry.getattr(topic)?)? {
-            Some(found) if !found.is_none() => found,
+            Some(found) if !found.is_none() => found.downcast_into::<PyList>()?,
             _ => {
-                changed.push(position);
+                entries.push((None, [0; 4]));
                 continue;
             }
         };
-        let topic_logs = topic_logs.downcast_into::<PyList>()?;
         let i: i64 = entry.getattr(index)?.extract()?;
         if i < 0 || i as usize >= topic_logs.len() {
-            changed.push(position);
+            entries.push((None, [0; 4]));
             continue;
         }
         let log = topic_logs.get_item(i as usize)?.downcast_into::<PartitionLog>()?.unbind();
@@ -375,22 +374,18 @@ pub fn session_changes<'py>(
             entry.getattr(last_stable)?.extract()?,
             entry.getattr(log_start)?.extract()?,
         ];
-        to_check.push((position, log, told));
+        entries.push((Some(log), told));
     }
-    let busy: Vec<usize> = py.detach(|| {
-        to_check
+    Ok(py.detach(|| {
+        entries
             .iter()
-            .filter(|(_, log, [fetch_offset, end, stable, start])| {
+            .enumerate()
+            .filter(|(_, (log, [fetch_offset, end, stable, start]))| {
+                let Some(log) = log else { return true };
                 let now = log.get().run(|l| Ok((l.log_end_offset(), l.last_stable_offset(), l.log_start_offset())));
                 now.map_or(true, |(e, lso, ls)| *fetch_offset != e || *end != e || *stable != lso || *start != ls)
             })
-            .map(|(position, _, _)| *position)
+            .map(|(position, _)| position)
             .collect()
-    });
-    if changed.is_empty() {
-        return Ok(busy);
-    }
-    changed.extend(busy);
-    changed.sort_unstable();
-    Ok(changed)
+    }))
 }
