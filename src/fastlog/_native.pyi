@@ -3,13 +3,14 @@
 On-disk format: docs/storage-format.md. Every call that touches files, checksums or decompression
 releases the GIL; a PartitionLog may be shared by threads (it has an internal lock).
 """
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, final
 
-from typing_extensions import Buffer, Self
+from typing_extensions import Buffer, Self, disjoint_base
 
 __all__ = [
-    "StorageError", "crc32c", "send_pieces", "decode_fetch", "fetch_decoded", "session_changes", "FullFetch",
+    "StorageError", "crc32c", "send_pieces", "decode_fetch", "fetch_decoded", "session_changes", "SessionPartition",
+    "covers_every_partition", "FullFetch",
     "validate_records", "decompress", "build_batch", "FileSlice",
     "AppendResult", "LogSettings", "PartitionLog", "ProducerState", "Record", "RecordIterator", "verify_partition",
     "keyless_records", "Cleanable", "CleanStats", "ProduceFastPath", "FastProduce", "TopicSet",
@@ -64,12 +65,31 @@ def fetch_decoded(
     each asked topic's PartitionLogs, in the order of `topic_keys()`; `max_bytes` capped by
     fetch.max.bytes; `committed`: isolation_level read_committed."""
 
+@disjoint_base
+class SessionPartition:
+    """One partition of a fetch session, its fields stored natively for `session_changes`
+    (fetch_sessions.CachedPartition subclasses it with the session's rules)."""
+    topic: Any
+    index: int
+    fetch_offset: int
+    max_bytes: int
+    high_watermark: int
+    log_start_offset: int
+    last_stable_offset: int
+
+    def __new__(cls, topic: Any, index: int, fetch_offset: int, max_bytes: int, high_watermark: int = ...,
+                log_start_offset: int = ..., last_stable_offset: int = ...) -> Self:
+        """high_watermark, log_start_offset and last_stable_offset default to -1."""
+
 def session_changes(cached: list[Any], logs: dict[Any, list[PartitionLog] | None]) -> list[int]:
-    """The indexes into `cached` (a fetch session's CachedPartitions, in order) of the partitions
+    """The indexes into `cached` (a fetch session's SessionPartitions, in order) of the partitions
     an incremental Fetch must read: all but those asked from the log end whose log end, last
     stable and log start offsets are those last answered (reading them sends and changes
     nothing), plus any whose topic `logs` maps to None, whose index the topic lacks, or whose log
     fails. `logs`: each topic key of the session -> its PartitionLogs, or None."""
+
+def covers_every_partition(indexes: Iterable[int], count: int) -> bool:
+    """Whether `indexes` name every partition 0..count-1 of a topic (others and repeats allowed)."""
 
 def validate_records(
     records: Buffer, now_ms: int, *, max_message_bytes: int, log_append_time: bool,

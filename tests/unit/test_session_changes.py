@@ -43,3 +43,38 @@ def test_partitions_python_must_answer_are_read(logs):
     plog = topic.partitions[0]
     logs.delete_topic("t")
     assert _native.session_changes(cached[:1], {"t": [plog]}) == [0]
+
+
+def test_a_topic_interleaved_and_named_by_equal_keys_is_found_each_time(logs):
+    """The scan looks a topic's logs up once per run of its partitions: runs that alternate
+    topics, and keys equal but not the same object (a session's partitions added by later
+    requests), must each find their own topic."""
+    t, u = logs.create_topic("topic-t", 2), logs.create_topic("u", 2)
+    logs.append(u, 1, batch([b"a"]), BASE_TS)
+    t_key, t_key_again = "topic-t", "".join(["topic", "-t"])
+    assert t_key == t_key_again and t_key is not t_key_again
+    cached = [told(t, t.partitions[0], 0, key=t_key), told(u, u.partitions[0], 0, key="u"),
+              told(t, t.partitions[1], 1, key=t_key_again), CachedPartition("u", 1, 0, 1 << 20, 0, 0, 0)]
+    assert _native.session_changes(cached, {"topic-t": t.partitions, "u": u.partitions}) == [3]
+    assert _native.session_changes(cached, {"topic-t": t.partitions, "u": None}) == [1, 3]
+    assert _native.session_changes(cached, {"topic-t": None, "u": u.partitions}) == [0, 2, 3]
+
+
+def test_session_partition_fields_are_the_cached_partitions():
+    """CachedPartition keeps its fields in _native.SessionPartition (what session_changes reads)
+    and no others: the session's rules live in Python, its data in one place."""
+    part = CachedPartition(b"\x01" * 16, 3, 10, 100)
+    assert (part.topic, part.index, part.fetch_offset, part.max_bytes) == (b"\x01" * 16, 3, 10, 100)
+    assert (part.high_watermark, part.log_start_offset, part.last_stable_offset) == (-1, -1, -1)
+    part.fetch_offset = 12
+    assert part.fetch_offset == 12 and isinstance(part, _native.SessionPartition)
+    assert not hasattr(part, "__dict__")
+
+
+def test_covers_every_partition():
+    assert _native.covers_every_partition([2, 0, 1], 3)
+    assert _native.covers_every_partition([0, 1, 1, 2, 5, -1], 3)   # repeats and indexes the topic lacks
+    assert not _native.covers_every_partition([0, 0, 2], 3)
+    assert not _native.covers_every_partition([0, 1, 3], 3)
+    assert not _native.covers_every_partition([], 1)
+    assert _native.covers_every_partition([], 0)

@@ -767,7 +767,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fetch_fast::decode_fetch, m)?)?;
     m.add_function(wrap_pyfunction!(fetch_fast::fetch_decoded, m)?)?;
     m.add_function(wrap_pyfunction!(fetch_fast::session_changes, m)?)?;
+    m.add_function(wrap_pyfunction!(fetch_fast::covers_every_partition, m)?)?;
     m.add_class::<fetch_fast::FullFetch>()?;
+    m.add_class::<fetch_fast::SessionPartition>()?;
     m.add_function(wrap_pyfunction!(validate_records, m)?)?;
     m.add_function(wrap_pyfunction!(decompress, m)?)?;
     m.add_function(wrap_pyfunction!(keyless_records, m)?)?;

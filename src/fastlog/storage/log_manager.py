@@ -709,7 +709,7 @@ _append_sequence = itertools.count(1)
 
 def _every_partition(topic: Topic, indexes: Sequence[int]) -> bool:
     count = len(topic.waiters)
-    return len(indexes) >= count and len(set(indexes).intersection(range(count))) == count
+    return len(indexes) >= count and _native.covers_every_partition(indexes, count)
 
 
 def _appended_since(topic: Topic, indexes: Optional[Sequence[int]], since: int) -> bool:
