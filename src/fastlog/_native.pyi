@@ -69,8 +69,10 @@ def fetch_decoded(
 class SessionPartition:
     """One partition of a fetch session, its fields stored natively for `session_changes`
     (fetch_sessions.CachedPartition subclasses it with the session's rules)."""
-    topic: Any
-    index: int
+    @property
+    def topic(self) -> Any: ...
+    @property
+    def index(self) -> int: ...
     fetch_offset: int
     max_bytes: int
     high_watermark: int

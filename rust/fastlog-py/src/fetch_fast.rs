@@ -16,6 +16,8 @@ use fastlog_core as core;
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use std::sync::atomic::AtomicI64;
+use std::sync::atomic::Ordering::Relaxed;
 
 use super::wire::{Reader, ResponseWriter};
 use super::{view, FileSlice, PartitionLog};
@@ -333,25 +335,22 @@ pub fn fetch_decoded<'py>(
 /// One partition of a fetch session (fetch_sessions.py's CachedPartition subclasses it and keeps
 /// the session's rules): where the client reads it from and what the broker last answered about
 /// it. The fields live here so that `session_changes` reads them without an attribute lookup
-/// each: six lookups over a thousand partitions were most of an idle incremental Fetch.
-#[pyclass(module = "fastlog._native", subclass)]
+/// each: six lookups over a thousand partitions were most of an idle incremental Fetch. Frozen,
+/// with the offsets in atomics, so that no borrow flag can refuse a read or a write between two
+/// network loops' threads (a duplicate request may use a session while another fetch scans it).
+#[pyclass(module = "fastlog._native", frozen, subclass)]
 pub struct SessionPartition {
     /// The topic as the client names it: the name (Fetch v7-12) or the 16-byte id (v13+).
-    #[pyo3(get, set)]
+    #[pyo3(get)]
     topic: Py<PyAny>,
-    #[pyo3(get, set)]
+    #[pyo3(get)]
     index: i64,
-    #[pyo3(get, set)]
-    fetch_offset: i64,
-    #[pyo3(get, set)]
-    max_bytes: i64,
+    fetch_offset: AtomicI64,
+    max_bytes: AtomicI64,
     /// -1 (Kafka's INVALID_HIGH_WATERMARK) for a partition not answered yet: it is sent next time.
-    #[pyo3(get, set)]
-    high_watermark: i64,
-    #[pyo3(get, set)]
-    log_start_offset: i64,
-    #[pyo3(get, set)]
-    last_stable_offset: i64,
+    high_watermark: AtomicI64,
+    log_start_offset: AtomicI64,
+    last_stable_offset: AtomicI64,
 }
 
 #[pymethods]
@@ -368,7 +367,57 @@ impl SessionPartition {
         log_start_offset: i64,
         last_stable_offset: i64,
     ) -> Self {
-        SessionPartition { topic, index, fetch_offset, max_bytes, high_watermark, log_start_offset, last_stable_offset }
+        SessionPartition {
+            topic,
+            index,
+            fetch_offset: AtomicI64::new(fetch_offset),
+            max_bytes: AtomicI64::new(max_bytes),
+            high_watermark: AtomicI64::new(high_watermark),
+            log_start_offset: AtomicI64::new(log_start_offset),
+            last_stable_offset: AtomicI64::new(last_stable_offset),
+        }
+    }
+
+    // The offsets' getters and setters (the GIL orders the accesses; Relaxed is enough).
+    #[getter]
+    fn fetch_offset(&self) -> i64 {
+        self.fetch_offset.load(Relaxed)
+    }
+    #[setter]
+    fn set_fetch_offset(&self, value: i64) {
+        self.fetch_offset.store(value, Relaxed)
+    }
+    #[getter]
+    fn max_bytes(&self) -> i64 {
+        self.max_bytes.load(Relaxed)
+    }
+    #[setter]
+    fn set_max_bytes(&self, value: i64) {
+        self.max_bytes.store(value, Relaxed)
+    }
+    #[getter]
+    fn high_watermark(&self) -> i64 {
+        self.high_watermark.load(Relaxed)
+    }
+    #[setter]
+    fn set_high_watermark(&self, value: i64) {
+        self.high_watermark.store(value, Relaxed)
+    }
+    #[getter]
+    fn log_start_offset(&self) -> i64 {
+        self.log_start_offset.load(Relaxed)
+    }
+    #[setter]
+    fn set_log_start_offset(&self, value: i64) {
+        self.log_start_offset.store(value, Relaxed)
+    }
+    #[getter]
+    fn last_stable_offset(&self) -> i64 {
+        self.last_stable_offset.load(Relaxed)
+    }
+    #[setter]
+    fn set_last_stable_offset(&self, value: i64) {
+        self.last_stable_offset.store(value, Relaxed)
     }
 }
 
@@ -395,7 +444,7 @@ pub fn session_changes<'py>(
     // the topic's logs are looked up once per run of them.
     let mut topic: Option<(Bound<'py, PyAny>, Option<Bound<'py, PyList>>)> = None;
     for entry in cached.iter() {
-        let part = entry.downcast::<SessionPartition>()?.borrow();
+        let part = entry.downcast::<SessionPartition>()?.get();
         let key = part.topic.bind(py);
         let same_topic = matches!(&topic, Some((previous, _)) if previous.is(key));
         if !same_topic {
@@ -414,7 +463,8 @@ pub fn session_changes<'py>(
             continue;
         }
         let log = topic_logs.get_item(part.index as usize)?.downcast_into::<PartitionLog>()?.unbind();
-        entries.push((Some(log), [part.fetch_offset, part.high_watermark, part.last_stable_offset, part.log_start_offset]));
+        let told = [&part.fetch_offset, &part.high_watermark, &part.last_stable_offset, &part.log_start_offset];
+        entries.push((Some(log), told.map(|field| field.load(Relaxed))));
     }
     drop(topic);
     Ok(py.detach(|| {
