@@ -336,8 +336,9 @@ pub fn fetch_decoded<'py>(
 /// the session's rules): where the client reads it from and what the broker last answered about
 /// it. The fields live here so that `session_changes` reads them without an attribute lookup
 /// each: six lookups over a thousand partitions were most of an idle incremental Fetch. Frozen,
-/// with the offsets in atomics, so that no borrow flag can refuse a read or a write between two
-/// network loops' threads (a duplicate request may use a session while another fetch scans it).
+/// with the offsets in atomics: no borrow flag to check on each access, and none to refuse a
+/// setter on another network loop's thread should the GIL change hands while a scan holds a
+/// borrow (a duplicate request may use a session that another fetch is scanning).
 #[pyclass(module = "fastlog._native", frozen, subclass)]
 pub struct SessionPartition {
     /// The topic as the client names it: the name (Fetch v7-12) or the 16-byte id (v13+).
@@ -466,7 +467,6 @@ pub fn session_changes<'py>(
         let told = [&part.fetch_offset, &part.high_watermark, &part.last_stable_offset, &part.log_start_offset];
         entries.push((Some(log), told.map(|field| field.load(Relaxed))));
     }
-    drop(topic);
     Ok(py.detach(|| {
         entries
             .iter()
