@@ -69,3 +69,22 @@ def test_pin_parsing():
         parse(f"{first}:{max(allowed) + 64}")
     with pytest.raises(ValueError, match="BROKER_CPUS:LOAD_CPUS"):
         parse("0-1")
+
+
+def test_consume_many_table_takes_medians_and_the_ratio():
+    from fastlog.bench.consume_many import markdown
+
+    def runs(cpu_per_s: list[float], mb_s: float) -> dict:
+        return {"backlog": [{"summary": {"mb_s": mb_s}, "broker_cpu_s_per_gb": 1.0}],
+                "tail": [{"broker_cpu_s_per_s": c, "fetch_total": 100.0} for c in cpu_per_s]}
+
+    result = {"label": "t", "started": "2026-12-01T00:00:00+00:00", "commit": "abc",
+              "machine": {"cpu": "x", "cores": 2, "kernel": "k", "python": "3.11", "load_avg_start": [0.1, 0.2, 0.3],
+                          "load_avg_end": [0.4, 0.5, 0.6]},
+              "settings": {"reps": 3},
+              "brokers": {"fastlog": runs([0.2, 0.1, 0.9], 50.0), "kafka": runs([1.0, 1.2, 1.1], 25.0)}}
+    table = markdown(result)
+    assert "| measure | fastlog | kafka | fastlog/kafka |" in table
+    assert "| tailing, broker CPU s per s | 0.2 | 1.1 | 0.18x |" in table  # medians, not means
+    assert "| backlog read, MB/s | 50 | 25 | 2.00x |" in table
+    assert "| tailing, bytes per fetch answer |  |  |  |" in table  # not measured: left empty
