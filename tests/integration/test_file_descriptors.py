@@ -4,6 +4,9 @@ a traceback per failure), keeps serving the connections it has, and recovers whe
 A handler that fails unexpectedly answers UNKNOWN_SERVER_ERROR and keeps the connection."""
 from __future__ import annotations
 
+import collections
+import os
+import re
 import shutil
 import socket
 
@@ -24,8 +27,10 @@ pytestmark = pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs p
 class LimitedBroker(BrokerProcess):
     """A broker started with a low open-files limit (soft SOFT, hard HARD)."""
 
+    soft, hard = SOFT, HARD
+
     def command(self) -> list[str]:
-        return ["prlimit", f"--nofile={SOFT}:{HARD}", "--"] + super().command()
+        return ["prlimit", f"--nofile={self.soft}:{self.hard}", "--"] + super().command()
 
 
 def test_out_of_file_descriptors(tmp_path):
@@ -75,3 +80,31 @@ def _connects(broker) -> bool:
             return conn.api_versions(0)[0] == NONE
     except (OSError, ConnectionError):
         return False
+
+
+class FewFilesBroker(LimitedBroker):
+    soft = hard = 600
+
+
+def test_a_partition_holds_one_descriptor(tmp_path):
+    """As Kafka, a partition holds one open file, its active segment's `.log`: the index files
+    are written by path (rust/fastlog-core/src/index_file.rs). So 400 partitions fit in a limit
+    of 600 open files, where four descriptors each would need 1,600."""
+    broker = FewFilesBroker(data_dir=str(tmp_path / "d")).start()
+    try:
+        topic = unique_topic("many")
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+        admin.create_topics([confluent_kafka.admin.NewTopic(topic, 400, 1)])[topic].result(60)
+        produce_confluent(broker.bootstrap, topic, 800, 400)
+        got = consume_confluent(broker.bootstrap, topic, 800, range(400), timeout=60)
+        assert sorted((c.partition, c.offset) for c in got) == [(p, o) for p in range(400) for o in range(2)]
+        assert broker.proc is not None
+        held = [os.readlink(f"/proc/{broker.proc.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{broker.proc.pid}/fd")]
+        names = [os.path.basename(path) for path in held]
+        by_kind = collections.Counter(name.split(".")[1] for name in names if re.fullmatch(r"\d{20}\.\w+", name))
+        assert by_kind["log"] >= 400, by_kind  # the internal topics' partitions hold theirs too
+        assert set(by_kind) == {"log"}, by_kind  # no index file is held open
+        assert "Too many open files" not in broker.log_tail(1_000_000)
+    finally:
+        broker.stop()
+        broker.cleanup()

@@ -339,7 +339,7 @@ impl PartitionLog {
         self.producers.commit(updates);
         self.index_aborted(&completed);
         let seg = self.segments.last_mut().unwrap();
-        seg.write_indexes()?;
+        seg.write_indexes(false)?;
 
         let count = last_offset - first_offset + 1;
         self.unflushed += count as u64;
@@ -664,7 +664,7 @@ impl PartitionLog {
         let leo = self.log_end_offset();
         if let Some(seg) = self.segments.last_mut() {
             seg.maybe_time_entry();
-            seg.write_indexes()?;
+            seg.write_indexes(true)?;
             seg.dirty = true;
         }
         self.flush()?;

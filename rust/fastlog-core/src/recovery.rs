@@ -26,8 +26,10 @@
 //! and byte position) that the broker logs.
 use std::fs::{self, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use crate::batch::{BatchHeader, HEADER_SIZE, LOG_OVERHEAD};
 use crate::error::Result;
 use crate::offset_index::OffsetIndex;
 use crate::partition_log::{
@@ -240,29 +242,49 @@ impl PartitionLog {
         Ok(())
     }
 
-    /// After damage at `bad` in the active segment: the first offset index entry (from the file
-    /// on disk) past it from which every batch to the end checks out. Returns the offset after
-    /// the last good batch and where it ends (a torn tail may follow), or None: nothing good
-    /// follows the damage, so it is a torn tail.
+    /// After damage at `bad` in the active segment: the good batches that follow it. Every
+    /// position past `bad` where a batch could start (magic 2, a length that fits, a base offset
+    /// at or past the damaged one) is tried in order; one counts when its batch's CRC checks out,
+    /// and from there batches are followed while they check out. The first such run that reaches
+    /// the end of the file wins, else the first one found (a torn tail may follow it). Returns
+    /// the offset after the run's last batch and where it ends, or None: nothing good follows the
+    /// damage, so it is a torn tail. The index files are no help here: an active segment's
+    /// entries reach the disk in groups (index_file.rs), and a crash loses the last group.
     fn resync_after(&self, seg: &Segment, bad: u64) -> Result<Option<(i64, u64)>> {
-        let data = fs::read(Segment::path(&self.dir, seg.base, "index")).unwrap_or_default();
-        let usable = data.len() - data.len() % 8;
-        let Some(idx) = OffsetIndex::parse(&data[..usable], seg.size) else { return Ok(None) };
-        for &(rel, pos) in idx.entries().iter().filter(|e| e.1 as u64 > bad) {
-            let first = seg.base + rel as i64;
-            let mut sc = Scanner::new(seg.log.clone(), pos as u64, seg.size, first, 1 << 20);
-            let mut end = None;
-            while let Step::Batch { pos, header, size } = sc.next(true).map_err(io_err("read segment"))? {
-                if end.is_none() && header.base_offset != first {
-                    break;
+        const WINDOW: u64 = 1 << 20;
+        let min_offset = seg.next_offset;
+        let mut window = Vec::new();
+        let mut window_at = 0u64;
+        let mut first_run = None;
+        let mut pos = bad + 1;
+        while pos + HEADER_SIZE as u64 <= seg.size {
+            if pos < window_at || pos + HEADER_SIZE as u64 > window_at + window.len() as u64 {
+                window.resize(WINDOW.max(HEADER_SIZE as u64).min(seg.size - pos) as usize, 0);
+                seg.log.read_exact_at(&mut window, pos).map_err(io_err("read segment"))?;
+                window_at = pos;
+            }
+            let h = BatchHeader::parse(&window[(pos - window_at) as usize..][..HEADER_SIZE]);
+            let fits = h.batch_length >= (HEADER_SIZE - LOG_OVERHEAD) as i32
+                && pos + (LOG_OVERHEAD as i64 + h.batch_length as i64) as u64 <= seg.size;
+            if h.magic == 2 && fits && h.base_offset >= min_offset {
+                let mut sc = Scanner::new(seg.log.clone(), pos, seg.size, min_offset, 1 << 20);
+                let mut run = None;
+                while let Step::Batch { pos, header, size } = sc.next(true).map_err(io_err("read segment"))? {
+                    run = Some((header.last_offset() + 1, pos + size));
                 }
-                end = Some((header.last_offset() + 1, pos + size));
+                if let Some((_, run_end)) = run {
+                    if run_end == seg.size {
+                        return Ok(run);
+                    }
+                    first_run = first_run.or(run);
+                    // Every batch start inside this run leads to the same end: go on after it.
+                    pos = run_end;
+                    continue;
+                }
             }
-            if end.is_some() {
-                return Ok(end);
-            }
+            pos += 1;
         }
-        Ok(None)
+        Ok(first_run)
     }
 
     /// Consecutive segments must meet: a damaged segment ends where the next one starts (so the

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use crate::batch::{check_batch_frame, BatchHeader, HEADER_SIZE, LOG_OVERHEAD};
 use crate::error::{code, Result, StorageError};
+use crate::index_file::sync_path;
 use crate::offset_index::OffsetIndex;
 use crate::time_index::TimeIndex;
 use crate::txn_index::TxnIndex;
@@ -198,17 +199,22 @@ impl Segment {
     /// A new empty segment with empty index files, open for appends.
     pub fn create(dir: &Path, base: i64) -> Result<Segment> {
         let mut seg = Segment::create_files(dir, base, |ext| ext.to_string())?;
-        seg.txn_index.file.set(create_file(&Segment::path(dir, base, "txnindex"))?);
+        let txn_path = Segment::path(dir, base, "txnindex");
+        create_file(&txn_path)?;
+        seg.txn_index.file.set_path(txn_path);
         Ok(seg)
     }
 
     /// A new empty segment whose `.log`, `.index` and `.timeindex` files are named by `ext_of`
     /// (the cleaner writes `<base>.log.cleaned` and friends); files already there are emptied.
+    /// Only the `.log` stays open (index_file.rs).
     pub fn create_files(dir: &Path, base: i64, ext_of: impl Fn(&str) -> String) -> Result<Segment> {
-        let open = |ext: &str| create_file(&Segment::path(dir, base, &ext_of(ext)));
-        let mut seg = Segment::with_file(base, open("log")?, 0);
-        seg.index.file.set(open("index")?);
-        seg.time_index.file.set(open("timeindex")?);
+        let path = |ext: &str| Segment::path(dir, base, &ext_of(ext));
+        let mut seg = Segment::with_file(base, create_file(&path("log"))?, 0);
+        for (file, ext) in [(&mut seg.index.file, "index"), (&mut seg.time_index.file, "timeindex")] {
+            create_file(&path(ext))?;
+            file.set_path(path(ext));
+        }
         Ok(seg)
     }
 
@@ -224,15 +230,18 @@ impl Segment {
         Ok(Segment::with_file(base, file, size))
     }
 
-    /// Open the index files for appends (the active segment after recovery).
+    /// Take appends to the index files again (the active segment after recovery); a missing
+    /// file is created.
     pub fn open_index_files(&mut self, dir: &Path) -> Result<()> {
-        let open = |ext: &str| {
-            OpenOptions::new().append(true).create(true).open(Segment::path(dir, self.base, ext)).map_err(io_err("open index"))
-        };
-        if !self.index.file.is_open() {
-            self.index.file.set(open("index")?);
-            self.time_index.file.set(open("timeindex")?);
-            self.txn_index.file.set(open("txnindex")?);
+        if !self.index.file.has_path() {
+            let base = self.base;
+            for (file, ext) in
+                [(&mut self.index.file, "index"), (&mut self.time_index.file, "timeindex"), (&mut self.txn_index.file, "txnindex")]
+            {
+                let path = Segment::path(dir, base, ext);
+                OpenOptions::new().append(true).create(true).open(&path).map_err(io_err("open index"))?;
+                file.set_path(path);
+            }
         }
         Ok(())
     }
@@ -327,17 +336,18 @@ impl Segment {
         self.time_index.maybe_append(self.max_ts, (self.max_ts_offset - self.base) as u32);
     }
 
-    /// Write the index entries added since the last call to the open index files.
-    pub fn write_indexes(&mut self) -> Result<()> {
-        self.index.file.write_pending().map_err(io_err("write offset index"))?;
-        self.time_index.file.write_pending().map_err(io_err("write time index"))?;
-        self.txn_index.file.write_pending().map_err(io_err("write transaction index"))
+    /// Write the queued index entries to the index files: those of a file with WRITE_AT bytes
+    /// queued (index_file.rs), or every one with `all`. An aborted transaction's entry goes out
+    /// at once, as Kafka's does: aborts are rare, so this costs an open only when there is one.
+    pub fn write_indexes(&mut self, all: bool) -> Result<()> {
+        self.index.file.write_pending(all).map_err(io_err("write offset index"))?;
+        self.time_index.file.write_pending(all).map_err(io_err("write time index"))?;
+        self.txn_index.file.write_pending(true).map_err(io_err("write transaction index"))
     }
 
-    /// Close for appends: final time index entry, index files synced and closed.
+    /// Close for appends: final time index entry, index files written and synced.
     pub fn seal(&mut self) -> Result<()> {
         self.maybe_time_entry();
-        self.write_indexes()?;
         self.index.file.seal().map_err(io_err("sync index"))?;
         self.time_index.file.seal().map_err(io_err("sync index"))?;
         self.txn_index.file.seal().map_err(io_err("sync index"))
@@ -347,7 +357,7 @@ impl Segment {
     /// partition's lock (and so its readers and writers) for milliseconds; `sync` does them.
     pub fn seal_unsynced(&mut self) -> Result<()> {
         self.maybe_time_entry();
-        self.write_indexes()?;
+        self.write_indexes(true)?;
         for file in [&mut self.index.file, &mut self.time_index.file, &mut self.txn_index.file] {
             file.close();
         }
@@ -356,17 +366,19 @@ impl Segment {
         Ok(())
     }
 
-    /// fsync what was written since the last sync: the log and the index files (`dir` holds them).
+    /// fsync what was written since the last sync: the log and the index files (`dir` holds them),
+    /// after writing the index entries still queued.
     pub fn sync(&mut self, dir: &Path) -> Result<()> {
         if self.dirty {
+            self.write_indexes(true)?;
             self.log.sync_data().map_err(io_err("sync segment"))?;
             self.index.file.sync().map_err(io_err("sync index"))?;
             self.time_index.file.sync().map_err(io_err("sync index"))?;
             self.txn_index.file.sync().map_err(io_err("sync index"))?;
             if self.indexes_unsynced {
                 for ext in ["index", "timeindex", "txnindex"] {
-                    match File::open(Segment::path(dir, self.base, ext)) {
-                        Ok(f) => f.sync_data().map_err(io_err("sync index"))?,
+                    match sync_path(&Segment::path(dir, self.base, ext)) {
+                        Ok(()) => {}
                         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                         Err(e) => return Err(StorageError::io("open index to sync", e)),
                     }

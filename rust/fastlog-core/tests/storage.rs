@@ -578,6 +578,72 @@ fn crash_checks_crcs_from_the_recovery_point_only() {
 }
 
 #[test]
+fn damage_in_the_active_segment_after_a_crash_keeps_the_batches_after_it_without_its_index() {
+    // The active segment's index entries reach the disk in groups (index_file.rs): after a crash
+    // its `.index` may hold none of them. The good batches after the damage are found anyway.
+    let dir = tempfile::tempdir().unwrap();
+    let c = LogConfig { index_interval_bytes: 100, ..cfg() };
+    {
+        let mut log = PartitionLog::open(dir.path(), c.clone()).unwrap();
+        for _ in 0..30 {
+            log.append(&B::new(1).build(), NOW, INTERNAL).unwrap();
+        }
+    } // crash
+    let seg = dir.path().join("00000000000000000000.log");
+    fs::remove_file(dir.path().join("00000000000000000000.index")).unwrap();
+    let (p, off) = batch_starts(&seg)[10];
+    corrupt(&seg, p + 70, b"X");
+    let good = fs::metadata(&seg).unwrap().len();
+    let mut f = fs::OpenOptions::new().append(true).open(&seg).unwrap();
+    f.write_all(&B::new(3).build()[..40]).unwrap(); // and a torn tail after the good batches
+    drop(f);
+    let mut log = PartitionLog::open(dir.path(), c).unwrap();
+    let errors = events(&log, fastlog_core::Level::Error);
+    assert_eq!(errors.len(), 1, "{:?}", log.recovery_events());
+    assert!(errors[0].contains(&format!("at byte position {p} (offset {off})")), "{errors:?}");
+    assert!(errors[0].contains("good batches follow up to offset 29"), "{errors:?}");
+    let warns = events(&log, fastlog_core::Level::Warn);
+    assert!(warns.iter().any(|w| w.contains(&format!("from {} to {good} bytes (a torn tail after offset 29)", good + 40))), "{warns:?}");
+    assert_eq!(fs::metadata(&seg).unwrap().len(), good);
+    assert_eq!(log.log_end_offset(), 30, "no offset of a good batch is given out again");
+    assert_eq!(read_first(&log, off - 1), off - 1);
+    assert_eq!(log.read(off, 0).unwrap_err().code, fastlog_core::code::CORRUPT_MESSAGE);
+    assert_eq!(log.append(&B::new(1).build(), NOW, INTERNAL).unwrap().base_offset, 30);
+}
+
+#[test]
+fn a_partition_holds_one_open_file_per_segment() {
+    // Kafka keeps one descriptor per segment (its `.log`); the index files are not held open,
+    // so thousands of partitions fit in the open-files limit.
+    let dir = tempfile::tempdir().unwrap();
+    let c = LogConfig { segment_bytes: 2000, index_interval_bytes: 100, ..cfg() };
+    let mut log = PartitionLog::open(dir.path(), c.clone()).unwrap();
+    let held = || {
+        fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| fs::read_link(e.unwrap().path()).ok())
+            .filter(|target| target.starts_with(dir.path()))
+            .map(|target| target.extension().unwrap().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(held(), vec!["log"]);
+    for _ in 0..60 {
+        log.append(&B::new(1).build(), NOW, INTERNAL).unwrap();
+    }
+    assert!(log.segment_count() > 2);
+    let files = held();
+    assert_eq!(files.len(), log.segment_count(), "{files:?}");
+    assert!(files.iter().all(|ext| ext == "log"), "{files:?}");
+    // What the files hold is complete after a clean close.
+    let end = log.log_end_offset();
+    log.close().unwrap();
+    assert!(held().is_empty());
+    let log = PartitionLog::open(dir.path(), c).unwrap();
+    assert!(log.recovery_events().is_empty(), "{:?}", log.recovery_events());
+    assert_eq!(log.log_end_offset(), end);
+}
+
+#[test]
 fn torn_tail_of_the_active_segment_is_cut_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     {
