@@ -5,12 +5,13 @@ is written before the next request is handled (Kafka mutes a connection the same
 responses can never overtake each other. Clients may still pipeline: frames that arrive while a
 request is being handled are queued.
 
-Reading: frames of up to SCRATCH bytes are cut out of one reused buffer; a larger frame gets a
+Reading: frames of up to SCRATCH bytes are cut out of a scratch buffer; a larger frame gets a
 buffer of its own which the socket then fills directly (BufferedProtocol), so a 1 MiB produce
-request is copied once, from the kernel into the buffer the storage engine appends from. Those
-big buffers are reused once their request is handled (allocating a fresh zeroed MiB per request
-cost a sixth of the broker's time under produce load): nothing keeps a view of a request's
-bytes after its handler returns (Produce appends, which copies; other fields decode to copies).
+request is copied once, from the kernel into the buffer the storage engine appends from. Both
+come from the network loop's pool (read_buffers.py) and go back to it: the scratch as soon as no
+partial frame is left in it (an idle connection holds no buffer), a big buffer once its request
+was handled. Nothing keeps a view of a request's bytes after its handler returns (Produce
+appends, which copies; other fields decode to copies).
 
 A frame's size prefix is not a memory grant: a new big buffer starts at most FIRST_BIG_BUFFER
 bytes and doubles as bytes arrive, and every request's bytes are reserved in the broker-wide
@@ -54,19 +55,11 @@ from fastlog.security import tls
 from fastlog.security.acl import ANONYMOUS, Operation, ResourceType
 from fastlog.security.sasl import AuthenticationFailed, SaslListener, SaslSession
 from fastlog.server.error_response import error_response
+from fastlog.server.read_buffers import SCRATCH, read_buffers
 from fastlog.storage.produce_fast import with_throttle_time
 
 log = logging.getLogger("fastlog.connection")
 
-SCRATCH = 1 << 16
-# Big-frame buffers kept for reuse per connection, and the largest one worth keeping. Clients keep
-# up to 5 requests in flight (librdkafka's and Java's default), and while an append runs on a
-# worker thread the loop goes on reading them all, so 2 spares left most frames to allocate:
-# with 6, two lz4 producers gave the same throughput at 45 MB peak RSS instead of 55-58 MB.
-SPARE_BUFFERS = 6
-MAX_SPARE_SIZE = 8 << 20
-# A big frame's buffer starts at most this large and doubles as its bytes arrive.
-FIRST_BIG_BUFFER = 1 << 20
 # Stop reading from a client that has this many request bytes queued but not yet handled.
 MAX_QUEUED_BYTES = 64 << 20
 # Handle no further request while this many response bytes wait in the transport buffer.
@@ -95,7 +88,10 @@ class Connection(asyncio.BufferedProtocol):
         self.sasl = SaslSession(sasl) if sasl is not None else None
         self.tls_principal = ANONYMOUS  # on an SSL listener, the client certificate's user
         self.max_frame: int = broker.config.get_int("socket.request.max.bytes")
-        self.scratch = bytearray(SCRATCH)
+        # The loop's buffers (server/read_buffers.py): scratch is held only while it holds bytes
+        # of a frame not yet cut out of it, `big` while its frame is read and handled.
+        self.buffers = read_buffers()
+        self.scratch: Optional[bytearray] = None
         self.start = 0          # first unconsumed byte in scratch
         self.end = 0            # end of received bytes in scratch
         self.big: Optional[bytearray] = None   # buffer of a frame larger than scratch, being filled
@@ -103,7 +99,6 @@ class Connection(asyncio.BufferedProtocol):
         self.big_filled = 0
         self.big_reserved = 0       # pool bytes granted to the big frame whose header is in scratch
         self.waiting_for_pool = 0   # bytes this connection waits for in the pool (-1: any release)
-        self.spare: list[bytearray] = []       # big buffers free for the next large frame
         self.queue: collections.deque = collections.deque()
         self.queued_bytes = 0
         self.reading_paused = False
@@ -179,6 +174,7 @@ class Connection(asyncio.BufferedProtocol):
         if self.big is not None:
             pool.release(self.big_size)
             self.big = None
+        self._release_scratch()
         pool.release(self.big_reserved)
         self.big_reserved = 0
         if self.worker is not None and not self.worker.done():
@@ -196,7 +192,9 @@ class Connection(asyncio.BufferedProtocol):
             if self.big_filled == len(self.big):
                 self._grow_big()
             return memoryview(self.big)[self.big_filled:min(len(self.big), self.big_size)]
-        if self.end == SCRATCH:
+        if self.scratch is None:
+            self.scratch = self.buffers.take_scratch()
+        elif self.end == SCRATCH:
             self._compact()
         return memoryview(self.scratch)[self.end:]
 
@@ -226,7 +224,7 @@ class Connection(asyncio.BufferedProtocol):
     # -- framing -----------------------------------------------------------------------------
     def _cut_frames(self) -> None:
         scratch = self.scratch
-        while self.end - self.start >= 4 and not self.closed and not self.waiting_for_pool:
+        while scratch is not None and self.end - self.start >= 4 and not self.closed and not self.waiting_for_pool:
             size = int.from_bytes(scratch[self.start:self.start + 4], "big", signed=True)
             if size < 0 or size > self.max_frame:
                 self.abort(f"request size {size} is outside 0..socket.request.max.bytes ({self.max_frame})")
@@ -248,19 +246,26 @@ class Connection(asyncio.BufferedProtocol):
                     self._wait_for_pool(size)
                     return
                 self.big_reserved = 0
-                self.big = self._take_buffer(size)
+                self.big = self.buffers.take_big(size)
                 self.big_size = size
                 have = available - 4
                 self.big[:have] = scratch[self.start + 4:self.end]
                 self.big_filled = have
-                self.start = self.end = 0
+                self._release_scratch()
                 self._note_partial()
                 return
             else:
                 break
         if self.start == self.end:
-            self.start = self.end = 0
+            self._release_scratch()
         self._note_partial()
+
+    def _release_scratch(self) -> None:
+        """Give the scratch buffer back to the loop's pool: nothing in it is needed any more."""
+        self.start = self.end = 0
+        if self.scratch is not None:
+            self.buffers.give_scratch(self.scratch)
+            self.scratch = None
 
     def _wait_for_pool(self, size: int) -> None:
         """Stop reading until the pool grants `size` bytes (-1: until it is below its bound);
@@ -299,31 +304,13 @@ class Connection(asyncio.BufferedProtocol):
         bigger = bytearray(min(2 * len(old), self.big_size))
         bigger[:self.big_filled] = old
         self.big = bigger
+        self.buffers.give_big(old)
 
     def _compact(self) -> None:
+        assert self.scratch is not None
         remaining = self.end - self.start
         self.scratch[:remaining] = self.scratch[self.start:self.end]
         self.start, self.end = 0, remaining
-
-    def _take_buffer(self, size: int) -> bytearray:
-        for i, buf in enumerate(self.spare):
-            if len(buf) >= size:
-                return self.spare.pop(i)
-        # Round up to a power of two so that one buffer serves the varying sizes of a
-        # client's requests instead of each slightly larger request needing a new one; start
-        # at most FIRST_BIG_BUFFER large, _grow_big doubles it as bytes arrive.
-        capacity = 1 << (size - 1).bit_length()
-        return bytearray(min(capacity if capacity <= MAX_SPARE_SIZE else size, FIRST_BIG_BUFFER))
-
-    def _give_back(self, buf: bytearray) -> None:
-        if len(buf) > MAX_SPARE_SIZE:
-            return
-        if len(self.spare) < SPARE_BUFFERS:
-            self.spare.append(buf)
-        else:
-            smallest = min(range(len(self.spare)), key=lambda i: len(self.spare[i]))
-            if len(self.spare[smallest]) < len(buf):
-                self.spare[smallest] = buf
 
     def _enqueue(self, frame, owner: Optional[bytearray], reserved: int) -> None:
         """Queue a request; `owner` is the reusable buffer the frame is a view of, if any, and
@@ -350,7 +337,7 @@ class Connection(asyncio.BufferedProtocol):
                     self.broker.request_pool.release(reserved)
                 if owner is not None:
                     del frame
-                    self._give_back(owner)
+                    self.buffers.give_big(owner)
                 self.last_active = asyncio.get_running_loop().time()
                 if self._transport.get_write_buffer_size() > MAX_BUFFERED_RESPONSE:
                     await self._drained()
