@@ -78,11 +78,14 @@ impl IndexFile {
         std::mem::take(&mut self.pending)
     }
 
-    /// fsync what was written since the last sync.
+    /// fsync what was written since the last sync (a file removed meanwhile has nothing to
+    /// sync: the next write starts it again, and recovery rebuilds what it lacks).
     pub fn sync(&mut self) -> io::Result<()> {
         if let (Some(path), true) = (&self.path, self.unsynced) {
-            sync_path(path)?;
-            self.unsynced = false;
+            match sync_path(path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => self.unsynced = false,
+            }
         }
         Ok(())
     }
