@@ -664,8 +664,7 @@ impl PartitionLog {
         let leo = self.log_end_offset();
         if let Some(seg) = self.segments.last_mut() {
             seg.maybe_time_entry();
-            seg.write_indexes(true)?;
-            seg.dirty = true;
+            seg.dirty = true; // so that flush's sync writes out its queued index entries
         }
         self.flush()?;
         if self.recovery_point_written.is_none_or(|(w, _)| w != self.recovery_point) {
