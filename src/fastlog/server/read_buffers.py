@@ -34,7 +34,10 @@ class ReadBuffers:
     def __init__(self) -> None:
         self.scratch: list[bytearray] = []
         self.spare: list[bytearray] = []
-        self.spare_bytes = 0
+
+    @property
+    def spare_bytes(self) -> int:
+        return sum(map(len, self.spare))
 
     def take_scratch(self) -> bytearray:
         return self.scratch.pop() if self.scratch else bytearray(SCRATCH)
@@ -48,7 +51,6 @@ class ReadBuffers:
         (which may be smaller: the connection grows it as the bytes arrive)."""
         for i, buf in enumerate(self.spare):
             if len(buf) >= size:
-                self.spare_bytes -= len(buf)
                 return self.spare.pop(i)
         # Round up to a power of two so that one buffer serves the varying sizes of a client's
         # requests instead of each slightly larger request needing a new one; start at most
@@ -65,10 +67,8 @@ class ReadBuffers:
             smallest = min(range(len(self.spare)), key=lambda i: len(self.spare[i]))
             if len(self.spare[smallest]) >= size:
                 return
-            self.spare_bytes -= len(self.spare.pop(smallest))
-        if self.spare_bytes + size <= SPARE_BYTES:
-            self.spare.append(buf)
-            self.spare_bytes += size
+            del self.spare[smallest]
+        self.spare.append(buf)
 
 
 _local = threading.local()

@@ -633,8 +633,9 @@ class LogManager:
                      "configs": t.configs, "internal": t.internal}
             for t in self.topics.values()
         }
-        # No indent: with one, json.dumps takes its pure-Python encoder, and with 1,000 topics the
-        # rewrite for each new topic took ~25 ms (`python3 -m json.tool` shows the file indented).
+        # No indent: with one, json.dumps takes its pure-Python encoder; a 1,000-topic catalogue,
+        # rewritten for each new topic, took ~7 ms instead of ~2 (`python3 -m json.tool` shows
+        # the file indented).
         atomic_write(os.path.join(self.data_dir, CATALOGUE), json.dumps(catalogue, sort_keys=True))
 
     def _remove_orphans(self) -> None:
