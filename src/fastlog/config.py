@@ -18,7 +18,7 @@ import enum
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, Union
 
 from fastlog.files import parse_properties
 
@@ -594,8 +594,9 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
 
 # Group configs (DescribeConfigs / IncrementalAlterConfigs resource type GROUP, Kafka 4.4's
 # GroupConfig): per group, overriding the broker's group.* setting named in `broker_key` (its
-# synonym). A value must lie within the broker's bounds for it (GROUP_BOUNDS). The share.* keys
-# marked `acted_on` are read by coordinator/share_groups.py; the others are stored and reported.
+# synonym). A value must lie within the broker's bounds for it (GROUP_BOUNDS). The keys marked
+# `acted_on` are read through DynamicConfigs.group_setting by coordinator/share_groups.py and
+# coordinator/consumer_groups.py; the others are stored and reported.
 NOT_ACTED_ON = "stored and reported; fastlog does not act on it"
 
 
@@ -616,9 +617,9 @@ GROUP_KEYS: dict[str, Key] = {k.name: k for k in [
     _group("consumer.assignment.interval.ms", I, 1000, "The interval between assignments of a consumer group.",
            "group.consumer.assignment.interval.ms"),
     _group("consumer.heartbeat.interval.ms", I, 5000, "The heartbeat interval given to the members of a consumer "
-           "group.", "group.consumer.heartbeat.interval.ms"),
+           "group.", "group.consumer.heartbeat.interval.ms", acted_on=True),
     _group("consumer.session.timeout.ms", I, 45000, "The timeout to detect client failures when using the consumer "
-           "group protocol.", "group.consumer.session.timeout.ms"),
+           "group protocol.", "group.consumer.session.timeout.ms", acted_on=True),
     _group("errors.deadletterqueue.copy.record.enable", B, False, "Copy the record to the share group's "
            "dead-letter queue topic.", None),
     _group("errors.deadletterqueue.topic.name", S, "", "The share group's dead-letter queue topic.", None),
@@ -653,32 +654,75 @@ GROUP_KEYS: dict[str, Key] = {k.name: k for k in [
     _group("streams.session.timeout.ms", I, 45000, "The timeout to detect client failures when using the streams "
            "group protocol.", "group.streams.session.timeout.ms"),
 ]}
-# The least and most value of a group key: Kafka's broker bounds (group.*.min/max.* defaults).
-GROUP_BOUNDS: dict[str, tuple[Optional[int], int]] = {
-    "consumer.heartbeat.interval.ms": (5000, 15000),
-    "consumer.session.timeout.ms": (45000, 60000),
-    "share.heartbeat.interval.ms": (5000, 15000),
-    "share.record.lock.duration.ms": (15000, 60000),
-    "share.session.timeout.ms": (45000, 60000),
+# The least and most value of a group key. A name is the broker key holding the bound (Kafka
+# checks a group's value against the broker's current group.*.min/max.* settings); a number is
+# Kafka's default bound where fastlog has no broker key for it.
+GROUP_BOUNDS: dict[str, tuple[Union[str, int, None], Union[str, int]]] = {
+    "consumer.heartbeat.interval.ms": ("group.consumer.min.heartbeat.interval.ms",
+                                       "group.consumer.max.heartbeat.interval.ms"),
+    "consumer.session.timeout.ms": ("group.consumer.min.session.timeout.ms", "group.consumer.max.session.timeout.ms"),
+    "share.heartbeat.interval.ms": ("group.share.min.heartbeat.interval.ms", "group.share.max.heartbeat.interval.ms"),
+    "share.record.lock.duration.ms": ("group.share.min.record.lock.duration.ms",
+                                      "group.share.max.record.lock.duration.ms"),
+    "share.session.timeout.ms": ("group.share.min.session.timeout.ms", "group.share.max.session.timeout.ms"),
     "streams.heartbeat.interval.ms": (5000, 15000),
     "streams.num.standby.replicas": (None, 2),
     "streams.session.timeout.ms": (45000, 60000),
 }
+# (session key, heartbeat key) of each group type: the session must outlast the heartbeat.
+GROUP_SESSION_PAIRS = [("consumer.session.timeout.ms", "consumer.heartbeat.interval.ms"),
+                       ("share.session.timeout.ms", "share.heartbeat.interval.ms"),
+                       ("streams.session.timeout.ms", "streams.heartbeat.interval.ms")]
 
 
-def validate_group_configs(configs: dict[str, str]) -> None:
-    """Check a group's configs as Kafka's GroupConfig.validate does; ConfigError in its words."""
+def group_bounds(config: "Config", key: str) -> tuple[Optional[int], int]:
+    """The least (None: no least) and most value group key `key` may take on this broker now."""
+    low, high = GROUP_BOUNDS[key]
+    return (config.get_int(low) if isinstance(low, str) else low,
+            config.get_int(high) if isinstance(high, str) else high)
+
+
+def group_broker_value(config: "Config", key: str) -> Any:
+    """What group key `key` is for a group that does not set it: its broker key's value."""
+    spec = GROUP_KEYS[key]
+    return config.get(spec.broker_key) if spec.broker_key in BROKER_KEYS else spec.default
+
+
+def group_value(config: "Config", own: dict[str, str], key: str) -> Any:
+    """The value of group key `key` for a group whose own configs are `own`: its own value held
+    within the broker's current bounds (as Kafka's GroupConfig.evaluate clamps a value the
+    bounds have moved past since it was set), else the broker's."""
+    if key not in own:
+        return group_broker_value(config, key)
+    value = GROUP_KEYS[key].check(own[key])
+    if key in GROUP_BOUNDS:
+        low, high = group_bounds(config, key)
+        value = min(value, high) if low is None else max(low, min(value, high))
+    return value
+
+
+def validate_group_configs(config: "Config", configs: dict[str, str]) -> None:
+    """Check a group's configs as Kafka's GroupConfig.validate does, against this broker's
+    bounds; ConfigError in its words."""
+    values = {}
     for key, text in configs.items():
         spec = GROUP_KEYS.get(key)
         if spec is None:
             raise ConfigError(f"Unknown group config name: {key}")
-        value = spec.check(text)
+        values[key] = spec.check(text)
+    for key, value in values.items():
         if key in GROUP_BOUNDS:
-            low, high = GROUP_BOUNDS[key]
+            low, high = group_bounds(config, key)
             if low is None and value > high:
                 raise ConfigError(f"{key} must be less than or equal to {high}")
             if low is not None and not low <= value <= high:
                 raise ConfigError(f"{key} must be in the range {low} to {high} inclusive.")
+    for session_key, heartbeat_key in GROUP_SESSION_PAIRS:
+        if session_key in values or heartbeat_key in values:
+            session = values.get(session_key, group_broker_value(config, session_key))
+            heartbeat = values.get(heartbeat_key, group_broker_value(config, heartbeat_key))
+            if session <= heartbeat:
+                raise ConfigError(f"{session_key} must be greater than {heartbeat_key}")
 
 
 def validate_topic_config(key: str, value: Optional[str]) -> Any:

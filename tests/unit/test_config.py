@@ -231,10 +231,41 @@ def test_dynamic_broker_configs_layer_over_static_ones():
     assert config.get("message.max.bytes") == 4000  # a refused change changes nothing
     config.set_dynamic(Source.DYNAMIC_BROKER_CONFIG, {"some.plugin.key": "1"})  # unknown: kept, as Kafka
     assert config.get("message.max.bytes") == 3000
-    validate_group_configs({"consumer.session.timeout.ms": "50000", "share.auto.offset.reset": "by_duration:PT1H"})
+    validate_group_configs(config, {"consumer.session.timeout.ms": "50000",
+                                    "share.auto.offset.reset": "by_duration:PT1H"})
     with pytest.raises(ConfigError, match="consumer.session.timeout.ms must be in the range 45000 to 60000 inclusive"):
-        validate_group_configs({"consumer.session.timeout.ms": "60001"})
+        validate_group_configs(config, {"consumer.session.timeout.ms": "60001"})
     assert GROUP_KEYS["share.isolation.level"].default == "read_uncommitted"
+
+
+def test_group_configs_are_bounded_by_the_brokers_current_settings():
+    """Kafka 4.4's GroupConfig: a group's value is checked against the broker's group.*.min/max.*
+    settings as they are now, its session must outlast its heartbeat (a key it does not set
+    counts at the broker's value), and a value the bounds have since moved past is clamped."""
+    from fastlog.config import group_value, validate_group_configs
+    config = Config({"group.consumer.min.session.timeout.ms": "1000", "group.consumer.min.heartbeat.interval.ms": "500",
+                     "group.share.max.heartbeat.interval.ms": "20000"})
+    validate_group_configs(config, {"consumer.session.timeout.ms": "2000", "consumer.heartbeat.interval.ms": "500"})
+    validate_group_configs(config, {"share.heartbeat.interval.ms": "20000"})
+    for configs, why in [
+            ({"consumer.session.timeout.ms": "999"}, "consumer.session.timeout.ms must be in the range 1000 to 60000 "
+                                                     "inclusive."),
+            ({"share.heartbeat.interval.ms": "20001"}, "share.heartbeat.interval.ms must be in the range 5000 to "
+                                                       "20000 inclusive."),
+            # The broker's consumer heartbeat interval (5000) is not below this session timeout.
+            ({"consumer.session.timeout.ms": "5000"}, "consumer.session.timeout.ms must be greater than "
+                                                      "consumer.heartbeat.interval.ms"),
+            ({"consumer.session.timeout.ms": "2000", "consumer.heartbeat.interval.ms": "2000"},
+             "consumer.session.timeout.ms must be greater than consumer.heartbeat.interval.ms"),
+            ({"streams.num.standby.replicas": "3"}, "streams.num.standby.replicas must be less than or equal to 2")]:
+        with pytest.raises(ConfigError, match=re.escape(why)):
+            validate_group_configs(config, configs)
+    own = {"consumer.session.timeout.ms": "2000"}
+    assert group_value(config, own, "consumer.session.timeout.ms") == 2000
+    assert group_value(config, own, "consumer.heartbeat.interval.ms") == 5000  # the broker's
+    # The same stored value on a broker restarted with a higher least bound.
+    raised = Config({"group.consumer.min.session.timeout.ms": "3000"})
+    assert group_value(raised, own, "consumer.session.timeout.ms") == 3000  # clamped to the new least
 
 
 def test_a_topics_typed_values_follow_its_configs_and_the_broker_defaults():

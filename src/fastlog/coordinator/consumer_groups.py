@@ -46,10 +46,9 @@ TICK_SECONDS = 0.25
 
 @dataclasses.dataclass(frozen=True)
 class ConsumerSettings:
-    """group.consumer.* and the conversion policy, read once at start."""
+    """group.consumer.* and the conversion policy, read once at start (the session timeout and
+    heartbeat interval are per group: ConsumerGroups.session_timeout_ms)."""
 
-    session_timeout_ms: int
-    heartbeat_interval_ms: int
     max_size: int
     assignors: tuple[str, ...]      # short names; the first is the default
     migration_policy: str
@@ -58,9 +57,7 @@ class ConsumerSettings:
     @classmethod
     def from_config(cls, cfg: Config) -> "ConsumerSettings":
         names = tuple(CLASS_NAMES.get(n, n) for n in cfg.get("group.consumer.assignors"))
-        return cls(cfg.get_int("group.consumer.session.timeout.ms"),
-                   cfg.get_int("group.consumer.heartbeat.interval.ms"),
-                   cfg.get_int("group.consumer.max.size"), names or ("uniform",),
+        return cls(cfg.get_int("group.consumer.max.size"), names or ("uniform",),
                    str(cfg.get("group.consumer.migration.policy")),
                    "consumer" in cfg.get("group.coordinator.rebalance.protocols"))
 
@@ -111,6 +108,14 @@ class ConsumerGroups:
         self.settings = ConsumerSettings.from_config(config)
         # Online migration of live groups between the protocols, and the classic members inside.
         self.migration = Migration(self)
+
+    # -- the group's own session timeout and heartbeat interval (IncrementalAlterConfigs on the
+    # group, within the broker's bounds), else the broker's; read at each heartbeat, as Kafka does
+    def session_timeout_ms(self, group_id: str) -> int:
+        return int(self.logs.dynamic.group_setting(group_id, "consumer.session.timeout.ms"))
+
+    def heartbeat_interval_ms(self, group_id: str) -> int:
+        return int(self.logs.dynamic.group_setting(group_id, "consumer.heartbeat.interval.ms"))
 
     # =========================================================================================
     # ConsumerGroupHeartbeat
@@ -246,7 +251,7 @@ class ConsumerGroups:
         # protocol: Kafka drops its classic metadata (ConsumerGroupDescribe shows member type 1).
         member.classic, member.classic_deadline = None, None
         bump |= self._update_member(member, req)
-        member.session_deadline = now + self.settings.session_timeout_ms / 1000
+        member.session_deadline = now + self.session_timeout_ms(group.group_id) / 1000
         epoch_before = cg.group_epoch
         target_changed = self.refresh(group, force_bump=bump)
         changed = reconcile(cg, member, req.owned, now)
@@ -256,7 +261,7 @@ class ConsumerGroups:
         self.sync_classic_state(group)
         if req.owned is not None and _pairs(req.owned) != _pairs(member.assigned):
             send_assignment = True
-        return HeartbeatResult(E.NONE, None, member_id, member.member_epoch, self.settings.heartbeat_interval_ms,
+        return HeartbeatResult(E.NONE, None, member_id, member.member_epoch, self.heartbeat_interval_ms(group.group_id),
                                dict(member.assigned) if (send_assignment or changed) else None)
 
     def _take_static_place(self, cg: ConsumerGroupState, req: HeartbeatRequest,
@@ -523,7 +528,7 @@ class ConsumerGroups:
                     sm.subscribed_topic_regex, sm.server_assignor, sm.rebalance_timeout_ms, sm.member_epoch,
                     sm.previous_member_epoch, MemberState(sm.state) if sm.state in (0, 1, 2) else MemberState.STABLE,
                     sm.assigned, sm.pending_revocation,
-                    session_deadline=now + (sm.classic_session_timeout_ms or self.settings.session_timeout_ms) / 1000,
+                    session_deadline=now + (sm.classic_session_timeout_ms or self.session_timeout_ms(gid)) / 1000,
                     classic=None if sm.classic_session_timeout_ms is None else
                     ClassicMetadata(sm.classic_session_timeout_ms, tuple(sm.classic_protocols)))
                 if member.state is MemberState.UNREVOKED_PARTITIONS:

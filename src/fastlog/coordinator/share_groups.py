@@ -24,7 +24,7 @@ import re
 import time
 from typing import Any, Iterable, Optional
 
-from fastlog.config import GROUP_KEYS, Config
+from fastlog.config import Config
 from fastlog.coordinator import share_records as rec
 from fastlog.coordinator.consumer_state import HeartbeatResult
 from fastlog.coordinator.group_log import WRITE_ERRORS, GroupLog
@@ -167,11 +167,7 @@ class ShareCoordinator:
 
     # -- settings: the group's own config (IncrementalAlterConfigs on the group), else the broker's
     def setting(self, group_id: str, name: str) -> Any:
-        own = self.logs.dynamic.group(group_id)
-        spec = GROUP_KEYS[name]
-        if name in own:
-            return spec.check(own[name])
-        return self.config.get(spec.broker_key) if spec.broker_key else spec.default
+        return self.logs.dynamic.group_setting(group_id, name)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:

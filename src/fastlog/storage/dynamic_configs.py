@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Optional
+from typing import Any, Optional
 
-from fastlog.config import Config, Source, validate_group_configs
+from fastlog.config import Config, Source, group_value, validate_group_configs
 from fastlog.files import atomic_write
 
 log = logging.getLogger("fastlog.storage")
@@ -70,8 +70,13 @@ class DynamicConfigs:
     def group(self, name: str) -> dict[str, str]:
         return dict(self.groups.get(name, {}))
 
+    def group_setting(self, name: str, key: str) -> Any:
+        """Group key `key` as group `name` has it now: its own value (within the broker's current
+        bounds), else the broker's. Read at each use, so that a change applies at once."""
+        return group_value(self.config, self.groups.get(name, {}), key)
+
     def alter_group(self, name: str, values: dict[str, str], validate_only: bool = False) -> None:
-        validate_group_configs(values)
+        validate_group_configs(self.config, values)
         if validate_only:
             return
         self.groups[name] = dict(values)
