@@ -271,6 +271,7 @@ class LogSettings:
         segment_bytes: int,
         index_interval_bytes: int,
         max_message_bytes: int,
+        max_decompressed_message_bytes: int,
         flush_interval_messages: int,
         log_append_time: bool,
         timestamp_before_max_ms: int,
@@ -282,7 +283,9 @@ class LogSettings:
     ) -> Self:
         """Every setting is given (no defaults here): fastlog.storage.log_manager.log_settings
         reads them from the config table. compression_codec: -1 keeps batches as sent
-        (compression.type=producer), else 0-4 recompresses others to that codec at that level."""
+        (compression.type=producer), else 0-4 recompresses others to that codec at that level.
+        max_decompressed_message_bytes: the largest record a compressed batch may hold
+        (INVALID_RECORD beyond it), checked where a Produce is validated."""
 
 @final
 class PartitionLog:

@@ -194,6 +194,9 @@ H, M, L = Importance.HIGH, Importance.MEDIUM, Importance.LOW
 B, S, I, SH, LG, D, LS = Type.BOOLEAN, Type.STRING, Type.INT, Type.SHORT, Type.LONG, Type.DOUBLE, Type.LIST
 ONE_NODE = "one node: no replicas, no controller quorum"
 NO_TIERING = "no tiered storage"
+# Where Kafka checks max.decompressed.message.bytes and fastlog does not.
+DECOMPRESSED_NOTE = ("checked on the records of a Produce's compressed batches (INVALID_RECORD); Kafka also "
+                     "checks it when the cleaner or a ListOffsets by timestamp decompresses stored batches")
 
 # Listeners, TLS, SASL and ACLs (docs/security.md). The ssl.* and sasl.* keys may also be given
 # per listener as listener.name.<listener>.<key> (Kafka's listener prefix), which wins.
@@ -342,7 +345,7 @@ BROKER_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("log.remote.copy.lag.ms", LG, 0, M, "Age before a segment is copied to tiered storage.", at_least(-1),
         honoured=False, note=NO_TIERING),
     Key("max.decompressed.message.bytes", I, 2147483639, M, "Largest decompressed record accepted.", at_least(0),
-        honoured=False, note="not checked: a record is bounded by its batch's max.message.bytes"),
+        note=DECOMPRESSED_NOTE),
     Key("compression.gzip.level", I, -1, M, "gzip level when the broker compresses.", gzip_level),
     Key("compression.lz4.level", I, 9, M, "lz4 level when the broker compresses.", between(1, 17)),
     Key("compression.zstd.level", I, 3, M, "zstd level when the broker compresses.", between(-131072, 22)),
@@ -549,8 +552,7 @@ TOPIC_KEYS: dict[str, Key] = {k.name: k for k in [
            "log.cleaner.max.compaction.lag.ms", at_least(1)),
     _topic("max.message.bytes", I, 1048588, M, "Largest record batch accepted.", "message.max.bytes", at_least(0)),
     _topic("max.decompressed.message.bytes", I, 2147483639, M, "Largest decompressed record accepted.",
-           "max.decompressed.message.bytes", at_least(0), honoured=False,
-           note="not checked: a record is bounded by its batch's max.message.bytes"),
+           "max.decompressed.message.bytes", at_least(0), note=DECOMPRESSED_NOTE),
     _topic("message.timestamp.after.max.ms", LG, 3600000, M, "Furthest in the future a CreateTime timestamp may be.",
            "log.message.timestamp.after.max.ms", at_least(0)),
     _topic("message.timestamp.before.max.ms", LG, LONG_MAX, M, "Furthest in the past a CreateTime timestamp may be.",

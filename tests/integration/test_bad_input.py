@@ -12,10 +12,12 @@ through fastlog's own codec. Expected answers are Apache Kafka's:
 """
 from __future__ import annotations
 
+import gzip
 import socket
 import struct
 
 import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from clients import (
     CORRUPT_MESSAGE,
@@ -32,6 +34,7 @@ from clients import (
     build_batch,
     consume_confluent,
     create_topic,
+    encode_record,
     i16,
     i32,
     nbytes,
@@ -40,6 +43,7 @@ from clients import (
     produce_confluent,
     string,
     unique_topic,
+    wait_until,
     wait_until_fetchable,
 )
 
@@ -232,6 +236,37 @@ def test_message_max_bytes_override_is_honoured(broker_factory):
     with RawConnection(broker.bootstrap) as conn:
         assert conn.produce(name, 0, build_batch([RawRecord(b"k", b"x" * 2500)]))[0] == MESSAGE_TOO_LARGE
         assert conn.produce(name, 0, build_batch([RawRecord(b"k", b"x" * 1500)])) == (NONE, 0)
+
+
+def _decompressed_limit_answers(bootstrap: str) -> list[tuple]:
+    """A topic with max.decompressed.message.bytes=100, then Produce of gzip batches with small
+    records, with one 310-byte record among them, and an uncompressed batch with that record:
+    (case, error, appended?, record errors) of each answer."""
+    topic = unique_topic("decompressed-limit")
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1, config={"max.decompressed.message.bytes": "100"})])[topic].result(30)
+    out = []
+    for case, sizes, codec in [("gzip, small records", [10, 20], 1), ("gzip, one big record", [10, 300, 10], 1),
+                               ("uncompressed, one big record", [300], 0)]:
+        records = [RawRecord(b"k", b"v" * n) for n in sizes]
+        blob = b"".join(encode_record(d, r) for d, r in enumerate(records))
+        batch = build_batch(records, attributes=codec, records_blob=gzip.compress(blob) if codec else blob)
+        with RawConnection(bootstrap, timeout=30) as conn:
+            assert wait_until(lambda: conn.fetch(topic, 0, 0).error == NONE, 30)
+            answer = conn.call(0, 9, {"transactional_id": None, "acks": -1, "timeout_ms": 5000, "topic_data": [
+                {"name": topic, "partition_data": [{"index": 0, "records": batch}]}]})
+        part = answer["responses"][0]["partition_responses"][0]
+        out.append((case, part["error_code"], part["base_offset"] >= 0, part["record_errors"]))
+    return out
+
+
+def test_max_decompressed_message_bytes_refuses_as_kafka(broker, kafka_reference):
+    """A record over the topic's max.decompressed.message.bytes in a compressed batch is
+    INVALID_RECORD; an uncompressed batch is not checked (Kafka checks where it decompresses)."""
+    ours = _decompressed_limit_answers(broker.bootstrap)
+    assert ours == [("gzip, small records", NONE, True, []), ("gzip, one big record", INVALID_RECORD, False, []),
+                    ("uncompressed, one big record", NONE, True, [])]
+    assert ours == _decompressed_limit_answers(kafka_reference.bootstrap)
 
 
 def test_produce_to_unknown_topic_without_auto_create(broker_factory):

@@ -136,10 +136,17 @@ pub fn increment_sequence(seq: i32, by: i32) -> i32 {
     }
 }
 
+/// Kafka's default max.decompressed.message.bytes (Integer.MAX_VALUE - 8, the largest array the
+/// JVM allocates): no limit beyond what a record's int32 size can say anyway.
+pub const NO_RECORD_LIMIT: i64 = 2_147_483_639;
+
 /// Limits of a partition that validation enforces.
 #[derive(Debug, Clone, Copy)]
 pub struct ValidationConfig {
     pub max_message_bytes: i64,
+    /// max.decompressed.message.bytes: the largest record (its size varint's value) a compressed
+    /// batch may hold. Kafka checks it where it decompresses, so uncompressed batches are exempt.
+    pub max_decompressed_record_bytes: i64,
     pub log_append_time: bool,
     pub timestamp_before_max_ms: i64,
     pub timestamp_after_max_ms: i64,
@@ -149,6 +156,7 @@ impl Default for ValidationConfig {
     fn default() -> Self {
         ValidationConfig {
             max_message_bytes: 1_048_588,
+            max_decompressed_record_bytes: NO_RECORD_LIMIT,
             log_append_time: false,
             timestamp_before_max_ms: i64::MAX,
             timestamp_after_max_ms: 3_600_000,
@@ -309,7 +317,8 @@ fn validate_batch(b: &[u8], pos: usize, cfg: &ValidationConfig, now_ms: i64, cli
     let mut max_ts = i64::MIN;
     let mut max_delta = 0i32;
     let check_ts = !cfg.log_append_time;
-    walk_records(&b[HEADER_SIZE..size], codec, h.records_count, |idx, ts_delta, _| {
+    let max_record = if codec == 0 { i64::MAX } else { cfg.max_decompressed_record_bytes };
+    walk_records(&b[HEADER_SIZE..size], codec, h.records_count, max_record, |idx, ts_delta, _| {
         let ts = h.base_timestamp.wrapping_add(ts_delta);
         if check_ts {
             let ahead = ts as i128 - now_ms as i128;
@@ -466,12 +475,22 @@ impl<R: BufRead> Src<R> {
     }
 }
 
-fn walk<R: BufRead>(r: R, count: i32, f: &mut dyn FnMut(i32, i64, bool) -> Result<()>) -> Result<()> {
+fn walk<R: BufRead>(
+    r: R,
+    count: i32,
+    max_record: i64,
+    f: &mut dyn FnMut(i32, i64, bool) -> Result<()>,
+) -> Result<()> {
     let mut s = Src { r, consumed: 0 };
     for idx in 0..count {
         let len = s.read_varint()?;
         if len < 0 {
             return Err(StorageError::invalid_record(format!("Invalid record size {len}")));
+        }
+        if len as i64 > max_record {
+            return Err(StorageError::invalid_record(format!(
+                "Invalid record size: {len} exceeds the configured maximum record size of {max_record}."
+            )));
         }
         let start = s.consumed;
         let _attributes = s.read_u8()?;
@@ -517,23 +536,25 @@ const STREAM_BUF: usize = 64 * 1024;
 
 /// Walk the `count` records of a batch payload (the bytes after the 61-byte header), decompressing
 /// on the fly and copying nothing. `f(index, timestamp_delta, keyless)` is called for every record
-/// (`keyless`: its key is null).
+/// (`keyless`: its key is null). A record whose size exceeds `max_record` is INVALID_RECORD.
 pub fn walk_records(
     payload: &[u8],
     codec: u8,
     count: i32,
+    max_record: i64,
     mut f: impl FnMut(i32, i64, bool) -> Result<()>,
 ) -> Result<()> {
     let f: &mut dyn FnMut(i32, i64, bool) -> Result<()> = &mut f;
+    let m = max_record;
     match codec {
-        0 => walk(payload, count, f),
-        1 => walk(BufReader::with_capacity(STREAM_BUF, flate2::bufread::MultiGzDecoder::new(payload)), count, f),
-        2 => walk(BufReader::with_capacity(STREAM_BUF, snappy_reader(payload)?), count, f),
+        0 => walk(payload, count, m, f),
+        1 => walk(BufReader::with_capacity(STREAM_BUF, flate2::bufread::MultiGzDecoder::new(payload)), count, m, f),
+        2 => walk(BufReader::with_capacity(STREAM_BUF, snappy_reader(payload)?), count, m, f),
         // Lz4Frames is a BufRead over its own output buffer: no BufReader (and no extra copy).
-        3 => walk(Lz4Frames::new(payload).map_err(decompress_error)?, count, f),
+        3 => walk(Lz4Frames::new(payload).map_err(decompress_error)?, count, m, f),
         4 => {
             let d = zstd::stream::read::Decoder::with_buffer(payload).map_err(decompress_error)?;
-            walk(BufReader::with_capacity(STREAM_BUF, d), count, f)
+            walk(BufReader::with_capacity(STREAM_BUF, d), count, m, f)
         }
         _ => Err(StorageError::new(code::UNSUPPORTED_COMPRESSION_TYPE, format!("Unknown compression type id {codec}"))),
     }

@@ -667,7 +667,7 @@ pub fn keyless_records(records: &[u8]) -> Vec<i32> {
         if !h.is_control() {
             let found = out.len();
             let payload = &records[pos + HEADER_SIZE..pos + size];
-            let walked = crate::batch::walk_records(payload, h.codec(), h.records_count, |i, _, keyless| {
+            let walked = crate::batch::walk_records(payload, h.codec(), h.records_count, i64::MAX, |i, _, keyless| {
                 if keyless {
                     out.push(i);
                 }

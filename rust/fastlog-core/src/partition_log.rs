@@ -503,7 +503,7 @@ impl PartitionLog {
         }
         let data = seg.read_at(pos, size)?;
         let mut found = None;
-        let res = batch::walk_records(&data[HEADER_SIZE..], header.codec(), header.records_count, |i, d, _| {
+        let res = batch::walk_records(&data[HEADER_SIZE..], header.codec(), header.records_count, i64::MAX, |i, d, _| {
             let (o, t) = (header.base_offset + i as i64, header.base_timestamp.wrapping_add(d));
             if found.is_none() && pred(o, t) {
                 found = Some((o, t));

@@ -76,6 +76,7 @@ fn compress(codec: u8, raw: &[u8]) -> Vec<u8> {
     }
 }
 
+#[derive(Clone)]
 struct B {
     values: Vec<Vec<u8>>,
     codec: u8,
@@ -204,6 +205,24 @@ fn validation_error_codes() {
         let e = batch::validate_record_set(&b, &cfgv, NOW, INTERNAL).unwrap_err();
         assert!(e.code == 2 || e.code == 87, "codec {codec}: {e}");
     }
+}
+
+#[test]
+fn max_decompressed_record_bytes_bounds_the_records_of_compressed_batches_only() {
+    // records(): a value of 64 <= n < 8192 bytes makes a record of n + 10 bytes (its size varint
+    // not counted): attributes, the two deltas, null key, the value's 2-byte length, one header.
+    let mut b = B::new(3);
+    b.values[1] = vec![b'x'; 90]; // a 100-byte record between two small ones
+    let limit = |n| batch::ValidationConfig { max_decompressed_record_bytes: n, ..Default::default() };
+    for codec in 1..=4u8 {
+        let batch = B { codec, ..b.clone() }.build();
+        assert!(batch::validate_record_set(&batch, &limit(100), NOW, INTERNAL).is_ok(), "codec {codec}");
+        let e = batch::validate_record_set(&batch, &limit(99), NOW, INTERNAL).unwrap_err();
+        assert_eq!((e.code, e.message.as_str()), (87, "Invalid record size: 100 exceeds the configured maximum \
+                                                       record size of 99."), "codec {codec}");
+    }
+    // Kafka checks it where it decompresses: an uncompressed batch is not.
+    assert!(batch::validate_record_set(&b.build(), &limit(1), NOW, INTERNAL).is_ok());
 }
 
 #[test]

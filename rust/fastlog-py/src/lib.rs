@@ -313,15 +313,16 @@ impl LogSettings {
     /// (fastlog.config, via fastlog.storage.log_manager.log_settings).
     #[new]
     #[pyo3(signature = (
-        *, segment_bytes, index_interval_bytes, max_message_bytes, flush_interval_messages, log_append_time,
-        timestamp_before_max_ms, timestamp_after_max_ms, segment_ms, segment_jitter_ms, compression_codec,
-        compression_level
+        *, segment_bytes, index_interval_bytes, max_message_bytes, max_decompressed_message_bytes,
+        flush_interval_messages, log_append_time, timestamp_before_max_ms, timestamp_after_max_ms, segment_ms,
+        segment_jitter_ms, compression_codec, compression_level
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         segment_bytes: i64,
         index_interval_bytes: i64,
         max_message_bytes: i64,
+        max_decompressed_message_bytes: i64,
         flush_interval_messages: i64,
         log_append_time: bool,
         timestamp_before_max_ms: i64,
@@ -342,6 +343,10 @@ impl LogSettings {
             flush_interval_messages: non_negative("flush_interval_messages", flush_interval_messages)?.max(1),
             validation: ValidationConfig {
                 max_message_bytes,
+                max_decompressed_record_bytes: non_negative(
+                    "max_decompressed_message_bytes",
+                    max_decompressed_message_bytes,
+                )? as i64,
                 log_append_time,
                 timestamp_before_max_ms: non_negative("timestamp_before_max_ms", timestamp_before_max_ms)? as i64,
                 timestamp_after_max_ms: non_negative("timestamp_after_max_ms", timestamp_after_max_ms)? as i64,

@@ -690,6 +690,7 @@ def log_options(config: Config, topic_configs: dict[str, str]) -> dict:
         segment_bytes=value("segment.bytes"),
         index_interval_bytes=value("index.interval.bytes"),
         max_message_bytes=value("max.message.bytes"),
+        max_decompressed_message_bytes=value("max.decompressed.message.bytes"),
         flush_interval_messages=value("flush.messages"),
         log_append_time=value("message.timestamp.type") == "LogAppendTime",
         timestamp_before_max_ms=value("message.timestamp.before.max.ms"),
