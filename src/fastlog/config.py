@@ -617,59 +617,65 @@ def share_auto_offset_reset(value: Any) -> None:
 
 GROUP_KEYS: dict[str, Key] = {k.name: k for k in [
     _group("consumer.assignment.interval.ms", I, 1000, "The interval between assignments of a consumer group.",
-           "group.consumer.assignment.interval.ms"),
+           "group.consumer.assignment.interval.ms", at_least(0)),
     _group("consumer.heartbeat.interval.ms", I, 5000, "The heartbeat interval given to the members of a consumer "
-           "group.", "group.consumer.heartbeat.interval.ms", acted_on=True),
+           "group.", "group.consumer.heartbeat.interval.ms", at_least(1), acted_on=True),
     _group("consumer.session.timeout.ms", I, 45000, "The timeout to detect client failures when using the consumer "
-           "group protocol.", "group.consumer.session.timeout.ms", acted_on=True),
+           "group protocol.", "group.consumer.session.timeout.ms", at_least(1), acted_on=True),
     _group("errors.deadletterqueue.copy.record.enable", B, False, "Copy the record to the share group's "
            "dead-letter queue topic.", None),
     _group("errors.deadletterqueue.topic.name", S, "", "The share group's dead-letter queue topic.", None),
     _group("share.assignment.interval.ms", I, 1000, "The interval between assignments of a share group.",
-           "group.share.assignment.interval.ms"),
+           "group.share.assignment.interval.ms", at_least(0)),
     _group("share.auto.offset.reset", S, "latest", "The strategy to initialize the share-partition start offset: "
            "earliest, latest or by_duration:<ISO8601 duration>.", None, share_auto_offset_reset, acted_on=True),
     _group("share.delivery.count.limit", I, 5, "Most delivery attempts of a record to a share group.",
-           "group.share.delivery.count.limit", acted_on=True),
+           "group.share.delivery.count.limit", at_least(2), acted_on=True),
     _group("share.heartbeat.interval.ms", I, 5000, "The heartbeat interval given to the members of a share group.",
-           "group.share.heartbeat.interval.ms", acted_on=True),
+           "group.share.heartbeat.interval.ms", at_least(1), acted_on=True),
     _group("share.isolation.level", S, "read_uncommitted", "Controls how to read records written transactionally.",
            None, one_of("read_committed", "read_uncommitted"), acted_on=True),
     _group("share.partition.max.record.locks", I, 2000, "Most records in flight per share-partition.",
-           "group.share.partition.max.record.locks", acted_on=True),
+           "group.share.partition.max.record.locks", at_least(100), acted_on=True),
     _group("share.record.lock.duration.ms", I, 30000, "The record acquisition lock duration in milliseconds for "
            "share groups.", "group.share.record.lock.duration.ms", at_least(1000), acted_on=True),
     _group("share.renew.acknowledge.enable", B, True, "Members may renew a record's acquisition lock.", None),
     _group("share.session.timeout.ms", I, 45000, "The timeout to detect client failures when using the share group "
-           "protocol.", "group.share.session.timeout.ms", acted_on=True),
+           "protocol.", "group.share.session.timeout.ms", at_least(1), acted_on=True),
     _group("streams.assignment.interval.ms", I, 1000, "The interval between assignments of a streams group.",
-           "group.streams.assignment.interval.ms"),
+           "group.streams.assignment.interval.ms", at_least(0)),
     _group("streams.assignor.name", S, "sticky", "The task assignor of a streams group.", "group.streams.assignors"),
     _group("streams.heartbeat.interval.ms", I, 5000, "The heartbeat interval given to the members.",
-           "group.streams.heartbeat.interval.ms"),
+           "group.streams.heartbeat.interval.ms", at_least(1)),
     _group("streams.initial.rebalance.delay.ms", I, 3000, "Wait for more members before a streams group's first "
-           "rebalance.", "group.streams.initial.rebalance.delay.ms"),
+           "rebalance.", "group.streams.initial.rebalance.delay.ms", at_least(0)),
     _group("streams.num.standby.replicas", I, 0, "The number of standby replicas for each task.",
-           "group.streams.num.standby.replicas"),
+           "group.streams.num.standby.replicas", at_least(0)),
     _group("streams.rack.aware.assignment.tags", LS, [], "Rack-aware assignment tags of a streams group.",
            "group.streams.rack.aware.assignment.tags"),
     _group("streams.session.timeout.ms", I, 45000, "The timeout to detect client failures when using the streams "
-           "group protocol.", "group.streams.session.timeout.ms"),
+           "group protocol.", "group.streams.session.timeout.ms", at_least(1)),
 ]}
 # The least and most value of a group key. A name is the broker key holding the bound (Kafka
 # checks a group's value against the broker's current group.*.min/max.* settings); a number is
 # Kafka's default bound where fastlog has no broker key for it.
 GROUP_BOUNDS: dict[str, tuple[Union[str, int, None], Union[str, int]]] = {
+    # In the order Kafka checks them (the first error wins).
     "consumer.heartbeat.interval.ms": ("group.consumer.min.heartbeat.interval.ms",
                                        "group.consumer.max.heartbeat.interval.ms"),
     "consumer.session.timeout.ms": ("group.consumer.min.session.timeout.ms", "group.consumer.max.session.timeout.ms"),
+    "consumer.assignment.interval.ms": (0, 15000),
     "share.heartbeat.interval.ms": ("group.share.min.heartbeat.interval.ms", "group.share.max.heartbeat.interval.ms"),
+    "share.session.timeout.ms": ("group.share.min.session.timeout.ms", "group.share.max.session.timeout.ms"),
     "share.record.lock.duration.ms": ("group.share.min.record.lock.duration.ms",
                                       "group.share.max.record.lock.duration.ms"),
-    "share.session.timeout.ms": ("group.share.min.session.timeout.ms", "group.share.max.session.timeout.ms"),
+    "share.delivery.count.limit": (2, 10),
+    "share.partition.max.record.locks": (100, 4000),
+    "share.assignment.interval.ms": (0, 15000),
     "streams.heartbeat.interval.ms": (5000, 15000),
-    "streams.num.standby.replicas": (None, 2),
     "streams.session.timeout.ms": (45000, 60000),
+    "streams.num.standby.replicas": (None, 2),
+    "streams.assignment.interval.ms": (0, 15000),
 }
 # (session key, heartbeat key) of each group type: the session must outlast the heartbeat.
 GROUP_SESSION_PAIRS = [("consumer.session.timeout.ms", "consumer.heartbeat.interval.ms"),
@@ -706,14 +712,13 @@ def group_value(config: "Config", own: dict[str, str], key: str) -> Any:
 def validate_group_configs(config: "Config", configs: dict[str, str]) -> None:
     """Check a group's configs as Kafka's GroupConfig.validate does, against this broker's
     bounds; ConfigError in its words."""
-    values = {}
-    for key, text in configs.items():
-        spec = GROUP_KEYS.get(key)
-        if spec is None:
+    for key in configs:  # names first, then values, then ranges: Kafka's order
+        if key not in GROUP_KEYS:
             raise ConfigError(f"Unknown group config name: {key}")
-        values[key] = spec.check(text)
-    for key, value in values.items():
-        if key in GROUP_BOUNDS:
+    values = {key: GROUP_KEYS[key].check(text) for key, text in configs.items()}
+    for key in GROUP_BOUNDS:
+        if key in values:
+            value = values[key]
             low, high = group_bounds(config, key)
             if low is None and value > high:
                 raise ConfigError(f"{key} must be less than or equal to {high}")

@@ -267,7 +267,11 @@ def test_group_configs_match_kafka(broker_factory, kafka):
     for change in [(0, "consumer.session.timeout.ms", "1"), (0, "consumer.heartbeat.interval.ms", "99999"),
                    (0, "no.such", "1"), (2, "consumer.session.timeout.ms", "1"), (0, "share.isolation.level", "x"),
                    (0, "share.auto.offset.reset", "bogus"), (0, "streams.num.standby.replicas", "5"),
-                   (0, "share.record.lock.duration.ms", "1"), (0, "share.record.lock.duration.ms", "90000")]:
+                   (0, "share.record.lock.duration.ms", "1"), (0, "share.record.lock.duration.ms", "90000"),
+                   (0, "consumer.assignment.interval.ms", "15001"), (0, "share.assignment.interval.ms", "-1"),
+                   (0, "share.delivery.count.limit", "11"), (0, "share.delivery.count.limit", "1"),
+                   (0, "share.partition.max.record.locks", "99"), (0, "share.partition.max.record.locks", "4001"),
+                   (0, "streams.assignment.interval.ms", "15001")]:
         answers = [_alter(b.bootstrap, GROUP, group, change) for b in (fastlog, kafka)]
         assert answers[0]["error_code"] == answers[1]["error_code"] == 40, (change, answers)
         assert answers[0]["error_message"] == answers[1]["error_message"], (change, answers)
