@@ -338,7 +338,7 @@ def test_feature_command_describes_and_refuses_changes(broker, kafka_classpath):
     assert [line.split() for line in described.strip().splitlines()] == [
         ["Feature:", name, "SupportedMinVersion:", low, "SupportedMaxVersion:", v, "FinalizedVersionLevel:", v,
          "Epoch:", "0"]
-        for name, low, v in [("eligible.leader.replicas.version", "0", "0"), ("group.version", "0", "1"),
+        for name, low, v in [("eligible.leader.replicas.version", "1", "1"), ("group.version", "0", "1"),
                              ("kraft.version", "0", "0"), ("metadata.version", "4.4-IV2", "4.4-IV2"),
                              ("share.version", "0", "1"), ("streams.version", "0", "0"),
                              ("transaction.version", "0", "0")]]
@@ -372,11 +372,17 @@ def test_update_features_and_api_versions_features(raw):
                 [(f["name"], f["min_version_level"], f["max_version_level"]) for f in answer["finalized_features"]],
                 answer["finalized_features_epoch"])
 
-    finalized = [("group.version", 1, 1), ("metadata.version", 33, 33), ("share.version", 1, 1)]
-    assert features(3) == ([("metadata.version", 33, 33)], finalized, 0)   # v3 hides ranges starting at 0
+    finalized = [("group.version", 1, 1), ("metadata.version", 33, 33), ("share.version", 1, 1),
+                 ("eligible.leader.replicas.version", 1, 1)]
+    # v3 hides ranges starting at 0
+    assert features(3) == ([("metadata.version", 33, 33), ("eligible.leader.replicas.version", 1, 1)], finalized, 0)
     assert features(4)[0] == [("group.version", 0, 1), ("kraft.version", 0, 0), ("metadata.version", 33, 33),
                               ("share.version", 0, 1), ("streams.version", 0, 0), ("transaction.version", 0, 0),
-                              ("eligible.leader.replicas.version", 0, 0)]
+                              ("eligible.leader.replicas.version", 1, 1)]
+    refused = update(1, ("eligible.leader.replicas.version", 0))   # it cannot be turned off here
+    assert (refused["error_code"], refused["error_message"]) == (INVALID_UPDATE_VERSION,
+        "The update failed for all features since the following feature had an error: Invalid update version 0 "
+        "for feature eligible.leader.replicas.version. Local controller 1 only supports versions 1-1")
 
 
 # -- ListConfigResources ------------------------------------------------------------------------------

@@ -231,14 +231,18 @@ def test_kafka_configs_changes_broker_configs_at_runtime_durably(broker_factory,
 
 
 def test_describe_of_the_cluster_default_lists_only_dynamic_defaults(broker):
-    (result,) = describe_configs(broker.bootstrap, [(BROKER, "")])
-    assert result["error_code"] == 0 and result["configs"] == []
+    def listed() -> list:
+        (result,) = describe_configs(broker.bootstrap, [(BROKER, "")])
+        assert result["error_code"] == 0
+        return sorted((c["name"], c["value"], c["config_source"], [(s["name"], s["source"]) for s in c["synonyms"]])
+                      for c in result["configs"])
+    # The cluster-level min.insync.replicas eligible leader replicas keep (from its static value).
+    min_isr = ("min.insync.replicas", "1", 3, [("min.insync.replicas", 3)])
+    assert listed() == [min_isr]
     body = {"resources": [{"resource_type": BROKER, "resource_name": "", "configs": [
         {"name": "log.retention.ms", "config_operation": 0, "value": "6000"}]}], "validate_only": False}
     assert request(broker.bootstrap, 44, 1, body)["responses"][0]["error_code"] == 0
-    (result,) = describe_configs(broker.bootstrap, [(BROKER, "")])
-    assert [(c["name"], c["value"], c["config_source"], [(s["name"], s["source"]) for s in c["synonyms"]])
-            for c in result["configs"]] == [("log.retention.ms", "6000", 3, [("log.retention.ms", 3)])]
+    assert listed() == [("log.retention.ms", "6000", 3, [("log.retention.ms", 3)]), min_isr]
     (result,) = describe_configs(broker.bootstrap, [(BROKER, "7")])
     assert result["error_code"] == 42
     assert result["error_message"] == "Unexpected broker id, expected 1, but received 7"

@@ -29,6 +29,7 @@ from fastlog.protocol.responses import (
 )
 from fastlog.security.acl import CLUSTER_NAME, REFUSED_MESSAGES, Operation, ResourceType
 from fastlog.services import BrokerServices
+from fastlog.storage.dynamic_configs import min_isr_refusal
 from fastlog.storage.log_manager import TopicError
 
 TOPIC, BROKER, BROKER_LOGGER, GROUP = 2, 4, 8, 32  # ConfigResource types
@@ -147,7 +148,8 @@ def alter_resource(ctx: RequestContext, resource: dict, new_configs: Callable[[d
                    validate_only: bool) -> AlterConfigsResourceResponse:
     """Answer one resource of an alter request; `new_configs(current)` returns the resource's new
     explicit configs (as text) or raises TopicError. A topic gets INVALID_CONFIG for a bad value,
-    a broker INVALID_REQUEST (both as Kafka). ALTER_CONFIGS is checked first (config_refusal)."""
+    a broker INVALID_REQUEST, or INVALID_CONFIG for a min.insync.replicas rule (all as Kafka).
+    ALTER_CONFIGS is checked first (config_refusal)."""
     rtype, name = resource["resource_type"], resource["resource_name"]
     out: AlterConfigsResourceResponse = {"error_code": 0, "error_message": None, "resource_type": rtype,
                                          "resource_name": name}
@@ -160,7 +162,16 @@ def alter_resource(ctx: RequestContext, resource: dict, new_configs: Callable[[d
         if rtype == BROKER:
             if broker_name_error(services, name):
                 raise TopicError(ErrorCode.INVALID_REQUEST, broker_name_error(services, name))
-            wanted = new_configs(current_configs(services, rtype, name))
+            current = current_configs(services, rtype, name)
+            wanted = new_configs(dict(current))  # new_configs may change the dict it is given
+            try:
+                Config.check_dynamic(wanted)
+            except ConfigError as e:
+                raise TopicError(ErrorCode.INVALID_REQUEST, str(e)) from None
+            named = {c["name"] for c in resource.get("configs") or []}
+            why = min_isr_refusal(services.logs.dynamic.source_of(name), named, wanted)
+            if why is not None:
+                raise TopicError(ErrorCode.INVALID_CONFIG, why)
             try:
                 services.logs.alter_broker_configs(name, wanted, validate_only)
             except ConfigError as e:

@@ -1,11 +1,16 @@
 """The feature flags (KIP-584) fastlog reports, shared by ApiVersions and UpdateFeatures.
 
-Each feature Kafka 4.4 knows, with the levels fastlog supports: metadata.version at 4.4-IV2 (33,
-the protocol level fastlog speaks), group.version at 1 (KIP-848 consumer groups, as Kafka 4
-finalizes it) and every other feature only at level 0 (off): fastlog has no KIP-890
-transaction.version 1-2 (transactions use the classic flow, see docs/transactions.md),
-streams groups, ELR or dynamic KRaft quorum. share.version is at 1 (KIP-932 share groups, as
-Kafka 4.2 made them GA; level 2, Kafka 4.4's share-group dead-letter queues, is not done).
+Each feature Kafka 4.4 knows, with the levels fastlog supports:
+- metadata.version at 4.4-IV2 (33, the protocol level fastlog speaks);
+- group.version at 1 (KIP-848 consumer groups, as Kafka 4 finalizes it);
+- share.version at 1 (KIP-932 share groups, as Kafka 4.2 made them GA; level 2, Kafka 4.4's
+  share-group dead-letter queues, is not done);
+- eligible.leader.replicas.version at 1, as a new Kafka 4.4 cluster runs (KIP-966). For one node
+  the eligible replicas are always empty; what shows is Kafka's rule that min.insync.replicas is
+  kept at the cluster level only (storage/dynamic_configs.py). Supported at 1 only: it cannot be
+  turned off;
+- every other feature only at level 0 (off): no KIP-890 transaction.version 1-2 (transactions use
+  the classic flow, see docs/transactions.md), no streams groups, no dynamic KRaft quorum.
 Supported ranges are the levels fastlog runs at (group.version and share.version 0-1; a downgrade
 to 0 is accepted but changes nothing: the protocols stay served), so UpdateFeatures refuses every
 other level.
@@ -20,9 +25,10 @@ SUPPORTED: dict[str, tuple[int, int]] = {
     "share.version": (0, 1),
     "streams.version": (0, 0),
     "transaction.version": (0, 0),
-    "eligible.leader.replicas.version": (0, 0),
+    "eligible.leader.replicas.version": (1, 1),
 }
 # Finalized (cluster-wide) levels: a feature at level 0 is not listed, as Kafka leaves it out.
-FINALIZED: dict[str, int] = {"group.version": 1, METADATA_VERSION: 33, "share.version": 1}
+FINALIZED: dict[str, int] = {"group.version": 1, METADATA_VERSION: 33, "share.version": 1,
+                             "eligible.leader.replicas.version": 1}
 # Kafka's epoch is the metadata log offset of the last feature change; ours never change.
 FINALIZED_EPOCH = 0

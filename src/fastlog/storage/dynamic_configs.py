@@ -6,6 +6,7 @@ folder, in `fastlog-dynamic-configs.json` (written whole: tmp file, fsync, renam
     {"broker": {key: value}, "broker_default": {key: value}, "groups": {group: {key: value}}}
 
 Values are kept as text, as given; the typed broker values live in fastlog.config.Config.
+`broker_default` always holds `min.insync.replicas` (written at the first start: see MIN_ISR).
 """
 from __future__ import annotations
 
@@ -20,6 +21,23 @@ from fastlog.files import atomic_write
 log = logging.getLogger("fastlog.storage")
 
 FILE = "fastlog-dynamic-configs.json"
+# Eligible leader replicas (KIP-966) are on, as on a new Kafka 4.4 cluster
+# (handlers/_features.py). Kafka's controller then keeps min.insync.replicas at the cluster level
+# only: it writes one from the static value when the cluster starts, and refuses to remove it or
+# to set one per broker. For one node the eligible replicas themselves are always empty.
+MIN_ISR = "min.insync.replicas"
+
+
+def min_isr_refusal(source: Source, named: set[str], wanted: dict[str, str]) -> Optional[str]:
+    """Why Kafka's controller refuses an alter request that names the keys `named` and would leave
+    a scope's dynamic configs at `wanted`, while ELR is on (INVALID_CONFIG), or None. Applied to
+    clients' requests only: naming min.insync.replicas for a broker at all (even to delete it) is
+    refused, and so is a cluster default without it."""
+    if source is Source.DYNAMIC_BROKER_CONFIG and MIN_ISR in named:
+        return "Broker-level min.insync.replicas cannot be altered while ELR is enabled."
+    if source is Source.DYNAMIC_DEFAULT_BROKER_CONFIG and MIN_ISR not in wanted:
+        return "Cluster-level min.insync.replicas cannot be removed while ELR is enabled."
+    return None
 
 
 class DynamicConfigs:
@@ -50,6 +68,29 @@ class DynamicConfigs:
             self.config.set_dynamic(source, values)
             self.broker[source] = values
         self.groups = {str(g): {str(k): str(v) for k, v in c.items()} for g, c in saved.get("groups", {}).items()}
+
+    def keep_min_isr_at_cluster_level(self) -> None:
+        """At start (after load): the cluster-level min.insync.replicas Kafka's controller
+        generates, from the static value, if there is none; a broker-level one (kept by an older
+        fastlog) goes, as Kafka's controller removes them."""
+        changed = False
+        own = self.broker[Source.DYNAMIC_BROKER_CONFIG]
+        if MIN_ISR in own:
+            log.info("removing broker-level %s=%s: eligible leader replicas keep it at the cluster level",
+                     MIN_ISR, own[MIN_ISR])
+            own = {k: v for k, v in own.items() if k != MIN_ISR}
+            self.config.set_dynamic(Source.DYNAMIC_BROKER_CONFIG, own)
+            self.broker[Source.DYNAMIC_BROKER_CONFIG] = own
+            changed = True
+        cluster = self.broker[Source.DYNAMIC_DEFAULT_BROKER_CONFIG]
+        if MIN_ISR not in cluster:
+            cluster = {**cluster, MIN_ISR: str(self.config.get_int(MIN_ISR))}
+            self.config.set_dynamic(Source.DYNAMIC_DEFAULT_BROKER_CONFIG, cluster)
+            self.broker[Source.DYNAMIC_DEFAULT_BROKER_CONFIG] = cluster
+            log.info("generating cluster-level %s=%s (eligible leader replicas are on)", MIN_ISR, cluster[MIN_ISR])
+            changed = True
+        if changed:
+            self._save()
 
     def _save(self) -> None:
         atomic_write(self.path, json.dumps({

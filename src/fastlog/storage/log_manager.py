@@ -169,6 +169,7 @@ class LogManager:
         self._lock_data_dir()
         self.cluster_id = self._load_meta()
         self.dynamic.load()
+        self.dynamic.keep_min_isr_at_cluster_level()
         catalogue = self._read_catalogue()
         for name, entry in catalogue.items():
             topic = Topic(name, bytes.fromhex(entry["topic_id"]), dict(entry.get("configs", {})),
