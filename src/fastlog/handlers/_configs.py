@@ -164,6 +164,8 @@ def alter_resource(ctx: RequestContext, resource: dict, new_configs: Callable[[d
                 raise TopicError(ErrorCode.INVALID_REQUEST, broker_name_error(services, name))
             current = current_configs(services, rtype, name)
             wanted = new_configs(dict(current))  # new_configs may change the dict it is given
+            # Kafka's broker checks the values (INVALID_REQUEST) before its controller applies the
+            # ELR rule (INVALID_CONFIG); alter_broker_configs checks them again for its other callers.
             try:
                 Config.check_dynamic(wanted)
             except ConfigError as e:
