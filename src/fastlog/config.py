@@ -1111,7 +1111,8 @@ def readme_tables() -> str:
         row[3:3] = [spec.broker_key or ""]
         lines.append(" | ".join(row))
     lines += ["", "Group configs (DescribeConfigs / IncrementalAlterConfigs, resource type GROUP; `kafka-configs "
-              "--entity-type groups`), each within the bounds Kafka's broker sets for it.", "",
+              "--entity-type groups`), each within the bounds the broker's group.*.min/max.* settings set for it "
+              "(Kafka's default bounds where fastlog has no such setting).", "",
               "| key | type | default | broker key | meaning | fastlog |", "|---|---|---|---|---|---|"]
     for spec in GROUP_KEYS.values():
         row = _row(spec).split(" | ")
