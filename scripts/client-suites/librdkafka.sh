@@ -26,7 +26,8 @@ if [ ! -x "$src/tests/test-runner" ]; then
     rm -rf "$src"; mkdir -p "$src"
     (cd "$CACHE_DIR" && apt-get source -qq --download-only "librdkafka=$VERSION" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
     tar xzf "$CACHE_DIR/librdkafka_${VERSION%-*}.orig.tar.gz" -C "$src" --strip-components=1
-    (cd "$src" && ./configure --disable-gssapi > configure.log 2>&1 && make -s -j2 libs > make.log 2>&1 \
+    # Not configure.log: librdkafka's mklove takes every configure.* file beside it for a module.
+    (cd "$src" && ./configure --disable-gssapi > build-configure.log 2>&1 && make -s -j2 libs > make.log 2>&1 \
         && make -s -j2 -C tests build > tests-make.log 2>&1) \
         || { tail -30 "$src"/*.log "$src"/tests/*.log 2>/dev/null; exit 1; }
 fi
