@@ -281,3 +281,33 @@ def test_a_topics_typed_values_follow_its_configs_and_the_broker_defaults():
     assert topic.config("segment.bytes", config) == 4000000
     topic.configs = {}
     assert topic.config("segment.bytes", config) == 3000000
+
+
+def test_min_insync_replicas_is_kept_at_the_cluster_level(tmp_path):
+    """Eligible leader replicas on (as Kafka 4.4): at start the cluster default gets
+    min.insync.replicas from the static value, in memory until the file is next written; a
+    broker-level one an older fastlog kept is removed from the file; client requests may not
+    name it for a broker nor leave the cluster default without it."""
+    import json
+
+    from fastlog.storage.dynamic_configs import FILE, DynamicConfigs, min_isr_refusal
+    path = tmp_path / FILE
+    path.write_text(json.dumps({"broker": {"min.insync.replicas": "2", "message.max.bytes": "5000"},
+                                "broker_default": {}, "groups": {}}))
+    config = Config({"min.insync.replicas": "3"})
+    dynamic = DynamicConfigs(config, str(tmp_path))
+    dynamic.load()
+    dynamic.keep_min_isr_at_cluster_level()
+    assert config.get_int("min.insync.replicas") == 3
+    assert [s for _, _, s in config.synonym_chain("min.insync.replicas")] == [3, 4, 5]
+    assert dynamic.broker[Source.DYNAMIC_DEFAULT_BROKER_CONFIG] == {"min.insync.replicas": "3"}
+    assert json.loads(path.read_text())["broker"] == {"message.max.bytes": "5000"}
+    dynamic.alter_broker(Source.DYNAMIC_DEFAULT_BROKER_CONFIG, {"min.insync.replicas": "3", "log.retention.ms": "9"})
+    assert json.loads(path.read_text())["broker_default"] == {"min.insync.replicas": "3", "log.retention.ms": "9"}
+    broker, cluster = Source.DYNAMIC_BROKER_CONFIG, Source.DYNAMIC_DEFAULT_BROKER_CONFIG
+    assert min_isr_refusal(broker, {"min.insync.replicas"}, {}) == \
+        "Broker-level min.insync.replicas cannot be altered while ELR is enabled."
+    assert min_isr_refusal(cluster, {"log.retention.ms"}, {"log.retention.ms": "1"}) == \
+        "Cluster-level min.insync.replicas cannot be removed while ELR is enabled."
+    assert min_isr_refusal(broker, {"message.max.bytes"}, {"message.max.bytes": "1"}) is None
+    assert min_isr_refusal(cluster, {"min.insync.replicas"}, {"min.insync.replicas": "2"}) is None

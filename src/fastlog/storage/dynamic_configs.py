@@ -6,7 +6,7 @@ folder, in `fastlog-dynamic-configs.json` (written whole: tmp file, fsync, renam
     {"broker": {key: value}, "broker_default": {key: value}, "groups": {group: {key: value}}}
 
 Values are kept as text, as given; the typed broker values live in fastlog.config.Config.
-`broker_default` always holds `min.insync.replicas` (written at the first start: see MIN_ISR).
+`broker_default` holds `min.insync.replicas` once anything was written (see MIN_ISR).
 """
 from __future__ import annotations
 
@@ -72,8 +72,9 @@ class DynamicConfigs:
     def keep_min_isr_at_cluster_level(self) -> None:
         """At start (after load): the cluster-level min.insync.replicas Kafka's controller
         generates, from the static value, if there is none; a broker-level one (kept by an older
-        fastlog) goes, as Kafka's controller removes them."""
-        changed = False
+        fastlog) goes, as Kafka's controller removes them. The generated value is written with
+        the next change of the file, not now: a fresh start stays without an fsync (~30 ms here),
+        and until then each start generates it again from the static value."""
         own = self.broker[Source.DYNAMIC_BROKER_CONFIG]
         if MIN_ISR in own:
             log.info("removing broker-level %s=%s: eligible leader replicas keep it at the cluster level",
@@ -81,16 +82,12 @@ class DynamicConfigs:
             own = {k: v for k, v in own.items() if k != MIN_ISR}
             self.config.set_dynamic(Source.DYNAMIC_BROKER_CONFIG, own)
             self.broker[Source.DYNAMIC_BROKER_CONFIG] = own
-            changed = True
+            self._save()
         cluster = self.broker[Source.DYNAMIC_DEFAULT_BROKER_CONFIG]
         if MIN_ISR not in cluster:
             cluster = {**cluster, MIN_ISR: str(self.config.get_int(MIN_ISR))}
             self.config.set_dynamic(Source.DYNAMIC_DEFAULT_BROKER_CONFIG, cluster)
             self.broker[Source.DYNAMIC_DEFAULT_BROKER_CONFIG] = cluster
-            log.info("generating cluster-level %s=%s (eligible leader replicas are on)", MIN_ISR, cluster[MIN_ISR])
-            changed = True
-        if changed:
-            self._save()
 
     def _save(self) -> None:
         atomic_write(self.path, json.dumps({
