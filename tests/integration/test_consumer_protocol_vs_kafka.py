@@ -212,3 +212,37 @@ def topic_id(conn: RawConnection, topic: str) -> bytes:
     answer = conn.call(3, 12, {"topics": [{"topic_id": b"\0" * 16, "name": topic}],
                                "allow_auto_topic_creation": False, "include_topic_authorized_operations": False})
     return answer["topics"][0]["topic_id"]
+
+
+def authorized_operations(bootstrap: str, topic: str) -> list:
+    """The authorized_operations the three group describes give, asked for and not, for a classic
+    group, a consumer group, an unknown id and an empty one (sorted: Kafka answers in its own
+    order)."""
+    group, out = "kip848-ops", []
+    with RawConnection(bootstrap, timeout=30) as c:
+        assert heartbeat(c, group, "member-o", 0, subscribed_topic_names=[topic])["error_code"] == 0
+        ids = ["kip848-classic", group, "kip848-no-such-group"]
+        for version in (5, 6):
+            for asked in (True, False):
+                answer = c.call(15, version, {"groups": ids, "include_authorized_operations": asked})
+                out.append((f"DescribeGroups v{version}", asked, sorted(
+                    (g["group_id"], g["error_code"], g["authorized_operations"]) for g in answer["groups"])))
+        for asked in (True, False):
+            answer = c.call(DESCRIBE, 0, {"group_ids": ids + [""], "include_authorized_operations": asked})
+            out.append(("ConsumerGroupDescribe", asked, sorted(
+                (g["group_id"], g["error_code"], g["authorized_operations"]) for g in answer["groups"])))
+        answer = c.call(77, 1, {"group_ids": [group, "kip848-no-such-group"], "include_authorized_operations": True})
+        out.append(("ShareGroupDescribe", True, sorted(
+            (g["group_id"], g["error_code"], g["authorized_operations"]) for g in answer["groups"])))
+        heartbeat(c, group, "member-o", -1)
+    return out
+
+
+def test_group_describes_give_authorized_operations_as_kafka(broker_factory, kafka):
+    """Without an authorizer every group operation (READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS,
+    ALTER_CONFIGS: 3400), for each group answered without error, when the request asks."""
+    fastlog = broker_factory(SHARED)
+    ours = authorized_operations(fastlog.bootstrap, _setup(fastlog.bootstrap))
+    assert ("ConsumerGroupDescribe", True, [("", 24, -2147483648), ("kip848-classic", 69, -2147483648),
+                                            ("kip848-no-such-group", 69, -2147483648), ("kip848-ops", 0, 3400)]) in ours
+    assert ours == authorized_operations(kafka.bootstrap, _setup(kafka.bootstrap))

@@ -870,6 +870,7 @@ def _admin_api_answers(raw, topic: str, group: str, txn_id: str) -> dict[str, ob
     epochs = call(23, 3, {"replica_id": -1, "topics": [
         {"topic": topic, "partitions": [{"partition": 0, "current_leader_epoch": -1, "leader_epoch": 0}]}]})
     consumer_groups = call(69, 0, {"group_ids": [group], "include_authorized_operations": False})["groups"]
+    (classic_group,) = call(15, 5, {"groups": [group], "include_authorized_operations": True})["groups"]
     return {
         "InitProducerId": idempotent["error_code"],
         "ConsumerGroupHeartbeat": heartbeat["error_code"],
@@ -899,6 +900,7 @@ def _admin_api_answers(raw, topic: str, group: str, txn_id: str) -> dict[str, ob
         "ListConfigResources": config_resources["error_code"],
         "DescribeTopicPartitions": ([t["error_code"] for t in named], topic in [t["name"] for t in everything]),
         "DescribeCluster": (cluster["error_code"], cluster["cluster_authorized_operations"]),
+        "DescribeGroups": (classic_group["error_code"], classic_group["authorized_operations"]),
     }
 
 
@@ -948,6 +950,7 @@ def test_admin_and_config_apis_answer_kafkas_authorization_errors(acl_broker, pk
         "ListConfigResources": CLUSTER_REFUSED,
         "DescribeTopicPartitions": ([TOPIC_REFUSED], False),
         "DescribeCluster": (0, 0),  # never refused; no cluster operation authorized
+        "DescribeGroups": (GROUP_REFUSED, -2147483648),  # no operations where the group is refused
     }
 
     grants = [(ResourceType.TOPIC, topic, AclOperation.ALL), (ResourceType.GROUP, group, AclOperation.ALL),
@@ -975,6 +978,8 @@ def test_admin_and_config_apis_answer_kafkas_authorization_errors(acl_broker, pk
     assert allowed["DeleteRecords"] == [0] and allowed["DescribeProducers"] == [0]
     assert allowed["DescribeTransactions"] == [0] and allowed["ListTransactions"] is True
     assert allowed["DescribeTopicPartitions"] == ([0], True)
+    # ALL on the group: every group operation (READ DELETE DESCRIBE DESCRIBE_CONFIGS ALTER_CONFIGS).
+    assert allowed["DescribeGroups"] == (0, 3400)
     assert allowed["DescribeCluster"][1] & (1 << 7) and allowed["DescribeCluster"][1] & (1 << 11)  # ALTER(_CONFIGS)
 
 

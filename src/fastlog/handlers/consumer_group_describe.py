@@ -8,6 +8,7 @@ from typing import cast
 
 from fastlog.coordinator.consumer_state import Assignment
 from fastlog.handlers._group_answers import described_assignment
+from fastlog.handlers.metadata import group_operations
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import (
@@ -64,5 +65,7 @@ async def handle(ctx: RequestContext, request: dict) -> ConsumerGroupDescribeRes
                              "target_assignment": _assignment(logs, cg.target.get(m.member_id, {})),
                              "member_type": CONSUMER_MEMBER if m.classic is None else CLASSIC_MEMBER,
                          } for m in cg.members.values()]})
+        if request.get("include_authorized_operations") and entry["error_code"] == ErrorCode.NONE:
+            entry["authorized_operations"] = group_operations(ctx, group_id)
         groups_out.append(entry)
     return {"groups": groups_out}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastlog.coordinator.group_state import GroupState
+from fastlog.handlers.metadata import group_operations
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import DescribeGroupsDescribedGroup, DescribeGroupsResponse
@@ -44,5 +45,7 @@ async def handle(ctx: RequestContext, request: dict) -> DescribeGroupsResponse:
                     "member_assignment": m.assignment if stable else b"",
                 } for m in group.members.values()],
             })
+        if request.get("include_authorized_operations") and entry["error_code"] == ErrorCode.NONE:
+            entry["authorized_operations"] = group_operations(ctx, group_id)
         out.append(entry)
     return {"groups": out}

@@ -18,6 +18,8 @@ TOPIC_OPERATIONS = sum(1 << op for op in (3, 4, 5, 6, 7, 8, 10, 11))
 # ... and the cluster: CREATE ALTER DESCRIBE CLUSTER_ACTION DESCRIBE_CONFIGS ALTER_CONFIGS
 # IDEMPOTENT_WRITE (7, as Kafka reports; WRITE is not a cluster operation).
 CLUSTER_OPERATIONS = sum(1 << op for op in (5, 7, 8, 9, 10, 11, 12))
+# ... and a group: READ DELETE DESCRIBE DESCRIBE_CONFIGS ALTER_CONFIGS.
+GROUP_OPERATIONS = sum(1 << op for op in (3, 6, 8, 10, 11))
 NOT_REQUESTED = -2147483648
 
 
@@ -26,6 +28,15 @@ def topic_operations(services: BrokerServices, principal: str, name: str) -> int
     if not services.authorizer.enabled:
         return TOPIC_OPERATIONS
     return services.authorizer.allowed_operations(principal, ResourceType.TOPIC, name)
+
+
+def group_operations(ctx: RequestContext, group_id: str) -> int:
+    """The group operations this request's principal may do on `group_id` (all of them without an
+    authorizer): the authorized_operations of DescribeGroups, ConsumerGroupDescribe and
+    ShareGroupDescribe when asked for, as Kafka fills them in for each group described."""
+    if not ctx.services.authorizer.enabled:
+        return GROUP_OPERATIONS
+    return ctx.services.authorizer.allowed_operations(ctx.principal, ResourceType.GROUP, group_id)
 
 
 def topic_entry(services: BrokerServices, topic, include_operations: bool,

@@ -6,6 +6,7 @@ from typing import cast
 
 from fastlog.coordinator.share_groups import ASSIGNOR, Assignment
 from fastlog.handlers._group_answers import described_assignment
+from fastlog.handlers.metadata import group_operations
 from fastlog.handlers.registry import RequestContext, api
 from fastlog.protocol.errors import ErrorCode
 from fastlog.protocol.responses import (
@@ -46,5 +47,7 @@ async def handle(ctx: RequestContext, request: dict) -> ShareGroupDescribeRespon
                              "subscribed_topic_names": sorted(m.subscribed),
                              "assignment": _assignment(ctx.services.logs, m.assignment),
                          } for m in group.members.values()]})
+        if request.get("include_authorized_operations") and entry["error_code"] == ErrorCode.NONE:
+            entry["authorized_operations"] = group_operations(ctx, group_id)
         groups_out.append(entry)
     return {"groups": groups_out}
