@@ -19,16 +19,21 @@ __all__ = [
 @final
 class StorageError(Exception):
     """A storage failure; `code` is the Kafka error code to put in the response
-    (1 OFFSET_OUT_OF_RANGE, 2 CORRUPT_MESSAGE (also: a read reached damaged bytes in the log),
+    (-1 UNKNOWN_SERVER_ERROR (an unknown codec id, or a payload its codec cannot read, as Kafka),
+    1 OFFSET_OUT_OF_RANGE, 2 CORRUPT_MESSAGE (also: a read reached damaged bytes in the log),
     10 MESSAGE_TOO_LARGE, 32 INVALID_TIMESTAMP, 45 OUT_OF_ORDER_SEQUENCE_NUMBER, 47 INVALID_PRODUCER_EPOCH,
     48 INVALID_TXN_STATE, 52 TRANSACTION_COORDINATOR_FENCED, 56 KAFKA_STORAGE_ERROR,
-    76 UNSUPPORTED_COMPRESSION_TYPE, 87 INVALID_RECORD). `str()` is "[code] message"."""
+    87 INVALID_RECORD). `record_errors`: Kafka's per-record errors (batch index, why) for
+    INVALID_TIMESTAMP, which a Produce answer carries with `message`; empty otherwise.
+    `str()` is "[code] message"."""
 
-    def __new__(cls, code: int, message: str, /) -> Self: ...
+    def __new__(cls, code: int, message: str, record_errors: list[tuple[int, str]] = ..., /) -> Self: ...
     @property
     def code(self) -> int: ...
     @property
     def message(self) -> str: ...
+    @property
+    def record_errors(self) -> list[tuple[int, str]]: ...
 
 def crc32c(data: Buffer, value: int = 0) -> int:
     """CRC-32C (Castagnoli) of `data`, continuing from `value` (crc32c(b, crc32c(a)) == crc32c(a + b))."""

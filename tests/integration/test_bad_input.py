@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import socket
 import struct
+import time
 
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -267,6 +268,60 @@ def test_max_decompressed_message_bytes_refuses_as_kafka(broker, kafka_reference
     assert ours == [("gzip, small records", NONE, True, []), ("gzip, one big record", INVALID_RECORD, False, []),
                     ("uncompressed, one big record", NONE, True, [])]
     assert ours == _decompressed_limit_answers(kafka_reference.bootstrap)
+
+
+def _refusals(bootstrap: str) -> dict[str, tuple]:
+    """Produce v9 of one bad batch each: (error, message, record errors) of each answer."""
+    suffix = unique_topic("")
+    topics = {"plain": {}, "compact": {"cleanup.policy": "compact"}, "small": {"max.message.bytes": "200"}}
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for name, configs in topics.items():
+        admin.create_topics([NewTopic(name + suffix, 1, 1, config=configs)])[name + suffix].result(30)
+    now = int(time.time() * 1000)
+    one = [RawRecord(b"k", b"v")]
+    late = [RawRecord(b"k", b"v"), RawRecord(b"k", b"w", timestamp_delta=10 * 3600 * 1000),
+            RawRecord(b"k", b"x", timestamp_delta=11 * 3600 * 1000)]
+    cases = {
+        "bad crc": ("plain", build_batch(one, bad_crc=True)),
+        "base offset 5": ("plain", build_batch(one, base_offset=5)),
+        "over max.message.bytes": ("small", build_batch([RawRecord(b"k", b"v" * 500)])),
+        "timestamps out of range": ("plain", build_batch(late, base_timestamp=now)),
+        "keyless record, compacted topic": ("compact", build_batch([RawRecord(None, b"v")])),
+        "control batch from a client": ("plain", build_batch(one, attributes=0x20)),
+        "magic 1": ("plain", build_batch(one, magic=1)),
+        "count mismatch": ("plain", build_batch(one, records_count=2)),
+        "producer id without sequence": ("plain", build_batch(one, producer_id=5, producer_epoch=0)),
+        "two batches": ("plain", build_batch(one) + build_batch(one)),
+        "codec 6": ("plain", build_batch(one, attributes=6)),
+        "gzip that is not": ("plain", build_batch(one, attributes=1, records_blob=b"not gzip at all")),
+        "lz4 that is not": ("plain", build_batch(one, attributes=3, records_blob=b"not lz4 at all!!")),
+    }
+    out = {}
+    with RawConnection(bootstrap, timeout=30) as conn:
+        for name in topics:
+            assert wait_until(lambda: conn.fetch(name + suffix, 0, 0).error == NONE, 30)
+        for case, (name, batch) in cases.items():
+            answer = conn.call(0, 9, {"transactional_id": None, "acks": -1, "timeout_ms": 5000, "topic_data": [
+                {"name": name + suffix, "partition_data": [{"index": 0, "records": batch}]}]})
+            part = answer["responses"][0]["partition_responses"][0]
+            message = (part["error_message"] or "").replace(suffix, "")
+            # The range in a timestamp's record error depends on the moment: its start is compared.
+            errors = [(e["batch_index"], e["batch_index_error_message"].split(" of message")[0][:9].replace(
+                suffix, "")) for e in part["record_errors"]]
+            out[case] = (part["error_code"], message or None, errors)
+    return out
+
+
+def test_refused_batches_get_kafkas_answers(broker, kafka_reference):
+    """Kafka 4.4 answers most refused batches with the code alone (no message), an unknown codec
+    or a payload its codec cannot read with UNKNOWN_SERVER_ERROR, and out-of-range timestamps and
+    keyless records (compacted topic) record by record with its message."""
+    ours = _refusals(broker.bootstrap)
+    assert ours["bad crc"] == (CORRUPT_MESSAGE, None, [])
+    assert ours["gzip that is not"] == ours["codec 6"] == (-1, None, [])
+    assert ours["timestamps out of range"] == (
+        32, "One or more records have been rejected due to invalid timestamp", [(1, "Timestamp"), (2, "Timestamp")])
+    assert ours == _refusals(kafka_reference.bootstrap)
 
 
 def test_produce_to_unknown_topic_without_auto_create(broker_factory):

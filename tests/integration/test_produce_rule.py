@@ -41,8 +41,7 @@ def test_produce_rule_answers_as_before(broker):
             for bad in (one + one, one[:-1], bytes(magic1), b"", None):
                 p = produce(sock, version, "rule", bad)
                 assert p["error_code"] == 87, (version, bad)
-                if version >= 8:  # error_message is in the response from v8
-                    assert p["error_message"] == (f"Produce requests with version {version} are only allowed "
-                                                  "to contain exactly one record batch of magic 2")
+                if version >= 8:  # error_message is in the response from v8; Kafka leaves it null here
+                    assert p["error_message"] is None
         p = produce(sock, 9, "rule", one)
         assert (p["error_code"], p["base_offset"]) == (0, 1), "no rejected record set was appended"

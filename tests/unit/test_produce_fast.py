@@ -247,7 +247,21 @@ def test_error_codes_reach_the_client_in_the_response(sides):
     assert correlation == CORRELATION
     parts = [p for t in body["responses"] for p in t["partition_responses"]]
     assert [p["error_code"] for p in parts] == [ErrorCode.MESSAGE_TOO_LARGE, 0]
-    assert parts[0]["base_offset"] == -1 and parts[0]["error_message"]
+    # As Kafka: the code alone for a batch over max.message.bytes, no message.
+    assert parts[0]["base_offset"] == -1 and parts[0]["error_message"] is None
+    # An out-of-range timestamp is answered record by record, with Kafka's message.
+    now = int(time.time() * 1000)
+    late = _native.build_batch([(b"k", b"a", [], now), (b"k", b"b", [], now + 10 * 3600 * 1000),
+                                (b"k", b"c", [], now + 11 * 3600 * 1000)])
+    data, offset = frame(12, [("t", [(0, late)])], {})
+    out = fast_path(fast, 12, data, offset)
+    assert out is not None and out.response is not None
+    _, body = codec.decode_response(0, 12, out.response[4:])
+    (part,) = body["responses"][0]["partition_responses"]
+    assert (part["error_code"], part["error_message"]) == (
+        ErrorCode.INVALID_TIMESTAMP, "One or more records have been rejected due to invalid timestamp")
+    assert [e["batch_index"] for e in part["record_errors"]] == [1, 2]
+    assert part["record_errors"][0]["batch_index_error_message"].startswith("Timestamp ")
 
 
 def _thread_names() -> set[str]:

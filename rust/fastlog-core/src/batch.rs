@@ -293,7 +293,7 @@ fn validate_batch(b: &[u8], pos: usize, cfg: &ValidationConfig, now_ms: i64, cli
     let codec = h.codec();
     if codec > 4 {
         return Err(StorageError::new(
-            code::UNSUPPORTED_COMPRESSION_TYPE,
+            code::UNKNOWN_SERVER_ERROR,
             format!("Unknown compression type id {codec}"),
         ));
     }
@@ -317,14 +317,16 @@ fn validate_batch(b: &[u8], pos: usize, cfg: &ValidationConfig, now_ms: i64, cli
     let mut max_ts = i64::MIN;
     let mut max_delta = 0i32;
     let check_ts = !cfg.log_append_time;
+    // Kafka reports every record whose timestamp is out of range, one record error each.
+    let mut out_of_range: Vec<(i32, String)> = Vec::new();
     let max_record = if codec == 0 { i64::MAX } else { cfg.max_decompressed_record_bytes };
     walk_records(&b[HEADER_SIZE..size], codec, h.records_count, max_record, |idx, ts_delta, _| {
         let ts = h.base_timestamp.wrapping_add(ts_delta);
         if check_ts {
             let ahead = ts as i128 - now_ms as i128;
             if ahead > cfg.timestamp_after_max_ms as i128 || -ahead > cfg.timestamp_before_max_ms as i128 {
-                return Err(StorageError::new(
-                    code::INVALID_TIMESTAMP,
+                out_of_range.push((
+                    idx,
                     format!(
                         "Timestamp {ts} of message with offset {idx} is out of range. The timestamp should be \
                          within [{}, {}]",
@@ -340,6 +342,13 @@ fn validate_batch(b: &[u8], pos: usize, cfg: &ValidationConfig, now_ms: i64, cli
         }
         Ok(())
     })?;
+    if !out_of_range.is_empty() {
+        return Err(StorageError {
+            code: code::INVALID_TIMESTAMP,
+            message: "One or more records have been rejected due to invalid timestamp".into(),
+            record_errors: out_of_range,
+        });
+    }
 
     let (rewrite, max_timestamp, offset_delta_of_max) = if cfg.log_append_time {
         (Some((h.attributes | ATTR_LOG_APPEND_TIME, now_ms)), now_ms, 0)
@@ -379,7 +388,7 @@ fn eof_error() -> StorageError {
 }
 
 fn decompress_error(e: std::io::Error) -> StorageError {
-    StorageError::corrupt(format!("Failed to decompress record batch: {e}"))
+    StorageError::new(code::UNKNOWN_SERVER_ERROR, format!("Failed to decompress record batch: {e}"))
 }
 
 impl<R: BufRead> Src<R> {
@@ -556,7 +565,7 @@ pub fn walk_records(
             let d = zstd::stream::read::Decoder::with_buffer(payload).map_err(decompress_error)?;
             walk(BufReader::with_capacity(STREAM_BUF, d), count, m, f)
         }
-        _ => Err(StorageError::new(code::UNSUPPORTED_COMPRESSION_TYPE, format!("Unknown compression type id {codec}"))),
+        _ => Err(StorageError::new(code::UNKNOWN_SERVER_ERROR, format!("Unknown compression type id {codec}"))),
     }
 }
 
@@ -572,7 +581,7 @@ pub fn decompress(payload: &[u8], codec: u8) -> Result<Vec<u8>> {
         2 => snappy_reader(payload)?.read_to_end(&mut out),
         3 => Lz4Frames::new(payload).and_then(|mut d| d.read_to_end(&mut out)),
         4 => zstd::stream::read::Decoder::with_buffer(payload).and_then(|mut d| d.read_to_end(&mut out)),
-        _ => return Err(StorageError::new(code::UNSUPPORTED_COMPRESSION_TYPE, format!("Unknown compression type id {codec}"))),
+        _ => return Err(StorageError::new(code::UNKNOWN_SERVER_ERROR, format!("Unknown compression type id {codec}"))),
     };
     res.map_err(decompress_error)?;
     Ok(out)
@@ -592,10 +601,10 @@ fn snappy_reader(payload: &[u8]) -> Result<Box<dyn Read + '_>> {
         Ok(Box::new(snap::read::FrameDecoder::new(payload)))
     } else {
         snappy_len_check(payload)
-            .map_err(|m| StorageError::corrupt(format!("Failed to decompress snappy record batch: {m}")))?;
+            .map_err(|m| StorageError::new(code::UNKNOWN_SERVER_ERROR, format!("Failed to decompress snappy record batch: {m}")))?;
         let out = snap::raw::Decoder::new()
             .decompress_vec(payload)
-            .map_err(|e| StorageError::corrupt(format!("Failed to decompress snappy record batch: {e}")))?;
+            .map_err(|e| StorageError::new(code::UNKNOWN_SERVER_ERROR, format!("Failed to decompress snappy record batch: {e}")))?;
         Ok(Box::new(std::io::Cursor::new(out)))
     }
 }

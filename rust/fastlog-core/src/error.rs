@@ -3,6 +3,9 @@ use std::fmt;
 
 /// Kafka error codes used by the storage engine.
 pub mod code {
+    /// What Kafka 4.4 answers a Produce whose batch names an unknown codec or whose payload its
+    /// codec cannot read (its decompressors throw; checked side by side).
+    pub const UNKNOWN_SERVER_ERROR: i16 = -1;
     pub const OFFSET_OUT_OF_RANGE: i16 = 1;
     pub const CORRUPT_MESSAGE: i16 = 2;
     pub const MESSAGE_TOO_LARGE: i16 = 10;
@@ -20,11 +23,14 @@ pub mod code {
 pub struct StorageError {
     pub code: i16,
     pub message: String,
+    /// Kafka's per-record errors of a Produce answer (batch index, why), for the errors Kafka
+    /// reports record by record (INVALID_TIMESTAMP); empty for the others.
+    pub record_errors: Vec<(i32, String)>,
 }
 
 impl StorageError {
     pub fn new(code: i16, message: impl Into<String>) -> Self {
-        StorageError { code, message: message.into() }
+        StorageError { code, message: message.into(), record_errors: Vec::new() }
     }
     pub fn corrupt(message: impl Into<String>) -> Self {
         Self::new(code::CORRUPT_MESSAGE, message)

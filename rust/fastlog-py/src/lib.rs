@@ -30,14 +30,17 @@ struct StorageError {
     code: i16,
     #[pyo3(get)]
     message: String,
+    /// Kafka's per-record errors (batch index, why) of a refused Produce; empty for most codes.
+    #[pyo3(get)]
+    record_errors: Vec<(i32, String)>,
 }
 
 #[pymethods]
 impl StorageError {
     #[new]
-    #[pyo3(signature = (code, message, /))]
-    fn new(code: i16, message: String) -> Self {
-        StorageError { code, message }
+    #[pyo3(signature = (code, message, record_errors = Vec::new(), /))]
+    fn new(code: i16, message: String, record_errors: Vec<(i32, String)>) -> Self {
+        StorageError { code, message, record_errors }
     }
     fn __str__(&self) -> String {
         format!("[{}] {}", self.code, self.message)
@@ -45,15 +48,20 @@ impl StorageError {
     fn __repr__(&self) -> String {
         format!("StorageError({}, {:?})", self.code, self.message)
     }
-    /// Pickling and copy rebuild the exception from its code and message.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, (i16, String))> {
+    /// Pickling and copy rebuild the exception from its code, message and record errors.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, (i16, String, Vec<(i32, String)>))> {
         let me = slf.get();
-        Ok((slf.get_type(), (me.code, me.message.clone())))
+        Ok((slf.get_type(), (me.code, me.message.clone(), me.record_errors.clone())))
     }
 }
 
 fn storage_error(e: core::StorageError) -> PyErr {
-    PyErr::new::<StorageError, _>((e.code, e.message))
+    if e.record_errors.is_empty() {
+        PyErr::new::<StorageError, _>((e.code, e.message)) // args stay (code, message)
+    } else {
+        PyErr::new::<StorageError, _>((e.code, e.message, e.record_errors))
+    }
 }
 
 /// A contiguous byte view of a Python buffer that may cross a GIL release.

@@ -368,13 +368,26 @@ fn encode(version: i16, correlation_id: i32, req: &Request<'_>, results: &[core:
                 w.buf.extend_from_slice(&start.to_be_bytes());
             }
             if version >= 8 {
-                w.length(0); // record_errors: only the keyless check fills them (Python)
+                // As Kafka: record errors and a message only for the errors it reports record
+                // by record (INVALID_TIMESTAMP here; the keyless check is Python's); for the
+                // others the code alone, no message.
+                let record_errors: &[(i32, String)] = match result {
+                    Err(e) => &e.record_errors,
+                    Ok(_) => &[],
+                };
+                w.length(record_errors.len());
+                for (index, why) in record_errors {
+                    w.buf.extend_from_slice(&index.to_be_bytes());
+                    w.string_length(why.len());
+                    w.buf.extend_from_slice(why.as_bytes());
+                    w.no_tags();
+                }
                 match result {
-                    Ok(_) => w.null_string(),
-                    Err(e) => {
+                    Err(e) if !record_errors.is_empty() => {
                         w.string_length(e.message.len());
                         w.buf.extend_from_slice(e.message.as_bytes());
                     }
+                    _ => w.null_string(),
                 }
             }
             w.no_tags();

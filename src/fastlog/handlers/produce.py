@@ -11,6 +11,7 @@ coordinator first, as Kafka 4 does (transaction.partition.verification.enable): 
 hold the transactional id's current id and epoch (INVALID_PRODUCER_ID_MAPPING,
 INVALID_PRODUCER_EPOCH) and the partition must be in its ongoing transaction (INVALID_TXN_STATE).
 """
+import logging
 import struct
 import time
 from typing import Optional
@@ -29,6 +30,7 @@ from fastlog.protocol.responses import (
 from fastlog.security.acl import Operation
 from fastlog.storage.log_manager import Topic
 
+log = logging.getLogger("fastlog.produce")
 MIN_REAL_VERSION = 3
 # Record batch v2 header: attributes int16 at byte 21 (bit 4 transactional), producer id int64
 # at 43, producer epoch int16 at 51.
@@ -58,6 +60,18 @@ def _verify_transactional(ctx: RequestContext, transactional_id: str, topic: str
 def _error(index: int, code: int, message: Optional[str] = None) -> PartitionProduceResponse:
     # Kafka answers a failed partition with base offset -1; the other fields' defaults say "none".
     return PartitionProduceResponse(index=index, error_code=code, base_offset=-1, error_message=message)
+
+
+def _refused(topic: str, index: int, e: _native.StorageError) -> PartitionProduceResponse:
+    """The answer to a record set the engine refused, as Kafka gives it: the code alone, except
+    for the errors Kafka reports record by record (INVALID_TIMESTAMP), which carry its message and
+    one record error each. The engine's own words go to the debug log."""
+    if not e.record_errors:
+        log.debug("produce to %s-%d refused: %s", topic, index, e)
+        return _error(index, e.code)
+    out = _error(index, e.code, e.message)
+    out["record_errors"] = [{"batch_index": i, "batch_index_error_message": why} for i, why in e.record_errors]
+    return out
 
 
 def _keyless_refused(topic: Topic, index: int, records, config: Config) -> Optional[PartitionProduceResponse]:
@@ -129,7 +143,7 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
                     result = await services.logs.append_async(topic, index, part["records"] or b"", now_ms,
                                                             ctx.api_version)
                 except _native.StorageError as e:
-                    partitions_out.append(_error(index, e.code, e.message))
+                    partitions_out.append(_refused(topic.name, index, e))
                 else:
                     partitions_out.append({
                         "index": index, "error_code": 0, "base_offset": result.base_offset,
