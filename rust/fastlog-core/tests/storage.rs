@@ -349,13 +349,7 @@ fn topic_compression_recompresses_other_codecs_only() {
 fn recovery_truncates_torn_tail_and_rebuilds_bad_index() {
     let dir = tempfile::tempdir().unwrap();
     let c = LogConfig { index_interval_bytes: 100, ..cfg() };
-    {
-        let mut log = PartitionLog::open(dir.path(), c.clone()).unwrap();
-        for _ in 0..50 {
-            log.append(&B::new(2).build(), NOW, INTERNAL).unwrap();
-        }
-        // dropped without close(): a crash
-    }
+    append_then_crash(dir.path(), &c, 50, 2);
     let seg = dir.path().join("00000000000000000000.log");
     let good_size = fs::metadata(&seg).unwrap().len();
     let mut f = fs::OpenOptions::new().append(true).open(&seg).unwrap();
@@ -470,14 +464,18 @@ fn open_rejects_a_file_path() {
 // --- damage on disk (recovery.rs): found, reported, contained -----------------------------------
 
 /// A crashed log of 100 one-record batches over several small segments.
+/// Append `batches` batches of `records` records to a log in `dir`, then drop it without
+/// close(): what a crash leaves (no clean-shutdown marker, index entries possibly not written).
+fn append_then_crash(dir: &Path, c: &LogConfig, batches: usize, records: usize) {
+    let mut log = PartitionLog::open(dir, c.clone()).unwrap();
+    for _ in 0..batches {
+        log.append(&B::new(records).build(), NOW, INTERNAL).unwrap();
+    }
+}
+
 fn crashed_log(dir: &Path) -> (LogConfig, Vec<std::path::PathBuf>) {
     let c = LogConfig { segment_bytes: 2000, index_interval_bytes: 300, ..cfg() };
-    {
-        let mut log = PartitionLog::open(dir, c.clone()).unwrap();
-        for _ in 0..100 {
-            log.append(&B::new(1).build(), NOW, INTERNAL).unwrap();
-        }
-    }
+    append_then_crash(dir, &c, 100, 1);
     let mut segs: Vec<_> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -604,12 +602,7 @@ fn damage_in_the_active_segment_after_a_crash_keeps_the_batches_after_it_without
     // its `.index` may hold none of them. The good batches after the damage are found anyway.
     let dir = tempfile::tempdir().unwrap();
     let c = LogConfig { index_interval_bytes: 100, ..cfg() };
-    {
-        let mut log = PartitionLog::open(dir.path(), c.clone()).unwrap();
-        for _ in 0..30 {
-            log.append(&B::new(1).build(), NOW, INTERNAL).unwrap();
-        }
-    } // crash
+    append_then_crash(dir.path(), &c, 30, 1);
     let seg = dir.path().join("00000000000000000000.log");
     fs::remove_file(dir.path().join("00000000000000000000.index")).unwrap();
     let (p, off) = batch_starts(&seg)[10];
@@ -667,12 +660,7 @@ fn a_partition_holds_one_open_file_per_segment() {
 #[test]
 fn torn_tail_of_the_active_segment_is_cut_and_reported() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let mut log = PartitionLog::open(dir.path(), cfg()).unwrap();
-        for _ in 0..10 {
-            log.append(&B::new(1).build(), NOW, INTERNAL).unwrap();
-        }
-    }
+    append_then_crash(dir.path(), &cfg(), 10, 1);
     let seg = dir.path().join("00000000000000000000.log");
     let good = fs::metadata(&seg).unwrap().len();
     let mut f = fs::OpenOptions::new().append(true).open(&seg).unwrap();
