@@ -220,7 +220,8 @@ def in_versions(version: int, spec: str | None) -> bool:
 
 class SchemaReader:
     """Reads bytes by a Kafka message schema (as Kafka's generated code does), into a dict of
-    field name -> value; tagged fields go under "_tags" as raw bytes."""
+    field name -> value; a tagged field of an integer type the schema names is read by its name,
+    any other tagged field goes under "_tags" as raw bytes."""
 
     def __init__(self, schema: dict, data: bytes, version: int) -> None:
         self.data, self.pos, self.version = data, 0, version
@@ -268,10 +269,16 @@ class SchemaReader:
             if "tag" not in f and in_versions(self.version, f["versions"]):
                 out[f["name"]] = self.value(f["type"], f)
         if self.flexible:
+            named = {f["tag"]: f for f in fields if "tag" in f and in_versions(self.version, f.get("taggedVersions"))}
             tags = {}
             for _ in range(self.uvarint()):
                 tag = self.uvarint()
-                tags[tag] = self.take(self.uvarint())
+                raw = self.take(self.uvarint())
+                if tag in named and named[tag]["type"] in ("int8", "int16", "int32", "int64"):
+                    assert len(raw) == {"int8": 1, "int16": 2, "int32": 4, "int64": 8}[named[tag]["type"]], tag
+                    out[named[tag]["name"]] = int.from_bytes(raw, "big", signed=True)
+                else:
+                    tags[tag] = raw
             if tags:
                 out["_tags"] = tags
         return out
@@ -357,6 +364,13 @@ def test_every_record_we_write_matches_kafkas_schema(schemas):
          {"ProducerId": 9, "ProducerEpoch": 1, "TransactionTimeoutMs": 60000, "TransactionStatus": 1,
           "TransactionPartitions": [{"Topic": "t", "PartitionIds": [0, 2]}],
           "TransactionLastUpdateTimestampMs": 50, "TransactionStartTimestampMs": 40}),
+        ("TransactionLogValue", txn_log.txn_value(txn_log.StoredTxn(
+            9, 32767, 60000, 2, [("t", 1)], 50, 40, previous_producer_id=8, next_producer_id=10,
+            client_transaction_version=2)),
+         {"ProducerId": 9, "ProducerEpoch": 32767, "TransactionTimeoutMs": 60000, "TransactionStatus": 2,
+          "TransactionPartitions": [{"Topic": "t", "PartitionIds": [1]}],
+          "TransactionLastUpdateTimestampMs": 50, "TransactionStartTimestampMs": 40,
+          "PreviousProducerId": 8, "NextProducerId": 10, "ClientTransactionVersion": 2}),
     ]
     for name, data, expected in cases:
         assert read(schemas, name, data) == expected, name

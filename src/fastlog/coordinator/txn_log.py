@@ -1,12 +1,21 @@
 """Durable transaction state: the internal compacted topic `__transaction_state`.
 
 One record per change of a transactional id's metadata, in Kafka's layout (TransactionLogKey v0,
-TransactionLogValue v0; big-endian, strings int16 length, arrays int32 count, -1 = null):
+TransactionLogValue v1, as Kafka 4 writes them once transaction.version is 1 or more):
 
-    key    version int16 (0), transactional_id string
-    value  version int16 (0), producer_id int64, producer_epoch int16, timeout_ms int32,
-           status int8 (TxnState), partitions [topic string, [partition int32]] (null when none),
-           last_update_timestamp_ms int64, start_timestamp_ms int64
+    key    version int16 (0), transactional_id string (int16 length)
+    value  version int16 (1), producer_id int64, producer_epoch int16, timeout_ms int32,
+           status int8 (TxnState), partitions compact array (null when none) of
+           {topic compact string, partitions compact array of int32, tagged fields},
+           last_update_timestamp_ms int64, start_timestamp_ms int64,
+           tagged fields: 0 previous producer id int64 (default -1), 1 next producer id int64
+           (default -1, set while a transaction.version 2 commit or abort rotates the id),
+           2 client transaction version int16 (default 0)
+
+Compact strings and arrays carry an unsigned varint of length + 1 (0 = null); a tagged field is
+written only when it differs from its default (tag, size, value, tags in order). Value v0 (fastlog
+before transaction.version 2, and Kafka below level 1) is the same without the tagged fields, with
+int16-length strings and int32-count arrays (-1 = null); both are read.
 
 A null value (tombstone) removes the id (transactional.id.expiration.ms). The partition of an id is
 Kafka's: abs(java hashCode(id)) % transaction.state.log.num.partitions. On start the log is
@@ -20,6 +29,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Optional
 
+from fastlog.coordinator.consumer_records import _cstr, _FlexReader, _uvarint
 from fastlog.coordinator.internal_topic import InternalTopicLog
 from fastlog.coordinator.offsets_log import _Reader, _str
 
@@ -31,6 +41,11 @@ log = logging.getLogger("fastlog.transactions")
 TOPIC = "__transaction_state"
 KEY_V0 = 0
 VALUE_V0 = 0
+VALUE_V1 = 1
+NO_PRODUCER_ID = -1
+TAG_PREVIOUS_PRODUCER_ID = 0
+TAG_NEXT_PRODUCER_ID = 1
+TAG_CLIENT_TRANSACTION_VERSION = 2
 
 
 @dataclass
@@ -42,20 +57,52 @@ class StoredTxn:
     partitions: list[tuple[str, int]]
     last_update_ms: int
     start_ms: int
+    previous_producer_id: int = NO_PRODUCER_ID
+    next_producer_id: int = NO_PRODUCER_ID
+    client_transaction_version: int = 0
 
 
 def txn_key(transactional_id: str) -> bytes:
     return struct.pack(">h", KEY_V0) + _str(transactional_id)
 
 
+def _by_topic(partitions: list[tuple[str, int]]) -> dict[str, list[int]]:
+    by_topic: dict[str, list[int]] = {}
+    for topic, part in sorted(partitions):
+        by_topic.setdefault(topic, []).append(part)
+    return by_topic
+
+
 def txn_value(t: StoredTxn) -> bytes:
+    """Value v1 (flexible)."""
+    out = [struct.pack(">hqhib", VALUE_V1, t.producer_id, t.producer_epoch, t.timeout_ms, t.status)]
+    if not t.partitions:
+        out.append(_uvarint(0))
+    else:
+        by_topic = _by_topic(t.partitions)
+        out.append(_uvarint(len(by_topic) + 1))
+        for topic, parts in by_topic.items():
+            out += [_cstr(topic), _uvarint(len(parts) + 1), struct.pack(f">{len(parts)}i", *parts), b"\x00"]
+    out.append(struct.pack(">qq", t.last_update_ms, t.start_ms))
+    tagged = []
+    if t.previous_producer_id != NO_PRODUCER_ID:
+        tagged.append((TAG_PREVIOUS_PRODUCER_ID, struct.pack(">q", t.previous_producer_id)))
+    if t.next_producer_id != NO_PRODUCER_ID:
+        tagged.append((TAG_NEXT_PRODUCER_ID, struct.pack(">q", t.next_producer_id)))
+    if t.client_transaction_version != 0:
+        tagged.append((TAG_CLIENT_TRANSACTION_VERSION, struct.pack(">h", t.client_transaction_version)))
+    out.append(_uvarint(len(tagged)))
+    out += [_uvarint(tag) + _uvarint(len(data)) + data for tag, data in tagged]
+    return b"".join(out)
+
+
+def txn_value_v0(t: StoredTxn) -> bytes:
+    """Value v0, as fastlog wrote it before transaction.version 2 (kept to test reading it)."""
     out = [struct.pack(">hqhib", VALUE_V0, t.producer_id, t.producer_epoch, t.timeout_ms, t.status)]
     if not t.partitions:
         out.append(struct.pack(">i", -1))
     else:
-        by_topic: dict[str, list[int]] = {}
-        for topic, part in sorted(t.partitions):
-            by_topic.setdefault(topic, []).append(part)
+        by_topic = _by_topic(t.partitions)
         out.append(struct.pack(">i", len(by_topic)))
         for topic, parts in by_topic.items():
             out.append(_str(topic) + struct.pack(f">i{len(parts)}i", len(parts), *parts))
@@ -75,12 +122,17 @@ def decode_txn_key(data: bytes) -> str:
 
 
 def decode_txn_value(data: bytes) -> StoredTxn:
+    version = struct.unpack(">h", data[:2])[0] if len(data) >= 2 else -1
+    if version == VALUE_V0:
+        return _decode_v0(data)
+    if version == VALUE_V1:
+        return _decode_v1(data)
+    raise ValueError(f"unknown transaction log value version {version}")
+
+
+def _decode_v0(data: bytes) -> StoredTxn:
     r = _Reader(data)
-    version = r.int16()
-    if version not in (0, 1):
-        raise ValueError(f"unknown transaction log value version {version}")
-    if version == 1:
-        raise ValueError("flexible (v1) transaction log values are not read by fastlog")
+    r.int16()
     pid, epoch, timeout = r.int64(), r.int16(), r.int32()
     status = struct.unpack(">b", r.take(1))[0]
     count = r.int32()
@@ -94,6 +146,35 @@ def decode_txn_value(data: bytes) -> StoredTxn:
             raise ValueError("bad partition list")
         partitions += [(topic, r.int32()) for _ in range(n)]
     return StoredTxn(pid, epoch, timeout, status, partitions, r.int64(), r.int64())
+
+
+def _decode_v1(data: bytes) -> StoredTxn:
+    r = _FlexReader(data)
+    r.int16()
+    pid, epoch, timeout = r.int64(), r.int16(), r.int32()
+    status = struct.unpack(">b", r.take(1))[0]
+    partitions: list[tuple[str, int]] = []
+    topics = r.uvarint() - 1  # -1: null, no partitions
+    if topics > len(data):
+        raise ValueError("bad partition count")
+    for _ in range(max(topics, 0)):
+        topic = r.cstr()
+        n = r.count()
+        if topic is None:
+            raise ValueError("bad partition list")
+        partitions += [(topic, part) for part in struct.unpack(f">{n}i", r.take(4 * n))]
+        r.skip_tags()
+    stored = StoredTxn(pid, epoch, timeout, status, partitions, r.int64(), r.int64())
+    for _ in range(r.uvarint()):
+        tag, size = r.uvarint(), r.uvarint()
+        field = r.take(size)
+        if tag == TAG_PREVIOUS_PRODUCER_ID and size == 8:
+            stored.previous_producer_id = struct.unpack(">q", field)[0]
+        elif tag == TAG_NEXT_PRODUCER_ID and size == 8:
+            stored.next_producer_id = struct.unpack(">q", field)[0]
+        elif tag == TAG_CLIENT_TRANSACTION_VERSION and size == 2:
+            stored.client_transaction_version = struct.unpack(">h", field)[0]
+    return stored
 
 
 class TxnLog(InternalTopicLog):
