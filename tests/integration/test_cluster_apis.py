@@ -341,7 +341,7 @@ def test_feature_command_describes_and_refuses_changes(broker, kafka_classpath):
         for name, low, v in [("eligible.leader.replicas.version", "1", "1"), ("group.version", "0", "1"),
                              ("kraft.version", "0", "0"), ("metadata.version", "4.4-IV2", "4.4-IV2"),
                              ("share.version", "0", "1"), ("streams.version", "0", "0"),
-                             ("transaction.version", "0", "0")]]
+                             ("transaction.version", "0", "2")]]
     same = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--metadata", "4.4-IV2").stdout
     assert "metadata.version was upgraded to 33." in same
     refused = tool(FEATURE, "--bootstrap-server", broker.bootstrap, "upgrade", "--feature", "streams.version=1",
@@ -373,16 +373,21 @@ def test_update_features_and_api_versions_features(raw):
                 answer["finalized_features_epoch"])
 
     finalized = [("group.version", 1, 1), ("metadata.version", 33, 33), ("share.version", 1, 1),
-                 ("eligible.leader.replicas.version", 1, 1)]
+                 ("transaction.version", 2, 2), ("eligible.leader.replicas.version", 1, 1)]
     # v3 hides ranges starting at 0
     assert features(3) == ([("metadata.version", 33, 33), ("eligible.leader.replicas.version", 1, 1)], finalized, 0)
     assert features(4)[0] == [("group.version", 0, 1), ("kraft.version", 0, 0), ("metadata.version", 33, 33),
-                              ("share.version", 0, 1), ("streams.version", 0, 0), ("transaction.version", 0, 0),
+                              ("share.version", 0, 1), ("streams.version", 0, 0), ("transaction.version", 0, 2),
                               ("eligible.leader.replicas.version", 1, 1)]
     refused = update(1, ("eligible.leader.replicas.version", 0))   # it cannot be turned off here
     assert (refused["error_code"], refused["error_message"]) == (INVALID_UPDATE_VERSION,
         "The update failed for all features since the following feature had an error: Invalid update version 0 "
         "for feature eligible.leader.replicas.version. Local controller 1 only supports versions 1-1")
+    assert update(1, ("transaction.version", 2))["error_code"] == 0
+    refused = update(1, ("transaction.version", 0))   # supported as in Kafka, but run at 2 only
+    assert (refused["error_code"], refused["error_message"]) == (INVALID_UPDATE_VERSION,
+        "The update failed for all features since the following feature had an error: Invalid update version 0 "
+        "for feature transaction.version. fastlog runs transaction.version at level 2 only.")
 
 
 # -- ListConfigResources ------------------------------------------------------------------------------

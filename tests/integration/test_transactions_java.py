@@ -1,8 +1,9 @@
 """The Java side of transactions (jars from Maven Central through fastlog.kafka_dist).
 
-- The Java 4.x producer with a transactional.id: fastlog advertises transaction.version 0, so it
-  must use the classic flow (AddPartitionsToTxn) and get its aborted records hidden from a
-  read_committed reader and its transactional offsets committed.
+- The Java 4.x producer with a transactional.id: fastlog finalizes transaction.version 2, so it
+  uses KIP-890's flow (no AddPartitionsToTxn or AddOffsetsToTxn, an epoch bump per EndTxn) and
+  gets its aborted records hidden from a read_committed reader and its transactional offsets
+  committed.
 - Kafka's `kafka-transactions` tool (TransactionsCommand): list, describe, describe-producers,
   find-hanging and abort against fastlog.
 """
@@ -19,7 +20,7 @@ from test_transactions import commit_end, read_until_end, txn_producer
 
 from fastlog import kafka_dist as kd
 
-from clients import create_topic, unique_topic
+from clients import RawConnection, create_topic, unique_topic
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -39,7 +40,7 @@ def tool(bootstrap: str, *args: str) -> str:
     return proc.stdout
 
 
-def test_java_producer_uses_the_classic_flow(broker, kafka_classpath, tmp_path):
+def test_java_producer_uses_transaction_version_2(broker, kafka_classpath, tmp_path):
     topic = unique_topic("txn-java")
     create_topic(broker.bootstrap, topic, 1)
     subprocess.run(["javac", "-d", str(tmp_path), "-cp", kafka_classpath, str(JAVA_DIR / "TxnProducer.java")],
@@ -57,6 +58,10 @@ def test_java_producer_uses_the_classic_flow(broker, kafka_classpath, tmp_path):
     finally:
         consumer.close()
     assert committed[0].offset == 42
+    # Three transactions ended with EndTxn v5, each a bump: the classic flow would leave epoch 0.
+    with RawConnection(broker.bootstrap) as raw:
+        state = raw.call(65, 0, {"transactional_ids": [txn_id]})["transaction_states"][0]
+    assert (state["error_code"], state["transaction_state"], state["producer_epoch"]) == (0, "CompleteCommit", 3)
 
 
 def test_kafka_transactions_tool(broker, kafka_classpath):

@@ -10,7 +10,15 @@ import pytest
 from fastlog.config import Config
 from fastlog.coordinator.producer_ids import ProducerIdManager
 from fastlog.coordinator.transactions import TransactionCoordinator, TxnState
-from fastlog.coordinator.txn_log import TOPIC, StoredTxn, decode_txn_key, decode_txn_value, txn_key, txn_value
+from fastlog.coordinator.txn_log import (
+    TOPIC,
+    StoredTxn,
+    decode_txn_key,
+    decode_txn_value,
+    txn_key,
+    txn_value,
+    txn_value_v0,
+)
 from fastlog.protocol.errors import ErrorCode as E
 from fastlog.storage.log_manager import LogManager
 
@@ -59,16 +67,42 @@ def node(tmp_path):
 def test_record_layout_round_trips_and_is_kafkas():
     stored = StoredTxn(7, 3, 60000, TxnState.ONGOING, [("a", 1), ("a", 0), ("b", 2)], 1000, 900)
     value = txn_value(stored)
-    # version 0, pid, epoch, timeout, status, 2 topics: "a" [0, 1], "b" [2], timestamps
-    assert value[:17] == bytes.fromhex("0000" "0000000000000007" "0003" "0000ea60" "01")
-    assert value[17:21] == b"\x00\x00\x00\x02"
+    # version 1, pid, epoch, timeout, status, 2 topics (compact: 2 + 1): "a" [0, 1], "b" [2], timestamps
+    assert value[:17] == bytes.fromhex("0001" "0000000000000007" "0003" "0000ea60" "01")
+    assert value[17:30] == b"\x03" + b"\x02a" + b"\x03" + (0).to_bytes(4, "big") + (1).to_bytes(4, "big") + b"\x00"
+    assert value.endswith(b"\x00")  # no tagged fields: all at their defaults
     back = decode_txn_value(value)
-    assert back.partitions == [("a", 0), ("a", 1), ("b", 2)] and back.producer_id == 7 and back.start_ms == 900
+    assert back == StoredTxn(7, 3, 60000, TxnState.ONGOING, [("a", 0), ("a", 1), ("b", 2)], 1000, 900)
     assert txn_key("tx") == b"\x00\x00\x00\x02tx" and decode_txn_key(txn_key("tx")) == "tx"
     empty = decode_txn_value(txn_value(StoredTxn(1, 0, 5, TxnState.EMPTY, [], 1, -1)))
     assert empty.partitions == []
     with pytest.raises(ValueError):
         decode_txn_value(value[:20])
+    # the tagged fields of transaction.version 2: previous id, next id, client version
+    rotating = StoredTxn(8, 32767, 5, TxnState.PREPARE_COMMIT, [("a", 0)], 2, 1, previous_producer_id=6,
+                         next_producer_id=9, client_transaction_version=2)
+    encoded = txn_value(rotating)
+    assert encoded.endswith(b"\x03" + b"\x00\x08" + (6).to_bytes(8, "big") + b"\x01\x08" + (9).to_bytes(8, "big")
+                            + b"\x02\x02\x00\x02")
+    assert decode_txn_value(encoded) == rotating
+    # v0, as fastlog wrote it before transaction.version 2, still reads
+    assert decode_txn_value(txn_value_v0(stored)) == back
+
+
+def test_records_of_a_v0_log_replay(node):
+    """A `__transaction_state` written before transaction.version 2 (value v0) replays."""
+    async def body():
+        tc = await node.coordinator()
+        _, pid, epoch = await tc.init_producer_id("app", 10000)
+        tc.add_partitions("app", pid, epoch, [("t", 0)])
+        tc.store.write("app", txn_value_v0(tc.txns["app"].stored()))
+        await tc.stop()
+        tc2 = await node.coordinator()
+        meta = tc2.txns["app"]
+        assert (meta.producer_id, meta.producer_epoch, meta.state, meta.partitions) == (
+            pid, epoch, TxnState.ONGOING, {("t", 0)})
+        await tc2.stop()
+    run(body())
 
 
 def test_init_producer_id_bumps_the_epoch_and_fences_the_old_instance(node):
@@ -195,17 +229,17 @@ def test_end_txn_writes_markers_and_answers_retries_as_kafka(node):
     async def body():
         tc = await node.coordinator()
         _, pid, epoch = await tc.init_producer_id("app", 10000)
-        assert await tc.end_txn("app", pid, epoch, True) == E.INVALID_TXN_STATE  # Empty: nothing to end
+        assert (await tc.end_txn("app", pid, epoch, True))[0] == E.INVALID_TXN_STATE  # Empty: nothing to end
         tc.add_partitions("app", pid, epoch, [("t", 0), ("t", 1)])
         node.logs.append(node.logs.get("t"), 0, transactional_batch(pid, epoch, 0, b"x"), 1)
-        assert await tc.end_txn("app", pid, epoch, True) == E.NONE
+        assert (await tc.end_txn("app", pid, epoch, True))[0] == E.NONE
         assert tc.txns["app"].state == TxnState.COMPLETE_COMMIT and tc.txns["app"].partitions == set()
         assert read_markers(node, "t", 0) == [(pid, True)] and read_markers(node, "t", 1) == [(pid, True)]
-        assert await tc.end_txn("app", pid, epoch, True) == E.NONE             # a retry
-        assert await tc.end_txn("app", pid, epoch, False) == E.INVALID_TXN_STATE
-        assert await tc.end_txn("app", pid, epoch + 1, False) == E.PRODUCER_FENCED
+        assert (await tc.end_txn("app", pid, epoch, True))[0] == E.NONE             # a retry
+        assert (await tc.end_txn("app", pid, epoch, False))[0] == E.INVALID_TXN_STATE
+        assert (await tc.end_txn("app", pid, epoch + 1, False))[0] == E.PRODUCER_FENCED
         tc.add_partitions("app", pid, epoch, [("t", 1)])
-        assert await tc.end_txn("app", pid, epoch, False) == E.NONE
+        assert (await tc.end_txn("app", pid, epoch, False))[0] == E.NONE
         assert read_markers(node, "t", 1) == [(pid, True), (pid, False)]
         await tc.stop()
     run(body())
@@ -241,7 +275,7 @@ def test_timed_out_transaction_is_aborted_with_a_fencing_epoch_bump(node):
         meta = tc.txns["app"]
         assert (meta.state, meta.producer_epoch) == (TxnState.COMPLETE_ABORT, epoch + 1)
         assert read_markers(node, "t", 0) == [(pid, False)]
-        assert await tc.end_txn("app", pid, epoch, True) == E.PRODUCER_FENCED
+        assert (await tc.end_txn("app", pid, epoch, True))[0] == E.PRODUCER_FENCED
         assert tc.add_partitions("app", pid, epoch, [("t", 0)]) == {("t", 0): E.PRODUCER_FENCED}
         await tc.stop()
     run(body())
@@ -252,8 +286,10 @@ def test_new_instance_aborts_the_open_transaction_of_the_old_one(node):
         tc = await node.coordinator()
         _, pid, epoch = await tc.init_producer_id("app", 5000)
         tc.add_partitions("app", pid, epoch, [("t", 1)])
-        err, pid2, epoch2 = await tc.init_producer_id("app", 5000)
-        assert (err, pid2, epoch2) == (E.NONE, pid, epoch + 2)  # +1 fences the abort, +1 the new instance
+        # +1 fences the abort, answered CONCURRENT_TRANSACTIONS as Kafka does; the retry bumps again
+        assert await tc.init_producer_id("app", 5000) == (E.CONCURRENT_TRANSACTIONS, -1, -1)
+        assert (tc.txns["app"].state, tc.txns["app"].producer_epoch) == (TxnState.COMPLETE_ABORT, epoch + 1)
+        assert await tc.init_producer_id("app", 5000) == (E.NONE, pid, epoch + 2)
         assert tc.txns["app"].state == TxnState.EMPTY
         assert read_markers(node, "t", 1) == [(pid, False)]
         await tc.stop()
@@ -267,8 +303,106 @@ def test_a_marker_the_log_refuses_is_skipped_not_retried_forever(node):
         tc.add_partitions("app", pid, epoch, [("t", 0), ("t", 1)])
         # Someone (WriteTxnMarkers) already wrote a marker with a newer epoch in t-0.
         node.logs.write_txn_marker(node.logs.get("t"), 0, pid, epoch + 3, False, 0)
-        assert await tc.end_txn("app", pid, epoch, True) == E.NONE
+        assert (await tc.end_txn("app", pid, epoch, True))[0] == E.NONE
         assert tc.txns["app"].state == TxnState.COMPLETE_COMMIT
         assert read_markers(node, "t", 0) == [(pid, False)] and read_markers(node, "t", 1) == [(pid, True)]
+        await tc.stop()
+    run(body())
+
+
+def read_marker_epochs(node: Node, topic: str, partition: int) -> list[tuple[int, int, bool]]:
+    """(producer id, producer epoch, commit?) of every control record of a partition."""
+    plog = node.logs.get(topic).partitions[partition]
+    return [(r.producer_id, r.producer_epoch, r.key[2:4] == b"\x00\x01") for r in plog.records(0) if r.is_control]
+
+
+def test_transaction_version_2_bumps_the_epoch_with_every_end(node):
+    """EndTxn v5 (client_tv 2): the markers and the answer carry epoch + 1; a retry with the old
+    epoch gets the same answer; an abort of no transaction bumps too; a v4 end does not bump."""
+    async def body():
+        tc = await node.coordinator()
+        _, pid, e = await tc.init_producer_id("app", 10000)
+        assert tc.add_partitions("app", pid, e, [("t", 0)], client_tv=2) == {("t", 0): E.NONE}
+        assert tc.txns["app"].client_tv == 2
+        node.logs.append(node.logs.get("t"), 0, transactional_batch(pid, e, 0, b"x"), 1)
+        assert await tc.end_txn("app", pid, e, True, client_tv=2) == (E.NONE, pid, e + 1)
+        assert read_marker_epochs(node, "t", 0) == [(pid, e + 1, True)]
+        assert await tc.end_txn("app", pid, e, True, client_tv=2) == (E.NONE, pid, e + 1)       # retry
+        assert await tc.end_txn("app", pid, e, False, client_tv=2) == (E.INVALID_TXN_STATE, -1, -1)
+        assert await tc.end_txn("app", pid, e + 1, True, client_tv=2) == (E.INVALID_TXN_STATE, -1, -1)
+        assert await tc.end_txn("app", pid, e + 1, False, client_tv=2) == (E.NONE, pid, e + 2)  # no txn: bump
+        assert tc.txns["app"].state == TxnState.COMPLETE_ABORT
+        assert await tc.end_txn("app", pid, e + 1, False, client_tv=2) == (E.NONE, pid, e + 2)  # retry
+        assert await tc.end_txn("app", pid, e, False, client_tv=2) == (E.PRODUCER_FENCED, -1, -1)
+        assert await tc.end_txn("app", pid + 1, e + 2, False, client_tv=2) == (E.INVALID_PRODUCER_ID_MAPPING, -1, -1)
+        # the next transaction at the new epoch; the partition's state takes sequence 0 again
+        assert tc.add_partitions("app", pid, e + 2, [("t", 0)], client_tv=2) == {("t", 0): E.NONE}
+        node.logs.append(node.logs.get("t"), 0, transactional_batch(pid, e + 2, 0, b"y"), 1)
+        assert await tc.end_txn("app", pid, e + 2, True) == (E.NONE, -1, -1)   # EndTxn v4: no bump
+        assert tc.txns["app"].producer_epoch == e + 2
+        assert read_marker_epochs(node, "t", 0)[-1] == (pid, e + 2, True)
+        await tc.stop()
+        # the state is durable: a restart reads the same
+        tc2 = await node.coordinator()
+        meta = tc2.txns["app"]
+        assert (meta.state, meta.producer_id, meta.producer_epoch, meta.client_tv) == (
+            TxnState.COMPLETE_COMMIT, pid, e + 2, 0)
+        await tc2.stop()
+    run(body())
+
+
+def test_transaction_version_2_end_that_uses_up_the_epochs_moves_to_a_new_producer_id(node):
+    """At epoch MAX - 1 the bump reaches MAX for the markers, and the producer goes on with a new
+    id at epoch 0; a retry of that EndTxn with the old id gets the same answer."""
+    async def body():
+        tc = await node.coordinator()
+        _, pid, _ = await tc.init_producer_id("app", 10000)
+        meta = tc.txns["app"]
+        tc._transition(meta, producer_epoch=32766)
+        tc.add_partitions("app", pid, 32766, [("t", 1)], client_tv=2)
+        error, new_pid, new_epoch = await tc.end_txn("app", pid, 32766, False, client_tv=2)
+        assert (error, new_epoch) == (E.NONE, 0) and new_pid not in (pid, -1)
+        assert read_marker_epochs(node, "t", 1) == [(pid, 32767, False)]
+        assert (meta.producer_id, meta.producer_epoch, meta.last_producer_id, meta.next_producer_id) == (
+            new_pid, 0, pid, -1)
+        assert await tc.end_txn("app", pid, 32766, False, client_tv=2) == (E.NONE, new_pid, 0)
+        await tc.stop()
+        tc2 = await node.coordinator()
+        assert (tc2.txns["app"].producer_id, tc2.txns["app"].last_producer_id) == (new_pid, pid)
+        await tc2.stop()
+    run(body())
+
+
+def test_transaction_version_2_prepare_left_by_a_crash_completes_with_the_bumped_epoch(node):
+    async def body():
+        tc = await node.coordinator()
+        _, pid, _ = await tc.init_producer_id("app", 10000)
+        meta = tc.txns["app"]
+        tc._transition(meta, producer_epoch=32766)
+        tc.add_partitions("app", pid, 32766, [("t", 0)], client_tv=2)
+        # What a crash between logging PrepareCommit and writing the markers leaves behind.
+        tc._transition(meta, state=TxnState.PREPARE_COMMIT, producer_epoch=32767, next_producer_id=77)
+        await tc.stop()
+        tc2 = await node.coordinator()
+        meta2 = tc2.txns["app"]
+        assert (meta2.state, meta2.producer_id, meta2.producer_epoch) == (TxnState.COMPLETE_COMMIT, 77, 0)
+        assert read_marker_epochs(node, "t", 0) == [(pid, 32767, True)]
+        await tc2.stop()
+    run(body())
+
+
+def test_txn_offset_commit_check_by_version(node):
+    """v5 adds the group's partition itself; v4 answers TRANSACTION_ABORTABLE, older versions
+    INVALID_TXN_STATE, when AddOffsetsToTxn did not add it."""
+    async def body():
+        node.logs.create_topic("__consumer_offsets", 2)
+        tc = await node.coordinator()
+        _, pid, e = await tc.init_producer_id("app", 10000)
+        assert tc.check_offsets_producer("app", pid, e, 1, 3) == E.INVALID_TXN_STATE
+        assert tc.check_offsets_producer("app", pid, e, 1, 4) == E.TRANSACTION_ABORTABLE
+        assert tc.check_offsets_producer("app", pid, e, 1, 5) == E.NONE
+        assert tc.txns["app"].partitions == {("__consumer_offsets", 1)}
+        assert tc.check_offsets_producer("app", pid, e, 1, 4) == E.NONE
+        assert tc.check_offsets_producer("app", pid, e + 1, 1, 5) == E.PRODUCER_FENCED
         await tc.stop()
     run(body())

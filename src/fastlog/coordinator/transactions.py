@@ -85,13 +85,19 @@ class TxnMetadata:
     start_ms: int = -1
     last_update_ms: int = -1
     # KIP-360: the id/epoch handed out before the current one, so that a producer retrying an
-    # InitProducerId whose answer it lost is not fenced. In memory only, as in Kafka's v0 records.
+    # InitProducerId whose answer it lost is not fenced. The id is stored (Kafka's
+    # PreviousProducerId), the epoch lives in memory only, as in Kafka.
     last_producer_id: int = NO_PRODUCER_ID
     last_producer_epoch: int = NO_EPOCH
+    # transaction.version 2: the id a commit or abort moves to when it used up the epochs (set
+    # from Prepare* until Complete*), and the version the client spoke at the last transition.
+    next_producer_id: int = NO_PRODUCER_ID
+    client_tv: int = 0
 
     def stored(self) -> StoredTxn:
         return StoredTxn(self.producer_id, self.producer_epoch, self.timeout_ms, int(self.state),
-                         sorted(self.partitions), self.last_update_ms, self.start_ms)
+                         sorted(self.partitions), self.last_update_ms, self.start_ms,
+                         self.last_producer_id, self.next_producer_id, self.client_tv)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +122,11 @@ class TxnSettings:
             log_segment_bytes=cfg.get_int("transaction.state.log.segment.bytes"),
         )
 
+
+# TxnOffsetCommit versions: v4 answers a producer outside a transaction TRANSACTION_ABORTABLE, v5
+# (transaction.version 2) adds the group's partition to the transaction itself.
+ABORTABLE_TXN_OFFSET_COMMIT = 4
+TV2_TXN_OFFSET_COMMIT = 5
 
 # Called with (producer id, `__consumer_offsets` partition, commit) once the marker is in that
 # partition: the group coordinator makes the transaction's offsets visible or drops them.
@@ -155,7 +166,10 @@ class TransactionCoordinator:
                 log.warning("transactional id %s: unknown status %d, skipped", tid, stored.status)
                 continue
             self.txns[tid] = TxnMetadata(tid, stored.producer_id, stored.producer_epoch, stored.timeout_ms, state,
-                                         set(stored.partitions), stored.start_ms, stored.last_update_ms)
+                                         set(stored.partitions), stored.start_ms, stored.last_update_ms,
+                                         last_producer_id=stored.previous_producer_id,
+                                         next_producer_id=stored.next_producer_id,
+                                         client_tv=stored.client_transaction_version)
         for meta in list(self.txns.values()):
             if meta.state == TxnState.DEAD:
                 del self.txns[meta.transactional_id]
@@ -240,12 +254,10 @@ class TransactionCoordinator:
             return (E.PRODUCER_FENCED, *fail)
         if meta.state == TxnState.ONGOING:
             # A new instance of the producer: abort what the old one left open, fencing it with
-            # an epoch bump; the answer below then bumps once more for the new instance.
+            # an epoch bump, and let the client retry (CONCURRENT_TRANSACTIONS, as Kafka): the
+            # retry then bumps once more for the new instance.
             error = await self._abort_fencing(meta)
-            if error is not None:
-                return (error, *fail)
-            if meta.state != TxnState.COMPLETE_ABORT:
-                return (E.CONCURRENT_TRANSACTIONS, *fail)
+            return (error or E.CONCURRENT_TRANSACTIONS, *fail)
         # Ended (Empty, CompleteCommit, CompleteAbort): bump the epoch, or a new producer id when
         # the epoch is used up.
         if expected and meta.producer_id == producer_id and producer_epoch != meta.producer_epoch:
@@ -281,7 +293,7 @@ class TransactionCoordinator:
             return E.CONCURRENT_TRANSACTIONS, meta
         return None, meta
 
-    def _begin(self, meta: TxnMetadata, add: Iterable[TopicPartition]) -> Optional[int]:
+    def _begin(self, meta: TxnMetadata, add: Iterable[TopicPartition], client_tv: int) -> Optional[int]:
         new = set(add) - meta.partitions
         if meta.state == TxnState.ONGOING and not new:
             return None
@@ -289,12 +301,14 @@ class TransactionCoordinator:
             return E.INVALID_TXN_STATE
         start = meta.start_ms if meta.state == TxnState.ONGOING else self.now_ms()
         partitions = (meta.partitions if meta.state == TxnState.ONGOING else set()) | new
-        return self._transition(meta, state=TxnState.ONGOING, partitions=partitions, start_ms=start)
+        return self._transition(meta, state=TxnState.ONGOING, partitions=partitions, start_ms=start,
+                                client_tv=client_tv)
 
     # -- AddPartitionsToTxn, AddOffsetsToTxn ---------------------------------------------
     def add_partitions(self, transactional_id: str, producer_id: int, producer_epoch: int,
-                       partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        """The error per partition (Kafka answers every partition with the one error)."""
+                       partitions: list[TopicPartition], client_tv: int = 0) -> dict[TopicPartition, int]:
+        """The error per partition (Kafka answers every partition with the one error).
+        `client_tv` 2: the implicit add of a transaction.version 2 Produce (v12+)."""
         unknown = [tp for tp in partitions if not self._partition_exists(tp)]
         if unknown:
             # Nothing is added when a partition is unknown; the others were not attempted.
@@ -302,7 +316,7 @@ class TransactionCoordinator:
                     for tp in partitions}
         error, meta = self._check_producer(transactional_id, producer_id, producer_epoch)
         if error is None and meta is not None:
-            error = self._begin(meta, partitions)
+            error = self._begin(meta, partitions, client_tv)
         return {tp: error or E.NONE for tp in partitions}
 
     def verify_partitions(self, transactional_id: str, producer_id: int, producer_epoch: int,
@@ -320,18 +334,22 @@ class TransactionCoordinator:
         """AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction."""
         error, meta = self._check_producer(transactional_id, producer_id, producer_epoch)
         if error is None and meta is not None:
-            error = self._begin(meta, [(OFFSETS_TOPIC, offsets_partition)])
+            error = self._begin(meta, [(OFFSETS_TOPIC, offsets_partition)], 0)
         return error or E.NONE
 
     def check_offsets_producer(self, transactional_id: str, producer_id: int, producer_epoch: int,
-                               offsets_partition: int) -> int:
+                               offsets_partition: int, api_version: int) -> int:
         """TxnOffsetCommit's producer check (the group coordinator asks): a zombie is fenced, and
-        the group's partition must be in the ongoing transaction (AddOffsetsToTxn first), or the
-        offsets would never get a marker (Kafka 4 verifies this too)."""
+        the group's partition must be in the ongoing transaction, or the offsets would never get a
+        marker. v5+ (transaction.version 2) adds it, as AddOffsetsToTxn would; older versions need
+        AddOffsetsToTxn first, else TRANSACTION_ABORTABLE (v4, KIP-890's error the client can
+        abort on) or INVALID_TXN_STATE, as Kafka 4 answers."""
+        tp = (OFFSETS_TOPIC, offsets_partition)
+        if api_version >= TV2_TXN_OFFSET_COMMIT:
+            return self.add_partitions(transactional_id, producer_id, producer_epoch, [tp], client_tv=2)[tp]
         error, meta = self._check_producer(transactional_id, producer_id, producer_epoch)
-        if error is None and meta is not None and not (
-                meta.state == TxnState.ONGOING and (OFFSETS_TOPIC, offsets_partition) in meta.partitions):
-            return E.INVALID_TXN_STATE
+        if error is None and meta is not None and not (meta.state == TxnState.ONGOING and tp in meta.partitions):
+            return E.TRANSACTION_ABORTABLE if api_version >= ABORTABLE_TXN_OFFSET_COMMIT else E.INVALID_TXN_STATE
         return error or E.NONE
 
     def _partition_exists(self, tp: TopicPartition) -> bool:
@@ -339,23 +357,93 @@ class TransactionCoordinator:
         return topic is not None and 0 <= tp[1] < len(topic.partitions)
 
     # -- EndTxn -------------------------------------------------------------------------
-    async def end_txn(self, transactional_id: str, producer_id: int, producer_epoch: int, commit: bool) -> int:
+    async def end_txn(self, transactional_id: str, producer_id: int, producer_epoch: int, commit: bool,
+                      client_tv: int = 0) -> tuple[int, int, int]:
+        """(error, producer id, epoch). With `client_tv` 2 (EndTxn v5+, KIP-890) every commit or
+        abort bumps the epoch and the answer carries the id and epoch the producer goes on with;
+        with 0 the epoch stays and the answer carries -1, -1."""
+        if client_tv >= 2:
+            return await self._end_txn_tv2(transactional_id, producer_id, producer_epoch, commit)
+        none = (NO_PRODUCER_ID, NO_EPOCH)
         error, meta = self._check_producer(transactional_id, producer_id, producer_epoch)
         if meta is not None and error == E.CONCURRENT_TRANSACTIONS and meta.state in PREPARING:
             wanted = TxnState.PREPARE_COMMIT if commit else TxnState.PREPARE_ABORT
-            return E.CONCURRENT_TRANSACTIONS if meta.state == wanted else E.INVALID_TXN_STATE
+            return (E.CONCURRENT_TRANSACTIONS if meta.state == wanted else E.INVALID_TXN_STATE, *none)
         if error is not None or meta is None:
-            return error or E.INVALID_PRODUCER_ID_MAPPING
+            return (error or E.INVALID_PRODUCER_ID_MAPPING, *none)
         if meta.state == TxnState.ONGOING:
-            prepare = TxnState.PREPARE_COMMIT if commit else TxnState.PREPARE_ABORT
-            error = self._transition(meta, state=prepare)
-            if error is not None:
-                return error
-            await self._complete(meta)
-            return E.NONE
+            return (await self._prepare_and_complete(meta, commit, bump=False), *none)
         # A retry of an EndTxn that already completed answers as it did; anything else is wrong.
         done = TxnState.COMPLETE_COMMIT if commit else TxnState.COMPLETE_ABORT
-        return E.NONE if meta.state == done else E.INVALID_TXN_STATE
+        return (E.NONE if meta.state == done else E.INVALID_TXN_STATE, *none)
+
+    async def _end_txn_tv2(self, transactional_id: str, producer_id: int, producer_epoch: int,
+                           commit: bool) -> tuple[int, int, int]:
+        """Kafka 4's EndTxn for transaction.version 2. A retry carries the epoch before the bump
+        (or, after the bump used up the id, the old id at MAX_EPOCH - 1), so the epoch that is valid
+        depends on the state:
+
+            state           abort: retry / current      commit: retry / current
+            Empty           PRODUCER_FENCED / bump      PRODUCER_FENCED / INVALID_TXN_STATE
+            CompleteAbort   NONE / bump                 INVALID_TXN_STATE / INVALID_TXN_STATE
+            CompleteCommit  INVALID_TXN_STATE / bump    NONE / INVALID_TXN_STATE
+            Ongoing         - / bump                    - / bump
+
+        An abort of no transaction (Empty, Complete*) is a transaction without partitions: the
+        epoch is bumped all the same, so the client can always abort to get a fresh epoch."""
+        none = (NO_PRODUCER_ID, NO_EPOCH)
+        if not self.active:
+            return (E.COORDINATOR_NOT_AVAILABLE, *none)
+        meta = self.txns.get(transactional_id) if transactional_id else None
+        if meta is None:
+            return (E.INVALID_PRODUCER_ID_MAPPING, *none)
+        retry_on_overflow = (meta.last_producer_id == producer_id and producer_epoch == MAX_EPOCH - 1
+                             and meta.producer_epoch == 0)
+        retry_on_bump = meta.producer_epoch == producer_epoch + 1
+        if meta.state in PREPARING:
+            valid_epoch = retry_on_bump
+        elif meta.state in (TxnState.COMPLETE_COMMIT, TxnState.COMPLETE_ABORT):
+            valid_epoch = retry_on_bump or retry_on_overflow or producer_epoch == meta.producer_epoch
+        else:
+            valid_epoch = producer_epoch == meta.producer_epoch
+        if meta.producer_id != producer_id and not retry_on_overflow:
+            return (E.INVALID_PRODUCER_ID_MAPPING, *none)
+        if not valid_epoch:
+            return (E.PRODUCER_FENCED, *none)
+        retry = retry_on_bump or retry_on_overflow
+        wanted_prepare = TxnState.PREPARE_COMMIT if commit else TxnState.PREPARE_ABORT
+        if meta.state in PREPARING or transactional_id in self._completing:
+            return (E.CONCURRENT_TRANSACTIONS if meta.state == wanted_prepare else E.INVALID_TXN_STATE, *none)
+        done = TxnState.COMPLETE_COMMIT if commit else TxnState.COMPLETE_ABORT
+        if meta.state == TxnState.ONGOING:
+            pass
+        elif meta.state == done and retry:
+            return E.NONE, meta.producer_id, meta.producer_epoch
+        elif commit or retry:
+            return (E.INVALID_TXN_STATE, *none)
+        error = await self._prepare_and_complete(meta, commit, bump=True)
+        if error != E.NONE:
+            return (error, *none)
+        return E.NONE, meta.producer_id, meta.producer_epoch
+
+    async def _prepare_and_complete(self, meta: TxnMetadata, commit: bool, bump: bool) -> int:
+        """Ongoing (or, with `bump`, any ended state: an abort without partitions) -> Prepare* ->
+        markers -> Complete*. With `bump` (transaction.version 2) the epoch goes up by one for the
+        markers; when that reaches MAX_EPOCH the transaction ends under a new producer id at epoch 0
+        (Kafka keeps MAX_EPOCH for the markers and hands out the new id)."""
+        prepare = TxnState.PREPARE_COMMIT if commit else TxnState.PREPARE_ABORT
+        changes: dict = dict(state=prepare, client_tv=2 if bump else 0)
+        if bump:
+            changes.update(producer_epoch=meta.producer_epoch + 1, last_producer_epoch=meta.producer_epoch)
+            if epoch_exhausted(meta.producer_epoch):
+                changes["next_producer_id"] = self.producer_ids.new_id()
+            if meta.state != TxnState.ONGOING:
+                changes.update(partitions=set(), start_ms=self.now_ms())
+        error = self._transition(meta, **changes)
+        if error is not None:
+            return error
+        await self._complete(meta)
+        return E.NONE
 
     async def _complete(self, meta: TxnMetadata) -> None:
         """Write the markers of a Prepare* transaction, then move it to Complete*. On a failed
@@ -374,7 +462,11 @@ class TransactionCoordinator:
         finally:
             self._completing.discard(tid)
         done = TxnState.COMPLETE_COMMIT if commit else TxnState.COMPLETE_ABORT
-        if self._transition(meta, state=done, partitions=set()) is None:
+        rotation: dict = {}
+        if meta.next_producer_id != NO_PRODUCER_ID:  # the bump used up the id: the next one at epoch 0
+            rotation = dict(producer_id=meta.next_producer_id, producer_epoch=0, last_producer_id=meta.producer_id,
+                            next_producer_id=NO_PRODUCER_ID)
+        if self._transition(meta, state=done, partitions=set(), **rotation) is None:
             log.debug("transactional id %s: %s", tid, done.kafka_name)
 
     async def _write_marker(self, tp: TopicPartition, producer_id: int, producer_epoch: int, commit: bool) -> None:

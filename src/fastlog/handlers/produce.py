@@ -7,9 +7,11 @@ response, and when it failed the connection is closed, as Kafka does.
 
 A transactional batch needs the request's transactional id (else the whole request is answered
 TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka does) and is checked with the transaction
-coordinator first, as Kafka 4 does (transaction.partition.verification.enable): the producer must
-hold the transactional id's current id and epoch (INVALID_PRODUCER_ID_MAPPING,
-INVALID_PRODUCER_EPOCH) and the partition must be in its ongoing transaction (INVALID_TXN_STATE).
+coordinator first, as Kafka 4 does: the producer must hold the transactional id's current id and
+epoch (INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH). From v12 (transaction.version 2,
+KIP-890) the partition then joins the producer's transaction, starting one if none is ongoing;
+before, it must already be in the ongoing transaction (transaction.partition.verification.enable),
+else TRANSACTION_ABORTABLE (v11) or INVALID_TXN_STATE (v3-v10, with Kafka's message from v8).
 """
 import logging
 import struct
@@ -35,6 +37,10 @@ MIN_REAL_VERSION = 3
 # Record batch v2 header: attributes int16 at byte 21 (bit 4 transactional), producer id int64
 # at 43, producer epoch int16 at 51.
 TRANSACTIONAL_BIT = 0x10
+# Versions that change what a transactional batch's check does (see the module docstring).
+ABORTABLE_VERSION = 11
+TV2_VERSION = 12
+NOT_ADDED_MESSAGE = "Partition was not added to the transaction"
 # What the coordinator's answer becomes in a Produce response (Kafka's mapping for produce).
 VERIFY_ERRORS: dict[int, int] = {ErrorCode.PRODUCER_FENCED: ErrorCode.INVALID_PRODUCER_EPOCH,
                  ErrorCode.CONCURRENT_TRANSACTIONS: ErrorCode.NOT_ENOUGH_REPLICAS,
@@ -47,14 +53,27 @@ def _is_transactional(records: Optional[bytes]) -> bool:
                                                                 & TRANSACTIONAL_BIT)
 
 
-def _verify_transactional(ctx: RequestContext, transactional_id: str, topic: str, index: int, records: bytes) -> int:
-    """NONE, or why a transactional batch may not be appended to this partition."""
-    if not _is_transactional(records) or not ctx.services.config.get_bool("transaction.partition.verification.enable"):
-        return ErrorCode.NONE
+def _check_transactional(ctx: RequestContext, transactional_id: str, topic: str, index: int,
+                         records: bytes) -> Optional[PartitionProduceResponse]:
+    """None, or the answer to a transactional batch that may not be appended to this partition."""
+    if not _is_transactional(records):
+        return None
     producer_id, epoch = struct.unpack_from(">qh", records, 43)
-    error = ctx.services.transactions.verify_partitions(transactional_id, producer_id, epoch,
-                                                        [(topic, index)])[(topic, index)]
-    return VERIFY_ERRORS.get(error, error)
+    txns = ctx.services.transactions
+    tp = (topic, index)
+    if ctx.api_version >= TV2_VERSION:
+        error = txns.add_partitions(transactional_id, producer_id, epoch, [tp], client_tv=2)[tp]
+    elif ctx.services.config.get_bool("transaction.partition.verification.enable"):
+        error = txns.verify_partitions(transactional_id, producer_id, epoch, [tp])[tp]
+    else:
+        return None
+    if error == ErrorCode.NONE:
+        return None
+    if error == ErrorCode.INVALID_TXN_STATE and ctx.api_version < TV2_VERSION:
+        if ctx.api_version >= ABORTABLE_VERSION:
+            return _error(index, ErrorCode.TRANSACTION_ABORTABLE)
+        return _error(index, ErrorCode.INVALID_TXN_STATE, NOT_ADDED_MESSAGE)
+    return _error(index, VERIFY_ERRORS.get(error, error))
 
 
 def _error(index: int, code: int, message: Optional[str] = None) -> PartitionProduceResponse:
@@ -132,9 +151,9 @@ async def handle(ctx: RequestContext, request: dict) -> Optional[ProduceResponse
                 partitions_out.append(_error(index, topic_error))
             elif not 0 <= index < len(topic.partitions):
                 partitions_out.append(_error(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
-            elif (verify_error := _verify_transactional(ctx, request.get("transactional_id") or "", topic.name,
-                                                        index, part["records"] or b"")):
-                partitions_out.append(_error(index, verify_error))
+            elif (unchecked := _check_transactional(ctx, request.get("transactional_id") or "", topic.name,
+                                                    index, part["records"] or b"")) is not None:
+                partitions_out.append(unchecked)
             elif (refused := _keyless_refused(topic, index, part["records"], services.config)) is not None:
                 partitions_out.append(refused)
             else:

@@ -1,7 +1,9 @@
 """TxnOffsetCommit (28): a group's offsets inside a transaction; visible with its COMMIT marker.
 
-v3+ carry the group generation and member id (KIP-447) and are fenced like OffsetCommit; v6 names
-topics by id (an id no topic has is answered UNKNOWN_TOPIC_ID for its partitions)."""
+v3+ carry the group generation and member id (KIP-447) and are fenced like OffsetCommit; v5+ is
+transaction.version 2: the group's `__consumer_offsets` partition joins the transaction without
+AddOffsetsToTxn; v6 names topics by id (an id no topic has is answered UNKNOWN_TOPIC_ID for its
+partitions)."""
 from __future__ import annotations
 
 from fastlog.coordinator.group_state import CommitRequest, OffsetToCommit
@@ -50,7 +52,7 @@ async def handle(ctx: RequestContext, request: dict) -> TxnOffsetCommitResponse:
                           member_id=request.get("member_id") or "", group_instance_id=request.get("group_instance_id"),
                           retention_time_ms=-1, offsets=offsets, api_version=ctx.api_version),
             pid, epoch, lambda: services.transactions.check_offsets_producer(
-                tid, pid, epoch, services.groups.offsets_partition(request["group_id"])))
+                tid, pid, epoch, services.groups.offsets_partition(request["group_id"]), ctx.api_version))
 
     def error_of(name: str | None, partition: int) -> int:
         if name is None:

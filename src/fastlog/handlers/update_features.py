@@ -1,5 +1,6 @@
 """UpdateFeatures (57), v0-v2: fastlog runs each feature at the one level it supports
-(handlers/_features.py), so only requests that keep every level are accepted.
+(handlers/_features.py), so only requests that keep every level are accepted (a feature of
+FIXED_LEVELS is refused below its level with a message of fastlog's own).
 
 As Kafka's controller: the first update that fails fails them all with INVALID_UPDATE_VERSION and
 Kafka's message (a negative level, an unknown feature, a level outside the supported range);
@@ -23,9 +24,13 @@ def _refusal(feature: str, level: int, node_id: int) -> Optional[str]:
         reason = f"Local controller {node_id} does not support this feature."
     else:
         low, high = _features.SUPPORTED[feature]
-        if low <= level <= high:
+        fixed = _features.FIXED_LEVELS.get(feature, level)
+        if low <= level <= high and level == fixed:
             return None
-        reason = f"Local controller {node_id} only supports versions {low}-{high}"
+        if level != fixed:
+            reason = f"fastlog runs {feature} at level {fixed} only."
+        else:
+            reason = f"Local controller {node_id} only supports versions {low}-{high}"
     return f"Invalid update version {level} for feature {feature}. {reason}"
 
 

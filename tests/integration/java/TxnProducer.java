@@ -1,5 +1,6 @@
 // The Java producer's transactions against fastlog (test_transactions_java.py): with
-// transaction.version 0 advertised it must use the classic flow (AddPartitionsToTxn).
+// transaction.version 2 finalized it uses KIP-890's flow (Produce v12 and TxnOffsetCommit v5 add
+// the partitions, every EndTxn v5 bumps the epoch).
 // Args: bootstrap topic transactional-id. Aborts one transaction of "java-aborted-i" records,
 // commits one of "java-committed-i", then commits "java-offsets" with a group's offsets.
 import java.util.Map;
