@@ -388,6 +388,9 @@ def test_update_features_and_api_versions_features(raw):
     assert (refused["error_code"], refused["error_message"]) == (INVALID_UPDATE_VERSION,
         "The update failed for all features since the following feature had an error: Invalid update version 0 "
         "for feature transaction.version. fastlog runs transaction.version at level 2 only.")
+    beyond = update(1, ("transaction.version", 3))  # outside the range: Kafka's message
+    assert beyond["error_message"].endswith("for feature transaction.version. Local controller 1 only supports "
+                                            "versions 0-2")
 
 
 # -- ListConfigResources ------------------------------------------------------------------------------

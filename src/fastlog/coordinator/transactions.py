@@ -334,7 +334,7 @@ class TransactionCoordinator:
         """AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction."""
         error, meta = self._check_producer(transactional_id, producer_id, producer_epoch)
         if error is None and meta is not None:
-            error = self._begin(meta, [(OFFSETS_TOPIC, offsets_partition)], 0)
+            error = self._begin(meta, [(OFFSETS_TOPIC, offsets_partition)], client_tv=0)
         return error or E.NONE
 
     def check_offsets_producer(self, transactional_id: str, producer_id: int, producer_epoch: int,
@@ -424,6 +424,8 @@ class TransactionCoordinator:
         error = await self._prepare_and_complete(meta, commit, bump=True)
         if error != E.NONE:
             return (error, *none)
+        if meta.next_producer_id != NO_PRODUCER_ID:  # markers not all written yet: the id comes at Complete*
+            return E.NONE, meta.next_producer_id, 0
         return E.NONE, meta.producer_id, meta.producer_epoch
 
     async def _prepare_and_complete(self, meta: TxnMetadata, commit: bool, bump: bool) -> int:

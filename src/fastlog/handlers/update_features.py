@@ -25,12 +25,12 @@ def _refusal(feature: str, level: int, node_id: int) -> Optional[str]:
     else:
         low, high = _features.SUPPORTED[feature]
         fixed = _features.FIXED_LEVELS.get(feature, level)
-        if low <= level <= high and level == fixed:
-            return None
-        if level != fixed:
+        if not low <= level <= high:
+            reason = f"Local controller {node_id} only supports versions {low}-{high}"
+        elif level != fixed:
             reason = f"fastlog runs {feature} at level {fixed} only."
         else:
-            reason = f"Local controller {node_id} only supports versions {low}-{high}"
+            return None
     return f"Invalid update version {level} for feature {feature}. {reason}"
 
 
