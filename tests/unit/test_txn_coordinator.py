@@ -9,7 +9,7 @@ import pytest
 
 from fastlog.config import Config
 from fastlog.coordinator.producer_ids import ProducerIdManager
-from fastlog.coordinator.transactions import TransactionCoordinator, TxnState
+from fastlog.coordinator.transactions import TransactionCoordinator, TxnMetadata, TxnState
 from fastlog.coordinator.txn_log import (
     TOPIC,
     StoredTxn,
@@ -351,15 +351,22 @@ def test_transaction_version_2_bumps_the_epoch_with_every_end(node):
     run(body())
 
 
+async def transaction_at_last_epoch(tc: TransactionCoordinator, tp: tuple[str, int]) -> tuple[int, TxnMetadata]:
+    """Transactional id "app" at epoch 32766 (the last a client may use) with `tp` in a
+    transaction.version 2 transaction: (producer id, its metadata)."""
+    _, pid, _ = await tc.init_producer_id("app", 10000)
+    meta = tc.txns["app"]
+    tc._transition(meta, producer_epoch=32766)
+    tc.add_partitions("app", pid, 32766, [tp], client_tv=2)
+    return pid, meta
+
+
 def test_transaction_version_2_end_that_uses_up_the_epochs_moves_to_a_new_producer_id(node):
     """At epoch MAX - 1 the bump reaches MAX for the markers, and the producer goes on with a new
     id at epoch 0; a retry of that EndTxn with the old id gets the same answer."""
     async def body():
         tc = await node.coordinator()
-        _, pid, _ = await tc.init_producer_id("app", 10000)
-        meta = tc.txns["app"]
-        tc._transition(meta, producer_epoch=32766)
-        tc.add_partitions("app", pid, 32766, [("t", 1)], client_tv=2)
+        pid, meta = await transaction_at_last_epoch(tc, ("t", 1))
         error, new_pid, new_epoch = await tc.end_txn("app", pid, 32766, False, client_tv=2)
         assert (error, new_epoch) == (E.NONE, 0) and new_pid not in (pid, -1)
         assert read_marker_epochs(node, "t", 1) == [(pid, 32767, False)]
@@ -376,10 +383,7 @@ def test_transaction_version_2_end_that_uses_up_the_epochs_moves_to_a_new_produc
 def test_transaction_version_2_prepare_left_by_a_crash_completes_with_the_bumped_epoch(node):
     async def body():
         tc = await node.coordinator()
-        _, pid, _ = await tc.init_producer_id("app", 10000)
-        meta = tc.txns["app"]
-        tc._transition(meta, producer_epoch=32766)
-        tc.add_partitions("app", pid, 32766, [("t", 0)], client_tv=2)
+        pid, meta = await transaction_at_last_epoch(tc, ("t", 0))
         # What a crash between logging PrepareCommit and writing the markers leaves behind.
         tc._transition(meta, state=TxnState.PREPARE_COMMIT, producer_epoch=32767, next_producer_id=77)
         await tc.stop()
