@@ -58,11 +58,21 @@ def parse_consumer(stdout: str) -> Optional[dict]:
     return None
 
 
+# Transactions need idempotence, and with it acks=all.
+TRANSACTIONAL_PROPS: dict[str, Any] = {"acks": "all", "enable.idempotence": "true"}
+
+
 def producer_performance(bootstrap: str, topic: str, records: int, record_size: int = 1024,
-                         props: Optional[dict[str, Any]] = None, timeout: float = 600) -> dict:
-    props = {"bootstrap.servers": bootstrap, **PRODUCER_PROPS, **(props or {})}
+                         props: Optional[dict[str, Any]] = None, timeout: float = 600,
+                         transaction_ms: Optional[int] = None) -> dict:
+    """ProducerPerformance's summary; with `transaction_ms`, the records go in transactions
+    committed that often (a transactional id of the tool's own, TRANSACTIONAL_PROPS)."""
+    extra = TRANSACTIONAL_PROPS if transaction_ms is not None else {}
+    props = {"bootstrap.servers": bootstrap, **PRODUCER_PROPS, **extra, **(props or {})}
     args = ["--topic", topic, "--num-records", str(records), "--record-size", str(record_size),
             "--throughput", "-1", "--producer-props", *[f"{k}={v}" for k, v in props.items()]]
+    if transaction_ms is not None:
+        args += ["--transaction-duration-ms", str(transaction_ms)]
     proc = kd.run_class(kd.PRODUCER_PERFORMANCE, args, timeout=timeout, jvm_opts=JVM_OPTS)
     parsed = parse_producer(proc.stdout)
     if proc.returncode != 0 or parsed is None:

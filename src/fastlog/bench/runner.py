@@ -26,6 +26,9 @@ from fastlog.bench import baseline, javaperf, load, pinning, procstats, report
 PARTITIONS = 6
 ALL_WORKLOADS = ("startup", "baseline", "produce", "consume", "latency", "small", "txn", "cleaning", "java")
 CLEANING_KEYS = 1000
+# The java workload's transactional case commits this often (the txn workload's librdkafka
+# producer does too: 100 ms transactions).
+JAVA_TRANSACTION_MS = 100
 # The cleaner never cleans the active segment: the checkpoint reaching the filled records minus
 # about one 1 MiB segment of 1 KiB records counts as "cleaned".
 CLEANER_ACTIVE_SLACK = 1100
@@ -526,6 +529,24 @@ class Bench:
                         self.say(f"java     ConsumerPerformance {target.name:8} rep {rep + 1}/{self.reps}: "
                                  f"{cons['mb_s']:.1f} MB/s")
                 self.delete_topic(target, topic)
+                self.run_java_transactions(target, rep)
+
+    def run_java_transactions(self, target, rep: int) -> None:
+        """ProducerPerformance in transactions: the Java clients' transaction.version 2 flow."""
+        records = self.profile.java_records
+        topic = self.create_topic(target, "java-txn")
+        prod = self.measured(target, "produce", lambda: with_bytes(
+            javaperf.producer_performance(target.bootstrap, topic, records, timeout=self.profile.step_timeout,
+                                          transaction_ms=JAVA_TRANSACTION_MS),
+            records * load.RECORD_SIZE))
+        self.raw.append({"workload": "java-produce-txn", "broker": target.name, **prod})
+        case = f"ProducerPerformance, {JAVA_TRANSACTION_MS} ms transactions"
+        if not self.failed(case, target.name, prod):
+            self.record("java-produce", case, "MB/s", target.name, prod["mb_s"])
+            self.record("java-produce", case, "p99 ms", target.name, prod["p99_ms"])
+            self.say(f"java     {case} {target.name:8} rep {rep + 1}/{self.reps}: "
+                     f"{prod['mb_s']:.1f} MB/s, p50 {prod['p50_ms']:.0f} p99 {prod['p99_ms']:.0f} ms")
+        self.delete_topic(target, topic)
 
     # --- the run ------------------------------------------------------------------------------
     @property
