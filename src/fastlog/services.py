@@ -21,6 +21,7 @@ from fastlog.fetch_sessions import FetchSessionCache
 from fastlog.quotas import ClientQuotas
 from fastlog.security.acl import Authorizer
 from fastlog.security.scram import CredentialStore
+from fastlog.storage.feature_levels import FeatureLevels
 from fastlog.storage.log_manager import LogManager
 
 
@@ -45,6 +46,8 @@ class BrokerServices:
     fetch_sessions: FetchSessionCache
     # Share groups (KIP-932): membership, share sessions, share-partition state.
     shares: ShareCoordinator
+    # The finalized feature levels (ApiVersions, UpdateFeatures).
+    features: FeatureLevels
 
     @property
     def cluster_id(self) -> str:

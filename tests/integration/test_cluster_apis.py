@@ -383,14 +383,43 @@ def test_update_features_and_api_versions_features(raw):
     assert (refused["error_code"], refused["error_message"]) == (INVALID_UPDATE_VERSION,
         "The update failed for all features since the following feature had an error: Invalid update version 0 "
         "for feature eligible.leader.replicas.version. Local controller 1 only supports versions 1-1")
-    assert update(1, ("transaction.version", 2))["error_code"] == 0
-    refused = update(1, ("transaction.version", 0))   # supported as in Kafka, but run at 2 only
-    assert (refused["error_code"], refused["error_message"]) == (INVALID_UPDATE_VERSION,
-        "The update failed for all features since the following feature had an error: Invalid update version 0 "
-        "for feature transaction.version. fastlog runs transaction.version at level 2 only.")
     beyond = update(1, ("transaction.version", 3))  # outside the range: Kafka's message
     assert beyond["error_message"].endswith("for feature transaction.version. Local controller 1 only supports "
                                             "versions 0-2")
+
+
+def test_transaction_version_is_lowered_and_raised_as_in_kafka(broker_factory):
+    """transaction.version really changes (Kafka's answers, checked against Kafka 4.4 by
+    test_transactions_v2_vs_kafka): a lower level needs a downgrade type; each change bumps the
+    epoch; the level survives a restart."""
+    broker = broker_factory()
+
+    def update(level: int, upgrade_type: int, validate: bool = False) -> tuple:
+        with RawConnection(broker.bootstrap) as raw:
+            answer = raw.call(57, 1, {"timeout_ms": 5000, "validate_only": validate, "feature_updates": [
+                {"feature": "transaction.version", "max_version_level": level, "upgrade_type": upgrade_type,
+                 "allow_downgrade": False}]})
+        return answer["error_code"], answer["error_message"]
+
+    def finalized() -> tuple:
+        with RawConnection(broker.bootstrap) as raw:
+            answer = raw.call(18, 3, {"client_software_name": "t", "client_software_version": "1"})
+        return answer["finalized_features_epoch"], [(f["name"], f["max_version_level"])
+                                                    for f in answer["finalized_features"]
+                                                    if f["name"] == "transaction.version"]
+
+    assert finalized() == (0, [("transaction.version", 2)])
+    assert update(0, 1) == (INVALID_UPDATE_VERSION, "The update failed for all features since the following feature "
+                            "had an error: Invalid update version 0 for feature transaction.version. Can't downgrade "
+                            "the version of this feature without setting the upgrade type to either safe or unsafe "
+                            "downgrade.")
+    assert update(0, 2, validate=True) == (0, None) and finalized() == (0, [("transaction.version", 2)])
+    assert update(1, 2) == (0, None) and finalized() == (1, [("transaction.version", 1)])
+    assert update(0, 3) == (0, None) and finalized() == (2, [])          # level 0: not finalized
+    broker.restart()
+    assert finalized() == (2, [])
+    assert update(2, 1) == (0, None) and finalized() == (3, [("transaction.version", 2)])
+    assert update(2, 1) == (0, None) and finalized() == (3, [("transaction.version", 2)])  # no change
 
 
 # -- ListConfigResources ------------------------------------------------------------------------------

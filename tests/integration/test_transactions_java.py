@@ -3,7 +3,8 @@
 - The Java 4.x producer with a transactional.id: fastlog finalizes transaction.version 2, so it
   uses KIP-890's flow (no AddPartitionsToTxn or AddOffsetsToTxn, an epoch bump per EndTxn) and
   gets its aborted records hidden from a read_committed reader and its transactional offsets
-  committed.
+  committed; with transaction.version lowered to 0 (kafka-features downgrade) it keeps the classic
+  flow (AddPartitionsToTxn, AddOffsetsToTxn, one epoch).
 - Kafka's `kafka-transactions` tool (TransactionsCommand): list, describe, describe-producers,
   find-hanging and abort against fastlog.
 """
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.timeout(300)
 
 JAVA_DIR = Path(__file__).parent / "java"
 TRANSACTIONS_COMMAND = "org.apache.kafka.tools.TransactionsCommand"
+FEATURE_COMMAND = "org.apache.kafka.tools.FeatureCommand"
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,8 @@ def tool(bootstrap: str, *args: str) -> str:
     return proc.stdout
 
 
-def test_java_producer_uses_transaction_version_2(broker, kafka_classpath, tmp_path):
+def run_txn_producer(broker, kafka_classpath: str, tmp_path: Path) -> tuple[str, str]:
+    """TxnProducer.java against `broker`: (topic, transactional id)."""
     topic = unique_topic("txn-java")
     create_topic(broker.bootstrap, topic, 1)
     subprocess.run(["javac", "-d", str(tmp_path), "-cp", kafka_classpath, str(JAVA_DIR / "TxnProducer.java")],
@@ -49,6 +52,17 @@ def test_java_producer_uses_transaction_version_2(broker, kafka_classpath, tmp_p
     proc = subprocess.run(["java", *kd.FAST_START_OPTS, "-cp", f"{tmp_path}:{kafka_classpath}", "TxnProducer",
                            broker.bootstrap, topic, txn_id], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "done" in proc.stdout, proc.stderr[-4000:]
+    return topic, txn_id
+
+
+def final_epoch(bootstrap: str, txn_id: str) -> tuple:
+    with RawConnection(bootstrap) as raw:
+        state = raw.call(65, 0, {"transactional_ids": [txn_id]})["transaction_states"][0]
+    return state["error_code"], state["transaction_state"], state["producer_epoch"]
+
+
+def test_java_producer_uses_transaction_version_2(broker, kafka_classpath, tmp_path):
+    topic, txn_id = run_txn_producer(broker, kafka_classpath, tmp_path)
     commit_end(broker.bootstrap, topic, 1)
     assert read_until_end(broker.bootstrap, topic, 1, "read_committed")[0] == [
         b"java-committed-0", b"java-committed-1", b"java-committed-2", b"java-offsets"]
@@ -59,9 +73,20 @@ def test_java_producer_uses_transaction_version_2(broker, kafka_classpath, tmp_p
         consumer.close()
     assert committed[0].offset == 42
     # Three transactions ended with EndTxn v5, each a bump: the classic flow would leave epoch 0.
-    with RawConnection(broker.bootstrap) as raw:
-        state = raw.call(65, 0, {"transactional_ids": [txn_id]})["transaction_states"][0]
-    assert (state["error_code"], state["transaction_state"], state["producer_epoch"]) == (0, "CompleteCommit", 3)
+    assert final_epoch(broker.bootstrap, txn_id) == (0, "CompleteCommit", 3)
+
+
+def test_java_producer_keeps_the_classic_flow_below_transaction_version_2(broker, kafka_classpath, tmp_path):
+    """kafka-features downgrades transaction.version to 0: the Java producer then sends
+    AddPartitionsToTxn and keeps its epoch, as against a Kafka cluster at that level."""
+    proc = kd.run_class(FEATURE_COMMAND, ["--bootstrap-server", broker.bootstrap, "downgrade", "--feature",
+                                          "transaction.version=0"], timeout=90)
+    assert proc.returncode == 0 and "transaction.version was downgraded to 0." in proc.stdout, proc.stdout
+    topic, txn_id = run_txn_producer(broker, kafka_classpath, tmp_path)
+    commit_end(broker.bootstrap, topic, 1)
+    assert read_until_end(broker.bootstrap, topic, 1, "read_committed")[0] == [
+        b"java-committed-0", b"java-committed-1", b"java-committed-2", b"java-offsets"]
+    assert final_epoch(broker.bootstrap, txn_id) == (0, "CompleteCommit", 0)
 
 
 def test_kafka_transactions_tool(broker, kafka_classpath):

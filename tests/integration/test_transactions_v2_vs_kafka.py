@@ -14,6 +14,7 @@ One transactional id goes through what clients of both generations send:
   the next epoch); a transaction past its timeout is aborted under epoch + 1, and the producer's
   EndTxn v5 abort with its old epoch is then a retry that gets the new epoch.
 Epochs are compared relative to the first one; the markers' epochs are read from the log.
+A second test lowers and raises transaction.version with UpdateFeatures on both.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from clients import RawConnection, RawRecord, assert_same_answers, build_batch, 
 pytestmark = pytest.mark.timeout(300)
 
 PRODUCE, FETCH, FIND_COORDINATOR, INIT_PID, ADD_PARTITIONS, END_TXN, TXN_OFFSET_COMMIT = 0, 1, 10, 22, 24, 26, 28
-API_VERSIONS, DESCRIBE_TXNS = 18, 65
+API_VERSIONS, DESCRIBE_TXNS, UPDATE_FEATURES = 18, 65, 57
 TRANSACTIONAL = 0x10
 
 
@@ -186,3 +187,35 @@ def scenario(bootstrap: str) -> list[tuple]:
 
 def test_transaction_version_2_as_kafka(broker, kafka_reference):
     assert_same_answers(scenario(broker.bootstrap), scenario(kafka_reference.bootstrap))
+
+
+def feature_updates(bootstrap: str) -> list[tuple]:
+    """transaction.version lowered and raised with UpdateFeatures v1: each answer and the level
+    ApiVersions then reports (the epochs differ: Kafka's is its metadata offset). Ends at 2."""
+    steps: list[tuple] = []
+    with RawConnection(bootstrap, timeout=30) as c:
+        def level() -> list:
+            answer = c.call(API_VERSIONS, 3, {"client_software_name": "t", "client_software_version": "1"})
+            return [f["max_version_level"] for f in answer["finalized_features"] if f["name"] == "transaction.version"]
+
+        try:
+            for target, upgrade_type, validate in [(0, 1, False), (0, 2, True), (1, 2, False), (0, 3, False),
+                                                   (3, 1, False), (2, 1, False), (1, 1, False)]:
+                answer = c.call(UPDATE_FEATURES, 1, {"timeout_ms": 5000, "validate_only": validate, "feature_updates": [
+                    {"feature": "transaction.version", "max_version_level": target, "upgrade_type": upgrade_type,
+                     "allow_downgrade": False}]})
+                deadline = time.monotonic() + 10  # Kafka applies the change through its metadata log
+                while answer["error_code"] == 0 and not validate and level() != ([target] if target else []) \
+                        and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                steps.append((target, upgrade_type, validate, answer["error_code"], answer["error_message"],
+                              [(r["error_code"], r["error_message"]) for r in answer["results"]], level()))
+        finally:
+            c.call(UPDATE_FEATURES, 1, {"timeout_ms": 5000, "validate_only": False, "feature_updates": [
+                {"feature": "transaction.version", "max_version_level": 2, "upgrade_type": 1,
+                 "allow_downgrade": False}]})
+    return steps
+
+
+def test_transaction_version_updates_as_kafka(broker, kafka_reference):
+    assert_same_answers(feature_updates(broker.bootstrap), feature_updates(kafka_reference.bootstrap))

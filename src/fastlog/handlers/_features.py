@@ -9,10 +9,11 @@ Each feature Kafka 4.4 knows, with the levels fastlog supports:
   the eligible replicas are always empty; what shows is Kafka's rule that min.insync.replicas is
   kept at the cluster level only (storage/dynamic_configs.py). Supported at 1 only: it cannot be
   turned off;
-- transaction.version at 2 (KIP-890), as Kafka 4 finalizes it: clients use Produce v12+, EndTxn v5+
-  and TxnOffsetCommit v5+ with their implicit partition add and epoch bump per transaction
-  (docs/transactions.md). Supported 0-2 as in Kafka, since the behaviour follows each request's
-  version and older clients keep the classic flow; but the finalized level stays 2 (FIXED_LEVELS);
+- transaction.version 0-2 as in Kafka, finalized at 2 as Kafka 4.4 does (KIP-890): clients that
+  see level 2 use Produce v12+, EndTxn v5+ and TxnOffsetCommit v5+ with their implicit partition
+  add and epoch bump per transaction (docs/transactions.md). UpdateFeatures changes it for real
+  (KEPT, stored by storage/feature_levels.py): what each request does follows its version, as in
+  Kafka, so the level only tells clients which flow to use;
 - every other feature only at level 0 (off): no streams groups, no dynamic KRaft quorum.
 Supported ranges are the levels fastlog runs at (group.version and share.version 0-1; a downgrade
 to 0 is accepted but changes nothing: the protocols stay served), so UpdateFeatures refuses every
@@ -30,10 +31,9 @@ SUPPORTED: dict[str, tuple[int, int]] = {
     "transaction.version": (0, 2),
     "eligible.leader.replicas.version": (1, 1),
 }
-# Finalized (cluster-wide) levels: a feature at level 0 is not listed, as Kafka leaves it out.
+# Finalized (cluster-wide) levels of a new cluster, in Kafka's order of its ApiVersions answer (a
+# feature at level 0 is not listed, as Kafka leaves it out).
 FINALIZED: dict[str, int] = {"group.version": 1, METADATA_VERSION: 33, "share.version": 1,
                              "transaction.version": 2, "eligible.leader.replicas.version": 1}
-# Features whose finalized level UpdateFeatures cannot change although the supported range is wider.
-FIXED_LEVELS: dict[str, int] = {"transaction.version": 2}
-# Kafka's epoch is the metadata log offset of the last feature change; ours never change.
-FINALIZED_EPOCH = 0
+# The features whose level UpdateFeatures really changes (and the data directory keeps).
+KEPT: frozenset[str] = frozenset({"transaction.version"})

@@ -48,6 +48,6 @@ async def handle(ctx: RequestContext, request: dict) -> ApiVersionsResponse:
     supported: list[SupportedFeatureKey] = [{"name": name, "min_version": low, "max_version": high}
                  for name, (low, high) in _features.SUPPORTED.items() if low > 0 or ctx.api_version >= 4]
     return {"error_code": ErrorCode.NONE, "api_keys": _api_keys(), "throttle_time_ms": 0,
-            "supported_features": supported, "finalized_features_epoch": _features.FINALIZED_EPOCH,
+            "supported_features": supported, "finalized_features_epoch": ctx.services.features.epoch,
             "finalized_features": [{"name": name, "max_version_level": level, "min_version_level": level}
-                                   for name, level in _features.FINALIZED.items()]}
+                                   for name, level in ctx.services.features.finalized().items()]}

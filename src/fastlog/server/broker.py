@@ -17,6 +17,7 @@ from fastlog.coordinator.producer_ids import ProducerIdManager
 from fastlog.coordinator.share_groups import ShareCoordinator
 from fastlog.coordinator.transactions import TransactionCoordinator
 from fastlog.fetch_sessions import FetchSessionCache
+from fastlog.handlers import _features
 from fastlog.handlers.registry import load_all
 from fastlog.log_throttle import LogThrottle
 from fastlog.quotas import ClientQuotas
@@ -29,6 +30,7 @@ from fastlog.server.connection import Connection
 from fastlog.server.limits import RequestMemoryPool
 from fastlog.server.network_loops import NetworkLoops, listening_sockets
 from fastlog.services import BrokerServices
+from fastlog.storage.feature_levels import FeatureLevels
 from fastlog.storage.log_manager import LogManager
 
 log = logging.getLogger("fastlog.broker")
@@ -123,7 +125,8 @@ class Broker:
                                         host=self.host, port=self.port, quotas=quotas, scram=scram,
                                         authorizer=authorizer, fetch_sessions=FetchSessionCache(
                                             self.config.get_int("max.incremental.fetch.session.cache.slots")),
-                                        shares=self.shares)
+                                        shares=self.shares, features=FeatureLevels(
+                                            self.logs.data_dir, _features.FINALIZED, _features.KEPT))
         if self.network.count == 1:
             for bound_server in self._servers:
                 await bound_server.start_serving()
