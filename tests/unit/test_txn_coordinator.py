@@ -4,21 +4,14 @@ answers asserted. The clock is a variable, so timeouts and expiry need no sleepi
 from __future__ import annotations
 
 import asyncio
+import struct
 
 import pytest
 
 from fastlog.config import Config
 from fastlog.coordinator.producer_ids import ProducerIdManager
 from fastlog.coordinator.transactions import TransactionCoordinator, TxnMetadata, TxnState
-from fastlog.coordinator.txn_log import (
-    TOPIC,
-    StoredTxn,
-    decode_txn_key,
-    decode_txn_value,
-    txn_key,
-    txn_value,
-    txn_value_v0,
-)
+from fastlog.coordinator.txn_log import TOPIC, StoredTxn, decode_txn_key, decode_txn_value, txn_key, txn_value
 from fastlog.protocol.errors import ErrorCode as E
 from fastlog.storage.log_manager import LogManager
 
@@ -64,6 +57,19 @@ def node(tmp_path):
     n.close()
 
 
+def v0_value(t: StoredTxn) -> bytes:
+    """TransactionLogValue v0 (int16-length strings, int32-count arrays), as fastlog wrote it
+    before transaction.version 2."""
+    by_topic: dict[str, list[int]] = {}
+    for topic, part in sorted(t.partitions):
+        by_topic.setdefault(topic, []).append(part)
+    out = struct.pack(">hqhib", 0, t.producer_id, t.producer_epoch, t.timeout_ms, t.status)
+    out += struct.pack(">i", len(by_topic) if by_topic else -1)
+    for topic, parts in by_topic.items():
+        out += struct.pack(">h", len(topic)) + topic.encode() + struct.pack(f">i{len(parts)}i", len(parts), *parts)
+    return out + struct.pack(">qq", t.last_update_ms, t.start_ms)
+
+
 def test_record_layout_round_trips_and_is_kafkas():
     stored = StoredTxn(7, 3, 60000, TxnState.ONGOING, [("a", 1), ("a", 0), ("b", 2)], 1000, 900)
     value = txn_value(stored)
@@ -86,7 +92,7 @@ def test_record_layout_round_trips_and_is_kafkas():
                             + b"\x02\x02\x00\x02")
     assert decode_txn_value(encoded) == rotating
     # v0, as fastlog wrote it before transaction.version 2, still reads
-    assert decode_txn_value(txn_value_v0(stored)) == back
+    assert decode_txn_value(v0_value(stored)) == back
 
 
 def test_records_of_a_v0_log_replay(node):
@@ -95,7 +101,7 @@ def test_records_of_a_v0_log_replay(node):
         tc = await node.coordinator()
         _, pid, epoch = await tc.init_producer_id("app", 10000)
         tc.add_partitions("app", pid, epoch, [("t", 0)])
-        tc.store.write("app", txn_value_v0(tc.txns["app"].stored()))
+        tc.store.write("app", v0_value(tc.txns["app"].stored()))
         await tc.stop()
         tc2 = await node.coordinator()
         meta = tc2.txns["app"]

@@ -66,20 +66,15 @@ def txn_key(transactional_id: str) -> bytes:
     return struct.pack(">h", KEY_V0) + _str(transactional_id)
 
 
-def _by_topic(partitions: list[tuple[str, int]]) -> dict[str, list[int]]:
-    by_topic: dict[str, list[int]] = {}
-    for topic, part in sorted(partitions):
-        by_topic.setdefault(topic, []).append(part)
-    return by_topic
-
-
 def txn_value(t: StoredTxn) -> bytes:
     """Value v1 (flexible)."""
     out = [struct.pack(">hqhib", VALUE_V1, t.producer_id, t.producer_epoch, t.timeout_ms, t.status)]
     if not t.partitions:
         out.append(_uvarint(0))
     else:
-        by_topic = _by_topic(t.partitions)
+        by_topic: dict[str, list[int]] = {}
+        for topic, part in sorted(t.partitions):
+            by_topic.setdefault(topic, []).append(part)
         out.append(_uvarint(len(by_topic) + 1))
         for topic, parts in by_topic.items():
             out += [_cstr(topic), _uvarint(len(parts) + 1), struct.pack(f">{len(parts)}i", *parts), b"\x00"]
@@ -93,20 +88,6 @@ def txn_value(t: StoredTxn) -> bytes:
         tagged.append((TAG_CLIENT_TRANSACTION_VERSION, struct.pack(">h", t.client_transaction_version)))
     out.append(_uvarint(len(tagged)))
     out += [_uvarint(tag) + _uvarint(len(data)) + data for tag, data in tagged]
-    return b"".join(out)
-
-
-def txn_value_v0(t: StoredTxn) -> bytes:
-    """Value v0, as fastlog wrote it before transaction.version 2 (kept to test reading it)."""
-    out = [struct.pack(">hqhib", VALUE_V0, t.producer_id, t.producer_epoch, t.timeout_ms, t.status)]
-    if not t.partitions:
-        out.append(struct.pack(">i", -1))
-    else:
-        by_topic = _by_topic(t.partitions)
-        out.append(struct.pack(">i", len(by_topic)))
-        for topic, parts in by_topic.items():
-            out.append(_str(topic) + struct.pack(f">i{len(parts)}i", len(parts), *parts))
-    out.append(struct.pack(">qq", t.last_update_ms, t.start_ms))
     return b"".join(out)
 
 
