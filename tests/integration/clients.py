@@ -640,6 +640,7 @@ class RawBatch:
     max_timestamp: int
     producer_id: int
     records: list[tuple[int, RawRecord]]  # (absolute offset, record), uncompressed batches only
+    producer_epoch: int = -1
 
 
 def parse_batches(data: bytes) -> list[RawBatch]:
@@ -662,7 +663,7 @@ def parse_batches(data: bytes) -> list[RawBatch]:
         base_ts = r.i64()
         max_ts = r.i64()
         pid = r.i64()
-        r.i16()
+        epoch = r.i16()
         r.i32()
         count = r.i32()
         recs: list[tuple[int, RawRecord]] = []
@@ -682,7 +683,7 @@ def parse_batches(data: bytes) -> list[RawBatch]:
                     hl = r.varint()
                     headers.append((hk, r.raw(hl) if hl >= 0 else b""))
                 recs.append((base_offset + off_delta, RawRecord(key, value, headers, ts_delta)))
-        out.append(RawBatch(base_offset, attributes, lod, base_ts, max_ts, pid, recs))
+        out.append(RawBatch(base_offset, attributes, lod, base_ts, max_ts, pid, recs, epoch))
         pos = end
     return out
 

@@ -18,32 +18,25 @@ A second test lowers and raises transaction.version with UpdateFeatures on both.
 """
 from __future__ import annotations
 
-import struct
 import time
 
 import pytest
 
-from clients import RawConnection, RawRecord, assert_same_answers, build_batch, create_topic, unique_topic
+from clients import (
+    RawConnection,
+    RawRecord,
+    assert_same_answers,
+    build_batch,
+    create_topic,
+    parse_batches,
+    unique_topic,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
 PRODUCE, FETCH, FIND_COORDINATOR, INIT_PID, ADD_PARTITIONS, END_TXN, TXN_OFFSET_COMMIT = 0, 1, 10, 22, 24, 26, 28
 API_VERSIONS, DESCRIBE_TXNS, UPDATE_FEATURES = 18, 65, 57
 TRANSACTIONAL = 0x10
-
-
-def control_epochs(records: bytes, first_epoch: int) -> list[tuple[int, int, int]]:
-    """(offset, attributes, producer epoch - first_epoch) of each batch of a fetched record set."""
-    out, pos = [], 0
-    while pos + 12 <= len(records):
-        base_offset, length = struct.unpack_from(">qi", records, pos)
-        if pos + 12 + length > len(records):
-            break
-        (attributes,) = struct.unpack_from(">h", records, pos + 21)
-        (epoch,) = struct.unpack_from(">h", records, pos + 51)
-        out.append((base_offset, attributes, epoch - first_epoch))
-        pos += 12 + length
-    return out
 
 
 def scenario(bootstrap: str) -> list[tuple]:
@@ -108,7 +101,9 @@ def scenario(bootstrap: str) -> list[tuple]:
         return [p["error_code"] for t in answer["topics"] for p in t["partitions"]]
 
     def marker_epochs() -> list:
-        return control_epochs(c.fetch(topic, 0, 0).records, e0)
+        """(offset, attributes, producer epoch - e0) of each batch of partition 0."""
+        batches = parse_batches(c.fetch(topic, 0, 0).records)
+        return [(b.base_offset, b.attributes, b.producer_epoch - e0) for b in batches]
 
     steps.append(("empty", describe()))
     steps.append(("produce v12 adds its partition", produce(12, 0, e0, 0), describe()))
